@@ -1,0 +1,275 @@
+//! `Client`: the handle an application holds. Every method works from any thread.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+use polling::Poller;
+
+use crate::backoff::Jitter;
+use crate::config::{Config, Settings};
+use crate::delivery::Delivery;
+use crate::engine::{Command, Engine, Outgoing};
+use crate::error::{Error, Result};
+use crate::event::{Event, Message};
+use crate::history::History;
+use crate::status::{Counters, State, Status};
+use crate::transport::connect::tls_connector;
+use crate::transport::Reactor;
+use crate::url::Scheme;
+
+/// How long a caller waits for the I/O thread to take a command. The I/O thread never blocks,
+/// so this only fires if something is badly wrong.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection to a trading event stream that stays up by itself.
+///
+/// `start()` spawns one I/O thread and returns at once; events arrive on [`Client::events`]
+/// (or [`Client::recv_timeout`]). `close()` stops everything, joins the thread, and returns
+/// promptly; it is also called on drop.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tradewire::{Client, Config, Event, Preset};
+///
+/// let client = Client::new(Config::for_preset(Preset::Daemon).account_id(123))?;
+/// client.start()?;
+/// while let Some(event) = client.recv_timeout(Duration::from_secs(1))? {
+///     match event {
+///         Event::Message(m) => println!("{:?}: {}", m.msg_type(), m.data_json().unwrap_or("")),
+///         other => eprintln!("{other:?}"),
+///     }
+/// }
+/// client.close();
+/// # Ok::<(), tradewire::Error>(())
+/// ```
+pub struct Client {
+    settings: Arc<Settings>,
+    counters: Arc<Counters>,
+    history: Arc<History>,
+    events: Receiver<Event>,
+    commands: Sender<Command>,
+    poller: Arc<Poller>,
+    engine: Mutex<Option<Engine>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    closed: AtomicBool,
+}
+
+impl Client {
+    /// Creates a client from a configuration. Checks the configuration (every problem at
+    /// once) but does not connect: call [`Client::start`].
+    pub fn new(config: Config) -> Result<Client> {
+        let settings = Arc::new(config.resolve()?);
+        let counters = Arc::new(Counters::default());
+        let history = Arc::new(History::new(settings.history));
+        let poller = Arc::new(Poller::new().map_err(|e| Error::Io(format!("could not create a poller: {e}")))?);
+        let tls = match settings.endpoint.scheme {
+            Scheme::Wss => Some(tls_connector(settings.verify_tls).map_err(Error::Connect)?),
+            Scheme::Ws => None,
+        };
+        let (delivery, events) = Delivery::new(settings.queue_capacity, settings.overflow, counters.clone());
+        let (commands, cmd_rx) = crossbeam_channel::unbounded();
+        let salt = Arc::as_ptr(&counters) as u64;
+        let engine = Engine {
+            s: settings.clone(),
+            reactor: Reactor::new(poller.clone()),
+            cmds: cmd_rx,
+            delivery,
+            counters: counters.clone(),
+            history: history.clone(),
+            tls,
+            jitter: Jitter::seeded(salt),
+            dialect: crate::dialect::for_settings(&settings),
+            epoch: 0,
+            attempt: 0,
+        };
+        Ok(Client {
+            settings,
+            counters,
+            history,
+            events,
+            commands,
+            poller,
+            engine: Mutex::new(Some(engine)),
+            thread: Mutex::new(None),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Creates and starts a client.
+    pub fn connect(config: Config) -> Result<Client> {
+        let c = Client::new(config)?;
+        c.start()?;
+        Ok(c)
+    }
+
+    /// Starts the I/O thread; returns at once. Connection progress arrives as events.
+    pub fn start(&self) -> Result<()> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        let engine = lock(&self.engine).take().ok_or_else(|| Error::Usage("the client is already started".into()))?;
+        let counters = self.counters.clone();
+        let spawned = std::thread::Builder::new().name("tradewire-io".into()).spawn(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.run()));
+            if let Err(panic) = result {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                log::error!("tradewire: internal error on the I/O thread: {what}; the client is closed (please report this)");
+                counters.set_state(State::Closed);
+            }
+        });
+        match spawned {
+            Ok(handle) => {
+                *lock(&self.thread) = Some(handle);
+                Ok(())
+            }
+            Err(e) => Err(Error::Io(format!("could not start the I/O thread: {e}"))),
+        }
+    }
+
+    /// The event stream. Every clone receives from the same queue (each event goes to one
+    /// receiver). Iteration ends after `close()`, once the queued events are taken.
+    pub fn events(&self) -> Receiver<Event> {
+        self.events.clone()
+    }
+
+    /// Waits up to `timeout` for the next event: `Ok(None)` on timeout, `Err(Closed)` once
+    /// the client is closed and every queued event has been taken.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<Event>> {
+        match self.events.recv_timeout(timeout) {
+            Ok(e) => Ok(Some(e)),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
+        }
+    }
+
+    /// The next event if one is queued.
+    pub fn try_recv(&self) -> Result<Option<Event>> {
+        match self.events.try_recv() {
+            Ok(e) => Ok(Some(e)),
+            Err(TryRecvError::Empty) => Ok(None),
+            Err(TryRecvError::Disconnected) => Err(Error::Closed),
+        }
+    }
+
+    /// Sends a text frame now. Fails with `NotConnected` when the connection is not live:
+    /// nothing is queued for later, so an order is never sent twice after a reconnect.
+    pub fn send_text(&self, text: impl Into<String>) -> Result<()> {
+        self.send_frame(Outgoing::Text(text.into()))
+    }
+
+    /// Sends a binary frame now (see [`Client::send_text`]).
+    pub fn send_binary(&self, bytes: impl Into<Vec<u8>>) -> Result<()> {
+        self.send_frame(Outgoing::Binary(bytes.into()))
+    }
+
+    /// Serializes a value to JSON and sends it as a text frame.
+    pub fn send_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        let text = serde_json::to_string(value).map_err(|e| Error::Usage(format!("could not serialize the message: {e}")))?;
+        self.send_text(text)
+    }
+
+    fn send_frame(&self, frame: Outgoing) -> Result<()> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        if lock(&self.thread).is_none() {
+            return Err(Error::NotConnected("the client is not started; call start() first".into()));
+        }
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.command(Command::Send { frame, reply })?;
+        match answer.recv_timeout(COMMAND_TIMEOUT) {
+            Ok(r) => r,
+            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout("the I/O thread did not take the message".into())),
+            Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
+        }
+    }
+
+    fn command(&self, c: Command) -> Result<()> {
+        self.commands.send(c).map_err(|_| Error::Closed)?;
+        let _ = self.poller.notify();
+        Ok(())
+    }
+
+    /// A snapshot of the state and counters.
+    pub fn status(&self) -> Status {
+        self.counters.snapshot()
+    }
+
+    /// The last messages kept by the history ring (`history` in the configuration), oldest first.
+    pub fn history(&self) -> Vec<Message> {
+        self.history.snapshot()
+    }
+
+    /// Drops the current connection (if any) and connects again now, resetting the attempt
+    /// counter. After `GaveUp`, starts trying again.
+    pub fn reconnect(&self) -> Result<()> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        if lock(&self.thread).is_none() {
+            return Err(Error::NotConnected("the client is not started; call start() first".into()));
+        }
+        self.command(Command::Reconnect)
+    }
+
+    /// Closes the connection, stops reconnecting and joins the I/O thread. Idempotent; returns
+    /// promptly in every state (connecting, handshaking, backing off, live, consumer stalled).
+    /// No event is queued after it returns; events queued before remain readable, and then
+    /// the event stream ends.
+    pub fn close(&self) {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            // Another caller is closing or has closed; wait for the thread all the same.
+        }
+        lock(&self.engine).take();
+        let _ = self.commands.send(Command::Close);
+        let _ = self.poller.notify();
+        let handle = lock(&self.thread).take();
+        if let Some(h) = handle {
+            if h.thread().id() != std::thread::current().id() {
+                let _ = h.join();
+            }
+        }
+        self.counters.set_state(State::Closed);
+    }
+
+    /// The URL this client connects to, with secrets redacted.
+    pub fn url(&self) -> &str {
+        &self.settings.redacted_url
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("url", &self.settings.redacted_url)
+            .field("preset", &self.settings.preset)
+            .field("state", &self.counters.state())
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Diagnostics for tests and monitoring.
+pub mod diagnostics {
+    /// DNS lookup threads still running in this process (a stalled system resolver cannot be
+    /// interrupted; such a thread ends when the resolver gives up).
+    pub fn dns_threads_in_flight() -> usize {
+        crate::transport::connect::DNS_THREADS.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,129 @@
+//! The json dialect (one JSON object per text frame) and the raw dialect (frames untouched).
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use tungstenite::{Bytes, Utf8Bytes};
+
+use super::{Ctx, Dialect};
+use crate::envelope::{self, AccountField, EnvelopeError};
+use crate::event::{ErrorKind, Message};
+use crate::filter::{account_passes, type_passes};
+use crate::time::iso8601;
+
+pub(crate) struct Json {
+    /// Pass frames through untouched (the raw preset).
+    pub raw: bool,
+}
+
+impl Dialect for Json {
+    fn on_text(&mut self, text: Utf8Bytes, ctx: &mut Ctx<'_>) {
+        if self.raw {
+            if ctx.s.types.is_empty() {
+                ctx.message(Message::text(text, None, None, None, ctx.now, ctx.epoch));
+            } else {
+                ctx.filtered();
+            }
+            return;
+        }
+        let s = ctx.s;
+        let parsed = envelope::parse(text.as_str(), &s.pointers);
+        let env = match parsed {
+            Ok(env) => env,
+            Err(EnvelopeError::InvalidJson(e)) if s.strict_json => {
+                return ctx.bad_input(ErrorKind::InvalidJson, format!("invalid JSON: {e}"), Some(text.as_str()));
+            }
+            Err(EnvelopeError::NotAnObject) if s.strict_json => {
+                return ctx.bad_input(
+                    ErrorKind::NotAnObject,
+                    "the message is JSON but not an object".into(),
+                    Some(text.as_str()),
+                );
+            }
+            Err(e) => {
+                // Lenient presets deliver what is not an envelope as it is (reference 004).
+                if !type_passes(&s.types, None) {
+                    return ctx.filtered();
+                }
+                let data = matches!(e, EnvelopeError::NotAnObject).then(|| 0..text.len());
+                return ctx.message(Message::text(text, None, None, data, ctx.now, ctx.epoch));
+            }
+        };
+        if !account_passes(s.account.as_ref(), env.account.as_filter()) {
+            return ctx.filtered();
+        }
+        if !type_passes(&s.types, env.msg_type.as_deref()) {
+            return ctx.filtered();
+        }
+        if env.msg_type.is_none() && s.strict_json {
+            let why = if env.has_type_field { "its type field is not a string" } else { "it has no type field" };
+            return ctx.bad_input(
+                ErrorKind::MissingType,
+                format!("the message was skipped because {why}"),
+                Some(text.as_str()),
+            );
+        }
+        let msg_type: Option<Box<str>> = env.msg_type.map(|t| t.into());
+        if let (Some(t), Some(ping)) = (msg_type.as_deref(), s.ping_type.as_deref()) {
+            if t == ping {
+                ctx.replies.push(format!(r#"{{"type":"pong","timestamp":"{}"}}"#, iso8601(ctx.now)));
+            }
+        }
+        if let (Some(t), Some(hb)) = (msg_type.as_deref(), s.server_heartbeat_type.as_deref()) {
+            if t == hb {
+                ctx.latency = heartbeat_age(text.as_str(), ctx.now);
+            }
+        }
+        let account: Option<Box<str>> = match env.account {
+            AccountField::Id(a) => Some(a.into()),
+            _ => None,
+        };
+        let data = Some(env.data);
+        ctx.message(Message::text(text, msg_type, account, data, ctx.now, ctx.epoch));
+    }
+
+    fn on_binary(&mut self, bytes: Bytes, ctx: &mut Ctx<'_>) {
+        if self.raw {
+            if ctx.s.types.is_empty() {
+                ctx.message(Message::binary(bytes, ctx.now, ctx.epoch));
+            } else {
+                ctx.filtered();
+            }
+            return;
+        }
+        ctx.bad_input(
+            ErrorKind::UnexpectedBinary,
+            format!(
+                "a binary frame of {} bytes arrived where the {} preset expects JSON text frames; it was skipped (use the raw preset to receive binary frames)",
+                bytes.len(),
+                ctx.s.preset.name()
+            ),
+            None,
+        );
+    }
+}
+
+/// The age of a server heartbeat from its `ts` field (Unix milliseconds), as its latency.
+fn heartbeat_age(text: &str, now: std::time::SystemTime) -> Option<Duration> {
+    #[derive(serde::Deserialize)]
+    struct Ts {
+        ts: Option<f64>,
+    }
+    let ts = serde_json::from_str::<Ts>(text).ok()?.ts?;
+    let now_ms = now.duration_since(UNIX_EPOCH).ok()?.as_secs_f64() * 1000.0;
+    let age = (now_ms - ts).max(0.0);
+    age.is_finite().then(|| Duration::from_secs_f64(age / 1000.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    #[test]
+    fn heartbeat_latency_from_ts() {
+        let now = UNIX_EPOCH + Duration::from_millis(10_000);
+        let d = heartbeat_age(r#"{"type":"HEARTBEAT","ts":9990,"data":{}}"#, now).unwrap();
+        assert_eq!(d, Duration::from_millis(10));
+        assert!(heartbeat_age(r#"{"type":"HEARTBEAT"}"#, SystemTime::now()).is_none());
+    }
+}

@@ -1,0 +1,571 @@
+//! The I/O thread of one client: connect, stay live, notice death, back off, reconnect.
+//!
+//! One thread owns the socket and waits on it and on the waker at once (see `transport`).
+//! Commands from other threads (`send`, `reconnect`, `close`) arrive on a channel and wake it.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::{Bytes, Message as WsMessage, WebSocket};
+
+use crate::backoff::Jitter;
+use crate::config::Settings;
+use crate::delivery::Delivery;
+use crate::dialect::{Ctx, Dialect};
+use crate::error::{Error, Result};
+use crate::event::{ErrorEvent, ErrorKind, Event};
+use crate::history::History;
+use crate::status::{Counters, State};
+use crate::transport::connect::{connect, Failure, Interrupt};
+use crate::transport::{Metered, Reactor};
+
+/// Frames read in one go before timers and commands get a turn.
+const READ_BUDGET: usize = 512;
+/// How often delivery is retried while the application's channel is full.
+const DELIVERY_RETRY: Duration = Duration::from_millis(2);
+/// How long `close()` waits for the server to answer the close frame.
+const CLOSE_GRACE: Duration = Duration::from_millis(250);
+
+/// A frame the application sends.
+pub(crate) enum Outgoing {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+/// What other threads ask of the I/O thread.
+pub(crate) enum Command {
+    Send { frame: Outgoing, reply: Sender<Result<()>> },
+    Reconnect,
+    Close,
+}
+
+/// How a live connection ended.
+enum End {
+    Close,
+    Reconnect,
+    ServerClose { code: u16, reason: String },
+    Dead { silence: Duration },
+    Broken(String),
+    Violation { code: u16, message: String },
+}
+
+pub(crate) struct Engine {
+    pub s: Arc<Settings>,
+    pub reactor: Reactor,
+    pub cmds: Receiver<Command>,
+    pub delivery: Delivery,
+    pub counters: Arc<Counters>,
+    pub history: Arc<History>,
+    pub tls: Option<native_tls::TlsConnector>,
+    pub jitter: Jitter,
+    pub dialect: Box<dyn Dialect>,
+    pub epoch: u64,
+    pub attempt: u32,
+}
+
+impl Engine {
+    /// Runs until `close()`.
+    pub fn run(mut self) {
+        let mut last_error;
+        'outer: loop {
+            self.counters.set_state(State::Connecting);
+            let s = self.s.clone();
+            log::debug!("tradewire: connecting to {}", s.redacted_url);
+            let attempt = {
+                let Engine { reactor, cmds, delivery, counters, tls, .. } = &mut self;
+                let mut check = || offline_commands(cmds, delivery, "connecting");
+                connect(&s, tls.as_ref(), reactor, counters, &mut check)
+            };
+            match attempt {
+                Err(Failure::Interrupted(Interrupt::Close)) => break,
+                Err(Failure::Interrupted(Interrupt::Reconnect)) => {
+                    self.reset_attempts();
+                    continue;
+                }
+                Err(Failure::Failed { message, fatal, auth }) => {
+                    log::warn!("tradewire: {message}");
+                    if fatal {
+                        let kind = if auth { ErrorKind::Auth } else { ErrorKind::Connect };
+                        self.emit(Event::Error(ErrorEvent::new(kind, message.clone(), None, self.epoch)));
+                        match self.give_up(message) {
+                            Interrupt::Close => break,
+                            Interrupt::Reconnect => continue,
+                        }
+                    }
+                    last_error = message;
+                }
+                Ok(ws) => {
+                    self.epoch += 1;
+                    self.counters.epoch.store(self.epoch, Ordering::Relaxed);
+                    if self.epoch > 1 {
+                        self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
+                    }
+                    log::info!("tradewire: connected to {} (connection {})", s.redacted_url, self.epoch);
+                    self.emit(Event::Connected { epoch: self.epoch, url: s.redacted_url.clone() });
+                    let since = Instant::now();
+                    let end = self.live(ws);
+                    self.counters.authenticated.store(false, Ordering::Relaxed);
+                    if since.elapsed() >= s.min_uptime {
+                        self.reset_attempts();
+                    }
+                    let (code, reason, error) = describe(&end, &s);
+                    log::info!("tradewire: connection {} ended: {reason}", self.epoch);
+                    self.emit(Event::Disconnected { epoch: self.epoch, code, reason: reason.clone(), error });
+                    match end {
+                        End::Close => break,
+                        End::Reconnect => {
+                            self.reset_attempts();
+                            continue;
+                        }
+                        End::ServerClose { code, reason } => {
+                            if let Some(why) = fatal_close(&s, code, &reason) {
+                                match self.give_up(why) {
+                                    Interrupt::Close => break,
+                                    Interrupt::Reconnect => continue,
+                                }
+                            }
+                            last_error = format!("the server closed the connection ({code} {reason})");
+                        }
+                        _ => last_error = reason,
+                    }
+                }
+            }
+
+            // The connection is gone or never came: schedule the next attempt.
+            if !s.reconnect {
+                match self.give_up(format!("reconnect is disabled; {last_error}")) {
+                    Interrupt::Close => break,
+                    Interrupt::Reconnect => continue,
+                }
+            }
+            self.attempt += 1;
+            self.counters.attempts.store(self.attempt, Ordering::Relaxed);
+            if let Some(max) = s.max_reconnect_attempts {
+                if self.attempt > max {
+                    let why = format!("gave up after {max} reconnect attempts; last error: {last_error}");
+                    match self.give_up(why) {
+                        Interrupt::Close => break,
+                        Interrupt::Reconnect => continue,
+                    }
+                }
+            }
+            let delay = s.backoff.delay(self.attempt - 1, self.jitter.next_f64());
+            log::info!("tradewire: reconnecting in {:.1} s (attempt {}): {last_error}", delay.as_secs_f64(), self.attempt);
+            self.emit(Event::Reconnecting { attempt: self.attempt, delay, reason: last_error.clone() });
+            self.counters.set_state(State::Backoff);
+            match self.idle(Some(Instant::now() + delay), "waiting to reconnect") {
+                Some(Interrupt::Close) => break 'outer,
+                Some(Interrupt::Reconnect) => self.reset_attempts(),
+                None => {}
+            }
+        }
+        self.counters.set_state(State::Closed);
+        self.delivery.flush();
+        if self.delivery.has_pending() {
+            log::warn!("tradewire: the client closed while the application was not reading; undelivered events were discarded");
+        }
+    }
+
+    fn reset_attempts(&mut self) {
+        self.attempt = 0;
+        self.counters.attempts.store(0, Ordering::Relaxed);
+    }
+
+    fn emit(&mut self, ev: Event) {
+        self.delivery.push(ev);
+    }
+
+    /// Emits `GaveUp` and waits for `reconnect()` or `close()`.
+    fn give_up(&mut self, reason: String) -> Interrupt {
+        log::warn!("tradewire: gave up: {reason}");
+        self.emit(Event::GaveUp { reason });
+        self.counters.set_state(State::GaveUp);
+        match self.idle(None, "stopped (gave up); call reconnect() to try again") {
+            Some(Interrupt::Reconnect) => {
+                self.reset_attempts();
+                Interrupt::Reconnect
+            }
+            _ => Interrupt::Close,
+        }
+    }
+
+    /// Waits without a connection until `deadline` (or forever), handling commands.
+    fn idle(&mut self, deadline: Option<Instant>, state: &str) -> Option<Interrupt> {
+        loop {
+            self.delivery.flush();
+            if let Some(i) = offline_commands(&self.cmds, &mut self.delivery, state) {
+                return Some(i);
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return None;
+            }
+            let mut wake = deadline;
+            if self.delivery.has_pending() {
+                let retry = now + DELIVERY_RETRY;
+                wake = Some(wake.map_or(retry, |d| d.min(retry)));
+            }
+            if let Err(e) = self.reactor.wait(wake) {
+                log::error!("tradewire: poll failed: {e}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    /// Runs one live connection until it ends.
+    fn live(&mut self, mut ws: WebSocket<Metered>) -> End {
+        let s = self.s.clone();
+        let mut want_write = false;
+        for text in self.dialect.on_open(&s) {
+            if let Err((e, _)) = write(&mut ws, Outgoing::Text(text), &mut want_write) {
+                return End::Broken(format!("could not send the on-connect messages: {e}"));
+            }
+        }
+        self.counters.authenticated.store(true, Ordering::Relaxed);
+        self.counters.set_state(State::Live);
+
+        let mut replies: Vec<String> = Vec::new();
+        let mut seen = ws.get_ref().read_total;
+        let mut last_rx = Instant::now();
+        self.counters.mark_rx(last_rx);
+        let mut next_ping = last_rx + s.heartbeat_interval;
+        let mut ping_sent: Option<Instant> = None;
+        let mut readable = true;
+        loop {
+            // Commands first: a send goes out at once.
+            loop {
+                match self.cmds.try_recv() {
+                    Ok(Command::Send { frame, reply }) => {
+                        let r = write(&mut ws, frame, &mut want_write);
+                        let broken = match &r {
+                            Err((e, true)) => Some(e.to_string()),
+                            _ => None,
+                        };
+                        let _ = reply.send(r.map_err(|(e, _)| e));
+                        if let Some(e) = broken {
+                            return End::Broken(e);
+                        }
+                    }
+                    Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
+                        close_gracefully(&mut ws, &mut self.reactor, 1000, "closed by the client");
+                        return End::Close;
+                    }
+                    Ok(Command::Reconnect) => {
+                        close_gracefully(&mut ws, &mut self.reactor, 1000, "reconnecting");
+                        return End::Reconnect;
+                    }
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+
+            if readable && !self.delivery.blocked() {
+                match self.read_batch(&mut ws, &mut replies, &mut ping_sent) {
+                    Ok(more) => readable = more,
+                    Err(end) => return end,
+                }
+                for text in replies.drain(..) {
+                    if let Err((e, true)) = write(&mut ws, Outgoing::Text(text), &mut want_write) {
+                        return End::Broken(e.to_string());
+                    }
+                }
+            }
+            if self.delivery.has_pending() {
+                let was_blocked = self.delivery.blocked();
+                self.delivery.flush();
+                if was_blocked && !self.delivery.blocked() {
+                    readable = true;
+                }
+            }
+
+            // Timers keep their time whatever the consumer does.
+            let now = Instant::now();
+            let total = ws.get_ref().read_total;
+            if total != seen {
+                seen = total;
+                last_rx = now;
+                self.counters.mark_rx(now);
+            } else if self.delivery.blocked() && ws.get_ref().has_unread_bytes() {
+                // Not reading because the application is behind; bytes waiting prove the server lives.
+                last_rx = now;
+            }
+            let silence = now.saturating_duration_since(last_rx);
+            if silence >= s.heartbeat_timeout {
+                let _ = ws.close(Some(CloseFrame { code: CloseCode::Away, reason: "heartbeat timeout".into() }));
+                let _ = ws.flush();
+                return End::Dead { silence };
+            }
+            if s.ws_ping && now >= next_ping {
+                let payload = Bytes::from(crate::time::unix_millis(SystemTime::now()).to_be_bytes().to_vec());
+                match ws.write(WsMessage::Ping(payload)) {
+                    Ok(()) => {}
+                    Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) => return End::Broken(format!("could not send a ping: {e}")),
+                }
+                want_write = true;
+                ping_sent = Some(now);
+                next_ping = now + s.heartbeat_interval;
+            }
+            if want_write {
+                match ws.flush() {
+                    Ok(()) => want_write = false,
+                    Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) => return End::Broken(format!("write failed: {e}")),
+                }
+            }
+
+            if readable && !self.delivery.blocked() {
+                continue;
+            }
+            let mut deadline = last_rx + s.heartbeat_timeout;
+            if s.ws_ping {
+                deadline = deadline.min(next_ping);
+            }
+            if self.delivery.has_pending() {
+                deadline = deadline.min(now + DELIVERY_RETRY);
+            }
+            if let Err(e) = ws.get_ref().socket().want(!self.delivery.blocked(), want_write) {
+                return End::Broken(format!("poll setup failed: {e}"));
+            }
+            match self.reactor.wait(Some(deadline)) {
+                Ok(ready) => readable |= ready,
+                Err(e) => return End::Broken(format!("poll failed: {e}")),
+            }
+        }
+    }
+
+    /// Reads frames until none is waiting, the budget is spent, or delivery blocks.
+    /// `Ok(true)` means there may be more to read right away.
+    fn read_batch(
+        &mut self,
+        ws: &mut WebSocket<Metered>,
+        replies: &mut Vec<String>,
+        ping_sent: &mut Option<Instant>,
+    ) -> std::result::Result<bool, End> {
+        let s = self.s.clone();
+        for _ in 0..READ_BUDGET {
+            if self.delivery.blocked() {
+                return Ok(true);
+            }
+            let msg = match ws.read() {
+                Ok(m) => m,
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(self.read_error(ws, e)),
+            };
+            let now = SystemTime::now();
+            let mut ctx = Ctx {
+                s: &s,
+                counters: &self.counters,
+                history: &self.history,
+                delivery: &mut self.delivery,
+                replies,
+                latency: None,
+                now,
+                epoch: self.epoch,
+            };
+            match msg {
+                WsMessage::Text(t) => {
+                    ctx.counters.messages.fetch_add(1, Ordering::Relaxed);
+                    self.dialect.on_text(t, &mut ctx);
+                }
+                WsMessage::Binary(b) => {
+                    ctx.counters.messages.fetch_add(1, Ordering::Relaxed);
+                    self.dialect.on_binary(b, &mut ctx);
+                }
+                WsMessage::Pong(_) => {
+                    if let Some(sent) = ping_sent.take() {
+                        ctx.latency = Some(sent.elapsed());
+                    }
+                }
+                WsMessage::Ping(_) => {
+                    // tungstenite queued the pong; it goes out with the next flush.
+                    let _ = ws.flush();
+                }
+                WsMessage::Close(frame) => {
+                    let _ = ws.flush();
+                    let (code, reason) = match frame {
+                        Some(f) => (u16::from(f.code), f.reason.to_string()),
+                        None => (1005, String::new()),
+                    };
+                    return Err(End::ServerClose { code, reason });
+                }
+                WsMessage::Frame(_) => {}
+            }
+            if let Some(l) = ctx.latency {
+                self.counters.set_latency(l);
+            }
+        }
+        Ok(true)
+    }
+
+    fn read_error(&mut self, ws: &mut WebSocket<Metered>, e: tungstenite::Error) -> End {
+        use tungstenite::error::CapacityError;
+        let (kind, code, message) = match e {
+            tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+                return End::Broken("the connection was closed".into())
+            }
+            tungstenite::Error::Io(e) => return End::Broken(format!("the connection was lost: {e}")),
+            tungstenite::Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
+                ErrorKind::MessageTooLarge,
+                1009,
+                format!(
+                    "the server sent a message of {size} bytes, over max_message_size ({max_size} bytes); the connection was closed with 1009 (raise max_message_size if such messages are expected)"
+                ),
+            ),
+            tungstenite::Error::Capacity(c) => (ErrorKind::MessageTooLarge, 1009, format!("the server exceeded a size limit: {c}")),
+            tungstenite::Error::Utf8(detail) => (
+                ErrorKind::InvalidUtf8,
+                1007,
+                format!("the server sent a text frame that is not valid UTF-8 ({detail}); the connection was closed with 1007"),
+            ),
+            tungstenite::Error::Protocol(p) => (
+                ErrorKind::Protocol,
+                1002,
+                format!("the server violated the WebSocket protocol ({p}); the connection was closed with 1002"),
+            ),
+            other => return End::Broken(format!("read failed: {other}")),
+        };
+        self.counters.errors.fetch_add(1, Ordering::Relaxed);
+        log::warn!("tradewire: {message}");
+        self.delivery.push(Event::Error(ErrorEvent::new(kind, message.clone(), None, self.epoch)));
+        let reason = match code {
+            1009 => "message too big",
+            1007 => "invalid UTF-8",
+            _ => "protocol error",
+        };
+        let _ = ws.close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() }));
+        let _ = ws.flush();
+        End::Violation { code, message }
+    }
+}
+
+/// Handles commands while there is no live connection. `send` fails at once: nothing is
+/// queued for later, so nothing can be sent twice after a reconnect.
+fn offline_commands(cmds: &Receiver<Command>, _delivery: &mut Delivery, state: &str) -> Option<Interrupt> {
+    loop {
+        match cmds.try_recv() {
+            Ok(Command::Send { reply, .. }) => {
+                let _ = reply.send(Err(Error::NotConnected(format!(
+                    "the client is {state}; nothing was sent (messages are never queued while disconnected, so none is sent twice after a reconnect)"
+                ))));
+            }
+            Ok(Command::Close) | Err(TryRecvError::Disconnected) => return Some(Interrupt::Close),
+            Ok(Command::Reconnect) => return Some(Interrupt::Reconnect),
+            Err(TryRecvError::Empty) => return None,
+        }
+    }
+}
+
+/// Writes one frame and flushes what the socket takes. The error's flag says whether the
+/// connection is broken.
+fn write(ws: &mut WebSocket<Metered>, frame: Outgoing, want_write: &mut bool) -> std::result::Result<(), (Error, bool)> {
+    let msg = match frame {
+        Outgoing::Text(t) => WsMessage::Text(t.into()),
+        Outgoing::Binary(b) => WsMessage::Binary(b.into()),
+    };
+    let would_block = |e: &tungstenite::Error| matches!(e, tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock);
+    match ws.write(msg) {
+        Ok(()) => {}
+        Err(e) if would_block(&e) => {
+            *want_write = true;
+            return Ok(());
+        }
+        Err(tungstenite::Error::WriteBufferFull(_)) => {
+            return Err((
+                Error::Io(
+                    "the send buffer is full (max_write_buffer): the server is not reading; the message was not sent".into(),
+                ),
+                false,
+            ))
+        }
+        Err(tungstenite::Error::Capacity(c)) => {
+            return Err((Error::Usage(format!("the message is too large to send: {c}")), false))
+        }
+        Err(e) => {
+            return Err((Error::NotConnected(format!("the connection broke while sending ({e}); the message was not sent")), true))
+        }
+    }
+    match ws.flush() {
+        Ok(()) => {
+            *want_write = false;
+            Ok(())
+        }
+        Err(e) if would_block(&e) => {
+            *want_write = true;
+            Ok(())
+        }
+        Err(e) => Err((
+            Error::NotConnected(format!(
+                "the connection broke while sending ({e}); the message may or may not have reached the server"
+            )),
+            true,
+        )),
+    }
+}
+
+/// Sends a close frame and waits briefly for the server's answer.
+fn close_gracefully(ws: &mut WebSocket<Metered>, reactor: &mut Reactor, code: u16, reason: &str) {
+    if ws.close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.to_string().into() })).is_err() {
+        return;
+    }
+    let deadline = Instant::now() + CLOSE_GRACE;
+    loop {
+        match ws.flush() {
+            Ok(()) => {}
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+        loop {
+            match ws.read() {
+                Ok(_) => continue,
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => return,
+            }
+        }
+        if Instant::now() >= deadline {
+            return;
+        }
+        let _ = ws.get_ref().socket().want(true, false);
+        if reactor.wait(Some(deadline)).is_err() {
+            return;
+        }
+    }
+}
+
+/// The close code, reason and error of a `Disconnected` event.
+fn describe(end: &End, s: &Settings) -> (Option<u16>, String, Option<String>) {
+    match end {
+        End::Close => (Some(1000), "closed by the client".into(), None),
+        End::Reconnect => (Some(1000), "reconnect requested".into(), None),
+        End::ServerClose { code, reason } => (Some(*code), reason.clone(), None),
+        End::Dead { silence } => {
+            let m = format!(
+                "no data from the server for {:.1} s (heartbeat_timeout {:.1} s): the connection is dead",
+                silence.as_secs_f64(),
+                s.heartbeat_timeout.as_secs_f64()
+            );
+            (None, m.clone(), Some(m))
+        }
+        End::Broken(e) => (None, "connection lost".into(), Some(s.scrub(e))),
+        End::Violation { code, message } => (Some(*code), message.clone(), Some(message.clone())),
+    }
+}
+
+/// Whether a close from the server stops reconnecting, and why.
+fn fatal_close(s: &Settings, code: u16, reason: &str) -> Option<String> {
+    if s.fatal_close_codes.contains(&code) {
+        let shown = if reason.is_empty() { String::new() } else { format!(" \"{reason}\"") };
+        return Some(format!(
+            "the server closed the connection with {code}{shown}, which is fatal (fatal_close_codes): not reconnecting; fix the cause (credentials, ids) and call reconnect()"
+        ));
+    }
+    if code == 1000 && !s.reconnect_when_superseded && s.superseded_reason.as_deref() == Some(reason) {
+        return Some(format!(
+            "superseded: another connection took this one's place (1000 \"{reason}\"); not fighting it (set reconnect_when_superseded = true to reconnect anyway)"
+        ));
+    }
+    None
+}

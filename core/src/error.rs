@@ -1,0 +1,114 @@
+//! The one error type of the crate.
+//!
+//! Every message says what failed and, where there is something to do about it, what to do.
+
+use std::fmt;
+
+/// One problem found in a configuration, with the name of the field it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The configuration field, as named in the schema (`heartbeat_timeout`, `url`, ...).
+    pub field: String,
+    /// What is wrong with it and what a valid value looks like.
+    pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Everything that can go wrong in tradewire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is invalid. Every problem found is listed, each with its field name.
+    Config(Vec<FieldError>),
+    /// A connection could not be established (DNS, TCP, TLS or the WebSocket handshake).
+    Connect(String),
+    /// The server refused our credentials.
+    Auth(String),
+    /// The client is not connected (or not live yet), so nothing was sent.
+    NotConnected(String),
+    /// A request did not get a usable response.
+    Request(String),
+    /// An operation did not complete in time.
+    Timeout(String),
+    /// The client has been closed; create a new one to connect again.
+    Closed,
+    /// The client was used in a way its state does not allow (for example `start()` twice).
+    Usage(String),
+    /// An I/O error outside a connection attempt.
+    Io(String),
+}
+
+impl Error {
+    pub(crate) fn config(field: &str, message: impl Into<String>) -> Error {
+        Error::Config(vec![FieldError { field: field.to_string(), message: message.into() }])
+    }
+
+    /// A short stable name for the kind of error (`config`, `connect`, `auth`, ...), used by
+    /// the bindings to pick an exception class or a result code.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Config(_) => "config",
+            Error::Connect(_) => "connect",
+            Error::Auth(_) => "auth",
+            Error::NotConnected(_) => "not_connected",
+            Error::Request(_) => "request",
+            Error::Timeout(_) => "timeout",
+            Error::Closed => "closed",
+            Error::Usage(_) => "usage",
+            Error::Io(_) => "io",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(problems) => {
+                if problems.len() == 1 {
+                    write!(f, "invalid configuration: {}", problems[0])
+                } else {
+                    write!(f, "invalid configuration ({} problems):", problems.len())?;
+                    for p in problems {
+                        write!(f, "\n  - {p}")?;
+                    }
+                    Ok(())
+                }
+            }
+            Error::Connect(m) => write!(f, "connection failed: {m}"),
+            Error::Auth(m) => write!(f, "authentication failed: {m}"),
+            Error::NotConnected(m) => write!(f, "not connected: {m}"),
+            Error::Request(m) => write!(f, "request failed: {m}"),
+            Error::Timeout(m) => write!(f, "timed out: {m}"),
+            Error::Closed => write!(f, "the client is closed; create a new client to connect again"),
+            Error::Usage(m) => write!(f, "{m}"),
+            Error::Io(m) => write!(f, "I/O error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_error_lists_every_problem_with_its_field() {
+        let e = Error::Config(vec![
+            FieldError { field: "url".into(), message: "is required".into() },
+            FieldError { field: "jitter".into(), message: "must be between 0 and 1".into() },
+        ]);
+        let s = e.to_string();
+        assert!(s.contains("2 problems"));
+        assert!(s.contains("url: is required"));
+        assert!(s.contains("jitter: must be between 0 and 1"));
+    }
+}

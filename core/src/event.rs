@@ -1,0 +1,288 @@
+//! Everything the application receives: messages and lifecycle events, in one ordered stream.
+
+use std::fmt;
+use std::ops::Range;
+use std::time::{Duration, SystemTime};
+
+use tungstenite::Bytes;
+
+/// One item of the event stream.
+///
+/// Lifecycle events travel in the same channel as messages and in order, so an application
+/// can rebuild its state from the stream alone. Each connection has an epoch (1, 2, ...):
+/// messages between `Connected{epoch: n}` and `Disconnected{epoch: n}` came over connection n,
+/// and a gap can only be at an epoch boundary or at a `Lagged` marker.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Event {
+    /// A message from the server that passed the filters.
+    Message(Message),
+    /// A connection was established (the WebSocket handshake completed).
+    Connected {
+        /// Connection number, from 1.
+        epoch: u64,
+        /// The URL, with secrets redacted.
+        url: String,
+    },
+    /// The server accepted our credentials (presets with a login step).
+    Authenticated {
+        /// Connection number.
+        epoch: u64,
+    },
+    /// A connection ended.
+    Disconnected {
+        /// Connection number.
+        epoch: u64,
+        /// The close code, when the connection ended with a close frame.
+        code: Option<u16>,
+        /// The close reason, or a description of how the connection ended.
+        reason: String,
+        /// The error that ended it, if it did not end with a close frame.
+        error: Option<String>,
+    },
+    /// The client will try again after `delay`.
+    Reconnecting {
+        /// Attempt number since the last stable connection, from 1.
+        attempt: u32,
+        /// How long the client waits before this attempt.
+        delay: Duration,
+        /// Why a reconnect is needed (the last failure).
+        reason: String,
+    },
+    /// The client stopped trying. `Client::reconnect()` starts again.
+    GaveUp {
+        /// Why it stopped.
+        reason: String,
+    },
+    /// Bad input or a failure that did not end the stream.
+    Error(ErrorEvent),
+    /// `dropped` events were discarded by the overflow policy just before this point.
+    Lagged {
+        /// How many events were dropped.
+        dropped: u64,
+    },
+    /// A response to a request nobody is waiting for any more.
+    Response {
+        /// The request id.
+        id: u64,
+        /// The status the server gave (HTTP-like, 200 = success).
+        status: u16,
+        /// The response payload as JSON text.
+        data: Option<String>,
+    },
+}
+
+impl Event {
+    /// The kind of the event as a short lowercase name: `message`, `connected`,
+    /// `authenticated`, `disconnected`, `reconnecting`, `gave_up`, `error`, `lagged`, `response`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Message(_) => "message",
+            Event::Connected { .. } => "connected",
+            Event::Authenticated { .. } => "authenticated",
+            Event::Disconnected { .. } => "disconnected",
+            Event::Reconnecting { .. } => "reconnecting",
+            Event::GaveUp { .. } => "gave_up",
+            Event::Error(_) => "error",
+            Event::Lagged { .. } => "lagged",
+            Event::Response { .. } => "response",
+        }
+    }
+
+    /// The message, if this is one.
+    pub fn as_message(&self) -> Option<&Message> {
+        match self {
+            Event::Message(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// The frame a message came in.
+#[derive(Clone)]
+enum Payload {
+    Text(tungstenite::Utf8Bytes),
+    Binary(Bytes),
+}
+
+/// A message from the server.
+///
+/// The frame's bytes are kept as received (no copy); the payload is parsed only when asked.
+///
+/// ```
+/// # fn show(m: &tradewire::Message) {
+/// println!("{:?} for {:?}: {}", m.msg_type(), m.account_id(), m.data_json().unwrap_or("-"));
+/// let value: Option<serde_json::Value> = m.data();
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Message {
+    payload: Payload,
+    msg_type: Option<Box<str>>,
+    account_id: Option<Box<str>>,
+    data: Option<Range<usize>>,
+    received_at: SystemTime,
+    epoch: u64,
+}
+
+impl Message {
+    pub(crate) fn text(
+        text: tungstenite::Utf8Bytes,
+        msg_type: Option<Box<str>>,
+        account_id: Option<Box<str>>,
+        data: Option<Range<usize>>,
+        received_at: SystemTime,
+        epoch: u64,
+    ) -> Message {
+        Message { payload: Payload::Text(text), msg_type, account_id, data, received_at, epoch }
+    }
+
+    pub(crate) fn binary(bytes: Bytes, received_at: SystemTime, epoch: u64) -> Message {
+        Message { payload: Payload::Binary(bytes), msg_type: None, account_id: None, data: None, received_at, epoch }
+    }
+
+    /// The message type (`/type` by default), if the message had one.
+    pub fn msg_type(&self) -> Option<&str> {
+        self.msg_type.as_deref()
+    }
+
+    /// The account the message is for, in canonical text form (`"123"`), if it had one.
+    pub fn account_id(&self) -> Option<&str> {
+        self.account_id.as_deref()
+    }
+
+    /// The whole frame as text, exactly as received (`None` for a binary frame).
+    pub fn raw(&self) -> Option<&str> {
+        match &self.payload {
+            Payload::Text(t) => Some(t.as_str()),
+            Payload::Binary(_) => None,
+        }
+    }
+
+    /// The frame's bytes (text or binary) exactly as received.
+    pub fn raw_bytes(&self) -> &[u8] {
+        match &self.payload {
+            Payload::Text(t) => t.as_bytes(),
+            Payload::Binary(b) => b,
+        }
+    }
+
+    /// Whether the frame was a binary frame.
+    pub fn is_binary(&self) -> bool {
+        matches!(self.payload, Payload::Binary(_))
+    }
+
+    /// The payload as JSON text (`/data` by default, or the whole message when it has no data
+    /// field). `None` when the frame was not JSON.
+    pub fn data_json(&self) -> Option<&str> {
+        let range = self.data.clone()?;
+        self.raw().and_then(|t| t.get(range))
+    }
+
+    /// The payload deserialized into any type (`serde_json::Value` for a generic tree).
+    /// `None` when there is no JSON payload or it does not fit `T`.
+    pub fn data<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_str(self.data_json()?).ok()
+    }
+
+    /// When the frame was read from the socket.
+    pub fn received_at(&self) -> SystemTime {
+        self.received_at
+    }
+
+    /// The connection (epoch) the message came over.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Message");
+        d.field("type", &self.msg_type).field("account_id", &self.account_id).field("epoch", &self.epoch);
+        match &self.payload {
+            Payload::Text(t) => {
+                let s = t.as_str();
+                let cut = s.char_indices().nth(200).map(|(i, _)| i).unwrap_or(s.len());
+                d.field("raw", &&s[..cut]);
+            }
+            Payload::Binary(b) => {
+                d.field("binary_len", &b.len());
+            }
+        }
+        d.finish()
+    }
+}
+
+/// What kind of problem an [`ErrorEvent`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A text frame that is not valid JSON.
+    InvalidJson,
+    /// JSON that is not an object.
+    NotAnObject,
+    /// A JSON object without a usable type field.
+    MissingType,
+    /// A text frame that is not valid UTF-8 (the connection is closed with 1007).
+    InvalidUtf8,
+    /// A binary frame where text was expected.
+    UnexpectedBinary,
+    /// A message larger than `max_message_size` (the connection is closed with 1009).
+    MessageTooLarge,
+    /// A WebSocket protocol violation by the server (the connection is closed with 1002).
+    Protocol,
+    /// A connection attempt failed.
+    Connect,
+    /// The server rejected our credentials.
+    Auth,
+    /// A frame of the dialect could not be decoded.
+    Decode,
+}
+
+impl ErrorKind {
+    /// Short lowercase name (`invalid_json`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidJson => "invalid_json",
+            ErrorKind::NotAnObject => "not_an_object",
+            ErrorKind::MissingType => "missing_type",
+            ErrorKind::InvalidUtf8 => "invalid_utf8",
+            ErrorKind::UnexpectedBinary => "unexpected_binary",
+            ErrorKind::MessageTooLarge => "message_too_large",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Auth => "auth",
+            ErrorKind::Decode => "decode",
+        }
+    }
+}
+
+/// A problem that did not end the event stream.
+#[derive(Debug, Clone)]
+pub struct ErrorEvent {
+    /// What kind of problem.
+    pub kind: ErrorKind,
+    /// What happened, in words.
+    pub message: String,
+    /// The offending frame's text (cut to 1 KiB), when there was one.
+    pub raw: Option<String>,
+    /// The connection it happened on (0 if none).
+    pub epoch: u64,
+}
+
+impl ErrorEvent {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>, raw: Option<&str>, epoch: u64) -> ErrorEvent {
+        let raw = raw.map(|r| {
+            let cut = r.char_indices().nth(1024).map(|(i, _)| i).unwrap_or(r.len());
+            r[..cut].to_string()
+        });
+        ErrorEvent { kind, message: message.into(), raw, epoch }
+    }
+}
+
+impl fmt::Display for ErrorEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.as_str(), self.message)
+    }
+}

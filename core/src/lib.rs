@@ -1,0 +1,62 @@
+//! # tradewire
+//!
+//! An embeddable client core for real-time trading event streams over WebSocket. It
+//! connects (ws/wss), logs in, keeps the connection alive, notices a dead one, reconnects
+//! with backoff, re-subscribes, filters events to one account, and hands every event to the
+//! application through a bounded channel, never losing one silently.
+//!
+//! ```no_run
+//! use tradewire::{Client, Config, Event, Preset};
+//!
+//! let client = Client::connect(Config::new("ws://localhost:8765").preset(Preset::Daemon).account_id(123))?;
+//! for event in client.events() {
+//!     match event {
+//!         Event::Message(m) => println!("{} {}", m.msg_type().unwrap_or("?"), m.data_json().unwrap_or("")),
+//!         Event::Disconnected { reason, .. } => eprintln!("disconnected: {reason}"),
+//!         other => eprintln!("{}", other.kind()),
+//!     }
+//! }
+//! # Ok::<(), tradewire::Error>(())
+//! ```
+//!
+//! ## Threads
+//! A client uses one I/O thread for its whole life (named `tradewire-io`), whatever the
+//! number of reconnects, plus a short-lived `tradewire-dns` thread per connection attempt to
+//! a host name (IP addresses need none).
+//!
+//! ## Defaults and limits
+//! Messages up to 16 MiB (`max_message_size`), frames up to the same (`max_frame_size`), 8 MiB
+//! of unsent data (`max_write_buffer`), a 64 KiB read buffer (`read_buffer_size`), an event
+//! queue of 65 536 (`queue_capacity`) with the `block` overflow policy.
+
+#![warn(missing_docs)]
+
+pub mod backoff;
+mod client;
+pub mod config;
+pub(crate) mod delivery;
+mod dialect;
+mod engine;
+pub mod envelope;
+mod error;
+mod event;
+pub mod filter;
+mod history;
+pub mod preset;
+mod status;
+pub mod time;
+mod transport;
+pub mod url;
+
+pub use backoff::BackoffKind;
+pub use client::{diagnostics, Client};
+pub use config::{Config, Credentials, Secret};
+pub use delivery::Overflow;
+pub use error::{Error, FieldError, Result};
+pub use event::{ErrorEvent, ErrorKind, Event, Message};
+pub use filter::AccountId;
+pub use preset::Preset;
+pub use status::{State, Status};
+
+/// The library's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

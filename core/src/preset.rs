@@ -1,0 +1,177 @@
+//! Presets: a wire dialect plus defaults taken from one reference document each.
+
+use std::time::Duration;
+
+use crate::backoff::{Backoff, BackoffKind};
+use crate::delivery::Overflow;
+
+/// A named bundle of wire format and default values. Every default can be overridden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Preset {
+    /// Generic JSON stream (reference 004): parsed JSON, raw fallback for non-JSON text.
+    #[default]
+    Json,
+    /// Risk daemon broadcast (reference 002): `ws://localhost:8765`, backoff 1, 2, 4, 8, 10 s.
+    Daemon,
+    /// Trading-agent dashboard (reference 003): JWT in `token` query, JSON ping answered with pong,
+    /// close 1008 is fatal, 1000 "New connection established" means superseded.
+    Agent,
+    /// Breakout-bot engine (reference 001): `ws://localhost:8000/ws/`, server HEARTBEAT every
+    /// 30 s, fixed 5 s reconnect, history of 100 messages.
+    Breakout,
+    /// Tradovate (reference 000): SockJS framing, access tokens, requests.
+    Tradovate,
+    /// Frames passed through untouched.
+    Raw,
+}
+
+impl Preset {
+    /// The preset's name as written in configurations.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Json => "json",
+            Preset::Daemon => "daemon",
+            Preset::Agent => "agent",
+            Preset::Breakout => "breakout",
+            Preset::Tradovate => "tradovate",
+            Preset::Raw => "raw",
+        }
+    }
+
+    /// Parses a preset name.
+    pub fn from_name(s: &str) -> Option<Preset> {
+        [Preset::Json, Preset::Daemon, Preset::Agent, Preset::Breakout, Preset::Tradovate, Preset::Raw]
+            .into_iter()
+            .find(|p| p.name() == s)
+    }
+
+    /// The defaults this preset brings.
+    pub fn defaults(self) -> Defaults {
+        let base = Defaults::base();
+        match self {
+            Preset::Json | Preset::Raw => base,
+            Preset::Daemon => Defaults {
+                url: Some("ws://localhost:8765"),
+                strict_json: true,
+                backoff: Backoff { max: Duration::from_secs(10), ..base.backoff },
+                ..base
+            },
+            Preset::Agent => Defaults {
+                url: Some("ws://localhost:4000/ws"),
+                strict_json: true,
+                token_query_param: Some("token"),
+                ping_type: Some("ping"),
+                heartbeat_interval: Duration::from_secs(30),
+                heartbeat_timeout: Duration::from_secs(60),
+                superseded_reason: Some("New connection established"),
+                ..base
+            },
+            Preset::Breakout => Defaults {
+                url: Some("ws://localhost:8000/ws/"),
+                strict_json: true,
+                server_heartbeat_type: Some("HEARTBEAT"),
+                heartbeat_interval: Duration::from_secs(30),
+                heartbeat_timeout: Duration::from_secs(70),
+                backoff: Backoff { kind: BackoffKind::Fixed, initial: Duration::from_secs(5), ..base.backoff },
+                history: 100,
+                ..base
+            },
+            Preset::Tradovate => Defaults {
+                url: Some("wss://demo.tradovateapi.com/v1/websocket"),
+                strict_json: true,
+                ws_ping: false,
+                heartbeat_interval: Duration::from_millis(2500),
+                heartbeat_timeout: Duration::from_secs(10),
+                backoff: Backoff { max: Duration::from_secs(60), ..base.backoff },
+                max_reconnect_attempts: Some(10),
+                ..base
+            },
+        }
+    }
+}
+
+/// The values a preset fills in when the configuration leaves them out.
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    /// Default URL, if the preset has one.
+    pub url: Option<&'static str>,
+    /// Invalid JSON, non-objects and missing types are `Error` events (true) or raw messages (false).
+    pub strict_json: bool,
+    /// Query parameter that carries the static token (header `Authorization: Bearer` when `None`).
+    pub token_query_param: Option<&'static str>,
+    /// Messages of this type are answered with `{"type":"pong","timestamp":...}`.
+    pub ping_type: Option<&'static str>,
+    /// Messages of this type are the server's heartbeat; their `ts` gives the latency.
+    pub server_heartbeat_type: Option<&'static str>,
+    /// Send WebSocket pings every `heartbeat_interval`.
+    pub ws_ping: bool,
+    /// How often the client sends its heartbeat.
+    pub heartbeat_interval: Duration,
+    /// Silence after which the connection is considered dead.
+    pub heartbeat_timeout: Duration,
+    /// Reconnect delay policy.
+    pub backoff: Backoff,
+    /// Attempts before giving up (`None`: forever).
+    pub max_reconnect_attempts: Option<u32>,
+    /// Close reason (with code 1000) that means another connection took our place.
+    pub superseded_reason: Option<&'static str>,
+    /// Messages kept in the history ring.
+    pub history: usize,
+    /// What happens when the event queue is full.
+    pub overflow: Overflow,
+}
+
+impl Defaults {
+    fn base() -> Defaults {
+        Defaults {
+            url: None,
+            strict_json: false,
+            token_query_param: None,
+            ping_type: None,
+            server_heartbeat_type: None,
+            ws_ping: true,
+            heartbeat_interval: Duration::from_secs(10),
+            heartbeat_timeout: Duration::from_secs(30),
+            backoff: Backoff {
+                kind: BackoffKind::Exponential,
+                initial: Duration::from_secs(1),
+                max: Duration::from_secs(30),
+                factor: 2.0,
+                jitter: 0.1,
+            },
+            max_reconnect_attempts: None,
+            superseded_reason: None,
+            history: 0,
+            overflow: Overflow::Block,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daemon_backoff_is_the_002_schedule() {
+        let b = Preset::Daemon.defaults().backoff;
+        let secs: Vec<u64> = (0..6).map(|n| b.delay(n, 0.0).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 10, 10]);
+    }
+
+    #[test]
+    fn tradovate_backoff_is_the_000_schedule() {
+        let d = Preset::Tradovate.defaults();
+        let secs: Vec<u64> = (0..8).map(|n| d.backoff.delay(n, 0.0).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(d.max_reconnect_attempts, Some(10));
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for p in [Preset::Json, Preset::Daemon, Preset::Agent, Preset::Breakout, Preset::Tradovate, Preset::Raw] {
+            assert_eq!(Preset::from_name(p.name()), Some(p));
+        }
+        assert_eq!(Preset::from_name("nope"), None);
+    }
+}

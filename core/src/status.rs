@@ -1,0 +1,206 @@
+//! The client's state and counters, readable from any thread at any time.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+/// Where the client is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Created, `start()` not called yet.
+    Idle,
+    /// Resolving, connecting, TLS or WebSocket handshake.
+    Connecting,
+    /// Connected, waiting for the login to be accepted.
+    Authenticating,
+    /// Connected (and logged in): messages flow.
+    Live,
+    /// Waiting before the next connection attempt.
+    Backoff,
+    /// Closed by `close()`.
+    Closed,
+    /// Stopped trying; `reconnect()` starts again.
+    GaveUp,
+}
+
+impl State {
+    /// The state's lowercase name (`live`, `backoff`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Idle => "idle",
+            State::Connecting => "connecting",
+            State::Authenticating => "authenticating",
+            State::Live => "live",
+            State::Backoff => "backoff",
+            State::Closed => "closed",
+            State::GaveUp => "gave_up",
+        }
+    }
+
+    fn from_u8(v: u8) -> State {
+        match v {
+            1 => State::Connecting,
+            2 => State::Authenticating,
+            3 => State::Live,
+            4 => State::Backoff,
+            5 => State::Closed,
+            6 => State::GaveUp,
+            _ => State::Idle,
+        }
+    }
+
+    fn to_u8(self) -> u8 {
+        match self {
+            State::Idle => 0,
+            State::Connecting => 1,
+            State::Authenticating => 2,
+            State::Live => 3,
+            State::Backoff => 4,
+            State::Closed => 5,
+            State::GaveUp => 6,
+        }
+    }
+}
+
+/// A snapshot of the client's state and counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    /// Current state.
+    pub state: State,
+    /// A connection is open.
+    pub connected: bool,
+    /// The login was accepted (or the preset has no login step and the connection is open).
+    pub authenticated: bool,
+    /// The client is between connections and will try again.
+    pub reconnecting: bool,
+    /// Failed attempts since the last stable connection.
+    pub reconnect_attempts: u32,
+    /// Number of the current (or last) connection.
+    pub epoch: u64,
+    /// Messages read from the server (before filtering).
+    pub messages_received: u64,
+    /// Bytes read from the server.
+    pub bytes_received: u64,
+    /// Events handed to the application.
+    pub events_delivered: u64,
+    /// Messages held back by the account or type filter.
+    pub filtered: u64,
+    /// Events discarded by the overflow policy.
+    pub dropped: u64,
+    /// Bad messages (invalid JSON, bad UTF-8, ...).
+    pub errors: u64,
+    /// Connections established after the first one.
+    pub reconnects: u64,
+    /// Time since the server last sent anything.
+    pub last_message_age: Option<Duration>,
+    /// Latest heartbeat latency (ping round trip, or server heartbeat age).
+    pub last_heartbeat_latency: Option<Duration>,
+}
+
+impl Status {
+    /// The status as a JSON object (durations in seconds).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "state": self.state.name(),
+            "connected": self.connected,
+            "authenticated": self.authenticated,
+            "reconnecting": self.reconnecting,
+            "reconnect_attempts": self.reconnect_attempts,
+            "epoch": self.epoch,
+            "messages_received": self.messages_received,
+            "bytes_received": self.bytes_received,
+            "events_delivered": self.events_delivered,
+            "filtered": self.filtered,
+            "dropped": self.dropped,
+            "errors": self.errors,
+            "reconnects": self.reconnects,
+            "last_message_age": self.last_message_age.map(|d| d.as_secs_f64()),
+            "last_heartbeat_latency": self.last_heartbeat_latency.map(|d| d.as_secs_f64()),
+        })
+    }
+}
+
+/// Shared counters, written by the I/O thread, read by `status()`.
+#[derive(Debug)]
+pub(crate) struct Counters {
+    pub state: AtomicU8,
+    pub authenticated: AtomicBool,
+    pub attempts: AtomicU32,
+    pub epoch: AtomicU64,
+    pub messages: AtomicU64,
+    pub bytes: AtomicU64,
+    pub delivered: AtomicU64,
+    pub filtered: AtomicU64,
+    pub dropped: AtomicU64,
+    pub errors: AtomicU64,
+    pub reconnects: AtomicU64,
+    /// Nanoseconds since `origin` of the last byte from the server (0: never).
+    pub last_rx: AtomicU64,
+    /// Microseconds + 1 (0: never measured).
+    pub latency_us: AtomicU64,
+    pub origin: Instant,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            state: AtomicU8::new(0),
+            authenticated: AtomicBool::new(false),
+            attempts: AtomicU32::new(0),
+            epoch: AtomicU64::new(0),
+            messages: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            filtered: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            reconnects: AtomicU64::new(0),
+            last_rx: AtomicU64::new(0),
+            latency_us: AtomicU64::new(0),
+            origin: Instant::now(),
+        }
+    }
+}
+
+impl Counters {
+    pub fn set_state(&self, s: State) {
+        self.state.store(s.to_u8(), Ordering::SeqCst);
+    }
+
+    pub fn state(&self) -> State {
+        State::from_u8(self.state.load(Ordering::SeqCst))
+    }
+
+    pub fn mark_rx(&self, now: Instant) {
+        let ns = now.saturating_duration_since(self.origin).as_nanos() as u64;
+        self.last_rx.store(ns.max(1), Ordering::Relaxed);
+    }
+
+    pub fn set_latency(&self, d: Duration) {
+        self.latency_us.store(d.as_micros() as u64 + 1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> Status {
+        let state = self.state();
+        let rx = self.last_rx.load(Ordering::Relaxed);
+        let lat = self.latency_us.load(Ordering::Relaxed);
+        let live = matches!(state, State::Live | State::Authenticating);
+        Status {
+            state,
+            connected: live,
+            authenticated: live && self.authenticated.load(Ordering::Relaxed),
+            reconnecting: matches!(state, State::Backoff | State::Connecting) && self.epoch.load(Ordering::Relaxed) > 0,
+            reconnect_attempts: self.attempts.load(Ordering::Relaxed),
+            epoch: self.epoch.load(Ordering::Relaxed),
+            messages_received: self.messages.load(Ordering::Relaxed),
+            bytes_received: self.bytes.load(Ordering::Relaxed),
+            events_delivered: self.delivered.load(Ordering::Relaxed),
+            filtered: self.filtered.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            reconnects: self.reconnects.load(Ordering::Relaxed),
+            last_message_age: (rx > 0)
+                .then(|| self.origin.elapsed().saturating_sub(Duration::from_nanos(rx))),
+            last_heartbeat_latency: (lat > 0).then(|| Duration::from_micros(lat - 1)),
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! Establishing a connection: DNS, TCP, TLS and the WebSocket handshake, all under one
+//! deadline and all interruptible by `close()` / `reconnect()`.
+//!
+//! Everything runs on the I/O thread with non-blocking sockets and the poller, except the
+//! DNS lookup (`getaddrinfo` has no timeout), which runs on a short-lived helper thread whose
+//! answer is awaited under the deadline.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rustix::net::{AddressFamily, SocketFlags, SocketType};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::{HandshakeError, WebSocket};
+
+use super::{Metered, Reactor, Socket, Transport};
+use crate::config::Settings;
+use crate::status::Counters;
+use crate::url::Scheme;
+
+/// Why `connect` stopped early on request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Interrupt {
+    /// `close()` was called.
+    Close,
+    /// `reconnect()` was called.
+    Reconnect,
+}
+
+/// A connection attempt that did not produce a WebSocket.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Stopped on request.
+    Interrupted(Interrupt),
+    /// Failed; `fatal` failures (rejected credentials, untrusted certificate) are not retried.
+    Failed { message: String, fatal: bool, auth: bool },
+}
+
+impl Failure {
+    fn retry(message: impl Into<String>) -> Failure {
+        Failure::Failed { message: message.into(), fatal: false, auth: false }
+    }
+}
+
+/// DNS helper threads still running (a stalled `getaddrinfo` cannot be cancelled).
+pub(crate) static DNS_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Connects and completes the WebSocket handshake before `deadline`.
+/// `check` is called whenever the thread wakes; it returns `Some` to stop the attempt.
+pub(crate) fn connect(
+    s: &Settings,
+    tls: Option<&native_tls::TlsConnector>,
+    reactor: &mut Reactor,
+    counters: &Arc<Counters>,
+    check: &mut dyn FnMut() -> Option<Interrupt>,
+) -> Result<WebSocket<Metered>, Failure> {
+    let deadline = Instant::now() + s.connect_timeout;
+    let host = s.endpoint.host.as_str();
+    let port = s.endpoint.port;
+    let timeout_msg = |phase: &str| {
+        format!(
+            "{phase} with {host}:{port} did not complete within connect_timeout ({:?}); check that the server is up and reachable, or raise connect_timeout",
+            s.connect_timeout
+        )
+    };
+
+    let addrs = resolve(host, port, deadline, reactor, check).map_err(|f| match f {
+        Failure::Failed { message, .. } if message.is_empty() => Failure::retry(timeout_msg("the DNS lookup")),
+        other => other,
+    })?;
+
+    let mut last_err = String::new();
+    let mut socket = None;
+    for addr in &addrs {
+        match tcp_connect(*addr, deadline, reactor, check) {
+            Ok(sock) => {
+                socket = Some(sock);
+                break;
+            }
+            Err(Failure::Failed { message, .. }) if message.is_empty() => {
+                return Err(Failure::retry(timeout_msg("the TCP connection")))
+            }
+            Err(Failure::Failed { message, .. }) => last_err = message,
+            Err(other) => return Err(other),
+        }
+    }
+    let socket = socket.ok_or_else(|| Failure::retry(format!("could not connect to {host}:{port}: {last_err}")))?;
+    let _ = socket.tcp().set_nodelay(true);
+
+    let transport = match (s.endpoint.scheme, tls) {
+        (Scheme::Wss, Some(tls)) => {
+            Transport::Tls(Box::new(tls_handshake(tls, host, socket, deadline, reactor, check, &timeout_msg, s)?))
+        }
+        (Scheme::Wss, None) => return Err(Failure::retry("internal error: no TLS connector for a wss:// URL")),
+        (Scheme::Ws, _) => Transport::Plain(socket),
+    };
+    ws_handshake(s, Metered::new(transport, counters.clone()), deadline, reactor, check, &timeout_msg)
+}
+
+fn resolve(
+    host: &str,
+    port: u16,
+    deadline: Instant,
+    reactor: &mut Reactor,
+    check: &mut dyn FnMut() -> Option<Interrupt>,
+) -> Result<Vec<SocketAddr>, Failure> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let poller = reactor.poller.clone();
+    let name = host.to_string();
+    DNS_THREADS.fetch_add(1, Ordering::SeqCst);
+    let spawned = std::thread::Builder::new().name("tradewire-dns".into()).spawn(move || {
+        let result = (name.as_str(), port).to_socket_addrs().map(|it| it.collect::<Vec<_>>());
+        let _ = tx.send(result);
+        let _ = poller.notify();
+        DNS_THREADS.fetch_sub(1, Ordering::SeqCst);
+    });
+    if let Err(e) = spawned {
+        DNS_THREADS.fetch_sub(1, Ordering::SeqCst);
+        return Err(Failure::retry(format!("could not start the DNS lookup thread: {e}")));
+    }
+    loop {
+        match rx.try_recv() {
+            Ok(Ok(addrs)) if !addrs.is_empty() => return Ok(addrs),
+            Ok(Ok(_)) => return Err(Failure::retry(format!("the DNS lookup of {host} returned no address"))),
+            Ok(Err(e)) => return Err(Failure::retry(format!("the DNS lookup of {host} failed: {e}"))),
+            Err(_) => {}
+        }
+        if let Some(i) = check() {
+            return Err(Failure::Interrupted(i));
+        }
+        if Instant::now() >= deadline {
+            return Err(Failure::retry(""));
+        }
+        reactor.wait(Some(deadline)).map_err(|e| Failure::retry(format!("poll failed: {e}")))?;
+    }
+}
+
+fn tcp_connect(
+    addr: SocketAddr,
+    deadline: Instant,
+    reactor: &mut Reactor,
+    check: &mut dyn FnMut() -> Option<Interrupt>,
+) -> Result<Socket, Failure> {
+    let family = if addr.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
+    let fd = rustix::net::socket_with(family, SocketType::STREAM, SocketFlags::NONBLOCK | SocketFlags::CLOEXEC, None)
+        .map_err(|e| Failure::retry(format!("could not create a socket: {e}")))?;
+    let pending = match rustix::net::connect(&fd, &addr) {
+        Ok(()) => false,
+        Err(e) if e == rustix::io::Errno::INPROGRESS => true,
+        Err(e) => return Err(Failure::retry(format!("{addr}: {}", io::Error::from(e)))),
+    };
+    let tcp = TcpStream::from(fd);
+    let socket = Socket::register(tcp, reactor.poller.clone())
+        .map_err(|e| Failure::retry(format!("could not register the socket with the poller: {e}")))?;
+    if pending {
+        socket.want(false, true).map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
+        loop {
+            if let Some(i) = check() {
+                return Err(Failure::Interrupted(i));
+            }
+            if Instant::now() >= deadline {
+                return Err(Failure::retry(""));
+            }
+            let ready = reactor.wait(Some(deadline)).map_err(|e| Failure::retry(format!("poll failed: {e}")))?;
+            if ready {
+                break;
+            }
+        }
+    }
+    match socket.tcp().take_error() {
+        Ok(None) => {}
+        Ok(Some(e)) | Err(e) => return Err(Failure::retry(format!("{addr}: {e}"))),
+    }
+    // A refused connect can also show up only as a failed peer lookup.
+    if let Err(e) = socket.tcp().peer_addr() {
+        return Err(Failure::retry(format!("{addr}: {e}")));
+    }
+    socket.want(false, false).map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
+    Ok(socket)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tls_handshake(
+    tls: &native_tls::TlsConnector,
+    host: &str,
+    socket: Socket,
+    deadline: Instant,
+    reactor: &mut Reactor,
+    check: &mut dyn FnMut() -> Option<Interrupt>,
+    timeout_msg: &dyn Fn(&str) -> String,
+    s: &Settings,
+) -> Result<native_tls::TlsStream<Socket>, Failure> {
+    let mut attempt = tls.connect(host, socket);
+    loop {
+        match attempt {
+            Ok(stream) => {
+                stream.get_ref().want(false, false).map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
+                return Ok(stream);
+            }
+            Err(native_tls::HandshakeError::Failure(e)) => return Err(tls_failure(&e.to_string(), host, s)),
+            Err(native_tls::HandshakeError::WouldBlock(mid)) => {
+                mid.get_ref().want(true, false).map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
+                wait_step(deadline, reactor, check, || timeout_msg("the TLS handshake"))?;
+                attempt = mid.handshake();
+            }
+        }
+    }
+}
+
+fn tls_failure(err: &str, host: &str, s: &Settings) -> Failure {
+    let lower = err.to_ascii_lowercase();
+    if lower.contains("certificate") || lower.contains("verify") {
+        Failure::Failed {
+            message: format!(
+                "the TLS certificate of {host} was not accepted ({err}). If the server uses a self-signed or private certificate and you trust this network, set verify_tls = false (rejectUnauthorized: false); otherwise install the issuing CA in the system trust store"
+            ),
+            fatal: s.verify_tls,
+            auth: false,
+        }
+    } else {
+        Failure::retry(format!("the TLS handshake with {host} failed: {err}"))
+    }
+}
+
+fn ws_handshake(
+    s: &Settings,
+    stream: Metered,
+    deadline: Instant,
+    reactor: &mut Reactor,
+    check: &mut dyn FnMut() -> Option<Interrupt>,
+    timeout_msg: &dyn Fn(&str) -> String,
+) -> Result<WebSocket<Metered>, Failure> {
+    let mut request = s
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| Failure::Failed { message: s.scrub(&format!("bad request URL: {e}")), fatal: true, auth: false })?;
+    {
+        let headers = request.headers_mut();
+        headers.insert("User-Agent", tungstenite::http::HeaderValue::from_static(concat!("tradewire/", env!("CARGO_PKG_VERSION"))));
+        for (k, v) in &s.headers {
+            let name = tungstenite::http::HeaderName::from_bytes(k.as_bytes());
+            let value = tungstenite::http::HeaderValue::from_str(v);
+            match (name, value) {
+                (Ok(n), Ok(v)) => {
+                    headers.insert(n, v);
+                }
+                _ => {
+                    return Err(Failure::Failed {
+                        message: format!("the header `{k}` cannot be sent (invalid name or value)"),
+                        fatal: true,
+                        auth: false,
+                    })
+                }
+            }
+        }
+    }
+    let mut config = WebSocketConfig::default();
+    config.read_buffer_size = s.read_buffer_size;
+    config.write_buffer_size = 0;
+    config.max_write_buffer_size = s.max_write_buffer;
+    config.max_message_size = Some(s.max_message_size);
+    config.max_frame_size = Some(s.max_frame_size);
+
+    let _ = stream.socket().want(true, false);
+    let mut attempt = tungstenite::client::client_with_config(request, stream, Some(config));
+    loop {
+        match attempt {
+            Ok((ws, _response)) => return Ok(ws),
+            Err(HandshakeError::Interrupted(mid)) => {
+                wait_step(deadline, reactor, check, || timeout_msg("the WebSocket handshake"))?;
+                attempt = mid.handshake();
+            }
+            Err(HandshakeError::Failure(e)) => return Err(handshake_failure(s, e)),
+        }
+    }
+}
+
+fn handshake_failure(s: &Settings, e: tungstenite::Error) -> Failure {
+    match e {
+        tungstenite::Error::Http(resp) => http_failure(s, &resp),
+        other => Failure::retry(s.scrub(&format!("the WebSocket handshake with {} failed: {other}", s.redacted_url))),
+    }
+}
+
+fn http_failure(s: &Settings, resp: &tungstenite::http::Response<Option<Vec<u8>>>) -> Failure {
+    let status = resp.status();
+    let body = resp
+        .body()
+        .as_deref()
+        .map(|b| String::from_utf8_lossy(&b[..b.len().min(200)]).trim().to_string())
+        .filter(|b| !b.is_empty())
+        .map(|b| format!(" ({})", s.scrub(&b)))
+        .unwrap_or_default();
+    let code = status.as_u16();
+    let what = format!("the server answered the WebSocket handshake with HTTP {status}{body}");
+    match code {
+        401 | 403 => Failure::Failed {
+            message: format!("{what}: the credentials were rejected; check the token"),
+            fatal: true,
+            auth: true,
+        },
+        404 => Failure::retry(format!("{what}: check the URL path ({})", s.redacted_url)),
+        _ => Failure::retry(what),
+    }
+}
+
+/// Waits for the next readiness during a handshake, honouring interrupts and the deadline.
+fn wait_step(
+    deadline: Instant,
+    reactor: &mut Reactor,
+    check: &mut dyn FnMut() -> Option<Interrupt>,
+    timeout_msg: impl Fn() -> String,
+) -> Result<(), Failure> {
+    loop {
+        if let Some(i) = check() {
+            return Err(Failure::Interrupted(i));
+        }
+        if Instant::now() >= deadline {
+            return Err(Failure::retry(timeout_msg()));
+        }
+        let ready = reactor.wait(Some(deadline)).map_err(|e| Failure::retry(format!("poll failed: {e}")))?;
+        if ready {
+            return Ok(());
+        }
+    }
+}
+
+/// Builds the TLS connector once per client (loading the system roots is not free).
+pub(crate) fn tls_connector(verify: bool) -> Result<native_tls::TlsConnector, String> {
+    native_tls::TlsConnector::builder()
+        .danger_accept_invalid_certs(!verify)
+        .danger_accept_invalid_hostnames(!verify)
+        .build()
+        .map_err(|e| format!("could not set up TLS: {e}"))
+}

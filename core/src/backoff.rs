@@ -115,7 +115,10 @@ mod tests {
 
     #[test]
     fn fixed_is_constant() {
-        let p = Backoff { initial: Duration::from_secs(5), ..b(BackoffKind::Fixed, 0.0) };
+        let p = Backoff {
+            initial: Duration::from_secs(5),
+            ..b(BackoffKind::Fixed, 0.0)
+        };
         assert!((0..20).all(|n| p.delay(n, 0.9) == Duration::from_secs(5)));
     }
 

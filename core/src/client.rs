@@ -54,7 +54,10 @@ pub struct Client {
     poller: Arc<Poller>,
     engine: Mutex<Option<Engine>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    callback: Mutex<Option<JoinHandle<()>>>,
     closed: AtomicBool,
+    /// Set when `close()` begins: the callback thread stops calling the callback.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Client {
@@ -64,12 +67,15 @@ impl Client {
         let settings = Arc::new(config.resolve()?);
         let counters = Arc::new(Counters::default());
         let history = Arc::new(History::new(settings.history));
-        let poller = Arc::new(Poller::new().map_err(|e| Error::Io(format!("could not create a poller: {e}")))?);
+        let poller = Arc::new(
+            Poller::new().map_err(|e| Error::Io(format!("could not create a poller: {e}")))?,
+        );
         let tls = match settings.endpoint.scheme {
             Scheme::Wss => Some(tls_connector(settings.verify_tls).map_err(Error::Connect)?),
             Scheme::Ws => None,
         };
-        let (delivery, events) = Delivery::new(settings.queue_capacity, settings.overflow, counters.clone());
+        let (delivery, events) =
+            Delivery::new(settings.queue_capacity, settings.overflow, counters.clone());
         let (commands, cmd_rx) = crossbeam_channel::unbounded();
         let salt = Arc::as_ptr(&counters) as u64;
         let engine = Engine {
@@ -94,7 +100,9 @@ impl Client {
             poller,
             engine: Mutex::new(Some(engine)),
             thread: Mutex::new(None),
+            callback: Mutex::new(None),
             closed: AtomicBool::new(false),
+            stopping: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -110,7 +118,9 @@ impl Client {
         if self.closed.load(Ordering::SeqCst) {
             return Err(Error::Closed);
         }
-        let engine = lock(&self.engine).take().ok_or_else(|| Error::Usage("the client is already started".into()))?;
+        let engine = lock(&self.engine)
+            .take()
+            .ok_or_else(|| Error::Usage("the client is already started".into()))?;
         let counters = self.counters.clone();
         let spawned = std::thread::Builder::new().name("tradewire-io".into()).spawn(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.run()));
@@ -131,6 +141,58 @@ impl Client {
             }
             Err(e) => Err(Error::Io(format!("could not start the I/O thread: {e}"))),
         }
+    }
+
+    /// Delivers every event to `callback` on a dedicated thread (`tradewire-cb`) instead of
+    /// through [`Client::events`]; do not also read the channel. May be set once, before or
+    /// after `start()`. A callback that panics is logged and the stream goes on. After
+    /// `close()` returns the callback is not called again; `close()` waits for a call in
+    /// progress to return (so a callback must not block forever).
+    ///
+    /// ```no_run
+    /// # let client = tradewire::Client::new(tradewire::Config::new("ws://localhost:8765")).unwrap();
+    /// client.set_callback(|event| println!("{}", event.kind()))?;
+    /// client.start()?;
+    /// # Ok::<(), tradewire::Error>(())
+    /// ```
+    pub fn set_callback(&self, mut callback: impl FnMut(Event) + Send + 'static) -> Result<()> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        let mut slot = lock(&self.callback);
+        if slot.is_some() {
+            return Err(Error::Usage(
+                "a callback is already set for this client".into(),
+            ));
+        }
+        let events = self.events.clone();
+        let stopping = self.stopping.clone();
+        let handle = std::thread::Builder::new()
+            .name("tradewire-cb".into())
+            .spawn(move || {
+                for event in events.iter() {
+                    if stopping.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let kind = event.kind();
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(event))).is_err() {
+                        log::error!("tradewire: the event callback panicked on a `{kind}` event; the stream goes on");
+                    }
+                }
+            })
+            .map_err(|e| Error::Io(format!("could not start the callback thread: {e}")))?;
+        *slot = Some(handle);
+        Ok(())
+    }
+
+    /// Sends a request and waits for its response (presets with request/response
+    /// correlation: tradovate). Returns the response payload as JSON text.
+    pub fn request(&self, endpoint: &str, body: Option<&str>, timeout: Duration) -> Result<String> {
+        let _ = (endpoint, body, timeout);
+        Err(Error::Usage(format!(
+            "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
+            self.settings.preset.name()
+        )))
     }
 
     /// The event stream. Every clone receives from the same queue (each event goes to one
@@ -171,7 +233,8 @@ impl Client {
 
     /// Serializes a value to JSON and sends it as a text frame.
     pub fn send_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        let text = serde_json::to_string(value).map_err(|e| Error::Usage(format!("could not serialize the message: {e}")))?;
+        let text = serde_json::to_string(value)
+            .map_err(|e| Error::Usage(format!("could not serialize the message: {e}")))?;
         self.send_text(text)
     }
 
@@ -180,13 +243,17 @@ impl Client {
             return Err(Error::Closed);
         }
         if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected("the client is not started; call start() first".into()));
+            return Err(Error::NotConnected(
+                "the client is not started; call start() first".into(),
+            ));
         }
         let (reply, answer) = crossbeam_channel::bounded(1);
         self.command(Command::Send { frame, reply })?;
         match answer.recv_timeout(COMMAND_TIMEOUT) {
             Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout("the I/O thread did not take the message".into())),
+            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(
+                "the I/O thread did not take the message".into(),
+            )),
             Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
         }
     }
@@ -214,7 +281,9 @@ impl Client {
             return Err(Error::Closed);
         }
         if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected("the client is not started; call start() first".into()));
+            return Err(Error::NotConnected(
+                "the client is not started; call start() first".into(),
+            ));
         }
         self.command(Command::Reconnect)
     }
@@ -224,18 +293,15 @@ impl Client {
     /// No event is queued after it returns; events queued before remain readable, and then
     /// the event stream ends.
     pub fn close(&self) {
-        if self.closed.swap(true, Ordering::SeqCst) {
-            // Another caller is closing or has closed; wait for the thread all the same.
-        }
+        self.closed.store(true, Ordering::SeqCst);
+        self.stopping.store(true, Ordering::SeqCst);
         lock(&self.engine).take();
         let _ = self.commands.send(Command::Close);
         let _ = self.poller.notify();
-        let handle = lock(&self.thread).take();
-        if let Some(h) = handle {
-            if h.thread().id() != std::thread::current().id() {
-                let _ = h.join();
-            }
-        }
+        let io = lock(&self.thread).take();
+        join_unless_current(io);
+        let cb = lock(&self.callback).take();
+        join_unless_current(cb);
         self.counters.set_state(State::Closed);
     }
 
@@ -258,6 +324,15 @@ impl std::fmt::Debug for Client {
             .field("preset", &self.settings.preset)
             .field("state", &self.counters.state())
             .finish()
+    }
+}
+
+/// Joins a thread, unless it is the calling one (a callback may call `close()`).
+fn join_unless_current(handle: Option<JoinHandle<()>>) {
+    if let Some(h) = handle {
+        if h.thread().id() != std::thread::current().id() {
+            let _ = h.join();
+        }
     }
 }
 

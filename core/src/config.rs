@@ -34,7 +34,10 @@ use crate::envelope::{Pointer, Pointers};
 use crate::error::{Error, FieldError, Result};
 use crate::filter::AccountId;
 use crate::preset::Preset;
-use crate::url::{clamp_connect_timeout_ms, is_sensitive_name, metis_url, parse_ws_url, redact_url, with_query, Endpoint};
+use crate::url::{
+    clamp_connect_timeout_ms, is_sensitive_name, metis_url, parse_ws_url, redact_url, with_query,
+    Endpoint,
+};
 
 /// A secret string (token, password). Its `Debug` and `Display` never show the value.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -216,12 +219,18 @@ macro_rules! setter {
 impl Config {
     /// A configuration for `url` with the default (`json`) preset.
     pub fn new(url: impl Into<String>) -> Config {
-        Config { url: Some(url.into()), ..Config::default() }
+        Config {
+            url: Some(url.into()),
+            ..Config::default()
+        }
     }
 
     /// A configuration that takes its URL from the preset's default.
     pub fn for_preset(preset: Preset) -> Config {
-        Config { preset: Some(preset), ..Config::default() }
+        Config {
+            preset: Some(preset),
+            ..Config::default()
+        }
     }
 
     setter!(/// The preset: dialect and defaults.
@@ -348,7 +357,10 @@ impl Config {
     /// Parses a JSON configuration (the C ABI's form). See [`Config::from_value`].
     pub fn from_json(json: &str) -> Result<Config> {
         let value: Value = serde_json::from_str(json).map_err(|e| {
-            Error::config("(config)", format!("the configuration is not valid JSON: {e}"))
+            Error::config(
+                "(config)",
+                format!("the configuration is not valid JSON: {e}"),
+            )
         })?;
         Config::from_value(value)
     }
@@ -362,7 +374,10 @@ impl Config {
             other => {
                 return Err(Error::config(
                     "(config)",
-                    format!("the configuration must be a JSON object, got {}", kind_of(&other)),
+                    format!(
+                        "the configuration must be a JSON object, got {}",
+                        kind_of(&other)
+                    ),
                 ))
             }
         };
@@ -386,20 +401,32 @@ impl Config {
     /// Applies the preset's defaults and checks every value; reports every problem at once.
     pub(crate) fn resolve(&self) -> Result<Settings> {
         let mut errors: Vec<FieldError> = Vec::new();
-        let mut err = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
+        let mut err = |field: &str, message: String| {
+            errors.push(FieldError {
+                field: field.into(),
+                message,
+            })
+        };
         let preset = self.get_preset();
         let d = preset.defaults();
 
         // URL: explicit, else document 004's options, else the preset's default.
         let base_url = if let Some(u) = &self.url {
             if self.metis.any {
-                err("url", "give either `url` or the protocol/host/port options, not both".into());
+                err(
+                    "url",
+                    "give either `url` or the protocol/host/port options, not both".into(),
+                );
             }
             u.clone()
         } else if let (Some(default), false) = (d.url, self.metis.any) {
             default.to_string()
         } else {
-            match metis_url(self.metis.protocol.as_deref(), self.metis.host.as_deref(), self.metis.port) {
+            match metis_url(
+                self.metis.protocol.as_deref(),
+                self.metis.host.as_deref(),
+                self.metis.port,
+            ) {
                 Ok(u) => u,
                 Err(e) => {
                     err("host", e);
@@ -407,9 +434,20 @@ impl Config {
                 }
             }
         };
-        let token_query_param = self.token_query_param.clone().or(d.token_query_param.map(String::from));
-        let mut query: Vec<(String, String)> = self.query.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let mut headers: Vec<(String, String)> = self.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let token_query_param = self
+            .token_query_param
+            .clone()
+            .or(d.token_query_param.map(String::from));
+        let mut query: Vec<(String, String)> = self
+            .query
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         if let Some(token) = &self.token {
             if token.expose().is_empty() {
                 err("token", "is empty; remove it or give the token".into());
@@ -417,13 +455,18 @@ impl Config {
             if self.auth_message.is_none() {
                 match &token_query_param {
                     Some(p) => query.push((p.clone(), token.expose().to_string())),
-                    None => headers.push(("Authorization".into(), format!("Bearer {}", token.expose()))),
+                    None => {
+                        headers.push(("Authorization".into(), format!("Bearer {}", token.expose())))
+                    }
                 }
             }
         }
         if let Some(m) = &self.auth_message {
             if m.contains("{token}") && self.token.is_none() {
-                err("auth_message", "contains {token} but no `token` is configured".into());
+                err(
+                    "auth_message",
+                    "contains {token} but no `token` is configured".into(),
+                );
             }
         }
         for (name, value) in &headers {
@@ -431,7 +474,10 @@ impl Config {
                 err("headers", format!("`{name}` is not a valid header name"));
             }
             if value.bytes().any(|b| b == b'\r' || b == b'\n') {
-                err("headers", format!("the value of `{name}` contains a line break"));
+                err(
+                    "headers",
+                    format!("the value of `{name}` contains a line break"),
+                );
             }
         }
         let url = with_query(&base_url, &query);
@@ -481,13 +527,28 @@ impl Config {
             jitter: self.jitter.unwrap_or(d.backoff.jitter),
         };
         if backoff.max < backoff.initial {
-            err("backoff_max", format!("must be at least backoff_initial ({:?} < {:?})", backoff.max, backoff.initial));
+            err(
+                "backoff_max",
+                format!(
+                    "must be at least backoff_initial ({:?} < {:?})",
+                    backoff.max, backoff.initial
+                ),
+            );
         }
         if !(backoff.factor.is_finite() && backoff.factor >= 1.0) {
-            err("backoff_factor", format!("must be a number >= 1, got {}", backoff.factor));
+            err(
+                "backoff_factor",
+                format!("must be a number >= 1, got {}", backoff.factor),
+            );
         }
         if !(0.0..=1.0).contains(&backoff.jitter) {
-            err("jitter", format!("must be between 0 and 1 (a fraction of the delay), got {}", backoff.jitter));
+            err(
+                "jitter",
+                format!(
+                    "must be between 0 and 1 (a fraction of the delay), got {}",
+                    backoff.jitter
+                ),
+            );
         }
         let queue_capacity = self.queue_capacity.unwrap_or(65_536);
         if queue_capacity == 0 {
@@ -501,13 +562,19 @@ impl Config {
             err("max_message_size", "must be at least 128 bytes".into());
         }
         if max_frame_size < 128 || max_frame_size > max_message_size {
-            err("max_frame_size", format!("must be between 128 and max_message_size ({max_message_size})"));
+            err(
+                "max_frame_size",
+                format!("must be between 128 and max_message_size ({max_message_size})"),
+            );
         }
         if max_write_buffer < 4096 {
             err("max_write_buffer", "must be at least 4096 bytes".into());
         }
         if !(1024..=(16 << 20)).contains(&read_buffer_size) {
-            err("read_buffer_size", "must be between 1 KiB and 16 MiB".into());
+            err(
+                "read_buffer_size",
+                "must be between 1 KiB and 16 MiB".into(),
+            );
         }
         let mut pointer = |field: &str, given: &Option<String>, default: &str| -> Pointer {
             match Pointer::parse(given.as_deref().unwrap_or(default)) {
@@ -524,15 +591,24 @@ impl Config {
             data: pointer("data_pointer", &self.data_pointer, "/data"),
         };
         if preset == Preset::Tradovate {
-            err("preset", "the tradovate preset is not available in this build yet".into());
+            err(
+                "preset",
+                "the tradovate preset is not available in this build yet".into(),
+            );
         }
         if self.credentials.is_some() && preset != Preset::Tradovate {
-            err("credentials", "are used only by the tradovate preset".into());
+            err(
+                "credentials",
+                "are used only by the tradovate preset".into(),
+            );
         }
         if let Some(codes) = &self.fatal_close_codes {
             for c in codes {
                 if !(1000..=4999).contains(c) {
-                    err("fatal_close_codes", format!("{c} is not a WebSocket close code (1000-4999)"));
+                    err(
+                        "fatal_close_codes",
+                        format!("{c} is not a WebSocket close code (1000-4999)"),
+                    );
                 }
             }
         }
@@ -557,15 +633,20 @@ impl Config {
             headers,
             account: self.account_id.clone(),
             types: self.types.clone().unwrap_or_default(),
-            auth_message: self
-                .auth_message
-                .as_ref()
-                .map(|m| m.replace("{token}", self.token.as_ref().map(Secret::expose).unwrap_or(""))),
+            auth_message: self.auth_message.as_ref().map(|m| {
+                m.replace(
+                    "{token}",
+                    self.token.as_ref().map(Secret::expose).unwrap_or(""),
+                )
+            }),
             on_connect: self.on_connect.clone(),
             strict_json: d.strict_json,
             raw: preset == Preset::Raw,
             pointers,
-            ping_type: self.ping_type.clone().unwrap_or(d.ping_type.map(String::from)),
+            ping_type: self
+                .ping_type
+                .clone()
+                .unwrap_or(d.ping_type.map(String::from)),
             server_heartbeat_type: d.server_heartbeat_type.map(String::from),
             ws_ping: d.ws_ping,
             heartbeat_interval,
@@ -573,7 +654,9 @@ impl Config {
             connect_timeout,
             reconnect: self.reconnect.unwrap_or(true),
             backoff,
-            max_reconnect_attempts: self.max_reconnect_attempts.unwrap_or(d.max_reconnect_attempts),
+            max_reconnect_attempts: self
+                .max_reconnect_attempts
+                .unwrap_or(d.max_reconnect_attempts),
             min_uptime: self.min_uptime.unwrap_or(Duration::from_secs(10)),
             queue_capacity,
             overflow: self.overflow.unwrap_or(d.overflow),
@@ -597,7 +680,14 @@ impl fmt::Debug for Config {
             m.iter()
                 .map(|(k, v)| {
                     let hide = is_sensitive_name(k) || Some(k) == self.token_query_param.as_ref();
-                    (k.clone(), if hide { "<redacted>".to_string() } else { v.clone() })
+                    (
+                        k.clone(),
+                        if hide {
+                            "<redacted>".to_string()
+                        } else {
+                            v.clone()
+                        },
+                    )
                 })
                 .collect()
         };
@@ -608,7 +698,10 @@ impl fmt::Debug for Config {
             .field("types", &self.types)
             .field("token", &self.token)
             .field("token_query_param", &self.token_query_param)
-            .field("auth_message", &self.auth_message.as_ref().map(|_| "<redacted>"))
+            .field(
+                "auth_message",
+                &self.auth_message.as_ref().map(|_| "<redacted>"),
+            )
             .field("query", &redact_map(&self.query))
             .field("headers", &redact_map(&self.headers))
             .field("credentials", &self.credentials)
@@ -637,7 +730,10 @@ struct Reader {
 
 impl Reader {
     fn push(&mut self, field: &str, message: String) {
-        self.errors.push(FieldError { field: field.to_string(), message });
+        self.errors.push(FieldError {
+            field: field.to_string(),
+            message,
+        });
     }
 
     fn get<T: DeserializeOwned>(&mut self, field: &str, v: Value, expected: &str) -> Option<T> {
@@ -654,14 +750,21 @@ impl Reader {
         match v.as_f64() {
             Some(s) if s.is_finite() && s >= 0.0 && s < 1e9 => Some(Duration::from_secs_f64(s)),
             _ => {
-                self.push(field, format!("expected a duration in seconds (a number >= 0), got {}", describe(&v)));
+                self.push(
+                    field,
+                    format!(
+                        "expected a duration in seconds (a number >= 0), got {}",
+                        describe(&v)
+                    ),
+                );
                 None
             }
         }
     }
 
     fn size(&mut self, field: &str, v: Value) -> Option<usize> {
-        self.get::<u64>(field, v, "a whole number of bytes").map(|n| n.min(usize::MAX as u64) as usize)
+        self.get::<u64>(field, v, "a whole number of bytes")
+            .map(|n| n.min(usize::MAX as u64) as usize)
     }
 
     fn string_map(&mut self, field: &str, v: Value) -> BTreeMap<String, String> {
@@ -679,12 +782,21 @@ impl Reader {
                         Value::Bool(b) => {
                             out.insert(k, b.to_string());
                         }
-                        other => self.push(field, format!("the value of `{k}` must be a string, got {}", describe(&other))),
+                        other => self.push(
+                            field,
+                            format!(
+                                "the value of `{k}` must be a string, got {}",
+                                describe(&other)
+                            ),
+                        ),
                     }
                 }
             }
             Value::Null => {}
-            other => self.push(field, format!("expected an object of strings, got {}", describe(&other))),
+            other => self.push(
+                field,
+                format!("expected an object of strings, got {}", describe(&other)),
+            ),
         }
         out
     }
@@ -717,7 +829,10 @@ impl Reader {
             "headers" => c.headers = self.string_map(key, v),
             "credentials" => match serde_json::from_value::<Credentials>(v) {
                 Ok(cr) => c.credentials = Some(cr),
-                Err(e) => self.push(key, format!("expected {{name, password, appId, appVersion, sec, cid}}: {e}")),
+                Err(e) => self.push(
+                    key,
+                    format!("expected {{name, password, appId, appVersion, sec, cid}}: {e}"),
+                ),
             },
             "auth_url" => c.auth_url = self.get(key, v, "a URL string"),
             "token_file" => c.token_file = self.get(key, v, "a file path"),
@@ -735,11 +850,14 @@ impl Reader {
                 c.max_reconnect_attempts = if v.is_null() {
                     Some(None)
                 } else {
-                    self.get::<u32>(key, v, "a whole number, or null for no limit").map(Some)
+                    self.get::<u32>(key, v, "a whole number, or null for no limit")
+                        .map(Some)
                 }
             }
             "queue_capacity" => c.queue_capacity = self.size(key, v),
-            "overflow" => c.overflow = self.get(key, v, "\"block\", \"drop_oldest\" or \"drop_newest\""),
+            "overflow" => {
+                c.overflow = self.get(key, v, "\"block\", \"drop_oldest\" or \"drop_newest\"")
+            }
             "history" => c.history = self.size(key, v),
             "verify_tls" => c.verify_tls = self.get(key, v, "true or false"),
             "on_connect" => {
@@ -751,7 +869,13 @@ impl Reader {
                     match item {
                         Value::String(s) => c.on_connect.push(s),
                         Value::Object(_) | Value::Array(_) => c.on_connect.push(item.to_string()),
-                        other => self.push(key, format!("each message must be a string or a JSON object, got {}", describe(&other))),
+                        other => self.push(
+                            key,
+                            format!(
+                                "each message must be a string or a JSON object, got {}",
+                                describe(&other)
+                            ),
+                        ),
                     }
                 }
             }
@@ -760,12 +884,20 @@ impl Reader {
             "max_write_buffer" => c.max_write_buffer = self.size(key, v),
             "read_buffer_size" => c.read_buffer_size = self.size(key, v),
             "fatal_close_codes" => c.fatal_close_codes = self.get(key, v, "a list of close codes"),
-            "reconnect_when_superseded" => c.reconnect_when_superseded = self.get(key, v, "true or false"),
+            "reconnect_when_superseded" => {
+                c.reconnect_when_superseded = self.get(key, v, "true or false")
+            }
             "ping_type" => {
-                c.ping_type = if v.is_null() { Some(None) } else { self.get::<String>(key, v, "a message type").map(Some) }
+                c.ping_type = if v.is_null() {
+                    Some(None)
+                } else {
+                    self.get::<String>(key, v, "a message type").map(Some)
+                }
             }
             "type_pointer" => c.type_pointer = self.get(key, v, "a JSON pointer such as \"/type\""),
-            "account_pointer" => c.account_pointer = self.get(key, v, "a JSON pointer such as \"/account_id\""),
+            "account_pointer" => {
+                c.account_pointer = self.get(key, v, "a JSON pointer such as \"/account_id\"")
+            }
             "data_pointer" => c.data_pointer = self.get(key, v, "a JSON pointer such as \"/data\""),
             "protocol" => {
                 c.metis.any = true;
@@ -777,12 +909,18 @@ impl Reader {
             }
             "port" => {
                 c.metis.any = true;
-                c.metis.port = self.get::<u16>(key, v, "a port number (1-65535)").filter(|p| *p != 0);
+                c.metis.port = self
+                    .get::<u16>(key, v, "a port number (1-65535)")
+                    .filter(|p| *p != 0);
             }
             "rejectUnauthorized" => c.verify_tls = self.get(key, v, "true or false"),
-            "connectTimeout" => c.metis.connect_timeout_ms = self.get(key, v, "milliseconds (1000-60000)"),
+            "connectTimeout" => {
+                c.metis.connect_timeout_ms = self.get(key, v, "milliseconds (1000-60000)")
+            }
             other => {
-                let hint = closest(other).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+                let hint = closest(other)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
                 self.push(other, format!("unknown field{hint}"));
             }
         }
@@ -793,7 +931,12 @@ impl Reader {
 fn closest(name: &str) -> Option<&'static str> {
     FIELDS
         .iter()
-        .map(|f| (edit_distance(&name.to_ascii_lowercase(), &f.to_ascii_lowercase()), *f))
+        .map(|f| {
+            (
+                edit_distance(&name.to_ascii_lowercase(), &f.to_ascii_lowercase()),
+                *f,
+            )
+        })
         .filter(|(d, _)| *d <= 3)
         .min_by_key(|(d, _)| *d)
         .map(|(_, f)| f)
@@ -805,7 +948,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -888,7 +1033,10 @@ impl Settings {
 
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Settings").field("preset", &self.preset).field("url", &self.redacted_url).finish_non_exhaustive()
+        f.debug_struct("Settings")
+            .field("preset", &self.preset)
+            .field("url", &self.redacted_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -903,13 +1051,22 @@ mod tests {
             "url": 5, "jitter": "lots", "heartbeat_intervall": 1, "overflow": "sometimes", "preset": "nope"
         }))
         .unwrap_err();
-        let Error::Config(problems) = err else { panic!() };
+        let Error::Config(problems) = err else {
+            panic!()
+        };
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         for f in ["url", "jitter", "heartbeat_intervall", "overflow", "preset"] {
             assert!(fields.contains(&f), "{f} missing from {fields:?}");
         }
-        let typo = problems.iter().find(|p| p.field == "heartbeat_intervall").unwrap();
-        assert!(typo.message.contains("heartbeat_interval"), "{}", typo.message);
+        let typo = problems
+            .iter()
+            .find(|p| p.field == "heartbeat_intervall")
+            .unwrap();
+        assert!(
+            typo.message.contains("heartbeat_interval"),
+            "{}",
+            typo.message
+        );
     }
 
     #[test]
@@ -921,9 +1078,14 @@ mod tests {
             .queue_capacity(0)
             .validate()
             .unwrap_err();
-        let Error::Config(problems) = err else { panic!() };
+        let Error::Config(problems) = err else {
+            panic!()
+        };
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
-        assert_eq!(fields, ["url", "heartbeat_timeout", "jitter", "queue_capacity"]);
+        assert_eq!(
+            fields,
+            ["url", "heartbeat_timeout", "jitter", "queue_capacity"]
+        );
     }
 
     #[test]
@@ -933,18 +1095,40 @@ mod tests {
         assert!(s.strict_json);
         assert_eq!(s.backoff.max, Duration::from_secs(10));
         let s = Config::for_preset(Preset::Breakout).resolve().unwrap();
-        assert_eq!((s.url.as_str(), s.history), ("ws://localhost:8000/ws/", 100));
-        let s = Config::for_preset(Preset::Agent).token("jwt.abc.def").query("agentId", "a1").resolve().unwrap();
+        assert_eq!(
+            (s.url.as_str(), s.history),
+            ("ws://localhost:8000/ws/", 100)
+        );
+        let s = Config::for_preset(Preset::Agent)
+            .token("jwt.abc.def")
+            .query("agentId", "a1")
+            .resolve()
+            .unwrap();
         assert_eq!(s.url, "ws://localhost:4000/ws?agentId=a1&token=jwt.abc.def");
-        assert_eq!(s.redacted_url, "ws://localhost:4000/ws?agentId=a1&token=<redacted>");
+        assert_eq!(
+            s.redacted_url,
+            "ws://localhost:4000/ws?agentId=a1&token=<redacted>"
+        );
         assert_eq!(s.ping_type.as_deref(), Some("ping"));
     }
 
     #[test]
     fn token_goes_to_header_by_default() {
-        let s = Config::new("wss://h/ws").token("s3cret-token").resolve().unwrap();
-        assert_eq!(s.headers, [("Authorization".to_string(), "Bearer s3cret-token".to_string())]);
-        assert_eq!(s.scrub("failed with s3cret-token"), "failed with <redacted>");
+        let s = Config::new("wss://h/ws")
+            .token("s3cret-token")
+            .resolve()
+            .unwrap();
+        assert_eq!(
+            s.headers,
+            [(
+                "Authorization".to_string(),
+                "Bearer s3cret-token".to_string()
+            )]
+        );
+        assert_eq!(
+            s.scrub("failed with s3cret-token"),
+            "failed with <redacted>"
+        );
         assert!(!format!("{:?}", Config::new("ws://h").token("s3cret-token")).contains("s3cret"));
     }
 
@@ -958,7 +1142,10 @@ mod tests {
         assert_eq!(s.connect_timeout, Duration::from_millis(1000));
         let s = Config::from_value(json!({})).unwrap().resolve().unwrap();
         assert_eq!(s.url, "ws://localhost:80");
-        let err = Config::from_value(json!({"url": "ws://a", "host": "b"})).unwrap().validate().unwrap_err();
+        let err = Config::from_value(json!({"url": "ws://a", "host": "b"}))
+            .unwrap()
+            .validate()
+            .unwrap_err();
         assert!(err.to_string().contains("either"));
     }
 
@@ -971,9 +1158,15 @@ mod tests {
         .unwrap();
         let s = c.resolve().unwrap();
         assert_eq!(s.max_reconnect_attempts, None);
-        assert_eq!(s.on_connect, [r#"{"type":"subscribe"}"#.to_string(), "hello".to_string()]);
+        assert_eq!(
+            s.on_connect,
+            [r#"{"type":"subscribe"}"#.to_string(), "hello".to_string()]
+        );
         assert!(!format!("{c:?}").contains("\"k\""));
         assert!(Config::from_value(json!([])).is_err());
-        assert!(Config::from_json("{").unwrap_err().to_string().contains("not valid JSON"));
+        assert!(Config::from_json("{")
+            .unwrap_err()
+            .to_string()
+            .contains("not valid JSON"));
     }
 }

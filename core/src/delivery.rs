@@ -51,9 +51,21 @@ pub(crate) struct Delivery {
 }
 
 impl Delivery {
-    pub fn new(capacity: usize, policy: Overflow, counters: Arc<Counters>) -> (Delivery, Receiver<Event>) {
+    pub fn new(
+        capacity: usize,
+        policy: Overflow,
+        counters: Arc<Counters>,
+    ) -> (Delivery, Receiver<Event>) {
         let (tx, rx) = crossbeam_channel::bounded(capacity);
-        let d = Delivery { tx, rx: rx.clone(), policy, capacity, pending: VecDeque::new(), lagged: 0, counters };
+        let d = Delivery {
+            tx,
+            rx: rx.clone(),
+            policy,
+            capacity,
+            pending: VecDeque::new(),
+            lagged: 0,
+            counters,
+        };
         (d, rx)
     }
 
@@ -92,7 +104,9 @@ impl Delivery {
             }
             _ => {
                 if self.lagged > 0 {
-                    self.pending.push_back(Event::Lagged { dropped: self.lagged });
+                    self.pending.push_back(Event::Lagged {
+                        dropped: self.lagged,
+                    });
                     self.lagged = 0;
                 }
                 self.pending.push_back(ev);
@@ -111,7 +125,14 @@ impl Delivery {
                 }
             }
         }
-        if self.lagged > 0 && self.tx.try_send(Event::Lagged { dropped: self.lagged }).is_ok() {
+        if self.lagged > 0
+            && self
+                .tx
+                .try_send(Event::Lagged {
+                    dropped: self.lagged,
+                })
+                .is_ok()
+        {
             self.lagged = 0;
             self.delivered(1);
         }
@@ -120,7 +141,9 @@ impl Delivery {
     fn push_drop_oldest(&mut self, mut ev: Event) {
         loop {
             if self.lagged > 0 {
-                match self.tx.try_send(Event::Lagged { dropped: self.lagged }) {
+                match self.tx.try_send(Event::Lagged {
+                    dropped: self.lagged,
+                }) {
                     Ok(()) => {
                         self.lagged = 0;
                         self.delivered(1);
@@ -176,7 +199,14 @@ mod tests {
     use std::time::SystemTime;
 
     fn msg(i: u64) -> Event {
-        Event::Message(Message::text(i.to_string().into(), None, None, None, SystemTime::now(), 1))
+        Event::Message(Message::text(
+            i.to_string().into(),
+            None,
+            None,
+            None,
+            SystemTime::now(),
+            1,
+        ))
     }
 
     fn id(ev: &Event) -> String {
@@ -234,7 +264,11 @@ mod tests {
             d.push(msg(i));
         }
         let got = drain(&rx);
-        let lagged: u64 = got.iter().filter_map(|s| s.strip_prefix('L')).map(|n| n.parse::<u64>().unwrap()).sum();
+        let lagged: u64 = got
+            .iter()
+            .filter_map(|s| s.strip_prefix('L'))
+            .map(|n| n.parse::<u64>().unwrap())
+            .sum();
         let messages = got.iter().filter(|s| !s.starts_with('L')).count() as u64;
         assert_eq!(lagged + messages, 100, "{got:?}");
         assert_eq!(lagged, c.dropped.load(Ordering::Relaxed));

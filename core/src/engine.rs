@@ -38,7 +38,10 @@ pub(crate) enum Outgoing {
 
 /// What other threads ask of the I/O thread.
 pub(crate) enum Command {
-    Send { frame: Outgoing, reply: Sender<Result<()>> },
+    Send {
+        frame: Outgoing,
+        reply: Sender<Result<()>>,
+    },
     Reconnect,
     Close,
 }
@@ -76,7 +79,14 @@ impl Engine {
             let s = self.s.clone();
             log::debug!("tradewire: connecting to {}", s.redacted_url);
             let attempt = {
-                let Engine { reactor, cmds, delivery, counters, tls, .. } = &mut self;
+                let Engine {
+                    reactor,
+                    cmds,
+                    delivery,
+                    counters,
+                    tls,
+                    ..
+                } = &mut self;
                 let mut check = || offline_commands(cmds, delivery, "connecting");
                 connect(&s, tls.as_ref(), reactor, counters, &mut check)
             };
@@ -86,11 +96,24 @@ impl Engine {
                     self.reset_attempts();
                     continue;
                 }
-                Err(Failure::Failed { message, fatal, auth }) => {
+                Err(Failure::Failed {
+                    message,
+                    fatal,
+                    auth,
+                }) => {
                     log::warn!("tradewire: {message}");
                     if fatal {
-                        let kind = if auth { ErrorKind::Auth } else { ErrorKind::Connect };
-                        self.emit(Event::Error(ErrorEvent::new(kind, message.clone(), None, self.epoch)));
+                        let kind = if auth {
+                            ErrorKind::Auth
+                        } else {
+                            ErrorKind::Connect
+                        };
+                        self.emit(Event::Error(ErrorEvent::new(
+                            kind,
+                            message.clone(),
+                            None,
+                            self.epoch,
+                        )));
                         match self.give_up(message) {
                             Interrupt::Close => break,
                             Interrupt::Reconnect => continue,
@@ -104,8 +127,15 @@ impl Engine {
                     if self.epoch > 1 {
                         self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
                     }
-                    log::info!("tradewire: connected to {} (connection {})", s.redacted_url, self.epoch);
-                    self.emit(Event::Connected { epoch: self.epoch, url: s.redacted_url.clone() });
+                    log::info!(
+                        "tradewire: connected to {} (connection {})",
+                        s.redacted_url,
+                        self.epoch
+                    );
+                    self.emit(Event::Connected {
+                        epoch: self.epoch,
+                        url: s.redacted_url.clone(),
+                    });
                     let since = Instant::now();
                     let end = self.live(ws);
                     self.counters.authenticated.store(false, Ordering::Relaxed);
@@ -114,7 +144,12 @@ impl Engine {
                     }
                     let (code, reason, error) = describe(&end, &s);
                     log::info!("tradewire: connection {} ended: {reason}", self.epoch);
-                    self.emit(Event::Disconnected { epoch: self.epoch, code, reason: reason.clone(), error });
+                    self.emit(Event::Disconnected {
+                        epoch: self.epoch,
+                        code,
+                        reason: reason.clone(),
+                        error,
+                    });
                     match end {
                         End::Close => break,
                         End::Reconnect => {
@@ -128,7 +163,8 @@ impl Engine {
                                     Interrupt::Reconnect => continue,
                                 }
                             }
-                            last_error = format!("the server closed the connection ({code} {reason})");
+                            last_error =
+                                format!("the server closed the connection ({code} {reason})");
                         }
                         _ => last_error = reason,
                     }
@@ -143,10 +179,13 @@ impl Engine {
                 }
             }
             self.attempt += 1;
-            self.counters.attempts.store(self.attempt, Ordering::Relaxed);
+            self.counters
+                .attempts
+                .store(self.attempt, Ordering::Relaxed);
             if let Some(max) = s.max_reconnect_attempts {
                 if self.attempt > max {
-                    let why = format!("gave up after {max} reconnect attempts; last error: {last_error}");
+                    let why =
+                        format!("gave up after {max} reconnect attempts; last error: {last_error}");
                     match self.give_up(why) {
                         Interrupt::Close => break,
                         Interrupt::Reconnect => continue,
@@ -154,8 +193,16 @@ impl Engine {
                 }
             }
             let delay = s.backoff.delay(self.attempt - 1, self.jitter.next_f64());
-            log::info!("tradewire: reconnecting in {:.1} s (attempt {}): {last_error}", delay.as_secs_f64(), self.attempt);
-            self.emit(Event::Reconnecting { attempt: self.attempt, delay, reason: last_error.clone() });
+            log::info!(
+                "tradewire: reconnecting in {:.1} s (attempt {}): {last_error}",
+                delay.as_secs_f64(),
+                self.attempt
+            );
+            self.emit(Event::Reconnecting {
+                attempt: self.attempt,
+                delay,
+                reason: last_error.clone(),
+            });
             self.counters.set_state(State::Backoff);
             match self.idle(Some(Instant::now() + delay), "waiting to reconnect") {
                 Some(Interrupt::Close) => break 'outer,
@@ -294,15 +341,23 @@ impl Engine {
             }
             let silence = now.saturating_duration_since(last_rx);
             if silence >= s.heartbeat_timeout {
-                let _ = ws.close(Some(CloseFrame { code: CloseCode::Away, reason: "heartbeat timeout".into() }));
+                let _ = ws.close(Some(CloseFrame {
+                    code: CloseCode::Away,
+                    reason: "heartbeat timeout".into(),
+                }));
                 let _ = ws.flush();
                 return End::Dead { silence };
             }
             if s.ws_ping && now >= next_ping {
-                let payload = Bytes::from(crate::time::unix_millis(SystemTime::now()).to_be_bytes().to_vec());
+                let payload = Bytes::from(
+                    crate::time::unix_millis(SystemTime::now())
+                        .to_be_bytes()
+                        .to_vec(),
+                );
                 match ws.write(WsMessage::Ping(payload)) {
                     Ok(()) => {}
-                    Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(tungstenite::Error::Io(e))
+                        if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(e) => return End::Broken(format!("could not send a ping: {e}")),
                 }
                 want_write = true;
@@ -312,7 +367,8 @@ impl Engine {
             if want_write {
                 match ws.flush() {
                     Ok(()) => want_write = false,
-                    Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(tungstenite::Error::Io(e))
+                        if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(e) => return End::Broken(format!("write failed: {e}")),
                 }
             }
@@ -327,7 +383,11 @@ impl Engine {
             if self.delivery.has_pending() {
                 deadline = deadline.min(now + DELIVERY_RETRY);
             }
-            if let Err(e) = ws.get_ref().socket().want(!self.delivery.blocked(), want_write) {
+            if let Err(e) = ws
+                .get_ref()
+                .socket()
+                .want(!self.delivery.blocked(), want_write)
+            {
                 return End::Broken(format!("poll setup failed: {e}"));
             }
             match self.reactor.wait(Some(deadline)) {
@@ -352,7 +412,9 @@ impl Engine {
             }
             let msg = match ws.read() {
                 Ok(m) => m,
-                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(false),
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    return Ok(false)
+                }
                 Err(e) => return Err(self.read_error(ws, e)),
             };
             let now = SystemTime::now();
@@ -430,13 +492,21 @@ impl Engine {
         };
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
         log::warn!("tradewire: {message}");
-        self.delivery.push(Event::Error(ErrorEvent::new(kind, message.clone(), None, self.epoch)));
+        self.delivery.push(Event::Error(ErrorEvent::new(
+            kind,
+            message.clone(),
+            None,
+            self.epoch,
+        )));
         let reason = match code {
             1009 => "message too big",
             1007 => "invalid UTF-8",
             _ => "protocol error",
         };
-        let _ = ws.close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() }));
+        let _ = ws.close(Some(CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        }));
         let _ = ws.flush();
         End::Violation { code, message }
     }
@@ -444,7 +514,11 @@ impl Engine {
 
 /// Handles commands while there is no live connection. `send` fails at once: nothing is
 /// queued for later, so nothing can be sent twice after a reconnect.
-fn offline_commands(cmds: &Receiver<Command>, _delivery: &mut Delivery, state: &str) -> Option<Interrupt> {
+fn offline_commands(
+    cmds: &Receiver<Command>,
+    _delivery: &mut Delivery,
+    state: &str,
+) -> Option<Interrupt> {
     loop {
         match cmds.try_recv() {
             Ok(Command::Send { reply, .. }) => {
@@ -461,7 +535,11 @@ fn offline_commands(cmds: &Receiver<Command>, _delivery: &mut Delivery, state: &
 
 /// Writes one frame and flushes what the socket takes. The error's flag says whether the
 /// connection is broken.
-fn write(ws: &mut WebSocket<Metered>, frame: Outgoing, want_write: &mut bool) -> std::result::Result<(), (Error, bool)> {
+fn write(
+    ws: &mut WebSocket<Metered>,
+    frame: Outgoing,
+    want_write: &mut bool,
+) -> std::result::Result<(), (Error, bool)> {
     let msg = match frame {
         Outgoing::Text(t) => WsMessage::Text(t.into()),
         Outgoing::Binary(b) => WsMessage::Binary(b.into()),
@@ -508,7 +586,13 @@ fn write(ws: &mut WebSocket<Metered>, frame: Outgoing, want_write: &mut bool) ->
 
 /// Sends a close frame and waits briefly for the server's answer.
 fn close_gracefully(ws: &mut WebSocket<Metered>, reactor: &mut Reactor, code: u16, reason: &str) {
-    if ws.close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.to_string().into() })).is_err() {
+    if ws
+        .close(Some(CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.to_string().into(),
+        }))
+        .is_err()
+    {
         return;
     }
     let deadline = Instant::now() + CLOSE_GRACE;
@@ -521,7 +605,9 @@ fn close_gracefully(ws: &mut WebSocket<Metered>, reactor: &mut Reactor, code: u1
         loop {
             match ws.read() {
                 Ok(_) => continue,
-                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    break
+                }
                 Err(_) => return,
             }
         }
@@ -557,12 +643,19 @@ fn describe(end: &End, s: &Settings) -> (Option<u16>, String, Option<String>) {
 /// Whether a close from the server stops reconnecting, and why.
 fn fatal_close(s: &Settings, code: u16, reason: &str) -> Option<String> {
     if s.fatal_close_codes.contains(&code) {
-        let shown = if reason.is_empty() { String::new() } else { format!(" \"{reason}\"") };
+        let shown = if reason.is_empty() {
+            String::new()
+        } else {
+            format!(" \"{reason}\"")
+        };
         return Some(format!(
             "the server closed the connection with {code}{shown}, which is fatal (fatal_close_codes): not reconnecting; fix the cause (credentials, ids) and call reconnect()"
         ));
     }
-    if code == 1000 && !s.reconnect_when_superseded && s.superseded_reason.as_deref() == Some(reason) {
+    if code == 1000
+        && !s.reconnect_when_superseded
+        && s.superseded_reason.as_deref() == Some(reason)
+    {
         return Some(format!(
             "superseded: another connection took this one's place (1000 \"{reason}\"); not fighting it (set reconnect_when_superseded = true to reconnect anyway)"
         ));

@@ -25,8 +25,14 @@ impl Pointer {
         if s.is_empty() {
             return Ok(Pointer(Vec::new()));
         }
-        let rest = s.strip_prefix('/').ok_or_else(|| format!("`{s}` is not a JSON pointer: it must start with `/`"))?;
-        Ok(Pointer(rest.split('/').map(|seg| seg.replace("~1", "/").replace("~0", "~")).collect()))
+        let rest = s
+            .strip_prefix('/')
+            .ok_or_else(|| format!("`{s}` is not a JSON pointer: it must start with `/`"))?;
+        Ok(Pointer(
+            rest.split('/')
+                .map(|seg| seg.replace("~1", "/").replace("~0", "~"))
+                .collect(),
+        ))
     }
 
     fn is_empty(&self) -> bool {
@@ -139,7 +145,12 @@ pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeEr
         Some(raw) => span_of(text, raw.get()),
         None => 0..text.len(),
     };
-    Ok(Envelope { msg_type, has_type_field, account, data })
+    Ok(Envelope {
+        msg_type,
+        has_type_field,
+        account,
+        data,
+    })
 }
 
 /// Finds the three pointers in one pass over the top-level object (and a pass over each
@@ -147,7 +158,10 @@ pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeEr
 fn lookup<'a>(text: &'a str, p: &Pointers) -> Result<[Option<&'a RawValue>; 3], serde_json::Error> {
     let ptrs = [&p.msg_type, &p.account, &p.data];
     let mut found: [Option<&'a RawValue>; 3] = [None, None, None];
-    let firsts: Vec<Option<&str>> = ptrs.iter().map(|ptr| ptr.0.first().map(String::as_str)).collect();
+    let firsts: Vec<Option<&str>> = ptrs
+        .iter()
+        .map(|ptr| ptr.0.first().map(String::as_str))
+        .collect();
     let top = find_keys(text, &firsts)?;
     for (i, ptr) in ptrs.iter().enumerate() {
         if ptr.is_empty() {
@@ -156,7 +170,9 @@ fn lookup<'a>(text: &'a str, p: &Pointers) -> Result<[Option<&'a RawValue>; 3], 
         let mut cur = top[i];
         for seg in &ptr.0[1..] {
             cur = match cur {
-                Some(raw) if raw.get().starts_with('{') => find_keys(raw.get(), &[Some(seg.as_str())])?[0],
+                Some(raw) if raw.get().starts_with('{') => {
+                    find_keys(raw.get(), &[Some(seg.as_str())])?[0]
+                }
                 _ => None,
             };
         }
@@ -166,7 +182,10 @@ fn lookup<'a>(text: &'a str, p: &Pointers) -> Result<[Option<&'a RawValue>; 3], 
 }
 
 /// Parses a JSON object and returns, for each wanted key, its raw value.
-fn find_keys<'a>(text: &'a str, keys: &[Option<&str>]) -> Result<Vec<Option<&'a RawValue>>, serde_json::Error> {
+fn find_keys<'a>(
+    text: &'a str,
+    keys: &[Option<&str>],
+) -> Result<Vec<Option<&'a RawValue>>, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(text);
     let out = de::Deserializer::deserialize_map(&mut de, ObjectVisitor { keys })?;
     de.end()?;
@@ -249,7 +268,11 @@ fn account_of(raw: &str) -> AccountField<'_> {
         return AccountField::Missing;
     }
     if let Some(s) = string_of(raw) {
-        return if s.is_empty() { AccountField::Missing } else { AccountField::Id(s) };
+        return if s.is_empty() {
+            AccountField::Missing
+        } else {
+            AccountField::Id(s)
+        };
     }
     let digits = raw.strip_prefix('-').unwrap_or(raw);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -314,18 +337,33 @@ mod tests {
         assert_eq!(e.msg_type.as_deref(), Some("props"));
         assert_eq!(e.account, AccountField::Id("42".into()));
         assert!(t[e.data].starts_with("{\"entityType\""));
-        assert_eq!(Pointer::parse("/a~1b/c~0d").unwrap(), Pointer(vec!["a/b".into(), "c~d".into()]));
+        assert_eq!(
+            Pointer::parse("/a~1b/c~0d").unwrap(),
+            Pointer(vec!["a/b".into(), "c~d".into()])
+        );
         assert!(Pointer::parse("nope").is_err());
     }
 
     #[test]
     fn errors() {
-        assert!(matches!(parse("not json", &p()), Err(EnvelopeError::InvalidJson(_))));
-        assert!(matches!(parse("{\"type\":", &p()), Err(EnvelopeError::InvalidJson(_))));
-        assert!(matches!(parse("{} trailing", &p()), Err(EnvelopeError::InvalidJson(_))));
+        assert!(matches!(
+            parse("not json", &p()),
+            Err(EnvelopeError::InvalidJson(_))
+        ));
+        assert!(matches!(
+            parse("{\"type\":", &p()),
+            Err(EnvelopeError::InvalidJson(_))
+        ));
+        assert!(matches!(
+            parse("{} trailing", &p()),
+            Err(EnvelopeError::InvalidJson(_))
+        ));
         assert_eq!(parse("[1,2]", &p()), Err(EnvelopeError::NotAnObject));
         assert_eq!(parse("  42", &p()), Err(EnvelopeError::NotAnObject));
-        assert!(matches!(parse("", &p()), Err(EnvelopeError::InvalidJson(_))));
+        assert!(matches!(
+            parse("", &p()),
+            Err(EnvelopeError::InvalidJson(_))
+        ));
     }
 
     #[test]

@@ -45,7 +45,10 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn config(field: &str, message: impl Into<String>) -> Error {
-        Error::Config(vec![FieldError { field: field.to_string(), message: message.into() }])
+        Error::Config(vec![FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        }])
     }
 
     /// A short stable name for the kind of error (`config`, `connect`, `auth`, ...), used by
@@ -84,7 +87,10 @@ impl fmt::Display for Error {
             Error::NotConnected(m) => write!(f, "not connected: {m}"),
             Error::Request(m) => write!(f, "request failed: {m}"),
             Error::Timeout(m) => write!(f, "timed out: {m}"),
-            Error::Closed => write!(f, "the client is closed; create a new client to connect again"),
+            Error::Closed => write!(
+                f,
+                "the client is closed; create a new client to connect again"
+            ),
             Error::Usage(m) => write!(f, "{m}"),
             Error::Io(m) => write!(f, "I/O error: {m}"),
         }
@@ -103,8 +109,14 @@ mod tests {
     #[test]
     fn config_error_lists_every_problem_with_its_field() {
         let e = Error::Config(vec![
-            FieldError { field: "url".into(), message: "is required".into() },
-            FieldError { field: "jitter".into(), message: "must be between 0 and 1".into() },
+            FieldError {
+                field: "url".into(),
+                message: "is required".into(),
+            },
+            FieldError {
+                field: "jitter".into(),
+                message: "must be between 0 and 1".into(),
+            },
         ]);
         let s = e.to_string();
         assert!(s.contains("2 problems"));

@@ -134,11 +134,25 @@ impl Message {
         received_at: SystemTime,
         epoch: u64,
     ) -> Message {
-        Message { payload: Payload::Text(text), msg_type, account_id, data, received_at, epoch }
+        Message {
+            payload: Payload::Text(text),
+            msg_type,
+            account_id,
+            data,
+            received_at,
+            epoch,
+        }
     }
 
     pub(crate) fn binary(bytes: Bytes, received_at: SystemTime, epoch: u64) -> Message {
-        Message { payload: Payload::Binary(bytes), msg_type: None, account_id: None, data: None, received_at, epoch }
+        Message {
+            payload: Payload::Binary(bytes),
+            msg_type: None,
+            account_id: None,
+            data: None,
+            received_at,
+            epoch,
+        }
     }
 
     /// The message type (`/type` by default), if the message had one.
@@ -199,7 +213,9 @@ impl Message {
 impl fmt::Debug for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Message");
-        d.field("type", &self.msg_type).field("account_id", &self.account_id).field("epoch", &self.epoch);
+        d.field("type", &self.msg_type)
+            .field("account_id", &self.account_id)
+            .field("epoch", &self.epoch);
         match &self.payload {
             Payload::Text(t) => {
                 let s = t.as_str();
@@ -272,12 +288,26 @@ pub struct ErrorEvent {
 }
 
 impl ErrorEvent {
-    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>, raw: Option<&str>, epoch: u64) -> ErrorEvent {
+    pub(crate) fn new(
+        kind: ErrorKind,
+        message: impl Into<String>,
+        raw: Option<&str>,
+        epoch: u64,
+    ) -> ErrorEvent {
         let raw = raw.map(|r| {
-            let cut = r.char_indices().nth(1024).map(|(i, _)| i).unwrap_or(r.len());
+            let cut = r
+                .char_indices()
+                .nth(1024)
+                .map(|(i, _)| i)
+                .unwrap_or(r.len());
             r[..cut].to_string()
         });
-        ErrorEvent { kind, message: message.into(), raw, epoch }
+        ErrorEvent {
+            kind,
+            message: message.into(),
+            raw,
+            epoch,
+        }
     }
 }
 

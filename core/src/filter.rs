@@ -59,7 +59,9 @@ impl<'de> serde::Deserialize<'de> for AccountId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match serde_json::Value::deserialize(d)? {
             serde_json::Value::String(s) if !s.is_empty() => Ok(AccountId(s)),
-            serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => Ok(AccountId(n.to_string())),
+            serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => {
+                Ok(AccountId(n.to_string()))
+            }
             other => Err(serde::de::Error::custom(format!(
                 "expected an integer or a non-empty string, got {other}"
             ))),
@@ -121,7 +123,10 @@ mod tests {
         let from_str: AccountId = serde_json::from_str("\"123\"").unwrap();
         assert_eq!(from_int, from_str);
         assert_eq!(serde_json::to_string(&from_int).unwrap(), "123");
-        assert_eq!(serde_json::to_string(&AccountId::from("ACC-1")).unwrap(), "\"ACC-1\"");
+        assert_eq!(
+            serde_json::to_string(&AccountId::from("ACC-1")).unwrap(),
+            "\"ACC-1\""
+        );
         assert!(serde_json::from_str::<AccountId>("1.5").is_err());
         assert!(serde_json::from_str::<AccountId>("\"\"").is_err());
     }

@@ -14,7 +14,10 @@ pub(crate) struct History {
 
 impl History {
     pub fn new(capacity: usize) -> History {
-        History { capacity, ring: Mutex::new(VecDeque::with_capacity(capacity.min(4096))) }
+        History {
+            capacity,
+            ring: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
+        }
     }
 
     pub fn record(&self, m: &Message) {
@@ -30,7 +33,12 @@ impl History {
 
     /// Oldest first.
     pub fn snapshot(&self) -> Vec<Message> {
-        self.ring.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+        self.ring
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 }
 
@@ -43,12 +51,30 @@ mod tests {
     fn keeps_the_last_n() {
         let h = History::new(3);
         for i in 0..5 {
-            h.record(&Message::text(i.to_string().into(), None, None, None, SystemTime::now(), 1));
+            h.record(&Message::text(
+                i.to_string().into(),
+                None,
+                None,
+                None,
+                SystemTime::now(),
+                1,
+            ));
         }
-        let got: Vec<String> = h.snapshot().iter().map(|m| m.raw().unwrap().to_string()).collect();
+        let got: Vec<String> = h
+            .snapshot()
+            .iter()
+            .map(|m| m.raw().unwrap().to_string())
+            .collect();
         assert_eq!(got, ["2", "3", "4"]);
         let none = History::new(0);
-        none.record(&Message::text("x".into(), None, None, None, SystemTime::now(), 1));
+        none.record(&Message::text(
+            "x".into(),
+            None,
+            None,
+            None,
+            SystemTime::now(),
+            1,
+        ));
         assert!(none.snapshot().is_empty());
     }
 }

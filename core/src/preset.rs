@@ -41,9 +41,16 @@ impl Preset {
 
     /// Parses a preset name.
     pub fn from_name(s: &str) -> Option<Preset> {
-        [Preset::Json, Preset::Daemon, Preset::Agent, Preset::Breakout, Preset::Tradovate, Preset::Raw]
-            .into_iter()
-            .find(|p| p.name() == s)
+        [
+            Preset::Json,
+            Preset::Daemon,
+            Preset::Agent,
+            Preset::Breakout,
+            Preset::Tradovate,
+            Preset::Raw,
+        ]
+        .into_iter()
+        .find(|p| p.name() == s)
     }
 
     /// The defaults this preset brings.
@@ -54,7 +61,10 @@ impl Preset {
             Preset::Daemon => Defaults {
                 url: Some("ws://localhost:8765"),
                 strict_json: true,
-                backoff: Backoff { max: Duration::from_secs(10), ..base.backoff },
+                backoff: Backoff {
+                    max: Duration::from_secs(10),
+                    ..base.backoff
+                },
                 ..base
             },
             Preset::Agent => Defaults {
@@ -73,7 +83,11 @@ impl Preset {
                 server_heartbeat_type: Some("HEARTBEAT"),
                 heartbeat_interval: Duration::from_secs(30),
                 heartbeat_timeout: Duration::from_secs(70),
-                backoff: Backoff { kind: BackoffKind::Fixed, initial: Duration::from_secs(5), ..base.backoff },
+                backoff: Backoff {
+                    kind: BackoffKind::Fixed,
+                    initial: Duration::from_secs(5),
+                    ..base.backoff
+                },
                 history: 100,
                 ..base
             },
@@ -83,7 +97,10 @@ impl Preset {
                 ws_ping: false,
                 heartbeat_interval: Duration::from_millis(2500),
                 heartbeat_timeout: Duration::from_secs(10),
-                backoff: Backoff { max: Duration::from_secs(60), ..base.backoff },
+                backoff: Backoff {
+                    max: Duration::from_secs(60),
+                    ..base.backoff
+                },
                 max_reconnect_attempts: Some(10),
                 ..base
             },
@@ -169,7 +186,14 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for p in [Preset::Json, Preset::Daemon, Preset::Agent, Preset::Breakout, Preset::Tradovate, Preset::Raw] {
+        for p in [
+            Preset::Json,
+            Preset::Daemon,
+            Preset::Agent,
+            Preset::Breakout,
+            Preset::Tradovate,
+            Preset::Raw,
+        ] {
             assert_eq!(Preset::from_name(p.name()), Some(p));
         }
         assert_eq!(Preset::from_name("nope"), None);

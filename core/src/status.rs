@@ -176,7 +176,8 @@ impl Counters {
     }
 
     pub fn set_latency(&self, d: Duration) {
-        self.latency_us.store(d.as_micros() as u64 + 1, Ordering::Relaxed);
+        self.latency_us
+            .store(d.as_micros() as u64 + 1, Ordering::Relaxed);
     }
 
     pub fn snapshot(&self) -> Status {
@@ -188,7 +189,8 @@ impl Counters {
             state,
             connected: live,
             authenticated: live && self.authenticated.load(Ordering::Relaxed),
-            reconnecting: matches!(state, State::Backoff | State::Connecting) && self.epoch.load(Ordering::Relaxed) > 0,
+            reconnecting: matches!(state, State::Backoff | State::Connecting)
+                && self.epoch.load(Ordering::Relaxed) > 0,
             reconnect_attempts: self.attempts.load(Ordering::Relaxed),
             epoch: self.epoch.load(Ordering::Relaxed),
             messages_received: self.messages.load(Ordering::Relaxed),
@@ -198,8 +200,11 @@ impl Counters {
             dropped: self.dropped.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
             reconnects: self.reconnects.load(Ordering::Relaxed),
-            last_message_age: (rx > 0)
-                .then(|| self.origin.elapsed().saturating_sub(Duration::from_nanos(rx))),
+            last_message_age: (rx > 0).then(|| {
+                self.origin
+                    .elapsed()
+                    .saturating_sub(Duration::from_nanos(rx))
+            }),
             last_heartbeat_latency: (lat > 0).then(|| Duration::from_micros(lat - 1)),
         }
     }

@@ -58,10 +58,20 @@ pub fn parse_ws_url(url: &str) -> Result<Endpoint, String> {
     if !path_and_query.starts_with('/') {
         path_and_query.insert(0, '/');
     }
-    if path_and_query.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("the URL path contains spaces or control characters; percent-encode them".into());
+    if path_and_query
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(
+            "the URL path contains spaces or control characters; percent-encode them".into(),
+        );
     }
-    Ok(Endpoint { scheme, port: port.unwrap_or(scheme.default_port()), host, path_and_query })
+    Ok(Endpoint {
+        scheme,
+        port: port.unwrap_or(scheme.default_port()),
+        host,
+        path_and_query,
+    })
 }
 
 /// Splits `host`, `host:port`, `[v6]` or `[v6]:port`.
@@ -72,7 +82,12 @@ fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
         let host = &rest[..end];
         let after = &rest[end + 1..];
         let port = match after.strip_prefix(':') {
-            Some(p) => Some(p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| bad_port(p))?),
+            Some(p) => Some(
+                p.parse::<u16>()
+                    .ok()
+                    .filter(|p| *p != 0)
+                    .ok_or_else(|| bad_port(p))?,
+            ),
             None if after.is_empty() => None,
             None => return Err(format!("unexpected `{after}` after the IPv6 address")),
         };
@@ -83,7 +98,11 @@ fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
             if h.is_empty() {
                 return Err("the URL has no host before the port".into());
             }
-            let port = p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| bad_port(p))?;
+            let port = p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| bad_port(p))?;
             Ok((h.to_string(), Some(port)))
         }
         Some(_) => Err("an IPv6 address in a URL must be written in brackets: [::1]".into()),
@@ -100,7 +119,11 @@ fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
 /// assert_eq!(metis_url(Some("wss"), Some("api.example.com"), None).unwrap(), "wss://api.example.com:443");
 /// assert_eq!(metis_url(None, Some("example.com:9000"), Some(1)).unwrap(), "ws://example.com:9000");
 /// ```
-pub fn metis_url(protocol: Option<&str>, host: Option<&str>, port: Option<u16>) -> Result<String, String> {
+pub fn metis_url(
+    protocol: Option<&str>,
+    host: Option<&str>,
+    port: Option<u16>,
+) -> Result<String, String> {
     let scheme = match protocol.unwrap_or("ws") {
         "ws" => Scheme::Ws,
         "wss" => Scheme::Wss,
@@ -120,7 +143,11 @@ pub fn metis_url(protocol: Option<&str>, host: Option<&str>, port: Option<u16>) 
 
 /// The `connectTimeout` of document 004, in milliseconds, clamped to 1000..=60000.
 pub fn clamp_connect_timeout_ms(ms: f64) -> Duration {
-    let ms = if ms.is_finite() { ms.clamp(1000.0, 60_000.0) } else { 10_000.0 };
+    let ms = if ms.is_finite() {
+        ms.clamp(1000.0, 60_000.0)
+    } else {
+        10_000.0
+    };
     Duration::from_millis(ms as u64)
 }
 
@@ -157,9 +184,21 @@ pub fn percent_encode(s: &str) -> String {
 /// Whether a query parameter or header name usually carries a secret.
 pub fn is_sensitive_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["token", "auth", "key", "secret", "password", "passwd", "signature", "cookie", "session", "jwt", "ticket"]
-        .iter()
-        .any(|w| n.contains(w))
+    [
+        "token",
+        "auth",
+        "key",
+        "secret",
+        "password",
+        "passwd",
+        "signature",
+        "cookie",
+        "session",
+        "jwt",
+        "ticket",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
 }
 
 /// Returns the URL with the values of secret-looking query parameters (and any parameter
@@ -189,7 +228,9 @@ pub fn redact_url(url: &str, extra: &[&str]) -> String {
         let parts: Vec<String> = q
             .split('&')
             .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if is_sensitive_name(k) || extra.iter().any(|e| e.eq_ignore_ascii_case(k)) => {
+                Some((k, _))
+                    if is_sensitive_name(k) || extra.iter().any(|e| e.eq_ignore_ascii_case(k)) =>
+                {
                     format!("{k}=<redacted>")
                 }
                 _ => pair.to_string(),
@@ -208,31 +249,67 @@ mod tests {
     #[test]
     fn document_004_url_table() {
         let rows: [(Option<&str>, Option<&str>, Option<u16>, &str); 5] = [
-            (Some("ws"), Some("localhost"), Some(8080), "ws://localhost:8080"),
-            (Some("wss"), Some("api.example.com"), None, "wss://api.example.com:443"),
-            (None, Some("example.com:9000"), None, "ws://example.com:9000"),
+            (
+                Some("ws"),
+                Some("localhost"),
+                Some(8080),
+                "ws://localhost:8080",
+            ),
+            (
+                Some("wss"),
+                Some("api.example.com"),
+                None,
+                "wss://api.example.com:443",
+            ),
+            (
+                None,
+                Some("example.com:9000"),
+                None,
+                "ws://example.com:9000",
+            ),
             (None, None, Some(3000), "ws://localhost:3000"),
             (None, None, None, "ws://localhost:80"),
         ];
         for (protocol, host, port, want) in rows {
-            assert_eq!(metis_url(protocol, host, port).unwrap(), want, "{protocol:?} {host:?} {port:?}");
+            assert_eq!(
+                metis_url(protocol, host, port).unwrap(),
+                want,
+                "{protocol:?} {host:?} {port:?}"
+            );
         }
     }
 
     #[test]
     fn document_004_port_precedence_and_errors() {
-        assert_eq!(metis_url(Some("wss"), Some("example.com:9000"), Some(8443)).unwrap(), "wss://example.com:9000");
-        assert_eq!(metis_url(Some("wss"), Some("example.com"), Some(8443)).unwrap(), "wss://example.com:8443");
-        assert_eq!(metis_url(None, Some("[::1]:9000"), None).unwrap(), "ws://[::1]:9000");
-        assert!(metis_url(Some("http"), None, None).unwrap_err().contains("ws"));
+        assert_eq!(
+            metis_url(Some("wss"), Some("example.com:9000"), Some(8443)).unwrap(),
+            "wss://example.com:9000"
+        );
+        assert_eq!(
+            metis_url(Some("wss"), Some("example.com"), Some(8443)).unwrap(),
+            "wss://example.com:8443"
+        );
+        assert_eq!(
+            metis_url(None, Some("[::1]:9000"), None).unwrap(),
+            "ws://[::1]:9000"
+        );
+        assert!(metis_url(Some("http"), None, None)
+            .unwrap_err()
+            .contains("ws"));
         assert!(metis_url(None, Some("example.com:99999"), None).is_err());
     }
 
     #[test]
     fn document_004_connect_timeout_clamp() {
         assert_eq!(clamp_connect_timeout_ms(10.0), Duration::from_millis(1000));
-        assert_eq!(clamp_connect_timeout_ms(10_000.0), Duration::from_millis(10_000));
-        assert_eq!(clamp_connect_timeout_ms(600_000.0), Duration::from_millis(60_000));
+        assert_eq!(
+            clamp_connect_timeout_ms(10_000.0),
+            Duration::from_millis(10_000)
+        );
+        assert_eq!(
+            clamp_connect_timeout_ms(600_000.0),
+            Duration::from_millis(60_000)
+        );
     }
 
     #[test]
@@ -243,7 +320,10 @@ mod tests {
         assert_eq!(e.port, 443);
         assert_eq!(e.path_and_query, "/v1/websocket?x=1");
         let e = parse_ws_url("ws://127.0.0.1:8765").unwrap();
-        assert_eq!((e.host.as_str(), e.port, e.path_and_query.as_str()), ("127.0.0.1", 8765, "/"));
+        assert_eq!(
+            (e.host.as_str(), e.port, e.path_and_query.as_str()),
+            ("127.0.0.1", 8765, "/")
+        );
         let e = parse_ws_url("ws://[::1]:9000/ws").unwrap();
         assert_eq!((e.host.as_str(), e.port), ("::1", 9000));
         assert!(parse_ws_url("http://x").unwrap_err().contains("ws://"));
@@ -254,11 +334,26 @@ mod tests {
 
     #[test]
     fn query_and_redaction() {
-        let u = with_query("ws://h/ws", &[("token".into(), "a b&c".into()), ("agentId".into(), "a1".into())]);
+        let u = with_query(
+            "ws://h/ws",
+            &[
+                ("token".into(), "a b&c".into()),
+                ("agentId".into(), "a1".into()),
+            ],
+        );
         assert_eq!(u, "ws://h/ws?token=a%20b%26c&agentId=a1");
         assert_eq!(redact_url(&u, &[]), "ws://h/ws?token=<redacted>&agentId=a1");
-        assert_eq!(redact_url("ws://h/?k=v&x=1", &["x"]), "ws://h/?k=v&x=<redacted>");
-        assert_eq!(redact_url("wss://user:pw@h:1/p", &[]), "wss://<redacted>@h:1/p");
-        assert_eq!(with_query("ws://h/?a=1", &[("b".into(), "2".into())]), "ws://h/?a=1&b=2");
+        assert_eq!(
+            redact_url("ws://h/?k=v&x=1", &["x"]),
+            "ws://h/?k=v&x=<redacted>"
+        );
+        assert_eq!(
+            redact_url("wss://user:pw@h:1/p", &[]),
+            "wss://<redacted>@h:1/p"
+        );
+        assert_eq!(
+            with_query("ws://h/?a=1", &[("b".into(), "2".into())]),
+            "ws://h/?a=1&b=2"
+        );
     }
 }

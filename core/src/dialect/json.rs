@@ -30,7 +30,11 @@ impl Dialect for Json {
         let env = match parsed {
             Ok(env) => env,
             Err(EnvelopeError::InvalidJson(e)) if s.strict_json => {
-                return ctx.bad_input(ErrorKind::InvalidJson, format!("invalid JSON: {e}"), Some(text.as_str()));
+                return ctx.bad_input(
+                    ErrorKind::InvalidJson,
+                    format!("invalid JSON: {e}"),
+                    Some(text.as_str()),
+                );
             }
             Err(EnvelopeError::NotAnObject) if s.strict_json => {
                 return ctx.bad_input(
@@ -55,7 +59,11 @@ impl Dialect for Json {
             return ctx.filtered();
         }
         if env.msg_type.is_none() && s.strict_json {
-            let why = if env.has_type_field { "its type field is not a string" } else { "it has no type field" };
+            let why = if env.has_type_field {
+                "its type field is not a string"
+            } else {
+                "it has no type field"
+            };
             return ctx.bad_input(
                 ErrorKind::MissingType,
                 format!("the message was skipped because {why}"),
@@ -65,7 +73,10 @@ impl Dialect for Json {
         let msg_type: Option<Box<str>> = env.msg_type.map(|t| t.into());
         if let (Some(t), Some(ping)) = (msg_type.as_deref(), s.ping_type.as_deref()) {
             if t == ping {
-                ctx.replies.push(format!(r#"{{"type":"pong","timestamp":"{}"}}"#, iso8601(ctx.now)));
+                ctx.replies.push(format!(
+                    r#"{{"type":"pong","timestamp":"{}"}}"#,
+                    iso8601(ctx.now)
+                ));
             }
         }
         if let (Some(t), Some(hb)) = (msg_type.as_deref(), s.server_heartbeat_type.as_deref()) {
@@ -78,7 +89,9 @@ impl Dialect for Json {
             _ => None,
         };
         let data = Some(env.data);
-        ctx.message(Message::text(text, msg_type, account, data, ctx.now, ctx.epoch));
+        ctx.message(Message::text(
+            text, msg_type, account, data, ctx.now, ctx.epoch,
+        ));
     }
 
     fn on_binary(&mut self, bytes: Bytes, ctx: &mut Ctx<'_>) {
@@ -111,7 +124,8 @@ fn heartbeat_age(text: &str, now: std::time::SystemTime) -> Option<Duration> {
     let ts = serde_json::from_str::<Ts>(text).ok()?.ts?;
     let now_ms = now.duration_since(UNIX_EPOCH).ok()?.as_secs_f64() * 1000.0;
     let age = (now_ms - ts).max(0.0);
-    age.is_finite().then(|| Duration::from_secs_f64(age / 1000.0))
+    age.is_finite()
+        .then(|| Duration::from_secs_f64(age / 1000.0))
 }
 
 #[cfg(test)]

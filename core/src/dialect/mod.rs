@@ -38,8 +38,14 @@ impl Ctx<'_> {
     /// Reports bad input: counted, logged and delivered as an `Error` event.
     pub fn bad_input(&mut self, kind: ErrorKind, message: String, raw: Option<&str>) {
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
-        log::warn!("tradewire: skipped a bad message ({}): {}", kind.as_str(), message);
-        self.delivery.push(Event::Error(ErrorEvent::new(kind, message, raw, self.epoch)));
+        log::warn!(
+            "tradewire: skipped a bad message ({}): {}",
+            kind.as_str(),
+            message
+        );
+        self.delivery.push(Event::Error(ErrorEvent::new(
+            kind, message, raw, self.epoch,
+        )));
     }
 
     /// Counts a message held back by a filter.

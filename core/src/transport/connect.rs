@@ -36,12 +36,20 @@ pub(crate) enum Failure {
     /// Stopped on request.
     Interrupted(Interrupt),
     /// Failed; `fatal` failures (rejected credentials, untrusted certificate) are not retried.
-    Failed { message: String, fatal: bool, auth: bool },
+    Failed {
+        message: String,
+        fatal: bool,
+        auth: bool,
+    },
 }
 
 impl Failure {
     fn retry(message: impl Into<String>) -> Failure {
-        Failure::Failed { message: message.into(), fatal: false, auth: false }
+        Failure::Failed {
+            message: message.into(),
+            fatal: false,
+            auth: false,
+        }
     }
 }
 
@@ -68,7 +76,9 @@ pub(crate) fn connect(
     };
 
     let addrs = resolve(host, port, deadline, reactor, check).map_err(|f| match f {
-        Failure::Failed { message, .. } if message.is_empty() => Failure::retry(timeout_msg("the DNS lookup")),
+        Failure::Failed { message, .. } if message.is_empty() => {
+            Failure::retry(timeout_msg("the DNS lookup"))
+        }
         other => other,
     })?;
 
@@ -87,17 +97,36 @@ pub(crate) fn connect(
             Err(other) => return Err(other),
         }
     }
-    let socket = socket.ok_or_else(|| Failure::retry(format!("could not connect to {host}:{port}: {last_err}")))?;
+    let socket = socket
+        .ok_or_else(|| Failure::retry(format!("could not connect to {host}:{port}: {last_err}")))?;
     let _ = socket.tcp().set_nodelay(true);
 
     let transport = match (s.endpoint.scheme, tls) {
-        (Scheme::Wss, Some(tls)) => {
-            Transport::Tls(Box::new(tls_handshake(tls, host, socket, deadline, reactor, check, &timeout_msg, s)?))
+        (Scheme::Wss, Some(tls)) => Transport::Tls(Box::new(tls_handshake(
+            tls,
+            host,
+            socket,
+            deadline,
+            reactor,
+            check,
+            &timeout_msg,
+            s,
+        )?)),
+        (Scheme::Wss, None) => {
+            return Err(Failure::retry(
+                "internal error: no TLS connector for a wss:// URL",
+            ))
         }
-        (Scheme::Wss, None) => return Err(Failure::retry("internal error: no TLS connector for a wss:// URL")),
         (Scheme::Ws, _) => Transport::Plain(socket),
     };
-    ws_handshake(s, Metered::new(transport, counters.clone()), deadline, reactor, check, &timeout_msg)
+    ws_handshake(
+        s,
+        Metered::new(transport, counters.clone()),
+        deadline,
+        reactor,
+        check,
+        &timeout_msg,
+    )
 }
 
 fn resolve(
@@ -114,21 +143,35 @@ fn resolve(
     let poller = reactor.poller.clone();
     let name = host.to_string();
     DNS_THREADS.fetch_add(1, Ordering::SeqCst);
-    let spawned = std::thread::Builder::new().name("tradewire-dns".into()).spawn(move || {
-        let result = (name.as_str(), port).to_socket_addrs().map(|it| it.collect::<Vec<_>>());
-        let _ = tx.send(result);
-        let _ = poller.notify();
-        DNS_THREADS.fetch_sub(1, Ordering::SeqCst);
-    });
+    let spawned = std::thread::Builder::new()
+        .name("tradewire-dns".into())
+        .spawn(move || {
+            let result = (name.as_str(), port)
+                .to_socket_addrs()
+                .map(|it| it.collect::<Vec<_>>());
+            let _ = tx.send(result);
+            let _ = poller.notify();
+            DNS_THREADS.fetch_sub(1, Ordering::SeqCst);
+        });
     if let Err(e) = spawned {
         DNS_THREADS.fetch_sub(1, Ordering::SeqCst);
-        return Err(Failure::retry(format!("could not start the DNS lookup thread: {e}")));
+        return Err(Failure::retry(format!(
+            "could not start the DNS lookup thread: {e}"
+        )));
     }
     loop {
         match rx.try_recv() {
             Ok(Ok(addrs)) if !addrs.is_empty() => return Ok(addrs),
-            Ok(Ok(_)) => return Err(Failure::retry(format!("the DNS lookup of {host} returned no address"))),
-            Ok(Err(e)) => return Err(Failure::retry(format!("the DNS lookup of {host} failed: {e}"))),
+            Ok(Ok(_)) => {
+                return Err(Failure::retry(format!(
+                    "the DNS lookup of {host} returned no address"
+                )))
+            }
+            Ok(Err(e)) => {
+                return Err(Failure::retry(format!(
+                    "the DNS lookup of {host} failed: {e}"
+                )))
+            }
             Err(_) => {}
         }
         if let Some(i) = check() {
@@ -137,7 +180,9 @@ fn resolve(
         if Instant::now() >= deadline {
             return Err(Failure::retry(""));
         }
-        reactor.wait(Some(deadline)).map_err(|e| Failure::retry(format!("poll failed: {e}")))?;
+        reactor
+            .wait(Some(deadline))
+            .map_err(|e| Failure::retry(format!("poll failed: {e}")))?;
     }
 }
 
@@ -147,19 +192,33 @@ fn tcp_connect(
     reactor: &mut Reactor,
     check: &mut dyn FnMut() -> Option<Interrupt>,
 ) -> Result<Socket, Failure> {
-    let family = if addr.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
-    let fd = rustix::net::socket_with(family, SocketType::STREAM, SocketFlags::NONBLOCK | SocketFlags::CLOEXEC, None)
-        .map_err(|e| Failure::retry(format!("could not create a socket: {e}")))?;
+    let family = if addr.is_ipv4() {
+        AddressFamily::INET
+    } else {
+        AddressFamily::INET6
+    };
+    let fd = rustix::net::socket_with(
+        family,
+        SocketType::STREAM,
+        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+        None,
+    )
+    .map_err(|e| Failure::retry(format!("could not create a socket: {e}")))?;
     let pending = match rustix::net::connect(&fd, &addr) {
         Ok(()) => false,
         Err(e) if e == rustix::io::Errno::INPROGRESS => true,
         Err(e) => return Err(Failure::retry(format!("{addr}: {}", io::Error::from(e)))),
     };
     let tcp = TcpStream::from(fd);
-    let socket = Socket::register(tcp, reactor.poller.clone())
-        .map_err(|e| Failure::retry(format!("could not register the socket with the poller: {e}")))?;
+    let socket = Socket::register(tcp, reactor.poller.clone()).map_err(|e| {
+        Failure::retry(format!(
+            "could not register the socket with the poller: {e}"
+        ))
+    })?;
     if pending {
-        socket.want(false, true).map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
+        socket
+            .want(false, true)
+            .map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
         loop {
             if let Some(i) = check() {
                 return Err(Failure::Interrupted(i));
@@ -167,7 +226,9 @@ fn tcp_connect(
             if Instant::now() >= deadline {
                 return Err(Failure::retry(""));
             }
-            let ready = reactor.wait(Some(deadline)).map_err(|e| Failure::retry(format!("poll failed: {e}")))?;
+            let ready = reactor
+                .wait(Some(deadline))
+                .map_err(|e| Failure::retry(format!("poll failed: {e}")))?;
             if ready {
                 break;
             }
@@ -181,7 +242,9 @@ fn tcp_connect(
     if let Err(e) = socket.tcp().peer_addr() {
         return Err(Failure::retry(format!("{addr}: {e}")));
     }
-    socket.want(false, false).map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
+    socket
+        .want(false, false)
+        .map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
     Ok(socket)
 }
 
@@ -200,13 +263,22 @@ fn tls_handshake(
     loop {
         match attempt {
             Ok(stream) => {
-                stream.get_ref().want(false, false).map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
+                stream
+                    .get_ref()
+                    .want(false, false)
+                    .map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
                 return Ok(stream);
             }
-            Err(native_tls::HandshakeError::Failure(e)) => return Err(tls_failure(&e.to_string(), host, s)),
+            Err(native_tls::HandshakeError::Failure(e)) => {
+                return Err(tls_failure(&e.to_string(), host, s))
+            }
             Err(native_tls::HandshakeError::WouldBlock(mid)) => {
-                mid.get_ref().want(true, false).map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
-                wait_step(deadline, reactor, check, || timeout_msg("the TLS handshake"))?;
+                mid.get_ref()
+                    .want(true, false)
+                    .map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
+                wait_step(deadline, reactor, check, || {
+                    timeout_msg("the TLS handshake")
+                })?;
                 attempt = mid.handshake();
             }
         }
@@ -240,10 +312,20 @@ fn ws_handshake(
         .url
         .as_str()
         .into_client_request()
-        .map_err(|e| Failure::Failed { message: s.scrub(&format!("bad request URL: {e}")), fatal: true, auth: false })?;
+        .map_err(|e| Failure::Failed {
+            message: s.scrub(&format!("bad request URL: {e}")),
+            fatal: true,
+            auth: false,
+        })?;
     {
         let headers = request.headers_mut();
-        headers.insert("User-Agent", tungstenite::http::HeaderValue::from_static(concat!("tradewire/", env!("CARGO_PKG_VERSION"))));
+        headers.insert(
+            "User-Agent",
+            tungstenite::http::HeaderValue::from_static(concat!(
+                "tradewire/",
+                env!("CARGO_PKG_VERSION")
+            )),
+        );
         for (k, v) in &s.headers {
             let name = tungstenite::http::HeaderName::from_bytes(k.as_bytes());
             let value = tungstenite::http::HeaderValue::from_str(v);
@@ -274,7 +356,9 @@ fn ws_handshake(
         match attempt {
             Ok((ws, _response)) => return Ok(ws),
             Err(HandshakeError::Interrupted(mid)) => {
-                wait_step(deadline, reactor, check, || timeout_msg("the WebSocket handshake"))?;
+                wait_step(deadline, reactor, check, || {
+                    timeout_msg("the WebSocket handshake")
+                })?;
                 attempt = mid.handshake();
             }
             Err(HandshakeError::Failure(e)) => return Err(handshake_failure(s, e)),
@@ -285,7 +369,10 @@ fn ws_handshake(
 fn handshake_failure(s: &Settings, e: tungstenite::Error) -> Failure {
     match e {
         tungstenite::Error::Http(resp) => http_failure(s, &resp),
-        other => Failure::retry(s.scrub(&format!("the WebSocket handshake with {} failed: {other}", s.redacted_url))),
+        other => Failure::retry(s.scrub(&format!(
+            "the WebSocket handshake with {} failed: {other}",
+            s.redacted_url
+        ))),
     }
 }
 
@@ -294,7 +381,11 @@ fn http_failure(s: &Settings, resp: &tungstenite::http::Response<Option<Vec<u8>>
     let body = resp
         .body()
         .as_deref()
-        .map(|b| String::from_utf8_lossy(&b[..b.len().min(200)]).trim().to_string())
+        .map(|b| {
+            String::from_utf8_lossy(&b[..b.len().min(200)])
+                .trim()
+                .to_string()
+        })
         .filter(|b| !b.is_empty())
         .map(|b| format!(" ({})", s.scrub(&b)))
         .unwrap_or_default();
@@ -325,7 +416,9 @@ fn wait_step(
         if Instant::now() >= deadline {
             return Err(Failure::retry(timeout_msg()));
         }
-        let ready = reactor.wait(Some(deadline)).map_err(|e| Failure::retry(format!("poll failed: {e}")))?;
+        let ready = reactor
+            .wait(Some(deadline))
+            .map_err(|e| Failure::retry(format!("poll failed: {e}")))?;
         if ready {
             return Ok(());
         }

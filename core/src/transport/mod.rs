@@ -26,7 +26,10 @@ pub(crate) struct Reactor {
 
 impl Reactor {
     pub fn new(poller: Arc<Poller>) -> Reactor {
-        Reactor { poller, events: Events::new() }
+        Reactor {
+            poller,
+            events: Events::new(),
+        }
     }
 
     /// Waits until the registered socket is ready for its interest, the waker fires, or the
@@ -54,7 +57,11 @@ impl Socket {
     pub fn register(tcp: TcpStream, poller: Arc<Poller>) -> io::Result<Socket> {
         // SAFETY: the socket is deleted from the poller in `Drop`, before `tcp` is closed.
         unsafe { poller.add_with_mode(&tcp, Event::none(SOCKET_KEY), PollMode::Level)? };
-        Ok(Socket { tcp, poller, interest: Cell::new((false, false)) })
+        Ok(Socket {
+            tcp,
+            poller,
+            interest: Cell::new((false, false)),
+        })
     }
 
     /// Sets what the poller waits for on this socket (a no-op when unchanged).
@@ -68,7 +75,8 @@ impl Socket {
             (false, true) => Event::writable(SOCKET_KEY),
             (false, false) => Event::none(SOCKET_KEY),
         };
-        self.poller.modify_with_mode(&self.tcp, ev, PollMode::Level)?;
+        self.poller
+            .modify_with_mode(&self.tcp, ev, PollMode::Level)?;
         self.interest.set((readable, writable));
         Ok(())
     }
@@ -86,7 +94,9 @@ impl Drop for Socket {
 
 impl fmt::Debug for Socket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Socket").field("peer", &self.tcp.peer_addr().ok()).finish()
+        f.debug_struct("Socket")
+            .field("peer", &self.tcp.peer_addr().ok())
+            .finish()
     }
 }
 
@@ -121,7 +131,11 @@ pub(crate) struct Metered {
 
 impl Metered {
     pub fn new(inner: Transport, counters: Arc<Counters>) -> Metered {
-        Metered { inner, counters, read_total: 0 }
+        Metered {
+            inner,
+            counters,
+            read_total: 0,
+        }
     }
 
     pub fn socket(&self) -> &Socket {

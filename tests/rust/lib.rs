@@ -1,0 +1,1 @@
+//! Scenario tests live in `rust/main.rs` (one behaviour per file under `rust/`).

@@ -1,0 +1,93 @@
+//! Helpers shared by the scenarios: waiting for events with generous bounds.
+
+#![allow(dead_code)]
+
+pub mod peer;
+
+use std::time::{Duration, Instant};
+
+use tradewire::{Client, Config, Event};
+
+/// Generous bound for anything that should happen "soon" on a busy 2-core machine.
+pub const SOON: Duration = Duration::from_secs(10);
+
+/// A config tuned for tests: quick backoff, no jitter, short timeouts.
+pub fn quick(config: Config) -> Config {
+    config
+        .backoff_initial(Duration::from_millis(100))
+        .backoff_max(Duration::from_millis(400))
+        .jitter(0.0)
+        .connect_timeout(Duration::from_secs(5))
+}
+
+/// Receives events until one matches, returning it with everything seen before it.
+pub fn wait_for(
+    client: &Client,
+    timeout: Duration,
+    mut pred: impl FnMut(&Event) -> bool,
+) -> (Option<Event>, Vec<Event>) {
+    let deadline = Instant::now() + timeout;
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        match client.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(Some(ev)) => {
+                if pred(&ev) {
+                    return (Some(ev), seen);
+                }
+                seen.push(ev);
+            }
+            Ok(None) => break,
+            Err(_) => break,
+        }
+    }
+    (None, seen)
+}
+
+/// Waits for an event of the given kind, panicking with what was seen if none comes.
+pub fn expect_kind(client: &Client, kind: &str, timeout: Duration) -> Event {
+    let (ev, seen) = wait_for(client, timeout, |e| e.kind() == kind);
+    match ev {
+        Some(e) => e,
+        None => panic!("no `{kind}` event within {timeout:?}; saw: {seen:#?}"),
+    }
+}
+
+/// Polls a condition until it holds or the timeout passes.
+pub fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    cond()
+}
+
+/// Message events only, as (type, data JSON).
+pub fn messages(events: &[Event]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .filter_map(|e| e.as_message())
+        .map(|m| {
+            (
+                m.msg_type().unwrap_or("").to_string(),
+                m.data_json().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Threads of this process whose name starts with `prefix`.
+pub fn threads_named(prefix: &str) -> usize {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    dir.filter_map(|e| e.ok())
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm"))
+                .map(|c| c.trim().starts_with(prefix))
+                .unwrap_or(false)
+        })
+        .count()
+}

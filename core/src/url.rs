@@ -157,7 +157,17 @@ pub fn with_query(url: &str, params: &[(String, String)]) -> String {
         return url.to_string();
     }
     let mut out = url.to_string();
-    let mut sep = if url.contains('?') { '&' } else { '?' };
+    // `ws://host:1?x` is not a valid request target: the path must be at least `/`.
+    if let Some(scheme_end) = out.find("://") {
+        let rest = &out[scheme_end + 3..];
+        if !rest.contains('/') {
+            match rest.find('?') {
+                Some(q) => out.insert(scheme_end + 3 + q, '/'),
+                None => out.push('/'),
+            }
+        }
+    }
+    let mut sep = if out.contains('?') { '&' } else { '?' };
     for (k, v) in params {
         out.push(sep);
         out.push_str(&percent_encode(k));

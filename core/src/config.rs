@@ -216,6 +216,16 @@ macro_rules! setter {
     };
 }
 
+macro_rules! setter_str {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: impl Into<String>) -> Self {
+            self.$name = Some(value.into());
+            self
+        }
+    };
+}
+
 impl Config {
     /// A configuration for `url` with the default (`json`) preset.
     pub fn new(url: impl Into<String>) -> Config {
@@ -256,16 +266,16 @@ impl Config {
         self.url = Some(url.into());
         self
     }
-    setter!(/// Query parameter that carries the token instead of the `Authorization` header.
-        token_query_param: String);
-    setter!(/// A first message sent after connecting; `{token}` in it is replaced by the token.
-        auth_message: String);
+    setter_str!(/// Query parameter that carries the token instead of the `Authorization` header.
+        token_query_param);
+    setter_str!(/// A first message sent after connecting; `{token}` in it is replaced by the token.
+        auth_message);
     setter!(/// Tradovate credentials.
         credentials: Credentials);
-    setter!(/// Tradovate access-token URL.
-        auth_url: String);
-    setter!(/// File that keeps the Tradovate access token between runs.
-        token_file: String);
+    setter_str!(/// Tradovate access-token URL.
+        auth_url);
+    setter_str!(/// File that keeps the Tradovate access token between runs.
+        token_file);
     setter!(/// How often the client sends its heartbeat (WebSocket ping by default).
         heartbeat_interval: Duration);
     setter!(/// Silence from the server after which the connection is dead.
@@ -306,12 +316,12 @@ impl Config {
         fatal_close_codes: Vec<u16>);
     setter!(/// Reconnect even when another connection superseded ours.
         reconnect_when_superseded: bool);
-    setter!(/// JSON pointer of the message type.
-        type_pointer: String);
-    setter!(/// JSON pointer of the account id.
-        account_pointer: String);
-    setter!(/// JSON pointer of the payload.
-        data_pointer: String);
+    setter_str!(/// JSON pointer of the message type.
+        type_pointer);
+    setter_str!(/// JSON pointer of the account id.
+        account_pointer);
+    setter_str!(/// JSON pointer of the payload.
+        data_pointer);
 
     /// A static token, sent as `Authorization: Bearer` (or as `token_query_param`).
     pub fn token(mut self, token: impl Into<String>) -> Self {

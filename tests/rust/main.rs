@@ -3,4 +3,15 @@
 
 mod support;
 
+mod agent;
+mod bad_input;
+mod breakout;
+mod close_prompt;
 mod doc002_python_peer;
+mod doc002_testkit;
+mod fatal_close;
+mod half_open;
+mod send_and_auth;
+mod slow_consumer;
+mod thread_leak;
+mod tls;

@@ -115,7 +115,13 @@ fn serve(
     } = upgrade(
         transport,
         &core.opts,
-        &|info| core.count_handshake(info.clone()),
+        // Counted and open for broadcasts just before the 101 goes out, so that a client
+        // that sees its handshake complete can rely on the next broadcast reaching it
+        // (broadcasts queue behind the greeting until the session runs).
+        &|info| {
+            core.count_handshake(info.clone());
+            core.mark_open(id);
+        },
         &alive,
         deadline,
     )?;

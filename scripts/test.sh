@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test of tradewire: Rust (unit, scenarios, doc tests), C and Python.
+#
+#   ./scripts/test.sh
+#
+# On a fresh Debian machine it first installs what the tests need (scripts/setup.sh:
+# Debian packages, a Python venv with the peer servers' packages, npm packages).
+# Exits non-zero if anything fails.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "setup"
+./scripts/setup.sh
+# Scenario tests that need a peer server (Python websockets, Node ws) fail instead of skipping.
+export TRADEWIRE_REQUIRE_PEERS=1
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "Rust tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  # One process per test: thread and socket counts in the leak tests are exact.
+  cargo nextest run --workspace --no-fail-fast
+else
+  echo "cargo-nextest not found: using cargo test (leak checks are skipped)" >&2
+  cargo test --workspace --no-fail-fast
+fi
+cargo test --workspace --doc --quiet
+
+if [ -x scripts/test-c.sh ]; then
+  step "C tests"
+  ./scripts/test-c.sh
+fi
+
+if [ -x scripts/test-python.sh ]; then
+  step "Python tests"
+  ./scripts/test-python.sh
+fi
+
+step "all tests passed"

@@ -145,6 +145,7 @@ fn serve(
     let first = match admission {
         Admission::Close(code, reason) => {
             log::debug!("connection {id}: closing at once with {code} {reason:?}");
+            core.mark_refused(id);
             close_now(&mut ws, code, &reason, &alive);
             return Ok(admitted);
         }

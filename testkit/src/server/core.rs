@@ -170,6 +170,13 @@ impl Core {
         }
     }
 
+    /// Takes a connection out of the open set (it is being refused).
+    pub(crate) fn mark_refused(&self, id: ConnId) {
+        if let Some(entry) = lock(&self.conns).get_mut(&id) {
+            entry.open = false;
+        }
+    }
+
     /// Removes a connection; returns whether it had been open.
     pub(crate) fn unregister(&self, id: ConnId) -> bool {
         lock(&self.conns)

@@ -90,6 +90,11 @@ impl Client {
             dialect: crate::dialect::for_settings(&settings),
             epoch: 0,
             attempt: 0,
+            next_id: 1,
+            token: None,
+            auth_job: None,
+            renew_not_before: None,
+            pending: std::collections::HashMap::new(),
         };
         Ok(Client {
             settings,
@@ -186,13 +191,53 @@ impl Client {
     }
 
     /// Sends a request and waits for its response (presets with request/response
-    /// correlation: tradovate). Returns the response payload as JSON text.
+    /// correlation: tradovate). Returns the response payload (`d`) as JSON text.
+    ///
+    /// Fails at once with `NotConnected` when not logged in; with `Request` when the server
+    /// answers with an error status, or when the connection drops before the response (the
+    /// outcome is then unknown: check before retrying); with `Timeout` when no response comes
+    /// within `timeout` (a late response is delivered as a `Response` event). A request is
+    /// never re-sent after a reconnect.
+    ///
+    /// ```no_run
+    /// # let client = tradewire::Client::new(tradewire::Config::for_preset(tradewire::Preset::Tradovate).token("t")).unwrap();
+    /// let accounts = client.request("account/list", None, std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), tradewire::Error>(())
+    /// ```
     pub fn request(&self, endpoint: &str, body: Option<&str>, timeout: Duration) -> Result<String> {
-        let _ = (endpoint, body, timeout);
-        Err(Error::Usage(format!(
-            "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
-            self.settings.preset.name()
-        )))
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        if self.settings.preset != crate::preset::Preset::Tradovate {
+            return Err(Error::Usage(format!(
+                "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
+                self.settings.preset.name()
+            )));
+        }
+        if endpoint.is_empty() || endpoint.contains('\n') {
+            return Err(Error::Usage(format!("{endpoint:?} is not a valid endpoint (expected something like \"account/list\")")));
+        }
+        if lock(&self.thread).is_none() {
+            return Err(Error::NotConnected("the client is not started; call start() first".into()));
+        }
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.command(Command::Request {
+            endpoint: endpoint.to_string(),
+            body: body.map(String::from),
+            timeout,
+            reply,
+        })?;
+        match answer.recv_timeout(timeout + Duration::from_millis(50)) {
+            Ok(r) => r,
+            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(format!(
+                "no response to {endpoint} within {:.1} s: the outcome is unknown (a late response arrives as a Response event)",
+                timeout.as_secs_f64()
+            ))),
+            Err(RecvTimeoutError::Disconnected) => Err(Error::Timeout(format!(
+                "no response to {endpoint} within {:.1} s: the outcome is unknown (a late response arrives as a Response event)",
+                timeout.as_secs_f64()
+            ))),
+        }
     }
 
     /// The event stream. Every clone receives from the same queue (each event goes to one
@@ -346,5 +391,11 @@ pub mod diagnostics {
     /// interrupted; such a thread ends when the resolver gives up).
     pub fn dns_threads_in_flight() -> usize {
         crate::transport::connect::DNS_THREADS.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Token request threads still running in this process (an HTTP request in flight cannot
+    /// be interrupted; it ends within its timeout, and a cancelled one makes no further request).
+    pub fn auth_threads_in_flight() -> usize {
+        crate::engine::AUTH_THREADS.load(std::sync::atomic::Ordering::SeqCst)
     }
 }

@@ -144,6 +144,8 @@ pub const FIELDS: &[&str] = &[
     "type_pointer",
     "account_pointer",
     "data_pointer",
+    "market_data",
+    "token_expiry_margin",
     // The connection options of reference document 004.
     "protocol",
     "host",
@@ -193,6 +195,8 @@ pub struct Config {
     type_pointer: Option<String>,
     account_pointer: Option<String>,
     data_pointer: Option<String>,
+    market_data: Option<bool>,
+    token_expiry_margin: Option<Duration>,
     metis: Metis,
 }
 
@@ -314,6 +318,10 @@ impl Config {
         read_buffer_size: usize);
     setter!(/// Close codes from the server that stop reconnecting.
         fatal_close_codes: Vec<u16>);
+    setter!(/// Tradovate: connect to the market-data endpoint (authorizes with `mdAccessToken`).
+        market_data: bool);
+    setter!(/// Tradovate: a token is used only while now < expiry − this margin (default 5 min).
+        token_expiry_margin: Duration);
     setter!(/// Reconnect even when another connection superseded ours.
         reconnect_when_superseded: bool);
     setter_str!(/// JSON pointer of the message type.
@@ -462,7 +470,7 @@ impl Config {
             if token.expose().is_empty() {
                 err("token", "is empty; remove it or give the token".into());
             }
-            if self.auth_message.is_none() {
+            if self.auth_message.is_none() && preset != Preset::Tradovate {
                 match &token_query_param {
                     Some(p) => query.push((p.clone(), token.expose().to_string())),
                     None => {
@@ -595,16 +603,36 @@ impl Config {
                 }
             }
         };
-        let pointers = Pointers {
-            msg_type: pointer("type_pointer", &self.type_pointer, "/type"),
-            account: pointer("account_pointer", &self.account_pointer, "/account_id"),
-            data: pointer("data_pointer", &self.data_pointer, "/data"),
+        let (type_default, account_default, data_default) = if preset == Preset::Tradovate {
+            ("/e", "/d/entity/accountId", "/d")
+        } else {
+            ("/type", "/account_id", "/data")
         };
-        if preset == Preset::Tradovate {
+        let pointers = Pointers {
+            msg_type: pointer("type_pointer", &self.type_pointer, type_default),
+            account: pointer("account_pointer", &self.account_pointer, account_default),
+            data: pointer("data_pointer", &self.data_pointer, data_default),
+        };
+        let credentials = if preset == Preset::Tradovate {
+            self.credentials.clone().or_else(credentials_from_env)
+        } else {
+            None
+        };
+        if preset == Preset::Tradovate && credentials.is_none() && self.token.is_none() && self.token_file.is_none() {
             err(
-                "preset",
-                "the tradovate preset is not available in this build yet".into(),
+                "credentials",
+                "the tradovate preset needs credentials {name, password, appId, appVersion, sec, cid} (or the TRADOVATE_NAME, TRADOVATE_PASSWORD, ... environment variables), an access `token`, or a `token_file`".into(),
             );
+        }
+        let auth_url = match (&self.auth_url, preset) {
+            (Some(u), _) => Some(u.clone()),
+            (None, Preset::Tradovate) => endpoint.as_ref().map(default_auth_url),
+            _ => None,
+        };
+        if let Some(u) = &auth_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                err("auth_url", format!("`{u}` is not an http:// or https:// URL"));
+            }
         }
         if self.credentials.is_some() && preset != Preset::Tradovate {
             err(
@@ -629,6 +657,10 @@ impl Config {
         let mut secrets: Vec<String> = Vec::new();
         if let Some(t) = &self.token {
             secrets.push(t.expose().to_string());
+        }
+        if let Some(c) = &credentials {
+            secrets.push(c.password.expose().to_string());
+            secrets.push(c.sec.expose().to_string());
         }
         for (k, v) in self.headers.iter().chain(self.query.iter()) {
             if is_sensitive_name(k) && !v.is_empty() {
@@ -677,6 +709,13 @@ impl Config {
             max_write_buffer,
             read_buffer_size,
             fatal_close_codes: self.fatal_close_codes.clone().unwrap_or_else(|| vec![1008]),
+            renew_url: auth_url.as_ref().map(|u| renew_url_for(u)),
+            auth_url,
+            credentials,
+            static_token: if preset == Preset::Tradovate { self.token.clone() } else { None },
+            token_file: self.token_file.as_ref().map(std::path::PathBuf::from),
+            market_data: self.market_data.unwrap_or(false),
+            token_margin: self.token_expiry_margin.unwrap_or(Duration::from_secs(300)),
             superseded_reason: d.superseded_reason.map(String::from),
             reconnect_when_superseded: self.reconnect_when_superseded.unwrap_or(false),
             secrets,
@@ -729,6 +768,43 @@ impl<'de> serde::Deserialize<'de> for Config {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let v = Value::deserialize(d)?;
         Config::from_value(v).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Tradovate credentials from the environment variables the reference uses
+/// (`TRADOVATE_NAME`, `TRADOVATE_PASSWORD`, `TRADOVATE_APP_ID`, `TRADOVATE_APP_VERSION`,
+/// `TRADOVATE_SEC`, `TRADOVATE_CID`), when at least the name and password are set.
+fn credentials_from_env() -> Option<Credentials> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let name = var("TRADOVATE_NAME")?;
+    let password = var("TRADOVATE_PASSWORD")?;
+    let cid = var("TRADOVATE_CID").unwrap_or_else(|| "0".into());
+    Some(Credentials {
+        name,
+        password: Secret::new(password),
+        app_id: var("TRADOVATE_APP_ID").unwrap_or_default(),
+        app_version: var("TRADOVATE_APP_VERSION").unwrap_or_else(|| "1.0".into()),
+        sec: Secret::new(var("TRADOVATE_SEC").unwrap_or_default()),
+        cid: cid.parse::<i64>().map(Value::from).unwrap_or(Value::String(cid)),
+        device_id: None,
+    })
+}
+
+/// The access-token URL on the same host as the WebSocket URL (Tradovate serves both).
+fn default_auth_url(e: &Endpoint) -> String {
+    let scheme = match e.scheme {
+        crate::url::Scheme::Ws => "http",
+        crate::url::Scheme::Wss => "https",
+    };
+    let host = if e.host.contains(':') { format!("[{}]", e.host) } else { e.host.clone() };
+    format!("{scheme}://{host}:{}/v1/auth/accesstokenrequest", e.port)
+}
+
+/// The renewal URL next to an access-token URL.
+fn renew_url_for(auth_url: &str) -> String {
+    match auth_url.strip_suffix("accesstokenrequest") {
+        Some(base) => format!("{base}renewaccesstoken"),
+        None => format!("{}/renewaccesstoken", auth_url.trim_end_matches('/')),
     }
 }
 
@@ -909,6 +985,8 @@ impl Reader {
                 c.account_pointer = self.get(key, v, "a JSON pointer such as \"/account_id\"")
             }
             "data_pointer" => c.data_pointer = self.get(key, v, "a JSON pointer such as \"/data\""),
+            "market_data" => c.market_data = self.get(key, v, "true or false"),
+            "token_expiry_margin" => c.token_expiry_margin = self.secs(key, v),
             "protocol" => {
                 c.metis.any = true;
                 c.metis.protocol = self.get(key, v, "\"ws\" or \"wss\"");
@@ -1026,6 +1104,20 @@ pub(crate) struct Settings {
     pub reconnect_when_superseded: bool,
     /// Secret values to scrub from any text that leaves the library.
     pub secrets: Vec<String>,
+    /// Tradovate: the access-token request URL.
+    pub auth_url: Option<String>,
+    /// Tradovate: the token renewal URL.
+    pub renew_url: Option<String>,
+    /// Tradovate: credentials (config or environment).
+    pub credentials: Option<Credentials>,
+    /// Tradovate: an access token given directly.
+    pub static_token: Option<Secret>,
+    /// Tradovate: where the token is kept between runs.
+    pub token_file: Option<std::path::PathBuf>,
+    /// Tradovate: market-data endpoint (authorize with mdAccessToken).
+    pub market_data: bool,
+    /// Tradovate: tokens are used only while now < expiry − margin.
+    pub token_margin: Duration,
 }
 
 impl Settings {

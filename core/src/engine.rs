@@ -3,7 +3,8 @@
 //! One thread owns the socket and waits on it and on the waker at once (see `transport`).
 //! Commands from other threads (`send`, `reconnect`, `close`) arrive on a channel and wake it.
 
-use std::sync::atomic::Ordering;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -12,10 +13,13 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::{Bytes, Message as WsMessage, WebSocket};
 
+use crate::auth::http::{renew_token, request_token, AuthError};
+use crate::auth::token::TokenInfo;
+use crate::auth::token_file;
 use crate::backoff::Jitter;
 use crate::config::Settings;
 use crate::delivery::Delivery;
-use crate::dialect::{Ctx, Dialect};
+use crate::dialect::{Ctx, Dialect, Signal};
 use crate::error::{Error, Result};
 use crate::event::{ErrorEvent, ErrorKind, Event};
 use crate::history::History;
@@ -38,13 +42,35 @@ pub(crate) enum Outgoing {
 
 /// What other threads ask of the I/O thread.
 pub(crate) enum Command {
-    Send {
-        frame: Outgoing,
-        reply: Sender<Result<()>>,
-    },
+    Send { frame: Outgoing, reply: Sender<Result<()>> },
+    Request { endpoint: String, body: Option<String>, timeout: Duration, reply: Sender<Result<String>> },
     Reconnect,
     Close,
 }
+
+/// A request waiting for its response.
+pub(crate) struct Pending {
+    endpoint: String,
+    deadline: Instant,
+    reply: Sender<Result<String>>,
+}
+
+/// A token request or renewal running on a helper thread.
+pub(crate) struct AuthJob {
+    rx: Receiver<std::result::Result<TokenInfo, AuthError>>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Drop for AuthJob {
+    fn drop(&mut self) {
+        // A job nobody waits for any more stops before its next network action.
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Token helper threads still running (an HTTP request in flight cannot be cancelled; it
+/// ends within its timeout).
+pub(crate) static AUTH_THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// How a live connection ended.
 enum End {
@@ -54,6 +80,8 @@ enum End {
     Dead { silence: Duration },
     Broken(String),
     Violation { code: u16, message: String },
+    AuthRejected(String),
+    Shutdown(String),
 }
 
 pub(crate) struct Engine {
@@ -68,15 +96,56 @@ pub(crate) struct Engine {
     pub dialect: Box<dyn Dialect>,
     pub epoch: u64,
     pub attempt: u32,
+    /// Request ids, from 1, never reused by this client (0 is the login).
+    pub next_id: u64,
+    /// The access token in use (tradovate).
+    pub token: Option<TokenInfo>,
+    pub auth_job: Option<AuthJob>,
+    /// No renewal attempt before this time (after a failed one).
+    pub renew_not_before: Option<Instant>,
+    pub pending: HashMap<u64, Pending>,
+}
+
+/// How getting a token ended.
+enum TokenOutcome {
+    Ready,
+    Interrupted(Interrupt),
+    Fatal(String),
+    Retry(String),
 }
 
 impl Engine {
     /// Runs until `close()`.
     pub fn run(mut self) {
         let mut last_error;
+        self.load_token_file();
         'outer: loop {
             self.counters.set_state(State::Connecting);
             let s = self.s.clone();
+            if self.dialect.needs_auth() {
+                match self.ensure_token() {
+                    TokenOutcome::Ready => {}
+                    TokenOutcome::Interrupted(Interrupt::Close) => break,
+                    TokenOutcome::Interrupted(Interrupt::Reconnect) => {
+                        self.reset_attempts();
+                        continue;
+                    }
+                    TokenOutcome::Fatal(message) => {
+                        self.emit(Event::Error(ErrorEvent::new(ErrorKind::Auth, message.clone(), None, self.epoch)));
+                        match self.give_up(message) {
+                            Interrupt::Close => break,
+                            Interrupt::Reconnect => continue,
+                        }
+                    }
+                    TokenOutcome::Retry(message) => {
+                        last_error = message;
+                        match self.schedule_retry(&s, &last_error) {
+                            Some(Interrupt::Close) => break 'outer,
+                            _ => continue,
+                        }
+                    }
+                }
+            }
             log::debug!("tradewire: connecting to {}", s.redacted_url);
             let attempt = {
                 let Engine {
@@ -156,6 +225,19 @@ impl Engine {
                             self.reset_attempts();
                             continue;
                         }
+                        End::AuthRejected(message) => {
+                            self.emit(Event::Error(ErrorEvent::new(ErrorKind::Auth, message.clone(), None, self.epoch)));
+                            let can_refresh = self.s.credentials.is_some() && self.token.take().is_some();
+                            if !can_refresh {
+                                match self.give_up(message) {
+                                    Interrupt::Close => break,
+                                    Interrupt::Reconnect => continue,
+                                }
+                            }
+                            // The token was refused: the next attempt asks for a new one.
+                            self.counters.token_expiry_ms.store(0, Ordering::Relaxed);
+                            last_error = message;
+                        }
                         End::ServerClose { code, reason } => {
                             if let Some(why) = fatal_close(&s, code, &reason) {
                                 match self.give_up(why) {
@@ -172,48 +254,213 @@ impl Engine {
             }
 
             // The connection is gone or never came: schedule the next attempt.
-            if !s.reconnect {
-                match self.give_up(format!("reconnect is disabled; {last_error}")) {
-                    Interrupt::Close => break,
-                    Interrupt::Reconnect => continue,
-                }
-            }
-            self.attempt += 1;
-            self.counters
-                .attempts
-                .store(self.attempt, Ordering::Relaxed);
-            if let Some(max) = s.max_reconnect_attempts {
-                if self.attempt > max {
-                    let why =
-                        format!("gave up after {max} reconnect attempts; last error: {last_error}");
-                    match self.give_up(why) {
-                        Interrupt::Close => break,
-                        Interrupt::Reconnect => continue,
-                    }
-                }
-            }
-            let delay = s.backoff.delay(self.attempt - 1, self.jitter.next_f64());
-            log::info!(
-                "tradewire: reconnecting in {:.1} s (attempt {}): {last_error}",
-                delay.as_secs_f64(),
-                self.attempt
-            );
-            self.emit(Event::Reconnecting {
-                attempt: self.attempt,
-                delay,
-                reason: last_error.clone(),
-            });
-            self.counters.set_state(State::Backoff);
-            match self.idle(Some(Instant::now() + delay), "waiting to reconnect") {
-                Some(Interrupt::Close) => break 'outer,
-                Some(Interrupt::Reconnect) => self.reset_attempts(),
-                None => {}
+            if let Some(Interrupt::Close) = self.schedule_retry(&s, &last_error) {
+                break 'outer;
             }
         }
+        self.auth_job = None;
+        self.fail_pending("the client was closed");
         self.counters.set_state(State::Closed);
         self.delivery.flush();
         if self.delivery.has_pending() {
             log::warn!("tradewire: the client closed while the application was not reading; undelivered events were discarded");
+        }
+    }
+
+    /// After a failure: gives up (reconnect disabled, attempts exhausted) or waits the backoff
+    /// delay. `Some(Close)` means stop; `Some(Reconnect)`/`None` mean try again.
+    fn schedule_retry(&mut self, s: &Settings, last_error: &str) -> Option<Interrupt> {
+        if !s.reconnect {
+            return Some(self.give_up(format!("reconnect is disabled; {last_error}")));
+        }
+        self.attempt += 1;
+        self.counters.attempts.store(self.attempt, Ordering::Relaxed);
+        if let Some(max) = s.max_reconnect_attempts {
+            if self.attempt > max {
+                return Some(self.give_up(format!("gave up after {max} reconnect attempts; last error: {last_error}")));
+            }
+        }
+        let delay = s.backoff.delay(self.attempt - 1, self.jitter.next_f64());
+        log::info!("tradewire: reconnecting in {:.1} s (attempt {}): {last_error}", delay.as_secs_f64(), self.attempt);
+        self.emit(Event::Reconnecting { attempt: self.attempt, delay, reason: last_error.to_string() });
+        self.counters.set_state(State::Backoff);
+        match self.idle(Some(Instant::now() + delay), "waiting to reconnect") {
+            Some(Interrupt::Close) => Some(Interrupt::Close),
+            Some(Interrupt::Reconnect) => {
+                self.reset_attempts();
+                Some(Interrupt::Reconnect)
+            }
+            None => None,
+        }
+    }
+
+    /// Loads the token file once at start (tradovate).
+    fn load_token_file(&mut self) {
+        if !self.dialect.needs_auth() || self.s.static_token.is_some() {
+            return;
+        }
+        if let Some(path) = &self.s.token_file {
+            let user = self.s.credentials.as_ref().map(|c| c.name.as_str());
+            if let Some(t) = token_file::load(path, user, SystemTime::now(), self.s.token_margin) {
+                self.set_token(t, false);
+            }
+        }
+    }
+
+    fn set_token(&mut self, t: TokenInfo, save: bool) {
+        self.counters.token_expiry_ms.store(crate::time::unix_millis(t.expires_at).max(1), Ordering::Relaxed);
+        if save {
+            if let Some(path) = &self.s.token_file {
+                match token_file::save(path, &t) {
+                    Ok(()) => log::debug!("tradewire: saved the access token to {}", path.display()),
+                    Err(e) => log::warn!("tradewire: could not save the access token to {}: {e}", path.display()),
+                }
+            }
+        }
+        self.token = Some(t);
+    }
+
+    /// The token to log in with.
+    fn login_token(&self) -> Option<String> {
+        if let Some(t) = &self.s.static_token {
+            return Some(t.expose().to_string());
+        }
+        let t = self.token.as_ref()?;
+        if self.s.market_data {
+            t.md_access_token.clone().or_else(|| Some(t.access_token.clone()))
+        } else {
+            Some(t.access_token.clone())
+        }
+    }
+
+    /// Starts a token request (or a renewal of the current token) on a helper thread.
+    fn spawn_auth(&self, renew: Option<String>) -> Option<AuthJob> {
+        let s = self.s.clone();
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = cancel.clone();
+        let poller = self.reactor.poller.clone();
+        AUTH_THREADS.fetch_add(1, Ordering::SeqCst);
+        let spawned = std::thread::Builder::new().name("tradewire-auth".into()).spawn(move || {
+            let timeout = s.connect_timeout.max(Duration::from_secs(5));
+            let fresh = |flag: &AtomicBool| match (&s.auth_url, &s.credentials) {
+                (Some(url), Some(c)) => request_token(url, c, timeout, flag),
+                _ => Err(AuthError::Rejected("no credentials are configured to request a new access token".into())),
+            };
+            let result = match (renew, &s.renew_url) {
+                (Some(token), Some(url)) => match renew_token(url, &token, timeout) {
+                    Err(AuthError::Rejected(why)) if s.credentials.is_some() => {
+                        log::info!("tradewire: {why}; requesting a new access token instead");
+                        fresh(&flag)
+                    }
+                    other => other,
+                },
+                _ => fresh(&flag),
+            };
+            let _ = tx.send(result);
+            let _ = poller.notify();
+            AUTH_THREADS.fetch_sub(1, Ordering::SeqCst);
+        });
+        match spawned {
+            Ok(_) => Some(AuthJob { rx, cancel }),
+            Err(e) => {
+                AUTH_THREADS.fetch_sub(1, Ordering::SeqCst);
+                log::error!("tradewire: could not start the token thread: {e}");
+                None
+            }
+        }
+    }
+
+    /// Makes sure a usable token is at hand before connecting (tradovate).
+    fn ensure_token(&mut self) -> TokenOutcome {
+        if self.s.static_token.is_some() {
+            return TokenOutcome::Ready;
+        }
+        if self.token.as_ref().is_some_and(|t| t.is_valid(SystemTime::now(), self.s.token_margin)) {
+            return TokenOutcome::Ready;
+        }
+        if self.s.credentials.is_none() {
+            return TokenOutcome::Fatal(
+                "no valid access token: the token file has none (or it expired) and no credentials are configured".into(),
+            );
+        }
+        self.counters.set_state(State::Authenticating);
+        let job = match self.auth_job.take() {
+            Some(j) => j,
+            None => match self.spawn_auth(None) {
+                Some(j) => j,
+                None => return TokenOutcome::Retry("could not start the token request".into()),
+            },
+        };
+        loop {
+            match job.rx.try_recv() {
+                Ok(Ok(t)) => {
+                    log::info!("tradewire: obtained an access token (expires {})", crate::time::iso8601(t.expires_at));
+                    self.set_token(t, true);
+                    return TokenOutcome::Ready;
+                }
+                Ok(Err(AuthError::Rejected(m))) | Ok(Err(AuthError::Captcha(m))) => return TokenOutcome::Fatal(m),
+                Ok(Err(AuthError::Network(m))) => return TokenOutcome::Retry(m),
+                Ok(Err(AuthError::Cancelled)) => return TokenOutcome::Interrupted(Interrupt::Close),
+                Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                    return TokenOutcome::Retry("the token request ended without an answer".into())
+                }
+                Err(crossbeam_channel::TryRecvError::Empty) => {}
+            }
+            if let Some(i) = offline_commands(&self.cmds, &mut self.delivery, "logging in") {
+                return TokenOutcome::Interrupted(i);
+            }
+            self.delivery.flush();
+            let wake = self.delivery.has_pending().then(|| Instant::now() + DELIVERY_RETRY);
+            if let Err(e) = self.reactor.wait(wake) {
+                log::error!("tradewire: poll failed: {e}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    /// Renews the token ahead of expiry while connected, and takes the result of a renewal.
+    fn tend_token(&mut self) -> Option<Instant> {
+        if let Some(job) = &self.auth_job {
+            match job.rx.try_recv() {
+                Ok(Ok(t)) => {
+                    log::info!("tradewire: renewed the access token (expires {})", crate::time::iso8601(t.expires_at));
+                    self.auth_job = None;
+                    self.set_token(t, true);
+                }
+                Ok(Err(e)) => {
+                    log::warn!("tradewire: token renewal failed ({e:?}); retrying in 30 s");
+                    self.auth_job = None;
+                    self.renew_not_before = Some(Instant::now() + Duration::from_secs(30));
+                }
+                Err(crossbeam_channel::TryRecvError::Disconnected) => self.auth_job = None,
+                Err(crossbeam_channel::TryRecvError::Empty) => return None,
+            }
+        }
+        let t = self.token.as_ref()?;
+        let now = SystemTime::now();
+        let due = t.renew_at(self.s.token_margin);
+        let wait = due.duration_since(now).unwrap_or_default();
+        let mut at = Instant::now() + wait;
+        if let Some(nb) = self.renew_not_before {
+            at = at.max(nb);
+        }
+        if Instant::now() >= at {
+            self.renew_not_before = None;
+            let current = t.access_token.clone();
+            self.auth_job = self.spawn_auth(Some(current));
+            return None;
+        }
+        Some(at)
+    }
+
+    /// Fails every waiting request: its outcome is unknown.
+    fn fail_pending(&mut self, why: &str) {
+        for (id, p) in self.pending.drain() {
+            let _ = p.reply.send(Err(Error::Request(format!(
+                "{why} before the response to {} (request {id}) arrived: the outcome is unknown; check the state on the server before retrying",
+                p.endpoint
+            ))));
         }
     }
 
@@ -263,8 +510,18 @@ impl Engine {
         }
     }
 
-    /// Runs one live connection until it ends.
-    fn live(&mut self, mut ws: WebSocket<Metered>) -> End {
+    /// Runs one connection until it ends; fails its waiting requests when it does.
+    fn live(&mut self, ws: WebSocket<Metered>) -> End {
+        let end = self.run_connection(ws);
+        let why = match &end {
+            End::Close => "the client was closed",
+            _ => "the connection dropped",
+        };
+        self.fail_pending(why);
+        end
+    }
+
+    fn run_connection(&mut self, mut ws: WebSocket<Metered>) -> End {
         let s = self.s.clone();
         let mut want_write = false;
         for text in self.dialect.on_open(&s) {
@@ -272,10 +529,14 @@ impl Engine {
                 return End::Broken(format!("could not send the on-connect messages: {e}"));
             }
         }
-        self.counters.authenticated.store(true, Ordering::Relaxed);
-        self.counters.set_state(State::Live);
+        let needs_auth = self.dialect.needs_auth();
+        let mut live = !needs_auth;
+        self.counters.authenticated.store(live, Ordering::Relaxed);
+        self.counters.set_state(if live { State::Live } else { State::Authenticating });
+        let token = if needs_auth { self.login_token() } else { None };
 
         let mut replies: Vec<String> = Vec::new();
+        let mut signals: Vec<Signal> = Vec::new();
         let mut seen = ws.get_ref().read_total;
         let mut last_rx = Instant::now();
         self.counters.mark_rx(last_rx);
@@ -287,6 +548,12 @@ impl Engine {
             loop {
                 match self.cmds.try_recv() {
                     Ok(Command::Send { frame, reply }) => {
+                        if !live {
+                            let _ = reply.send(Err(Error::NotConnected(
+                                "the client is logging in; nothing was sent (wait for the authenticated event)".into(),
+                            )));
+                            continue;
+                        }
                         let r = write(&mut ws, frame, &mut want_write);
                         let broken = match &r {
                             Err((e, true)) => Some(e.to_string()),
@@ -295,6 +562,36 @@ impl Engine {
                         let _ = reply.send(r.map_err(|(e, _)| e));
                         if let Some(e) = broken {
                             return End::Broken(e);
+                        }
+                    }
+                    Ok(Command::Request { endpoint, body, timeout, reply }) => {
+                        if !live {
+                            let _ = reply.send(Err(Error::NotConnected(
+                                "the client is not logged in yet; the request was not sent".into(),
+                            )));
+                            continue;
+                        }
+                        let id = self.next_id;
+                        let Some(frame) = self.dialect.request_frame(&endpoint, id, body.as_deref()) else {
+                            let _ = reply.send(Err(Error::Usage(format!(
+                                "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
+                                s.preset.name()
+                            ))));
+                            continue;
+                        };
+                        self.next_id += 1;
+                        match write(&mut ws, Outgoing::Text(frame), &mut want_write) {
+                            Ok(()) => {
+                                let deadline = Instant::now() + timeout;
+                                self.pending.insert(id, Pending { endpoint, deadline, reply });
+                            }
+                            Err((e, broken)) => {
+                                let msg = e.to_string();
+                                let _ = reply.send(Err(e));
+                                if broken {
+                                    return End::Broken(msg);
+                                }
+                            }
                         }
                     }
                     Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
@@ -310,13 +607,59 @@ impl Engine {
             }
 
             if readable && !self.delivery.blocked() {
-                match self.read_batch(&mut ws, &mut replies, &mut ping_sent) {
+                match self.read_batch(&mut ws, &mut replies, &mut signals, &mut ping_sent, token.as_deref()) {
                     Ok(more) => readable = more,
                     Err(end) => return end,
                 }
                 for text in replies.drain(..) {
                     if let Err((e, true)) = write(&mut ws, Outgoing::Text(text), &mut want_write) {
                         return End::Broken(e.to_string());
+                    }
+                }
+                for signal in std::mem::take(&mut signals) {
+                    match signal {
+                        Signal::Authenticated => {
+                            live = true;
+                            log::info!("tradewire: logged in (connection {})", self.epoch);
+                            let user_id = self.token.as_ref().and_then(|t| t.user_id);
+                            for frame in self.dialect.after_auth(&s, user_id, &mut self.next_id) {
+                                if let Err((e, true)) = write(&mut ws, Outgoing::Text(frame), &mut want_write) {
+                                    return End::Broken(e.to_string());
+                                }
+                            }
+                            self.counters.authenticated.store(true, Ordering::Relaxed);
+                            self.counters.set_state(State::Live);
+                            self.delivery.push(Event::Authenticated { epoch: self.epoch });
+                            next_ping = Instant::now() + s.heartbeat_interval;
+                        }
+                        Signal::AuthRejected(why) => {
+                            let _ = ws.close(Some(CloseFrame { code: CloseCode::Normal, reason: "login refused".into() }));
+                            let _ = ws.flush();
+                            return End::AuthRejected(why);
+                        }
+                        Signal::Shutdown(why) => {
+                            close_gracefully(&mut ws, &mut self.reactor, 1000, "server shutdown");
+                            return End::Shutdown(why);
+                        }
+                        Signal::ServerClose { code, reason } => {
+                            close_gracefully(&mut ws, &mut self.reactor, 1000, "closed by the server");
+                            return End::ServerClose { code, reason };
+                        }
+                        Signal::Response { id, status, data } => match self.pending.remove(&id) {
+                            Some(p) => {
+                                let r = if (200..300).contains(&status) {
+                                    Ok(data.unwrap_or_else(|| "null".into()))
+                                } else {
+                                    Err(Error::Request(format!(
+                                        "{} (request {id}) was answered with status {status}: {}",
+                                        p.endpoint,
+                                        data.as_deref().unwrap_or("no details")
+                                    )))
+                                };
+                                let _ = p.reply.send(r);
+                            }
+                            None => self.delivery.push(Event::Response { id, status, data }),
+                        },
                     }
                 }
             }
@@ -341,24 +684,21 @@ impl Engine {
             }
             let silence = now.saturating_duration_since(last_rx);
             if silence >= s.heartbeat_timeout {
-                let _ = ws.close(Some(CloseFrame {
-                    code: CloseCode::Away,
-                    reason: "heartbeat timeout".into(),
-                }));
+                let (code, reason) = if needs_auth { (4000, "Server timeout - no heartbeat response") } else { (1001, "heartbeat timeout") };
+                let _ = ws.close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() }));
                 let _ = ws.flush();
                 return End::Dead { silence };
             }
-            if s.ws_ping && now >= next_ping {
-                let payload = Bytes::from(
-                    crate::time::unix_millis(SystemTime::now())
-                        .to_be_bytes()
-                        .to_vec(),
-                );
-                match ws.write(WsMessage::Ping(payload)) {
+            let heartbeat_due = s.ws_ping || (live && self.dialect.heartbeat().is_some());
+            if heartbeat_due && now >= next_ping {
+                let msg = match self.dialect.heartbeat() {
+                    Some(text) if !s.ws_ping => WsMessage::Text(text.into()),
+                    _ => WsMessage::Ping(Bytes::from(crate::time::unix_millis(SystemTime::now()).to_be_bytes().to_vec())),
+                };
+                match ws.write(msg) {
                     Ok(()) => {}
-                    Err(tungstenite::Error::Io(e))
-                        if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                    Err(e) => return End::Broken(format!("could not send a ping: {e}")),
+                    Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) => return End::Broken(format!("could not send a heartbeat: {e}")),
                 }
                 want_write = true;
                 ping_sent = Some(now);
@@ -367,27 +707,32 @@ impl Engine {
             if want_write {
                 match ws.flush() {
                     Ok(()) => want_write = false,
-                    Err(tungstenite::Error::Io(e))
-                        if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(e) => return End::Broken(format!("write failed: {e}")),
                 }
             }
+            // Requests whose caller stopped waiting: a late response becomes a Response event.
+            let mut next_expiry: Option<Instant> = None;
+            if !self.pending.is_empty() {
+                self.pending.retain(|_, p| p.deadline > now);
+                next_expiry = self.pending.values().map(|p| p.deadline).min();
+            }
+            let renew_at = if needs_auth && self.s.static_token.is_none() { self.tend_token() } else { None };
 
             if readable && !self.delivery.blocked() {
                 continue;
             }
             let mut deadline = last_rx + s.heartbeat_timeout;
-            if s.ws_ping {
+            if heartbeat_due {
                 deadline = deadline.min(next_ping);
+            }
+            for t in [next_expiry, renew_at].into_iter().flatten() {
+                deadline = deadline.min(t);
             }
             if self.delivery.has_pending() {
                 deadline = deadline.min(now + DELIVERY_RETRY);
             }
-            if let Err(e) = ws
-                .get_ref()
-                .socket()
-                .want(!self.delivery.blocked(), want_write)
-            {
+            if let Err(e) = ws.get_ref().socket().want(!self.delivery.blocked(), want_write) {
                 return End::Broken(format!("poll setup failed: {e}"));
             }
             match self.reactor.wait(Some(deadline)) {
@@ -403,7 +748,9 @@ impl Engine {
         &mut self,
         ws: &mut WebSocket<Metered>,
         replies: &mut Vec<String>,
+        signals: &mut Vec<Signal>,
         ping_sent: &mut Option<Instant>,
+        token: Option<&str>,
     ) -> std::result::Result<bool, End> {
         let s = self.s.clone();
         for _ in 0..READ_BUDGET {
@@ -427,6 +774,8 @@ impl Engine {
                 latency: None,
                 now,
                 epoch: self.epoch,
+                signals,
+                token,
             };
             match msg {
                 WsMessage::Text(t) => {
@@ -458,6 +807,9 @@ impl Engine {
             }
             if let Some(l) = ctx.latency {
                 self.counters.set_latency(l);
+            }
+            if !signals.is_empty() {
+                return Ok(true);
             }
         }
         Ok(true)
@@ -524,6 +876,11 @@ fn offline_commands(
             Ok(Command::Send { reply, .. }) => {
                 let _ = reply.send(Err(Error::NotConnected(format!(
                     "the client is {state}; nothing was sent (messages are never queued while disconnected, so none is sent twice after a reconnect)"
+                ))));
+            }
+            Ok(Command::Request { endpoint, reply, .. }) => {
+                let _ = reply.send(Err(Error::NotConnected(format!(
+                    "the client is {state}; the request to {endpoint} was not sent"
                 ))));
             }
             Ok(Command::Close) | Err(TryRecvError::Disconnected) => return Some(Interrupt::Close),
@@ -637,6 +994,8 @@ fn describe(end: &End, s: &Settings) -> (Option<u16>, String, Option<String>) {
         }
         End::Broken(e) => (None, "connection lost".into(), Some(s.scrub(e))),
         End::Violation { code, message } => (Some(*code), message.clone(), Some(message.clone())),
+        End::AuthRejected(m) => (None, "login refused".into(), Some(m.clone())),
+        End::Shutdown(m) => (Some(1000), m.clone(), None),
     }
 }
 

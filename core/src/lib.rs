@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod backoff;
 mod client;
 pub mod config;
@@ -43,6 +44,7 @@ mod event;
 pub mod filter;
 mod history;
 pub mod preset;
+pub mod sockjs;
 mod status;
 pub mod time;
 mod transport;

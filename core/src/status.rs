@@ -1,7 +1,7 @@
 //! The client's state and counters, readable from any thread at any time.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Where the client is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +94,8 @@ pub struct Status {
     pub last_message_age: Option<Duration>,
     /// Latest heartbeat latency (ping round trip, or server heartbeat age).
     pub last_heartbeat_latency: Option<Duration>,
+    /// When the access token in use expires (presets that obtain tokens: tradovate).
+    pub token_expires_at: Option<SystemTime>,
 }
 
 impl Status {
@@ -115,6 +117,7 @@ impl Status {
             "reconnects": self.reconnects,
             "last_message_age": self.last_message_age.map(|d| d.as_secs_f64()),
             "last_heartbeat_latency": self.last_heartbeat_latency.map(|d| d.as_secs_f64()),
+            "token_expires_at": self.token_expires_at.map(crate::time::iso8601),
         })
     }
 }
@@ -137,6 +140,8 @@ pub(crate) struct Counters {
     pub last_rx: AtomicU64,
     /// Microseconds + 1 (0: never measured).
     pub latency_us: AtomicU64,
+    /// Unix milliseconds of the token's expiry (0: none).
+    pub token_expiry_ms: AtomicU64,
     pub origin: Instant,
 }
 
@@ -156,6 +161,7 @@ impl Default for Counters {
             reconnects: AtomicU64::new(0),
             last_rx: AtomicU64::new(0),
             latency_us: AtomicU64::new(0),
+            token_expiry_ms: AtomicU64::new(0),
             origin: Instant::now(),
         }
     }
@@ -206,6 +212,10 @@ impl Counters {
                     .saturating_sub(Duration::from_nanos(rx))
             }),
             last_heartbeat_latency: (lat > 0).then(|| Duration::from_micros(lat - 1)),
+            token_expires_at: match self.token_expiry_ms.load(Ordering::Relaxed) {
+                0 => None,
+                ms => Some(UNIX_EPOCH + Duration::from_millis(ms)),
+            },
         }
     }
 }

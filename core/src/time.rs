@@ -24,6 +24,80 @@ pub fn iso8601(t: SystemTime) -> String {
     )
 }
 
+/// Parses an ISO-8601 / RFC 3339 UTC timestamp such as `2025-01-17T14:45:15.123Z` or
+/// `2025-01-17T14:45:15+00:00` (any offset). `None` when it is not one.
+///
+/// ```
+/// use tradewire::time::{iso8601, parse_iso8601};
+/// let t = parse_iso8601("2025-01-17T14:45:15.123Z").unwrap();
+/// assert_eq!(iso8601(t), "2025-01-17T14:45:15.123Z");
+/// ```
+pub fn parse_iso8601(s: &str) -> Option<SystemTime> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    let mut nanos: u64 = 0;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return None;
+        }
+        let kept = &frac[..digits.min(9)];
+        nanos = kept.parse::<u64>().ok()? * 10u64.pow(9 - kept.len() as u32);
+        rest = &frac[digits..];
+    }
+    let offset_secs: i64 = match rest {
+        "Z" | "z" | "" => 0,
+        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && &o[3..4] == ":" => {
+            let h: i64 = o[1..3].parse().ok()?;
+            let m: i64 = o[4..6].parse().ok()?;
+            let v = h * 3600 + m * 60;
+            if o.starts_with('-') {
+                -v
+            } else {
+                v
+            }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month as u32, day as u32);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
+    if secs < 0 {
+        return None;
+    }
+    Some(UNIX_EPOCH + std::time::Duration::from_secs(secs as u64) + std::time::Duration::from_nanos(nanos))
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 } as i64;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Converts days since 1970-01-01 to a (year, month, day) civil date (proleptic Gregorian).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -50,5 +124,18 @@ mod tests {
         assert_eq!(iso8601(t), "2025-01-17T14:45:15.123Z");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
         assert_eq!(iso8601(leap), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn parses_what_it_formats_and_offsets() {
+        for ms in [0u64, 951_782_400_000, 1_737_125_115_123, 4_102_444_799_999] {
+            let t = UNIX_EPOCH + Duration::from_millis(ms);
+            assert_eq!(parse_iso8601(&iso8601(t)), Some(t));
+        }
+        assert_eq!(parse_iso8601("2025-01-17T16:45:15+02:00"), parse_iso8601("2025-01-17T14:45:15Z"));
+        assert_eq!(parse_iso8601("2025-01-17T14:45:15"), parse_iso8601("2025-01-17T14:45:15.000Z"));
+        for bad in ["", "2025-01-17", "2025-13-01T00:00:00Z", "2025-01-17T14:45:15.Z", "garbage-with-length-20", "2025-01-17T14:45:15+0200"] {
+            assert_eq!(parse_iso8601(bad), None, "{bad}");
+        }
     }
 }

@@ -25,6 +25,34 @@ impl Dialect for Json {
             }
             return;
         }
+        handle_json_text(text, ctx);
+    }
+
+    fn on_binary(&mut self, bytes: Bytes, ctx: &mut Ctx<'_>) {
+        if self.raw {
+            if ctx.s.types.is_empty() {
+                ctx.message(Message::binary(bytes, ctx.now, ctx.epoch));
+            } else {
+                ctx.filtered();
+            }
+            return;
+        }
+        ctx.bad_input(
+            ErrorKind::UnexpectedBinary,
+            format!(
+                "a binary frame of {} bytes arrived where the {} preset expects JSON text frames; it was skipped (use the raw preset to receive binary frames)",
+                bytes.len(),
+                ctx.s.preset.name()
+            ),
+            None,
+        );
+    }
+}
+
+/// Reads one JSON message with the configured pointers, filters it and delivers it (or
+/// reports it as bad input under strict presets).
+pub(crate) fn handle_json_text(text: Utf8Bytes, ctx: &mut Ctx<'_>) {
+    {
         let s = ctx.s;
         let parsed = envelope::parse(text.as_str(), &s.pointers);
         let env = match parsed {
@@ -92,26 +120,6 @@ impl Dialect for Json {
         ctx.message(Message::text(
             text, msg_type, account, data, ctx.now, ctx.epoch,
         ));
-    }
-
-    fn on_binary(&mut self, bytes: Bytes, ctx: &mut Ctx<'_>) {
-        if self.raw {
-            if ctx.s.types.is_empty() {
-                ctx.message(Message::binary(bytes, ctx.now, ctx.epoch));
-            } else {
-                ctx.filtered();
-            }
-            return;
-        }
-        ctx.bad_input(
-            ErrorKind::UnexpectedBinary,
-            format!(
-                "a binary frame of {} bytes arrived where the {} preset expects JSON text frames; it was skipped (use the raw preset to receive binary frames)",
-                bytes.len(),
-                ctx.s.preset.name()
-            ),
-            None,
-        );
     }
 }
 

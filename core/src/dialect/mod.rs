@@ -2,6 +2,7 @@
 //! (login, subscriptions, pongs, heartbeats).
 
 pub(crate) mod json;
+pub(crate) mod tradovate;
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
@@ -13,6 +14,21 @@ use crate::delivery::Delivery;
 use crate::event::{ErrorEvent, ErrorKind, Event, Message};
 use crate::history::History;
 use crate::status::Counters;
+
+/// Something the engine must act on, found in a frame.
+#[derive(Debug)]
+pub(crate) enum Signal {
+    /// The login was accepted: the connection is live.
+    Authenticated,
+    /// The login was refused.
+    AuthRejected(String),
+    /// The server announced a shutdown: reconnect.
+    Shutdown(String),
+    /// The server closed the session inside the protocol (SockJS `c` frame).
+    ServerClose { code: u16, reason: String },
+    /// A response to request `id`.
+    Response { id: u64, status: u16, data: Option<String> },
+}
 
 /// Everything a dialect may touch while handling one frame.
 pub(crate) struct Ctx<'a> {
@@ -26,6 +42,10 @@ pub(crate) struct Ctx<'a> {
     pub latency: Option<Duration>,
     pub now: SystemTime,
     pub epoch: u64,
+    /// What the engine must act on after this frame.
+    pub signals: &'a mut Vec<Signal>,
+    /// The token to log in with, for dialects with a login step.
+    pub token: Option<&'a str>,
 }
 
 impl Ctx<'_> {
@@ -63,6 +83,28 @@ pub(crate) trait Dialect: Send {
         out
     }
 
+    /// Whether the connection needs a login before it is live.
+    fn needs_auth(&self) -> bool {
+        false
+    }
+
+    /// Frames to send right after the login is accepted (subscriptions, sync requests).
+    /// `next_id` hands out request ids.
+    fn after_auth(&mut self, _s: &Settings, _user_id: Option<i64>, _next_id: &mut u64) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The application-level heartbeat frame, sent every `heartbeat_interval` once live
+    /// (dialects whose liveness is not WebSocket ping/pong).
+    fn heartbeat(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The frame of a request, for dialects with request/response correlation.
+    fn request_frame(&self, _endpoint: &str, _id: u64, _body: Option<&str>) -> Option<String> {
+        None
+    }
+
     /// Handles one text frame.
     fn on_text(&mut self, text: Utf8Bytes, ctx: &mut Ctx<'_>);
 
@@ -72,5 +114,8 @@ pub(crate) trait Dialect: Send {
 
 /// The dialect of a configuration.
 pub(crate) fn for_settings(s: &Settings) -> Box<dyn Dialect> {
-    Box::new(json::Json { raw: s.raw })
+    match s.preset {
+        crate::preset::Preset::Tradovate => Box::new(tradovate::Tradovate::default()),
+        _ => Box::new(json::Json { raw: s.raw }),
+    }
 }

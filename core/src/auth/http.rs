@@ -1,0 +1,133 @@
+//! The HTTP side of Tradovate authentication: `auth/accesstokenrequest` (with the p-ticket
+//! penalty protocol) and `auth/renewaccesstoken`. Blocking (ureq, every timeout set); runs on
+//! a helper thread, never on the I/O thread.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::token::TokenInfo;
+use crate::config::Credentials;
+
+/// Why no token was obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AuthError {
+    /// The server refused the credentials or the token: do not retry at full speed.
+    Rejected(String),
+    /// The server wants a captcha solved: only a person can do that.
+    Captcha(String),
+    /// Network trouble or a server error: worth retrying with backoff.
+    Network(String),
+    /// The client was closed meanwhile.
+    Cancelled,
+}
+
+/// Most penalty rounds honoured before giving up on one token request.
+const MAX_PENALTIES: u32 = 5;
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .tls_config(ureq::tls::TlsConfig::builder().provider(ureq::tls::TlsProvider::NativeTls).build())
+        .user_agent(concat!("tradewire/", env!("CARGO_PKG_VERSION")))
+        .build();
+    ureq::Agent::new_with_config(config)
+}
+
+/// Requests a new access token with the credentials, honouring `p-ticket` penalties.
+pub(crate) fn request_token(
+    url: &str,
+    credentials: &Credentials,
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> Result<TokenInfo, AuthError> {
+    let agent = agent(timeout);
+    let mut ticket: Option<String> = None;
+    for _ in 0..=MAX_PENALTIES {
+        if cancel.load(Ordering::SeqCst) {
+            return Err(AuthError::Cancelled);
+        }
+        let mut body = serde_json::json!({
+            "name": credentials.name,
+            "password": credentials.password.expose(),
+            "appId": credentials.app_id,
+            "appVersion": credentials.app_version,
+            "sec": credentials.sec.expose(),
+            "cid": credentials.cid,
+        });
+        if let Some(id) = &credentials.device_id {
+            body["deviceId"] = serde_json::Value::String(id.clone());
+        }
+        if let Some(t) = &ticket {
+            body["p-ticket"] = serde_json::Value::String(t.clone());
+        }
+        let v = post_json(&agent, url, &body)?;
+        if let Some(text) = v.get("errorText").and_then(|t| t.as_str()).filter(|t| !t.is_empty()) {
+            return Err(AuthError::Rejected(format!("the access-token request was refused: {text}")));
+        }
+        if let Some(t) = v.get("p-ticket").and_then(|t| t.as_str()) {
+            if v.get("p-captcha").and_then(|c| c.as_bool()) == Some(true) {
+                return Err(AuthError::Captcha(
+                    "Tradovate asks for a captcha (too many failed logins): log in once at the Tradovate web site to solve it, then call reconnect()".into(),
+                ));
+            }
+            let wait = v.get("p-time").and_then(|t| t.as_f64()).unwrap_or(1.0).clamp(0.0, 3600.0);
+            log::warn!("tradewire: the access-token request is penalised: retrying in {wait:.0} s as the server asks");
+            if !sleep_unless_cancelled(Duration::from_secs_f64(wait), cancel) {
+                return Err(AuthError::Cancelled);
+            }
+            ticket = Some(t.to_string());
+            continue;
+        }
+        return TokenInfo::from_response(&v, SystemTime::now())
+            .map_err(|e| AuthError::Network(format!("unexpected access-token answer: {e}")));
+    }
+    Err(AuthError::Network(format!("the access-token request was still penalised after {MAX_PENALTIES} waits")))
+}
+
+/// Renews a still-valid token (`auth/renewaccesstoken`).
+pub(crate) fn renew_token(url: &str, token: &str, timeout: Duration) -> Result<TokenInfo, AuthError> {
+    let agent = agent(timeout);
+    let response = agent
+        .get(url)
+        .header("Authorization", format!("Bearer {token}"))
+        .header("Accept", "application/json")
+        .call()
+        .map_err(|e| AuthError::Network(format!("the token renewal failed: {e}")))?;
+    let v = read_answer(response, "token renewal")?;
+    TokenInfo::from_response(&v, SystemTime::now())
+        .map_err(|e| AuthError::Rejected(format!("the token renewal was refused: {e}")))
+}
+
+fn post_json(agent: &ureq::Agent, url: &str, body: &serde_json::Value) -> Result<serde_json::Value, AuthError> {
+    let response = agent
+        .post(url)
+        .header("Accept", "application/json")
+        .send_json(body)
+        .map_err(|e| AuthError::Network(format!("the access-token request to {url} failed: {e}")))?;
+    read_answer(response, "access-token request")
+}
+
+fn read_answer(mut response: ureq::http::Response<ureq::Body>, what: &str) -> Result<serde_json::Value, AuthError> {
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    if status == 401 || status == 403 {
+        return Err(AuthError::Rejected(format!("the {what} was refused with HTTP {status}: check the credentials")));
+    }
+    if !(200..300).contains(&status) {
+        return Err(AuthError::Network(format!("the {what} failed with HTTP {status}")));
+    }
+    serde_json::from_str(&text).map_err(|_| AuthError::Network(format!("the {what} answer is not JSON")))
+}
+
+/// Sleeps in short slices; false if cancelled meanwhile.
+fn sleep_unless_cancelled(d: Duration, cancel: &AtomicBool) -> bool {
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        if cancel.load(Ordering::SeqCst) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50).min(end.saturating_duration_since(Instant::now())));
+    }
+    !cancel.load(Ordering::SeqCst)
+}

@@ -351,6 +351,7 @@ impl Client {
     }
 
     /// The URL this client connects to, with secrets redacted.
+    #[allow(clippy::misnamed_getters)] // deliberately the redacted form, never the real URL
     pub fn url(&self) -> &str {
         &self.settings.redacted_url
     }

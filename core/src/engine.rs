@@ -822,6 +822,9 @@ impl Engine {
                 return End::Broken("the connection was closed".into())
             }
             tungstenite::Error::Io(e) => return End::Broken(format!("the connection was lost: {e}")),
+            tungstenite::Error::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
+                return End::Broken("the server closed the TCP connection without a close frame".into())
+            }
             tungstenite::Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
                 ErrorKind::MessageTooLarge,
                 1009,

@@ -258,7 +258,8 @@ mod tests {
     /// The URL-building table of reference document 004, row by row.
     #[test]
     fn document_004_url_table() {
-        let rows: [(Option<&str>, Option<&str>, Option<u16>, &str); 5] = [
+        type Row<'a> = (Option<&'a str>, Option<&'a str>, Option<u16>, &'a str);
+        let rows: [Row<'_>; 5] = [
             (
                 Some("ws"),
                 Some("localhost"),

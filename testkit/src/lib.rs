@@ -11,6 +11,8 @@
 //! * [`DaemonServer`], [`AgentServer`] and [`BreakoutServer`] speak the wire
 //!   formats of the risk daemon, the Nexgent agent server and the breakout-bot
 //!   engine on top of it.
+//! * [`TradovateServer`] speaks Tradovate's SockJS-framed WebSocket API and
+//!   serves its REST token endpoints, with token, penalty and response faults.
 //! * [`FaultProxy`] sits in front of any server and pauses, blackholes,
 //!   throttles or resets the TCP traffic.
 //! * [`SilentListener`] accepts TCP connections and never answers.
@@ -36,6 +38,7 @@ pub mod frames;
 pub mod proxy;
 pub mod server;
 pub mod tls;
+pub mod tradovate;
 
 mod clock;
 mod query;
@@ -50,3 +53,4 @@ pub use daemon::DaemonServer;
 pub use proxy::{FaultProxy, ProxyMode};
 pub use server::{HandshakeInfo, ServerOptions, StreamHandle, TokenCheck, WsServer};
 pub use tls::SilentListener;
+pub use tradovate::{TradovateOptions, TradovateServer, TradovateUser};

@@ -108,6 +108,9 @@ fn serve(
         Some(tls) => Transport::accept_tls(&tls.acceptor, tcp, &alive, deadline)?,
         None => Transport::Plain(tcp),
     };
+    // The accept-then-close setting is read when the handshake completes, so that a test
+    // changing it after seeing a connection does not affect that connection.
+    let forced_at_handshake = std::cell::RefCell::new(None);
     let Upgraded {
         mut ws,
         info,
@@ -119,8 +122,13 @@ fn serve(
         // that sees its handshake complete can rely on the next broadcast reaching it
         // (broadcasts queue behind the greeting until the session runs).
         &|info| {
+            let forced = lock(&core.accept_close).clone();
+            let refused = forced.is_some();
+            *forced_at_handshake.borrow_mut() = forced;
             core.count_handshake(info.clone());
-            core.mark_open(id);
+            if !refused {
+                core.mark_open(id);
+            }
         },
         &alive,
         deadline,
@@ -129,7 +137,7 @@ fn serve(
         return Ok(false);
     }
 
-    let forced = lock(&core.accept_close).clone();
+    let forced = forced_at_handshake.into_inner();
     let mut admitted = false;
     let admission = if let Some((code, reason)) = forced {
         Admission::Close(code, reason)

@@ -1,0 +1,521 @@
+//! The `tradewire` binary as a user runs it: arguments, exit codes, output, signals.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tradewire_testkit::{DaemonServer, ServerOptions, TokenCheck, WsServer};
+
+/// Generous: these only bound how long a broken build can hang a test, they are not
+/// performance thresholds.
+const LONG: Duration = Duration::from_secs(30);
+
+fn tradewire() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tradewire"));
+    c.stdin(Stdio::null()).env_remove("TRADEWIRE_LOG");
+    c
+}
+
+/// Runs to completion (killed after [`LONG`]).
+fn run(args: &[&str]) -> Output {
+    let mut p = Proc::spawn(args);
+    let status = p.wait(LONG);
+    Output {
+        status,
+        stdout: p.all_stdout().into_bytes(),
+        stderr: p.stderr().into_bytes(),
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A running `tradewire` whose stdout lines and stderr are collected by reader threads.
+struct Proc {
+    child: Child,
+    lines: Receiver<String>,
+    stdout_rest: Vec<String>,
+    stderr: Arc<Mutex<String>>,
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Proc {
+    fn spawn(args: &[&str]) -> Proc {
+        Proc::spawn_env(args, &[])
+    }
+
+    fn spawn_env(args: &[&str], env: &[(&str, &str)]) -> Proc {
+        let mut cmd = tradewire();
+        cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("the tradewire binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut stderr_pipe = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                match line {
+                    Ok(l) => {
+                        if tx.send(l).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        let stderr_reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr_pipe.read(&mut buf) {
+                if n == 0 {
+                    return;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Proc {
+            child,
+            lines,
+            stdout_rest: Vec::new(),
+            stderr,
+            stderr_reader: Some(stderr_reader),
+        }
+    }
+
+    /// The next stdout line; panics (showing stderr) after `timeout`.
+    fn line(&mut self, timeout: Duration) -> String {
+        match self.lines.recv_timeout(timeout) {
+            Ok(l) => l,
+            Err(e) => panic!("no stdout line ({e:?}); stderr so far:\n{}", self.stderr()),
+        }
+    }
+
+    fn json_line(&mut self) -> Value {
+        let line = self.line(LONG);
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    fn interrupt(&self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits for the exit; kills the process and panics after `timeout`.
+    fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Everything it wrote to stderr is read once the pipe reaches its end.
+                if let Some(reader) = self.stderr_reader.take() {
+                    let _ = reader.join();
+                }
+                return status;
+            }
+            if start.elapsed() > timeout {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "tradewire did not exit within {timeout:?}; stderr:\n{}",
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Every stdout line not read yet, after the process ended.
+    fn all_stdout(&mut self) -> String {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(5)) {
+                Ok(l) => self.stdout_rest.push(l),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => break,
+            }
+        }
+        let mut s = self.stdout_rest.join("\n");
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        s
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn assert_usage_error(args: &[&str], expected: &[&str]) {
+    let out = run(args);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    for e in expected {
+        assert!(err.contains(e), "{args:?}: expected {e:?} in:\n{err}");
+    }
+    assert!(out.stdout.is_empty(), "{args:?} printed on stdout");
+}
+
+fn temp_file(name: &str, content: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tradewire-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+/// A port on 127.0.0.1 where nothing listens.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn help_and_version() {
+    let out = run(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    for s in ["listen", "demo", "mock-server", "Exit codes", "Examples"] {
+        assert!(help.contains(s), "{s} missing from --help");
+    }
+    for cmd in ["listen", "demo", "mock-server"] {
+        let out = run(&[cmd, "--help"]);
+        assert_eq!(out.status.code(), Some(0));
+        let help = text(&out.stdout);
+        assert!(
+            help.contains("Usage:") && help.contains("Example"),
+            "{cmd}: {help}"
+        );
+    }
+    let out = run(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).starts_with("tradewire 0."));
+}
+
+#[test]
+fn argument_errors_exit_2_and_say_what_is_wrong() {
+    assert_usage_error(&[], &["no command", "tradewire --help"]);
+    assert_usage_error(
+        &["lissen"],
+        &["unknown command 'lissen'", "did you mean 'listen'"],
+    );
+    assert_usage_error(&["listen"], &["missing URL", "tradewire listen --help"]);
+    assert_usage_error(
+        &["listen", "ws://127.0.0.1:1", "--acount", "1"],
+        &[
+            "unknown option '--acount'",
+            "did you mean '--account'",
+            "--help",
+        ],
+    );
+    assert_usage_error(
+        &[
+            "listen",
+            "ws://127.0.0.1:1",
+            "--header",
+            "Authorization=Bearer hush-hush",
+        ],
+        &["bad --header", "NAME:VALUE"],
+    );
+    assert_usage_error(
+        &["listen", "ws://127.0.0.1:1", "--query", "x"],
+        &["bad --query"],
+    );
+    assert_usage_error(
+        &[
+            "listen",
+            "ws://127.0.0.1:1",
+            "--token-env",
+            "TRADEWIRE_TEST_SURELY_UNSET",
+        ],
+        &["TRADEWIRE_TEST_SURELY_UNSET", "not set"],
+    );
+    assert_usage_error(&["listen", "--preset", "nope"], &["preset", "nope"]);
+    assert_usage_error(&["listen", "http://example.com"], &["url"]);
+    assert_usage_error(
+        &["mock-server", "--preset", "nope"],
+        &["daemon, agent or breakout"],
+    );
+    assert_usage_error(&["demo", "--quik"], &["did you mean '--quick'"]);
+    // The header value may be a secret: it is not echoed.
+    let out = run(&[
+        "listen",
+        "ws://h",
+        "--header",
+        "Authorization=Bearer hush-hush",
+    ]);
+    assert!(!text(&out.stderr).contains("hush-hush"));
+}
+
+#[test]
+fn config_file_problems_name_the_field_or_the_file() {
+    let wrong_type = temp_file(
+        "wrong-type.json",
+        r#"{"url": "ws://127.0.0.1:1", "heartbeat_timeout": "soon", "colour": "blue"}"#,
+    );
+    assert_usage_error(
+        &["listen", "--config", wrong_type.to_str().unwrap()],
+        &["heartbeat_timeout", "colour", "wrong-type.json"],
+    );
+    let out_of_range = temp_file("range.json", r#"{"url": "ws://127.0.0.1:1", "jitter": 7}"#);
+    assert_usage_error(
+        &["listen", "--config", out_of_range.to_str().unwrap()],
+        &["jitter"],
+    );
+    // The command line wins over the file.
+    assert_usage_error(
+        &[
+            "listen",
+            "ws://127.0.0.1:1",
+            "--config",
+            out_of_range.to_str().unwrap(),
+            "--preset",
+            "nope",
+        ],
+        &["preset", "nope"],
+    );
+    let broken = temp_file("broken.json", "{\"url\": ");
+    assert_usage_error(
+        &["listen", "--config", broken.to_str().unwrap()],
+        &["not valid JSON", "broken.json"],
+    );
+    assert_usage_error(
+        &["listen", "--config", "/nonexistent/tradewire.json"],
+        &["cannot read the config file"],
+    );
+}
+
+#[test]
+fn listen_prints_filtered_json_lines_and_exits_0_on_ctrl_c() {
+    let daemon = DaemonServer::start().unwrap();
+    let url = daemon.url();
+    let mut p = Proc::spawn(&[
+        "listen",
+        &url,
+        "--preset",
+        "daemon",
+        "--account",
+        "123",
+        "--types",
+        "GatewayUserTrade,daemon_status",
+    ]);
+    assert!(
+        daemon.wait_for_connections(1, LONG),
+        "no connection; stderr:\n{}",
+        p.stderr()
+    );
+    daemon.trigger_event("GatewayUserTrade", Some(456), json!({"id": 1})); // other account
+    daemon.trigger_event("MarketQuote", Some(123), json!({"bid": 1.0})); // other type
+    daemon.trigger_event(
+        "GatewayUserTrade",
+        Some(123),
+        json!({"id": 101112, "profitAndLoss": -45.5}),
+    );
+    daemon.trigger_event("daemon_status", None, json!({"status": "RUNNING"}));
+    daemon.trigger_event("GatewayUserTrade", Some(123), json!({"id": 2}));
+
+    let first = p.json_line();
+    assert_eq!(first["type"], "GatewayUserTrade");
+    assert_eq!(first["account_id"], 123);
+    assert_eq!(first["data"], json!({"id": 101112, "profitAndLoss": -45.5}));
+    assert_eq!(first["raw"], Value::Null);
+    assert_eq!(first["epoch"], 1);
+    let at = first["received_at"].as_str().unwrap();
+    assert!(
+        at.len() == 24 && at.ends_with('Z') && at.as_bytes()[10] == b'T',
+        "{at}"
+    );
+    let second = p.json_line();
+    assert_eq!(second["type"], "daemon_status");
+    assert_eq!(second["account_id"], Value::Null);
+    let third = p.json_line();
+    assert_eq!(third["data"]["id"], 2, "filtered events leaked: {third}");
+
+    p.interrupt();
+    let status = p.wait(LONG);
+    assert_eq!(status.code(), Some(0), "stderr:\n{}", p.stderr());
+    let err = p.stderr();
+    assert!(err.contains("connected to"), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(
+        daemon.wait_for_at_most(0, LONG),
+        "the connection was not closed"
+    );
+}
+
+#[test]
+fn count_stops_after_n_messages_and_the_token_is_never_printed() {
+    let secret = "s3cret-token-value";
+    let server = WsServer::start(ServerOptions {
+        token: TokenCheck::Required(secret.into()),
+        ..ServerOptions::default()
+    })
+    .unwrap();
+    let mut p = Proc::spawn_env(
+        &[
+            "listen",
+            &server.url(),
+            "--token-env",
+            "TW_TEST_TOKEN",
+            "--count",
+            "2",
+        ],
+        &[("TW_TEST_TOKEN", secret), ("TRADEWIRE_LOG", "debug")],
+    );
+    assert!(server.wait_for_connections(1, LONG), "{}", p.stderr());
+    server.broadcast(r#"{"type":"a","data":{"n":1}}"#);
+    server.broadcast("plain text");
+    server.broadcast(r#"{"type":"c"}"#);
+    let status = p.wait(LONG);
+    assert_eq!(status.code(), Some(0), "{}", p.stderr());
+    let out = p.all_stdout();
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["data"], json!({"n": 1}));
+    assert_eq!(lines[1]["data"], Value::Null);
+    assert_eq!(lines[1]["raw"], "plain text");
+    let err = p.stderr();
+    assert!(!err.contains(secret), "the token leaked on stderr:\n{err}");
+    assert!(!out.contains(secret));
+}
+
+#[test]
+fn rejected_credentials_exit_3() {
+    let server = WsServer::start(ServerOptions {
+        token: TokenCheck::Required("the-right-one".into()),
+        ..ServerOptions::default()
+    })
+    .unwrap();
+    let wrong = "wrong-token-1234";
+    let out = run(&["listen", &server.url(), "--token", wrong]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("gave up"), "{err}");
+    assert!(!err.contains(wrong), "the token leaked:\n{err}");
+}
+
+#[test]
+fn giving_up_exits_4() {
+    let config = temp_file(
+        "fast-backoff.json",
+        r#"{"backoff_initial": 0.05, "backoff_max": 0.1, "connect_timeout": 2}"#,
+    );
+    let url = format!("ws://127.0.0.1:{}", closed_port());
+    let out = run(&[
+        "listen",
+        &url,
+        "--config",
+        config.to_str().unwrap(),
+        "--max-reconnects",
+        "2",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.contains("reconnecting in"), "{err}");
+    assert!(err.contains("gave up"), "{err}");
+}
+
+#[test]
+fn demo_quick_recovers_and_exits_0() {
+    let mut p = Proc::spawn(&["demo", "--quick"]);
+    let status = p.wait(Duration::from_secs(60));
+    let out = p.all_stdout();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "stdout:\n{out}\nstderr:\n{}",
+        p.stderr()
+    );
+    assert!(out.contains("PASS"), "{out}");
+    assert!(out.contains("half-open"), "{out}");
+    let err = p.stderr();
+    assert!(err.contains("[1/5]") && err.contains("[5/5]"), "{err}");
+    assert!(err.contains("ev/s"), "no status line:\n{err}");
+}
+
+#[test]
+fn mock_daemon_feeds_listen_and_stops_on_ctrl_c() {
+    let mut server = Proc::spawn(&[
+        "mock-server",
+        "--preset",
+        "daemon",
+        "--port",
+        "0",
+        "--rate",
+        "200",
+        "--accounts",
+        "7,8",
+    ]);
+    let url = server.line(LONG);
+    assert!(url.starts_with("ws://127.0.0.1:"), "{url}");
+    let out = run(&[
+        "listen",
+        &url,
+        "--preset",
+        "daemon",
+        "--account",
+        "8",
+        "--count",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    for l in &lines {
+        assert!(l["account_id"] == 8 || l["account_id"].is_null(), "{l}");
+    }
+    server.interrupt();
+    assert_eq!(server.wait(LONG).code(), Some(0), "{}", server.stderr());
+    assert!(server.stderr().contains("stopped"));
+}
+
+#[test]
+fn mock_agent_prints_a_working_url() {
+    let mut server = Proc::spawn(&["mock-server", "--preset", "agent", "--port", "0"]);
+    let url = server.line(LONG);
+    assert!(
+        url.contains("token=") && url.contains("agentId=agent-1"),
+        "{url}"
+    );
+    let out = run(&["listen", &url, "--preset", "agent", "--count", "1"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let first: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(first["type"], "connected");
+    assert!(!err.contains(
+        url.split("token=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+    ));
+    server.interrupt();
+    assert_eq!(server.wait(LONG).code(), Some(0), "{}", server.stderr());
+}

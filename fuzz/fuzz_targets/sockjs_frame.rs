@@ -1,0 +1,15 @@
+//! The SockJS frame decoder must never panic, whatever the server sends.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(tradewire::sockjs::Frame::Messages(items)) = tradewire::sockjs::decode(text) {
+            for item in items {
+                if let tradewire::sockjs::Item::Json(t) = item {
+                    let _ = tradewire::envelope::parse(t, &tradewire::envelope::Pointers::default());
+                }
+            }
+        }
+    }
+});

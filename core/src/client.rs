@@ -215,10 +215,14 @@ impl Client {
             )));
         }
         if endpoint.is_empty() || endpoint.contains('\n') {
-            return Err(Error::Usage(format!("{endpoint:?} is not a valid endpoint (expected something like \"account/list\")")));
+            return Err(Error::Usage(format!(
+                "{endpoint:?} is not a valid endpoint (expected something like \"account/list\")"
+            )));
         }
         if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected("the client is not started; call start() first".into()));
+            return Err(Error::NotConnected(
+                "the client is not started; call start() first".into(),
+            ));
         }
         let (reply, answer) = crossbeam_channel::bounded(1);
         self.command(Command::Request {

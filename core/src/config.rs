@@ -618,7 +618,11 @@ impl Config {
         } else {
             None
         };
-        if preset == Preset::Tradovate && credentials.is_none() && self.token.is_none() && self.token_file.is_none() {
+        if preset == Preset::Tradovate
+            && credentials.is_none()
+            && self.token.is_none()
+            && self.token_file.is_none()
+        {
             err(
                 "credentials",
                 "the tradovate preset needs credentials {name, password, appId, appVersion, sec, cid} (or the TRADOVATE_NAME, TRADOVATE_PASSWORD, ... environment variables), an access `token`, or a `token_file`".into(),
@@ -631,7 +635,10 @@ impl Config {
         };
         if let Some(u) = &auth_url {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
-                err("auth_url", format!("`{u}` is not an http:// or https:// URL"));
+                err(
+                    "auth_url",
+                    format!("`{u}` is not an http:// or https:// URL"),
+                );
             }
         }
         if self.credentials.is_some() && preset != Preset::Tradovate {
@@ -712,7 +719,11 @@ impl Config {
             renew_url: auth_url.as_ref().map(|u| renew_url_for(u)),
             auth_url,
             credentials,
-            static_token: if preset == Preset::Tradovate { self.token.clone() } else { None },
+            static_token: if preset == Preset::Tradovate {
+                self.token.clone()
+            } else {
+                None
+            },
             token_file: self.token_file.as_ref().map(std::path::PathBuf::from),
             market_data: self.market_data.unwrap_or(false),
             token_margin: self.token_expiry_margin.unwrap_or(Duration::from_secs(300)),
@@ -785,7 +796,10 @@ fn credentials_from_env() -> Option<Credentials> {
         app_id: var("TRADOVATE_APP_ID").unwrap_or_default(),
         app_version: var("TRADOVATE_APP_VERSION").unwrap_or_else(|| "1.0".into()),
         sec: Secret::new(var("TRADOVATE_SEC").unwrap_or_default()),
-        cid: cid.parse::<i64>().map(Value::from).unwrap_or(Value::String(cid)),
+        cid: cid
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or(Value::String(cid)),
         device_id: None,
     })
 }
@@ -796,7 +810,11 @@ fn default_auth_url(e: &Endpoint) -> String {
         crate::url::Scheme::Ws => "http",
         crate::url::Scheme::Wss => "https",
     };
-    let host = if e.host.contains(':') { format!("[{}]", e.host) } else { e.host.clone() };
+    let host = if e.host.contains(':') {
+        format!("[{}]", e.host)
+    } else {
+        e.host.clone()
+    };
     format!("{scheme}://{host}:{}/v1/auth/accesstokenrequest", e.port)
 }
 

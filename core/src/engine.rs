@@ -42,8 +42,16 @@ pub(crate) enum Outgoing {
 
 /// What other threads ask of the I/O thread.
 pub(crate) enum Command {
-    Send { frame: Outgoing, reply: Sender<Result<()>> },
-    Request { endpoint: String, body: Option<String>, timeout: Duration, reply: Sender<Result<String>> },
+    Send {
+        frame: Outgoing,
+        reply: Sender<Result<()>>,
+    },
+    Request {
+        endpoint: String,
+        body: Option<String>,
+        timeout: Duration,
+        reply: Sender<Result<String>>,
+    },
     Reconnect,
     Close,
 }
@@ -70,7 +78,8 @@ impl Drop for AuthJob {
 
 /// Token helper threads still running (an HTTP request in flight cannot be cancelled; it
 /// ends within its timeout).
-pub(crate) static AUTH_THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+pub(crate) static AUTH_THREADS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
 
 /// How a live connection ended.
 enum End {
@@ -131,7 +140,12 @@ impl Engine {
                         continue;
                     }
                     TokenOutcome::Fatal(message) => {
-                        self.emit(Event::Error(ErrorEvent::new(ErrorKind::Auth, message.clone(), None, self.epoch)));
+                        self.emit(Event::Error(ErrorEvent::new(
+                            ErrorKind::Auth,
+                            message.clone(),
+                            None,
+                            self.epoch,
+                        )));
                         match self.give_up(message) {
                             Interrupt::Close => break,
                             Interrupt::Reconnect => continue,
@@ -226,8 +240,14 @@ impl Engine {
                             continue;
                         }
                         End::AuthRejected(message) => {
-                            self.emit(Event::Error(ErrorEvent::new(ErrorKind::Auth, message.clone(), None, self.epoch)));
-                            let can_refresh = self.s.credentials.is_some() && self.token.take().is_some();
+                            self.emit(Event::Error(ErrorEvent::new(
+                                ErrorKind::Auth,
+                                message.clone(),
+                                None,
+                                self.epoch,
+                            )));
+                            let can_refresh =
+                                self.s.credentials.is_some() && self.token.take().is_some();
                             if !can_refresh {
                                 match self.give_up(message) {
                                     Interrupt::Close => break,
@@ -274,15 +294,27 @@ impl Engine {
             return Some(self.give_up(format!("reconnect is disabled; {last_error}")));
         }
         self.attempt += 1;
-        self.counters.attempts.store(self.attempt, Ordering::Relaxed);
+        self.counters
+            .attempts
+            .store(self.attempt, Ordering::Relaxed);
         if let Some(max) = s.max_reconnect_attempts {
             if self.attempt > max {
-                return Some(self.give_up(format!("gave up after {max} reconnect attempts; last error: {last_error}")));
+                return Some(self.give_up(format!(
+                    "gave up after {max} reconnect attempts; last error: {last_error}"
+                )));
             }
         }
         let delay = s.backoff.delay(self.attempt - 1, self.jitter.next_f64());
-        log::info!("tradewire: reconnecting in {:.1} s (attempt {}): {last_error}", delay.as_secs_f64(), self.attempt);
-        self.emit(Event::Reconnecting { attempt: self.attempt, delay, reason: last_error.to_string() });
+        log::info!(
+            "tradewire: reconnecting in {:.1} s (attempt {}): {last_error}",
+            delay.as_secs_f64(),
+            self.attempt
+        );
+        self.emit(Event::Reconnecting {
+            attempt: self.attempt,
+            delay,
+            reason: last_error.to_string(),
+        });
         self.counters.set_state(State::Backoff);
         match self.idle(Some(Instant::now() + delay), "waiting to reconnect") {
             Some(Interrupt::Close) => Some(Interrupt::Close),
@@ -308,12 +340,20 @@ impl Engine {
     }
 
     fn set_token(&mut self, t: TokenInfo, save: bool) {
-        self.counters.token_expiry_ms.store(crate::time::unix_millis(t.expires_at).max(1), Ordering::Relaxed);
+        self.counters.token_expiry_ms.store(
+            crate::time::unix_millis(t.expires_at).max(1),
+            Ordering::Relaxed,
+        );
         if save {
             if let Some(path) = &self.s.token_file {
                 match token_file::save(path, &t) {
-                    Ok(()) => log::debug!("tradewire: saved the access token to {}", path.display()),
-                    Err(e) => log::warn!("tradewire: could not save the access token to {}: {e}", path.display()),
+                    Ok(()) => {
+                        log::debug!("tradewire: saved the access token to {}", path.display())
+                    }
+                    Err(e) => log::warn!(
+                        "tradewire: could not save the access token to {}: {e}",
+                        path.display()
+                    ),
                 }
             }
         }
@@ -327,7 +367,9 @@ impl Engine {
         }
         let t = self.token.as_ref()?;
         if self.s.market_data {
-            t.md_access_token.clone().or_else(|| Some(t.access_token.clone()))
+            t.md_access_token
+                .clone()
+                .or_else(|| Some(t.access_token.clone()))
         } else {
             Some(t.access_token.clone())
         }
@@ -341,26 +383,30 @@ impl Engine {
         let flag = cancel.clone();
         let poller = self.reactor.poller.clone();
         AUTH_THREADS.fetch_add(1, Ordering::SeqCst);
-        let spawned = std::thread::Builder::new().name("tradewire-auth".into()).spawn(move || {
-            let timeout = s.connect_timeout.max(Duration::from_secs(5));
-            let fresh = |flag: &AtomicBool| match (&s.auth_url, &s.credentials) {
-                (Some(url), Some(c)) => request_token(url, c, timeout, flag),
-                _ => Err(AuthError::Rejected("no credentials are configured to request a new access token".into())),
-            };
-            let result = match (renew, &s.renew_url) {
-                (Some(token), Some(url)) => match renew_token(url, &token, timeout) {
-                    Err(AuthError::Rejected(why)) if s.credentials.is_some() => {
-                        log::info!("tradewire: {why}; requesting a new access token instead");
-                        fresh(&flag)
-                    }
-                    other => other,
-                },
-                _ => fresh(&flag),
-            };
-            let _ = tx.send(result);
-            let _ = poller.notify();
-            AUTH_THREADS.fetch_sub(1, Ordering::SeqCst);
-        });
+        let spawned = std::thread::Builder::new()
+            .name("tradewire-auth".into())
+            .spawn(move || {
+                let timeout = s.connect_timeout.max(Duration::from_secs(5));
+                let fresh = |flag: &AtomicBool| match (&s.auth_url, &s.credentials) {
+                    (Some(url), Some(c)) => request_token(url, c, timeout, flag),
+                    _ => Err(AuthError::Rejected(
+                        "no credentials are configured to request a new access token".into(),
+                    )),
+                };
+                let result = match (renew, &s.renew_url) {
+                    (Some(token), Some(url)) => match renew_token(url, &token, timeout) {
+                        Err(AuthError::Rejected(why)) if s.credentials.is_some() => {
+                            log::info!("tradewire: {why}; requesting a new access token instead");
+                            fresh(&flag)
+                        }
+                        other => other,
+                    },
+                    _ => fresh(&flag),
+                };
+                let _ = tx.send(result);
+                let _ = poller.notify();
+                AUTH_THREADS.fetch_sub(1, Ordering::SeqCst);
+            });
         match spawned {
             Ok(_) => Some(AuthJob { rx, cancel }),
             Err(e) => {
@@ -376,7 +422,11 @@ impl Engine {
         if self.s.static_token.is_some() {
             return TokenOutcome::Ready;
         }
-        if self.token.as_ref().is_some_and(|t| t.is_valid(SystemTime::now(), self.s.token_margin)) {
+        if self
+            .token
+            .as_ref()
+            .is_some_and(|t| t.is_valid(SystemTime::now(), self.s.token_margin))
+        {
             return TokenOutcome::Ready;
         }
         if self.s.credentials.is_none() {
@@ -395,13 +445,20 @@ impl Engine {
         loop {
             match job.rx.try_recv() {
                 Ok(Ok(t)) => {
-                    log::info!("tradewire: obtained an access token (expires {})", crate::time::iso8601(t.expires_at));
+                    log::info!(
+                        "tradewire: obtained an access token (expires {})",
+                        crate::time::iso8601(t.expires_at)
+                    );
                     self.set_token(t, true);
                     return TokenOutcome::Ready;
                 }
-                Ok(Err(AuthError::Rejected(m))) | Ok(Err(AuthError::Captcha(m))) => return TokenOutcome::Fatal(m),
+                Ok(Err(AuthError::Rejected(m))) | Ok(Err(AuthError::Captcha(m))) => {
+                    return TokenOutcome::Fatal(m)
+                }
                 Ok(Err(AuthError::Network(m))) => return TokenOutcome::Retry(m),
-                Ok(Err(AuthError::Cancelled)) => return TokenOutcome::Interrupted(Interrupt::Close),
+                Ok(Err(AuthError::Cancelled)) => {
+                    return TokenOutcome::Interrupted(Interrupt::Close)
+                }
                 Err(crossbeam_channel::TryRecvError::Disconnected) => {
                     return TokenOutcome::Retry("the token request ended without an answer".into())
                 }
@@ -411,7 +468,10 @@ impl Engine {
                 return TokenOutcome::Interrupted(i);
             }
             self.delivery.flush();
-            let wake = self.delivery.has_pending().then(|| Instant::now() + DELIVERY_RETRY);
+            let wake = self
+                .delivery
+                .has_pending()
+                .then(|| Instant::now() + DELIVERY_RETRY);
             if let Err(e) = self.reactor.wait(wake) {
                 log::error!("tradewire: poll failed: {e}");
                 std::thread::sleep(Duration::from_millis(10));
@@ -424,7 +484,10 @@ impl Engine {
         if let Some(job) = &self.auth_job {
             match job.rx.try_recv() {
                 Ok(Ok(t)) => {
-                    log::info!("tradewire: renewed the access token (expires {})", crate::time::iso8601(t.expires_at));
+                    log::info!(
+                        "tradewire: renewed the access token (expires {})",
+                        crate::time::iso8601(t.expires_at)
+                    );
                     self.auth_job = None;
                     self.set_token(t, true);
                 }
@@ -532,7 +595,11 @@ impl Engine {
         let needs_auth = self.dialect.needs_auth();
         let mut live = !needs_auth;
         self.counters.authenticated.store(live, Ordering::Relaxed);
-        self.counters.set_state(if live { State::Live } else { State::Authenticating });
+        self.counters.set_state(if live {
+            State::Live
+        } else {
+            State::Authenticating
+        });
         let token = if needs_auth { self.login_token() } else { None };
 
         let mut replies: Vec<String> = Vec::new();
@@ -564,7 +631,12 @@ impl Engine {
                             return End::Broken(e);
                         }
                     }
-                    Ok(Command::Request { endpoint, body, timeout, reply }) => {
+                    Ok(Command::Request {
+                        endpoint,
+                        body,
+                        timeout,
+                        reply,
+                    }) => {
                         if !live {
                             let _ = reply.send(Err(Error::NotConnected(
                                 "the client is not logged in yet; the request was not sent".into(),
@@ -572,7 +644,9 @@ impl Engine {
                             continue;
                         }
                         let id = self.next_id;
-                        let Some(frame) = self.dialect.request_frame(&endpoint, id, body.as_deref()) else {
+                        let Some(frame) =
+                            self.dialect.request_frame(&endpoint, id, body.as_deref())
+                        else {
                             let _ = reply.send(Err(Error::Usage(format!(
                                 "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
                                 s.preset.name()
@@ -583,7 +657,14 @@ impl Engine {
                         match write(&mut ws, Outgoing::Text(frame), &mut want_write) {
                             Ok(()) => {
                                 let deadline = Instant::now() + timeout;
-                                self.pending.insert(id, Pending { endpoint, deadline, reply });
+                                self.pending.insert(
+                                    id,
+                                    Pending {
+                                        endpoint,
+                                        deadline,
+                                        reply,
+                                    },
+                                );
                             }
                             Err((e, broken)) => {
                                 let msg = e.to_string();
@@ -607,7 +688,13 @@ impl Engine {
             }
 
             if readable && !self.delivery.blocked() {
-                match self.read_batch(&mut ws, &mut replies, &mut signals, &mut ping_sent, token.as_deref()) {
+                match self.read_batch(
+                    &mut ws,
+                    &mut replies,
+                    &mut signals,
+                    &mut ping_sent,
+                    token.as_deref(),
+                ) {
                     Ok(more) => readable = more,
                     Err(end) => return end,
                 }
@@ -623,17 +710,23 @@ impl Engine {
                             log::info!("tradewire: logged in (connection {})", self.epoch);
                             let user_id = self.token.as_ref().and_then(|t| t.user_id);
                             for frame in self.dialect.after_auth(&s, user_id, &mut self.next_id) {
-                                if let Err((e, true)) = write(&mut ws, Outgoing::Text(frame), &mut want_write) {
+                                if let Err((e, true)) =
+                                    write(&mut ws, Outgoing::Text(frame), &mut want_write)
+                                {
                                     return End::Broken(e.to_string());
                                 }
                             }
                             self.counters.authenticated.store(true, Ordering::Relaxed);
                             self.counters.set_state(State::Live);
-                            self.delivery.push(Event::Authenticated { epoch: self.epoch });
+                            self.delivery
+                                .push(Event::Authenticated { epoch: self.epoch });
                             next_ping = Instant::now() + s.heartbeat_interval;
                         }
                         Signal::AuthRejected(why) => {
-                            let _ = ws.close(Some(CloseFrame { code: CloseCode::Normal, reason: "login refused".into() }));
+                            let _ = ws.close(Some(CloseFrame {
+                                code: CloseCode::Normal,
+                                reason: "login refused".into(),
+                            }));
                             let _ = ws.flush();
                             return End::AuthRejected(why);
                         }
@@ -642,7 +735,12 @@ impl Engine {
                             return End::Shutdown(why);
                         }
                         Signal::ServerClose { code, reason } => {
-                            close_gracefully(&mut ws, &mut self.reactor, 1000, "closed by the server");
+                            close_gracefully(
+                                &mut ws,
+                                &mut self.reactor,
+                                1000,
+                                "closed by the server",
+                            );
                             return End::ServerClose { code, reason };
                         }
                         Signal::Response { id, status, data } => match self.pending.remove(&id) {
@@ -684,8 +782,15 @@ impl Engine {
             }
             let silence = now.saturating_duration_since(last_rx);
             if silence >= s.heartbeat_timeout {
-                let (code, reason) = if needs_auth { (4000, "Server timeout - no heartbeat response") } else { (1001, "heartbeat timeout") };
-                let _ = ws.close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() }));
+                let (code, reason) = if needs_auth {
+                    (4000, "Server timeout - no heartbeat response")
+                } else {
+                    (1001, "heartbeat timeout")
+                };
+                let _ = ws.close(Some(CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: reason.into(),
+                }));
                 let _ = ws.flush();
                 return End::Dead { silence };
             }
@@ -693,11 +798,16 @@ impl Engine {
             if heartbeat_due && now >= next_ping {
                 let msg = match self.dialect.heartbeat() {
                     Some(text) if !s.ws_ping => WsMessage::Text(text.into()),
-                    _ => WsMessage::Ping(Bytes::from(crate::time::unix_millis(SystemTime::now()).to_be_bytes().to_vec())),
+                    _ => WsMessage::Ping(Bytes::from(
+                        crate::time::unix_millis(SystemTime::now())
+                            .to_be_bytes()
+                            .to_vec(),
+                    )),
                 };
                 match ws.write(msg) {
                     Ok(()) => {}
-                    Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(tungstenite::Error::Io(e))
+                        if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(e) => return End::Broken(format!("could not send a heartbeat: {e}")),
                 }
                 want_write = true;
@@ -707,7 +817,8 @@ impl Engine {
             if want_write {
                 match ws.flush() {
                     Ok(()) => want_write = false,
-                    Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(tungstenite::Error::Io(e))
+                        if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(e) => return End::Broken(format!("write failed: {e}")),
                 }
             }
@@ -717,7 +828,11 @@ impl Engine {
                 self.pending.retain(|_, p| p.deadline > now);
                 next_expiry = self.pending.values().map(|p| p.deadline).min();
             }
-            let renew_at = if needs_auth && self.s.static_token.is_none() { self.tend_token() } else { None };
+            let renew_at = if needs_auth && self.s.static_token.is_none() {
+                self.tend_token()
+            } else {
+                None
+            };
 
             if readable && !self.delivery.blocked() {
                 continue;
@@ -732,7 +847,11 @@ impl Engine {
             if self.delivery.has_pending() {
                 deadline = deadline.min(now + DELIVERY_RETRY);
             }
-            if let Err(e) = ws.get_ref().socket().want(!self.delivery.blocked(), want_write) {
+            if let Err(e) = ws
+                .get_ref()
+                .socket()
+                .want(!self.delivery.blocked(), want_write)
+            {
                 return End::Broken(format!("poll setup failed: {e}"));
             }
             match self.reactor.wait(Some(deadline)) {
@@ -881,7 +1000,9 @@ fn offline_commands(
                     "the client is {state}; nothing was sent (messages are never queued while disconnected, so none is sent twice after a reconnect)"
                 ))));
             }
-            Ok(Command::Request { endpoint, reply, .. }) => {
+            Ok(Command::Request {
+                endpoint, reply, ..
+            }) => {
                 let _ = reply.send(Err(Error::NotConnected(format!(
                     "the client is {state}; the request to {endpoint} was not sent"
                 ))));

@@ -54,7 +54,9 @@ pub fn decode(text: &str) -> Result<Frame<'_>, String> {
                 .map(|raw| {
                     let t = raw.get();
                     if t.starts_with('"') {
-                        serde_json::from_str::<String>(t).map(Item::Text).map_err(|e| format!("bad string message: {e}"))
+                        serde_json::from_str::<String>(t)
+                            .map(Item::Text)
+                            .map_err(|e| format!("bad string message: {e}"))
                     } else {
                         Ok(Item::Json(t))
                     }
@@ -65,12 +67,15 @@ pub fn decode(text: &str) -> Result<Frame<'_>, String> {
         Some(b'c') => {
             let (code, reason): (u32, String) = serde_json::from_str(&text[1..])
                 .map_err(|e| format!("a `c` frame must be c[code,\"reason\"]: {e}"))?;
-            let code = u16::try_from(code).map_err(|_| format!("close code {code} is out of range"))?;
+            let code =
+                u16::try_from(code).map_err(|_| format!("close code {code} is out of range"))?;
             Ok(Frame::Close { code, reason })
         }
         _ => {
             let shown: String = text.chars().take(40).collect();
-            Err(format!("not a SockJS frame (expected o, h, a[...] or c[...]): {shown:?}"))
+            Err(format!(
+                "not a SockJS frame (expected o, h, a[...] or c[...]): {shown:?}"
+            ))
         }
     }
 }
@@ -87,17 +92,43 @@ mod tests {
     #[test]
     fn frames() {
         assert_eq!(decode("h").unwrap(), Frame::Heartbeat);
-        let Frame::Messages(items) = decode(r#"a["{\"e\":\"props\"}",{"i":3},5]"#).unwrap() else { panic!() };
-        assert_eq!(items, [Item::Text(r#"{"e":"props"}"#.into()), Item::Json(r#"{"i":3}"#), Item::Json("5")]);
+        let Frame::Messages(items) = decode(r#"a["{\"e\":\"props\"}",{"i":3},5]"#).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            items,
+            [
+                Item::Text(r#"{"e":"props"}"#.into()),
+                Item::Json(r#"{"i":3}"#),
+                Item::Json("5")
+            ]
+        );
         assert_eq!(decode("a[]").unwrap(), Frame::Messages(vec![]));
-        for bad in ["", "x", "oo", "a", "a{", "a[1", "c[]", "c[1]", "c[70000,\"x\"]", "c[\"x\",1]"] {
+        for bad in [
+            "",
+            "x",
+            "oo",
+            "a",
+            "a{",
+            "a[1",
+            "c[]",
+            "c[1]",
+            "c[70000,\"x\"]",
+            "c[\"x\",1]",
+        ] {
             assert!(decode(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn request_frames() {
-        assert_eq!(request_frame("authorize", 0, Some("tok")), "authorize\n0\n\ntok");
-        assert_eq!(request_frame("account/list", 5, None), "account/list\n5\n\n");
+        assert_eq!(
+            request_frame("authorize", 0, Some("tok")),
+            "authorize\n0\n\ntok"
+        );
+        assert_eq!(
+            request_frame("account/list", 5, None),
+            "account/list\n5\n\n"
+        );
     }
 }

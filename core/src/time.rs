@@ -35,7 +35,11 @@ pub fn iso8601(t: SystemTime) -> String {
 pub fn parse_iso8601(s: &str) -> Option<SystemTime> {
     let s = s.trim();
     let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ')
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
@@ -51,7 +55,12 @@ pub fn parse_iso8601(s: &str) -> Option<SystemTime> {
         return None;
     }
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut rest = &s[19..];
@@ -84,7 +93,11 @@ pub fn parse_iso8601(s: &str) -> Option<SystemTime> {
     if secs < 0 {
         return None;
     }
-    Some(UNIX_EPOCH + std::time::Duration::from_secs(secs as u64) + std::time::Duration::from_nanos(nanos))
+    Some(
+        UNIX_EPOCH
+            + std::time::Duration::from_secs(secs as u64)
+            + std::time::Duration::from_nanos(nanos),
+    )
 }
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
@@ -132,9 +145,22 @@ mod tests {
             let t = UNIX_EPOCH + Duration::from_millis(ms);
             assert_eq!(parse_iso8601(&iso8601(t)), Some(t));
         }
-        assert_eq!(parse_iso8601("2025-01-17T16:45:15+02:00"), parse_iso8601("2025-01-17T14:45:15Z"));
-        assert_eq!(parse_iso8601("2025-01-17T14:45:15"), parse_iso8601("2025-01-17T14:45:15.000Z"));
-        for bad in ["", "2025-01-17", "2025-13-01T00:00:00Z", "2025-01-17T14:45:15.Z", "garbage-with-length-20", "2025-01-17T14:45:15+0200"] {
+        assert_eq!(
+            parse_iso8601("2025-01-17T16:45:15+02:00"),
+            parse_iso8601("2025-01-17T14:45:15Z")
+        );
+        assert_eq!(
+            parse_iso8601("2025-01-17T14:45:15"),
+            parse_iso8601("2025-01-17T14:45:15.000Z")
+        );
+        for bad in [
+            "",
+            "2025-01-17",
+            "2025-13-01T00:00:00Z",
+            "2025-01-17T14:45:15.Z",
+            "garbage-with-length-20",
+            "2025-01-17T14:45:15+0200",
+        ] {
             assert_eq!(parse_iso8601(bad), None, "{bad}");
         }
     }

@@ -23,7 +23,9 @@ fn good_arrives(client: &Client, server: &DaemonServer) {
     let mut seen = Vec::new();
     for _ in 0..50 {
         server.broadcast(GOOD);
-        let (ev, more) = wait_for(client, Duration::from_millis(200), |e| e.as_message().is_some());
+        let (ev, more) = wait_for(client, Duration::from_millis(200), |e| {
+            e.as_message().is_some()
+        });
         seen.extend(more);
         if ev.is_some() {
             return;
@@ -66,7 +68,9 @@ fn invalid_utf8_closes_with_1007_and_reconnects() {
     expect_kind(&client, "connected", SOON);
     server.send_raw(&frames::text_frame(b"{\"type\":\"x\",\"v\":\"\xff\xfe\"}"));
     assert_eq!(next_error(&client).0, ErrorKind::InvalidUtf8);
-    let Event::Disconnected { code, .. } = expect_kind(&client, "disconnected", SOON) else { unreachable!() };
+    let Event::Disconnected { code, .. } = expect_kind(&client, "disconnected", SOON) else {
+        unreachable!()
+    };
     assert_eq!(code, Some(1007));
     expect_kind(&client, "connected", SOON);
     good_arrives(&client, &server);
@@ -75,15 +79,19 @@ fn invalid_utf8_closes_with_1007_and_reconnects() {
 #[test]
 fn oversized_message_is_refused_with_1009() {
     let server = DaemonServer::start().unwrap();
-    let client =
-        Client::connect(quick(Config::new(server.url()).preset(Preset::Daemon)).max_message_size(1024)).unwrap();
+    let client = Client::connect(
+        quick(Config::new(server.url()).preset(Preset::Daemon)).max_message_size(1024),
+    )
+    .unwrap();
     expect_kind(&client, "connected", SOON);
     let big = format!(r#"{{"type":"big","data":"{}"}}"#, "x".repeat(100_000));
     server.broadcast(&big);
     let (kind, message) = next_error(&client);
     assert_eq!(kind, ErrorKind::MessageTooLarge);
     assert!(message.contains("max_message_size"), "{message}");
-    let Event::Disconnected { code, .. } = expect_kind(&client, "disconnected", SOON) else { unreachable!() };
+    let Event::Disconnected { code, .. } = expect_kind(&client, "disconnected", SOON) else {
+        unreachable!()
+    };
     assert_eq!(code, Some(1009));
     expect_kind(&client, "connected", SOON);
     good_arrives(&client, &server);

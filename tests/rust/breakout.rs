@@ -10,17 +10,30 @@ use crate::support::{eventually, expect_kind, quick, SOON};
 
 #[test]
 fn heartbeat_latency_and_history() {
-    let server = BreakoutServer::start(BreakoutOptions { heartbeat_interval: Duration::from_millis(200), ..BreakoutOptions::default() })
-        .unwrap();
-    let client = Client::connect(quick(Config::new(server.url()).preset(Preset::Breakout))).unwrap();
+    let server = BreakoutServer::start(BreakoutOptions {
+        heartbeat_interval: Duration::from_millis(200),
+        ..BreakoutOptions::default()
+    })
+    .unwrap();
+    let client =
+        Client::connect(quick(Config::new(server.url()).preset(Preset::Breakout))).unwrap();
     expect_kind(&client, "connected", SOON);
-    assert!(eventually(SOON, || client.status().last_heartbeat_latency.is_some()));
+    assert!(eventually(SOON, || client
+        .status()
+        .last_heartbeat_latency
+        .is_some()));
     for i in 0..150 {
         server.publish("SIGNAL", json!({"n": i}));
     }
-    assert!(eventually(SOON, || client.history().iter().any(|m| m.data_json() == Some(r#"{"n":149}"#))));
+    assert!(eventually(SOON, || client
+        .history()
+        .iter()
+        .any(|m| m.data_json() == Some(r#"{"n":149}"#))));
     let history = client.history();
     assert_eq!(history.len(), 100);
-    let signals: Vec<_> = history.iter().filter(|m| m.msg_type() == Some("SIGNAL")).collect();
+    let signals: Vec<_> = history
+        .iter()
+        .filter(|m| m.msg_type() == Some("SIGNAL"))
+        .collect();
     assert_eq!(signals.last().unwrap().data_json(), Some(r#"{"n":149}"#));
 }

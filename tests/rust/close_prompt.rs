@@ -21,7 +21,11 @@ fn timed_close(client: &Client) -> Duration {
 #[test]
 fn while_the_websocket_handshake_hangs() {
     let silent = SilentListener::start().unwrap();
-    let client = Client::connect(Config::new(format!("ws://127.0.0.1:{}", silent.port())).connect_timeout(Duration::from_secs(60))).unwrap();
+    let client = Client::connect(
+        Config::new(format!("ws://127.0.0.1:{}", silent.port()))
+            .connect_timeout(Duration::from_secs(60)),
+    )
+    .unwrap();
     assert!(crate::support::eventually(SOON, || silent.accepted() >= 1));
     assert!(timed_close(&client) < PROMPT);
 }
@@ -29,7 +33,11 @@ fn while_the_websocket_handshake_hangs() {
 #[test]
 fn while_the_tls_handshake_hangs() {
     let silent = SilentListener::start().unwrap();
-    let client = Client::connect(Config::new(format!("wss://127.0.0.1:{}", silent.port())).connect_timeout(Duration::from_secs(60))).unwrap();
+    let client = Client::connect(
+        Config::new(format!("wss://127.0.0.1:{}", silent.port()))
+            .connect_timeout(Duration::from_secs(60)),
+    )
+    .unwrap();
     assert!(crate::support::eventually(SOON, || silent.accepted() >= 1));
     std::thread::sleep(Duration::from_millis(100));
     assert!(timed_close(&client) < PROMPT);
@@ -41,7 +49,9 @@ fn mid_backoff() {
     let port = server.port();
     drop(server);
     let client = Client::connect(
-        Config::new(format!("ws://127.0.0.1:{port}")).backoff_initial(Duration::from_secs(60)).backoff_max(Duration::from_secs(60)),
+        Config::new(format!("ws://127.0.0.1:{port}"))
+            .backoff_initial(Duration::from_secs(60))
+            .backoff_max(Duration::from_secs(60)),
     )
     .unwrap();
     expect_kind(&client, "reconnecting", SOON);
@@ -59,17 +69,36 @@ fn while_live_and_the_stream_ends_after() {
     assert!(timed_close(&client) < PROMPT);
     // The close is reported, then the stream ends.
     let rest: Vec<Event> = client.events().iter().collect();
-    assert!(matches!(rest.last(), Some(Event::Disconnected { code: Some(1000), .. })), "{rest:?}");
-    assert!(server.wait_for_at_most(0, SOON), "the server saw the connection end");
+    assert!(
+        matches!(
+            rest.last(),
+            Some(Event::Disconnected {
+                code: Some(1000),
+                ..
+            })
+        ),
+        "{rest:?}"
+    );
+    assert!(
+        server.wait_for_at_most(0, SOON),
+        "the server saw the connection end"
+    );
     client.close(); // idempotent
 }
 
 #[test]
 fn while_the_consumer_is_not_reading() {
     let server = DaemonServer::start().unwrap();
-    let client = Client::connect(quick(Config::new(server.url()).preset(Preset::Daemon)).queue_capacity(16).overflow(Overflow::Block)).unwrap();
+    let client = Client::connect(
+        quick(Config::new(server.url()).preset(Preset::Daemon))
+            .queue_capacity(16)
+            .overflow(Overflow::Block),
+    )
+    .unwrap();
     assert!(server.wait_for_connections(1, SOON));
-    let stream = server.stream(20_000.0, Some(5_000), |seq| tradewire_testkit::events::daemon_event(seq, 123));
+    let stream = server.stream(20_000.0, Some(5_000), |seq| {
+        tradewire_testkit::events::daemon_event(seq, 123)
+    });
     std::thread::sleep(Duration::from_millis(500));
     assert!(client.events().is_full());
     assert!(timed_close(&client) < PROMPT);
@@ -81,5 +110,8 @@ fn before_start_and_twice() {
     let client = Client::new(Config::new("ws://127.0.0.1:1")).unwrap();
     assert!(timed_close(&client) < PROMPT);
     assert!(client.start().is_err());
-    assert!(matches!(client.recv_timeout(Duration::from_millis(10)), Err(tradewire::Error::Closed)));
+    assert!(matches!(
+        client.recv_timeout(Duration::from_millis(10)),
+        Err(tradewire::Error::Closed)
+    ));
 }

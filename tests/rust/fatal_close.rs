@@ -14,8 +14,13 @@ fn close_1008_right_after_accept_gives_up() {
     server.accept_then_close(Some((1008, "Invalid token".into())));
     let client = Client::connect(quick(Config::new(server.url()).preset(Preset::Daemon))).unwrap();
     let ev = expect_kind(&client, "gave_up", SOON);
-    let Event::GaveUp { reason } = ev else { unreachable!() };
-    assert!(reason.contains("1008") && reason.contains("Invalid token"), "{reason}");
+    let Event::GaveUp { reason } = ev else {
+        unreachable!()
+    };
+    assert!(
+        reason.contains("1008") && reason.contains("Invalid token"),
+        "{reason}"
+    );
     assert_eq!(client.status().state, State::GaveUp);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(server.accepted_total(), 1, "no retry after a fatal close");
@@ -46,8 +51,15 @@ fn accept_then_close_backs_off_instead_of_looping() {
         }
     }
     let numbers: Vec<u32> = attempts.iter().map(|a| a.0).collect();
-    assert_eq!(numbers, [1, 2, 3, 4], "the counter is not reset by short-lived connections");
-    assert!(attempts[3].1 > attempts[0].1, "the delay grows: {attempts:?}");
+    assert_eq!(
+        numbers,
+        [1, 2, 3, 4],
+        "the counter is not reset by short-lived connections"
+    );
+    assert!(
+        attempts[3].1 > attempts[0].1,
+        "the delay grows: {attempts:?}"
+    );
 }
 
 #[test]
@@ -56,7 +68,9 @@ fn max_attempts_then_gave_up_and_reconnect_restarts() {
     let url = server.url();
     server.stop();
     let client = Client::connect(quick(Config::new(url)).max_reconnect_attempts(Some(2))).unwrap();
-    let Event::GaveUp { reason } = expect_kind(&client, "gave_up", SOON) else { unreachable!() };
+    let Event::GaveUp { reason } = expect_kind(&client, "gave_up", SOON) else {
+        unreachable!()
+    };
     assert!(reason.contains("2 reconnect attempts"), "{reason}");
     assert!(client.send_text("x").is_err());
     server.restart().unwrap();

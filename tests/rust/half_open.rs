@@ -30,9 +30,15 @@ fn silent_server_is_detected_and_left() {
         }
         _ => unreachable!(),
     }
-    assert!(took < Duration::from_secs(3), "detected after {took:?}, bound is 3 x heartbeat_timeout");
+    assert!(
+        took < Duration::from_secs(3),
+        "detected after {took:?}, bound is 3 x heartbeat_timeout"
+    );
     server.set_silent(false);
-    assert!(matches!(expect_kind(&client, "connected", SOON), Event::Connected { epoch: 2, .. }));
+    assert!(matches!(
+        expect_kind(&client, "connected", SOON),
+        Event::Connected { epoch: 2, .. }
+    ));
 }
 
 #[test]
@@ -44,7 +50,11 @@ fn blackholed_proxy_is_detected() {
     let t0 = Instant::now();
     proxy.set_mode(ProxyMode::Blackhole);
     expect_kind(&client, "disconnected", SOON);
-    assert!(t0.elapsed() < Duration::from_secs(3), "detected after {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(3),
+        "detected after {:?}",
+        t0.elapsed()
+    );
     proxy.set_mode(ProxyMode::Pass);
     expect_kind(&client, "connected", SOON);
 }
@@ -56,7 +66,13 @@ fn a_quiet_but_alive_server_is_not_dead() {
     let client = Client::connect(config(server.url())).unwrap();
     expect_kind(&client, "connected", SOON);
     std::thread::sleep(Duration::from_secs(3));
-    assert!(client.try_recv().unwrap().is_none(), "no disconnect during 3 quiet seconds");
+    assert!(
+        client.try_recv().unwrap().is_none(),
+        "no disconnect during 3 quiet seconds"
+    );
     assert!(client.status().connected);
-    assert!(client.status().last_heartbeat_latency.is_some(), "ping round trips are measured");
+    assert!(
+        client.status().last_heartbeat_latency.is_some(),
+        "ping round trips are measured"
+    );
 }

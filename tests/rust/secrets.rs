@@ -26,7 +26,12 @@ impl log::Log for Capture {
             return;
         }
         if let Ok(mut lines) = self.0.lock() {
-            lines.push(format!("{} {} {}", record.level(), record.target(), record.args()));
+            lines.push(format!(
+                "{} {} {}",
+                record.level(),
+                record.target(),
+                record.args()
+            ));
         }
     }
     fn flush(&self) {}
@@ -59,7 +64,12 @@ fn secrets_never_leak() {
     std::fs::create_dir_all(&dir).unwrap();
     let token_file = dir.join("token.json");
     let server = TradovateServer::start(TradovateOptions {
-        users: vec![TradovateUser { name: "trader".into(), password: "pw-SECRET-123".into(), user_id: 7, accounts: vec![101] }],
+        users: vec![TradovateUser {
+            name: "trader".into(),
+            password: "pw-SECRET-123".into(),
+            user_id: 7,
+            accounts: vec![101],
+        }],
         ..TradovateOptions::default()
     })
     .unwrap();
@@ -89,7 +99,8 @@ fn secrets_never_leak() {
     outputs.extend(seen.iter().map(|e| format!("{e:?}")));
     outputs.push(client.status().to_json().to_string());
     outputs.push(format!("{client:?} {:?}", client.status()));
-    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&token_file).unwrap()).unwrap();
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&token_file).unwrap()).unwrap();
     secrets.push(saved["accessToken"].as_str().unwrap().to_string());
     if let Some(md) = saved["mdAccessToken"].as_str() {
         secrets.push(md.to_string());
@@ -99,7 +110,9 @@ fn secrets_never_leak() {
 
     // Agent: the JWT travels as a query parameter.
     let agent = AgentServer::start(AgentOptions::default()).unwrap();
-    let config = quick(Config::new(agent.url()).preset(Preset::Agent)).token("jwt-SECRET-789").query("agentId", "nobody");
+    let config = quick(Config::new(agent.url()).preset(Preset::Agent))
+        .token("jwt-SECRET-789")
+        .query("agentId", "nobody");
     outputs.push(format!("{config:?}"));
     let client = Client::connect(config).unwrap();
     let (_, seen) = wait_for(&client, SOON, |e| e.kind() == "gave_up");
@@ -121,7 +134,8 @@ fn secrets_never_leak() {
     }
     // Errors returned by the API.
     outputs.push(format!("{:?}", client.send_text("x").unwrap_err()));
-    let bad = Config::from_json(r#"{"url": "ws://h/?token=jwt-SECRET-789", "jitter": "x"}"#).unwrap_err();
+    let bad =
+        Config::from_json(r#"{"url": "ws://h/?token=jwt-SECRET-789", "jitter": "x"}"#).unwrap_err();
     outputs.push(format!("{bad} {bad:?}"));
     drop(client);
     std::thread::sleep(Duration::from_millis(100));

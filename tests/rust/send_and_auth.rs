@@ -13,11 +13,18 @@ use crate::support::{eventually, expect_kind, quick, SOON};
 fn send_reaches_the_server_and_fails_when_not_live() {
     let server = DaemonServer::start().unwrap();
     let client = Client::new(quick(Config::new(server.url()))).unwrap();
-    assert!(matches!(client.send_text("early"), Err(Error::NotConnected(_))));
+    assert!(matches!(
+        client.send_text("early"),
+        Err(Error::NotConnected(_))
+    ));
     client.start().unwrap();
     expect_kind(&client, "connected", SOON);
-    client.send_text(r#"{"type":"subscribe","agentId":"a1"}"#).unwrap();
-    assert!(server.wait_for_received(|m| m.contains("subscribe"), SOON).is_some());
+    client
+        .send_text(r#"{"type":"subscribe","agentId":"a1"}"#)
+        .unwrap();
+    assert!(server
+        .wait_for_received(|m| m.contains("subscribe"), SOON)
+        .is_some());
     server.stop();
     expect_kind(&client, "disconnected", SOON);
     let err = client.send_text("order").unwrap_err();
@@ -26,14 +33,19 @@ fn send_reaches_the_server_and_fails_when_not_live() {
     server.restart().unwrap();
     expect_kind(&client, "connected", SOON);
     std::thread::sleep(Duration::from_millis(200));
-    assert!(!server.received().iter().any(|m| m == "order"), "a failed send is never replayed");
+    assert!(
+        !server.received().iter().any(|m| m == "order"),
+        "a failed send is never replayed"
+    );
 }
 
 #[test]
 fn on_connect_messages_are_resent_after_every_reconnect() {
     let server = DaemonServer::start().unwrap();
-    let client =
-        Client::connect(quick(Config::new(server.url())).on_connect(r#"{"type":"subscribe","channel":"quotes"}"#)).unwrap();
+    let client = Client::connect(
+        quick(Config::new(server.url())).on_connect(r#"{"type":"subscribe","channel":"quotes"}"#),
+    )
+    .unwrap();
     expect_kind(&client, "connected", SOON);
     assert!(eventually(SOON, || server.received().len() == 1));
     server.drop_all();
@@ -44,8 +56,11 @@ fn on_connect_messages_are_resent_after_every_reconnect() {
 
 #[test]
 fn bearer_token_header() {
-    let server = WsServer::start(ServerOptions { token: TokenCheck::Required("s3cret-token".into()), ..ServerOptions::default() })
-        .unwrap();
+    let server = WsServer::start(ServerOptions {
+        token: TokenCheck::Required("s3cret-token".into()),
+        ..ServerOptions::default()
+    })
+    .unwrap();
     let client = Client::connect(quick(Config::new(server.url())).token("s3cret-token")).unwrap();
     expect_kind(&client, "connected", SOON);
     let hs = server.handshakes();
@@ -55,15 +70,28 @@ fn bearer_token_header() {
 
 #[test]
 fn token_query_parameter_is_redacted() {
-    let server = WsServer::start(ServerOptions { token: TokenCheck::Required("s3cret-token".into()), ..ServerOptions::default() })
-        .unwrap();
-    let client =
-        Client::connect(quick(Config::new(server.url()).preset(Preset::Json)).token("s3cret-token").token_query_param("token"))
-            .unwrap();
+    let server = WsServer::start(ServerOptions {
+        token: TokenCheck::Required("s3cret-token".into()),
+        ..ServerOptions::default()
+    })
+    .unwrap();
+    let client = Client::connect(
+        quick(Config::new(server.url()).preset(Preset::Json))
+            .token("s3cret-token")
+            .token_query_param("token"),
+    )
+    .unwrap();
     let ev = expect_kind(&client, "connected", SOON);
     assert!(!format!("{ev:?}").contains("s3cret"), "{ev:?}");
-    assert!(client.url().contains("token=<redacted>"), "{}", client.url());
-    assert_eq!(server.handshakes()[0].query_param("token"), Some("s3cret-token"));
+    assert!(
+        client.url().contains("token=<redacted>"),
+        "{}",
+        client.url()
+    );
+    assert_eq!(
+        server.handshakes()[0].query_param("token"),
+        Some("s3cret-token")
+    );
 }
 
 #[test]
@@ -75,7 +103,9 @@ fn wrong_token_is_not_retried_at_full_speed() {
     })
     .unwrap();
     let client = Client::connect(quick(Config::new(server.url())).token("wrong")).unwrap();
-    let tradewire::Event::Error(e) = expect_kind(&client, "error", SOON) else { unreachable!() };
+    let tradewire::Event::Error(e) = expect_kind(&client, "error", SOON) else {
+        unreachable!()
+    };
     assert_eq!(e.kind, tradewire::ErrorKind::Auth);
     assert!(e.message.contains("401"), "{}", e.message);
     expect_kind(&client, "gave_up", SOON);

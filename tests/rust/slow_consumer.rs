@@ -9,7 +9,10 @@ use tradewire_testkit::{events, DaemonServer};
 use crate::support::{expect_kind, SOON};
 
 fn seq_of(e: &Event) -> Option<u64> {
-    e.as_message()?.data::<serde_json::Value>()?.get("seq")?.as_u64()
+    e.as_message()?
+        .data::<serde_json::Value>()?
+        .get("seq")?
+        .as_u64()
 }
 
 #[test]
@@ -30,13 +33,22 @@ fn block_policy_reads_no_more_than_it_can_queue_and_stays_alive() {
     // Stall for more than twice the heartbeat timeout.
     std::thread::sleep(Duration::from_millis(2500));
     let st = client.status();
-    assert!(st.connected, "a stalled consumer must not look like a dead server");
+    assert!(
+        st.connected,
+        "a stalled consumer must not look like a dead server"
+    );
     assert!(client.events().len() <= capacity);
-    assert!(st.messages_received < total, "the client stopped reading while the queue was full");
+    assert!(
+        st.messages_received < total,
+        "the client stopped reading while the queue was full"
+    );
     // Now consume everything: nothing was lost, in order, one connection.
     let mut next = 1;
     while next <= total {
-        let ev = client.recv_timeout(SOON).unwrap().expect("the stream continues");
+        let ev = client
+            .recv_timeout(SOON)
+            .unwrap()
+            .expect("the stream continues");
         match &ev {
             Event::Message(_) => {
                 assert_eq!(seq_of(&ev), Some(next));
@@ -51,7 +63,13 @@ fn block_policy_reads_no_more_than_it_can_queue_and_stays_alive() {
 
 fn lagged_accounting(policy: Overflow) {
     let server = DaemonServer::start().unwrap();
-    let client = Client::connect(Config::new(server.url()).preset(Preset::Daemon).queue_capacity(64).overflow(policy)).unwrap();
+    let client = Client::connect(
+        Config::new(server.url())
+            .preset(Preset::Daemon)
+            .queue_capacity(64)
+            .overflow(policy),
+    )
+    .unwrap();
     expect_kind(&client, "connected", SOON);
     let total = 3_000;
     let stream = server.stream(0.0, Some(total), |seq| events::sequenced(seq, Some(1)));
@@ -61,7 +79,11 @@ fn lagged_accounting(policy: Overflow) {
     let mut lagged = 0u64;
     let mut last_seq = 0;
     while messages + lagged < total {
-        match client.recv_timeout(SOON).unwrap().expect("events keep coming") {
+        match client
+            .recv_timeout(SOON)
+            .unwrap()
+            .expect("events keep coming")
+        {
             ev @ Event::Message(_) => {
                 let s = seq_of(&ev).unwrap();
                 assert!(s > last_seq, "order kept ({s} after {last_seq})");

@@ -35,12 +35,18 @@ fn no_thread_leak_over_100_reconnects() {
             _ => panic!("no reconnect for epoch {epoch}: {seen:?}"),
         }
         if isolated() {
-            assert!(threads_named("tradewire") <= baseline, "thread count grew at epoch {epoch}");
+            assert!(
+                threads_named("tradewire") <= baseline,
+                "thread count grew at epoch {epoch}"
+            );
         }
     }
     assert_eq!(client.status().reconnects, 100);
     client.close();
     if isolated() {
-        assert!(eventually(SOON, || threads_named("tradewire") == 0), "threads left after close()");
+        assert!(
+            eventually(SOON, || threads_named("tradewire") == 0),
+            "threads left after close()"
+        );
     }
 }

@@ -29,7 +29,11 @@ pub fn config(server: &TradovateServer) -> Config {
 }
 
 fn requests_to(server: &TradovateServer, endpoint: &str) -> usize {
-    server.requests().iter().filter(|(e, _, _)| e == endpoint).count()
+    server
+        .requests()
+        .iter()
+        .filter(|(e, _, _)| e == endpoint)
+        .count()
 }
 
 #[test]
@@ -40,12 +44,21 @@ fn logs_in_syncs_and_filters_props_by_account() {
     expect_kind(&client, "authenticated", SOON);
     let st = client.status();
     assert!(st.authenticated && st.token_expires_at.is_some());
-    assert!(!st.to_json().to_string().contains("tok-"), "the token never appears in status");
+    assert!(
+        !st.to_json().to_string().contains("tok-"),
+        "the token never appears in status"
+    );
     // The sync request went out with our user id, and its answer arrives as a Response event.
-    let Event::Response { status, data, .. } = expect_kind(&client, "response", SOON) else { unreachable!() };
+    let Event::Response { status, data, .. } = expect_kind(&client, "response", SOON) else {
+        unreachable!()
+    };
     assert_eq!(status, 200);
     assert!(data.unwrap().contains("ACC-101"));
-    let sync: Vec<_> = server.requests().into_iter().filter(|(e, _, _)| e == "user/syncrequest").collect();
+    let sync: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|(e, _, _)| e == "user/syncrequest")
+        .collect();
     assert_eq!(sync.len(), 1);
     assert!(sync[0].2.contains("\"users\":[7]"), "{:?}", sync[0]);
     server.emit_props(202, "position", json!({"id": 1, "netPos": 3}));
@@ -67,7 +80,13 @@ fn requests_are_matched_time_out_and_fail_fast_on_disconnect() {
     assert!(accounts.contains("ACC-202"), "{accounts}");
 
     server.drop_responses(true);
-    let err = client.request("order/placeorder", Some(r#"{"qty":1}"#), Duration::from_millis(300)).unwrap_err();
+    let err = client
+        .request(
+            "order/placeorder",
+            Some(r#"{"qty":1}"#),
+            Duration::from_millis(300),
+        )
+        .unwrap_err();
     assert!(matches!(err, Error::Timeout(_)), "{err}");
     assert!(err.to_string().contains("outcome is unknown"), "{err}");
 
@@ -76,9 +95,19 @@ fn requests_are_matched_time_out_and_fail_fast_on_disconnect() {
     let c2 = c.clone();
     let waiter = std::thread::spawn(move || {
         let t0 = std::time::Instant::now();
-        (c2.request("order/placeorder", Some(r#"{"qty":2}"#), Duration::from_secs(60)), t0.elapsed())
+        (
+            c2.request(
+                "order/placeorder",
+                Some(r#"{"qty":2}"#),
+                Duration::from_secs(60),
+            ),
+            t0.elapsed(),
+        )
     });
-    assert!(eventually(SOON, || requests_to(&server, "order/placeorder") == 2));
+    assert!(eventually(SOON, || requests_to(
+        &server,
+        "order/placeorder"
+    ) == 2));
     server.drop_all();
     let (result, took) = waiter.join().unwrap();
     let err = result.unwrap_err();
@@ -89,8 +118,16 @@ fn requests_are_matched_time_out_and_fail_fast_on_disconnect() {
     server.drop_responses(false);
     expect_kind(&c, "authenticated", SOON);
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(requests_to(&server, "order/placeorder"), 2, "requests are never re-sent");
-    assert_eq!(requests_to(&server, "user/syncrequest"), 2, "the sync request is re-sent after every login");
+    assert_eq!(
+        requests_to(&server, "order/placeorder"),
+        2,
+        "requests are never re-sent"
+    );
+    assert_eq!(
+        requests_to(&server, "user/syncrequest"),
+        2,
+        "the sync request is re-sent after every login"
+    );
 }
 
 #[test]
@@ -100,33 +137,50 @@ fn late_response_becomes_a_response_event() {
     expect_kind(&client, "authenticated", SOON);
     expect_kind(&client, "response", SOON); // the sync answer
     server.set_response_delay(Duration::from_millis(600));
-    assert!(client.request("account/list", None, Duration::from_millis(100)).is_err());
+    assert!(client
+        .request("account/list", None, Duration::from_millis(100))
+        .is_err());
     let (ev, seen) = wait_for(&client, SOON, |e| matches!(e, Event::Response { .. }));
     assert!(ev.is_some(), "{seen:?}");
 }
 
 #[test]
 fn heartbeats_silence_and_shutdown() {
-    let server =
-        TradovateServer::start(TradovateOptions { heartbeat_interval: Duration::from_millis(200), ..TradovateOptions::default() })
-            .unwrap();
+    let server = TradovateServer::start(TradovateOptions {
+        heartbeat_interval: Duration::from_millis(200),
+        ..TradovateOptions::default()
+    })
+    .unwrap();
     let client = Client::connect(
-        config(&server).heartbeat_interval(Duration::from_millis(200)).heartbeat_timeout(Duration::from_secs(1)),
+        config(&server)
+            .heartbeat_interval(Duration::from_millis(200))
+            .heartbeat_timeout(Duration::from_secs(1)),
     )
     .unwrap();
     expect_kind(&client, "authenticated", SOON);
-    assert!(eventually(SOON, || server.client_heartbeats() >= 3), "the client sends [] while logged in");
+    assert!(
+        eventually(SOON, || server.client_heartbeats() >= 3),
+        "the client sends [] while logged in"
+    );
     std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(client.status().epoch, 1, "server h frames keep the connection alive");
+    assert_eq!(
+        client.status().epoch,
+        1,
+        "server h frames keep the connection alive"
+    );
 
     server.set_heartbeats(false);
-    let Event::Disconnected { reason, .. } = expect_kind(&client, "disconnected", SOON) else { unreachable!() };
+    let Event::Disconnected { reason, .. } = expect_kind(&client, "disconnected", SOON) else {
+        unreachable!()
+    };
     assert!(reason.contains("heartbeat_timeout"), "{reason}");
     server.set_heartbeats(true);
     expect_kind(&client, "authenticated", SOON);
 
     server.send_shutdown();
-    let Event::Disconnected { reason, .. } = expect_kind(&client, "disconnected", SOON) else { unreachable!() };
+    let Event::Disconnected { reason, .. } = expect_kind(&client, "disconnected", SOON) else {
+        unreachable!()
+    };
     assert!(reason.contains("shutdown"), "{reason}");
     let ev = expect_kind(&client, "authenticated", SOON);
     assert!(matches!(ev, Event::Authenticated { epoch: 3 }), "{ev:?}");
@@ -140,12 +194,16 @@ fn a_session_outlives_three_token_lifetimes() {
         ..TradovateOptions::default()
     })
     .unwrap();
-    let client = Client::connect(config(&server).token_expiry_margin(Duration::from_millis(500))).unwrap();
+    let client =
+        Client::connect(config(&server).token_expiry_margin(Duration::from_millis(500))).unwrap();
     expect_kind(&client, "authenticated", SOON);
     let first_expiry = client.status().token_expires_at.unwrap();
     std::thread::sleep(Duration::from_secs(10));
     let (_, seen) = wait_for(&client, Duration::from_millis(100), |_| false);
-    assert!(!seen.iter().any(|e| matches!(e, Event::Disconnected { .. })), "{seen:?}");
+    assert!(
+        !seen.iter().any(|e| matches!(e, Event::Disconnected { .. })),
+        "{seen:?}"
+    );
     assert!(server.renewals() >= 3, "renewals: {}", server.renewals());
     assert!(client.status().token_expires_at.unwrap() > first_expiry);
     assert_eq!(client.status().epoch, 1);

@@ -15,10 +15,20 @@ fn rejected_credentials_give_up_without_retrying() {
     let server = TradovateServer::start(TradovateOptions::default()).unwrap();
     server.reject_credentials(true);
     let client = Client::connect(config(&server)).unwrap();
-    let Event::Error(e) = expect_kind(&client, "error", SOON) else { unreachable!() };
+    let Event::Error(e) = expect_kind(&client, "error", SOON) else {
+        unreachable!()
+    };
     assert_eq!(e.kind, tradewire::ErrorKind::Auth);
-    assert!(e.message.contains("Incorrect username or password"), "{}", e.message);
-    assert!(!e.message.contains("secret"), "no password in errors: {}", e.message);
+    assert!(
+        e.message.contains("Incorrect username or password"),
+        "{}",
+        e.message
+    );
+    assert!(
+        !e.message.contains("secret"),
+        "no password in errors: {}",
+        e.message
+    );
     expect_kind(&client, "gave_up", SOON);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(server.token_requests(), 1);
@@ -26,7 +36,9 @@ fn rejected_credentials_give_up_without_retrying() {
     let server = TradovateServer::start(TradovateOptions::default()).unwrap();
     server.reject_with_http_401(true);
     let client = Client::connect(config(&server)).unwrap();
-    let Event::GaveUp { reason } = expect_kind(&client, "gave_up", SOON) else { unreachable!() };
+    let Event::GaveUp { reason } = expect_kind(&client, "gave_up", SOON) else {
+        unreachable!()
+    };
     assert!(reason.contains("401"), "{reason}");
 }
 
@@ -37,7 +49,10 @@ fn penalty_ticket_is_honoured() {
     let t0 = std::time::Instant::now();
     let client = Client::connect(config(&server)).unwrap();
     expect_kind(&client, "authenticated", SOON);
-    assert!(t0.elapsed() >= Duration::from_millis(900), "waited p-time before retrying");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(900),
+        "waited p-time before retrying"
+    );
     assert_eq!(server.token_requests(), 2);
 }
 
@@ -46,7 +61,9 @@ fn captcha_is_a_clear_fatal_error() {
     let server = TradovateServer::start(TradovateOptions::default()).unwrap();
     server.penalty(Some((1.0, true)));
     let client = Client::connect(config(&server)).unwrap();
-    let Event::GaveUp { reason } = expect_kind(&client, "gave_up", SOON) else { unreachable!() };
+    let Event::GaveUp { reason } = expect_kind(&client, "gave_up", SOON) else {
+        unreachable!()
+    };
     assert!(reason.contains("captcha"), "{reason}");
 }
 
@@ -65,9 +82,16 @@ fn token_file_is_reused_private_and_atomic() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file left behind");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary file left behind"
+    );
 
     let second = Client::connect(config(&server).token_file(path.to_str().unwrap())).unwrap();
     expect_kind(&second, "authenticated", SOON);

@@ -28,7 +28,11 @@ fn agent(timeout: Duration) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
-        .tls_config(ureq::tls::TlsConfig::builder().provider(ureq::tls::TlsProvider::NativeTls).build())
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .provider(ureq::tls::TlsProvider::NativeTls)
+                .build(),
+        )
         .user_agent(concat!("tradewire/", env!("CARGO_PKG_VERSION")))
         .build();
     ureq::Agent::new_with_config(config)
@@ -62,8 +66,14 @@ pub(crate) fn request_token(
             body["p-ticket"] = serde_json::Value::String(t.clone());
         }
         let v = post_json(&agent, url, &body)?;
-        if let Some(text) = v.get("errorText").and_then(|t| t.as_str()).filter(|t| !t.is_empty()) {
-            return Err(AuthError::Rejected(format!("the access-token request was refused: {text}")));
+        if let Some(text) = v
+            .get("errorText")
+            .and_then(|t| t.as_str())
+            .filter(|t| !t.is_empty())
+        {
+            return Err(AuthError::Rejected(format!(
+                "the access-token request was refused: {text}"
+            )));
         }
         if let Some(t) = v.get("p-ticket").and_then(|t| t.as_str()) {
             if v.get("p-captcha").and_then(|c| c.as_bool()) == Some(true) {
@@ -71,7 +81,11 @@ pub(crate) fn request_token(
                     "Tradovate asks for a captcha (too many failed logins): log in once at the Tradovate web site to solve it, then call reconnect()".into(),
                 ));
             }
-            let wait = v.get("p-time").and_then(|t| t.as_f64()).unwrap_or(1.0).clamp(0.0, 3600.0);
+            let wait = v
+                .get("p-time")
+                .and_then(|t| t.as_f64())
+                .unwrap_or(1.0)
+                .clamp(0.0, 3600.0);
             log::warn!("tradewire: the access-token request is penalised: retrying in {wait:.0} s as the server asks");
             if !sleep_unless_cancelled(Duration::from_secs_f64(wait), cancel) {
                 return Err(AuthError::Cancelled);
@@ -82,11 +96,17 @@ pub(crate) fn request_token(
         return TokenInfo::from_response(&v, SystemTime::now())
             .map_err(|e| AuthError::Network(format!("unexpected access-token answer: {e}")));
     }
-    Err(AuthError::Network(format!("the access-token request was still penalised after {MAX_PENALTIES} waits")))
+    Err(AuthError::Network(format!(
+        "the access-token request was still penalised after {MAX_PENALTIES} waits"
+    )))
 }
 
 /// Renews a still-valid token (`auth/renewaccesstoken`).
-pub(crate) fn renew_token(url: &str, token: &str, timeout: Duration) -> Result<TokenInfo, AuthError> {
+pub(crate) fn renew_token(
+    url: &str,
+    token: &str,
+    timeout: Duration,
+) -> Result<TokenInfo, AuthError> {
     let agent = agent(timeout);
     let response = agent
         .get(url)
@@ -99,25 +119,39 @@ pub(crate) fn renew_token(url: &str, token: &str, timeout: Duration) -> Result<T
         .map_err(|e| AuthError::Rejected(format!("the token renewal was refused: {e}")))
 }
 
-fn post_json(agent: &ureq::Agent, url: &str, body: &serde_json::Value) -> Result<serde_json::Value, AuthError> {
+fn post_json(
+    agent: &ureq::Agent,
+    url: &str,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value, AuthError> {
     let response = agent
         .post(url)
         .header("Accept", "application/json")
         .send_json(body)
-        .map_err(|e| AuthError::Network(format!("the access-token request to {url} failed: {e}")))?;
+        .map_err(|e| {
+            AuthError::Network(format!("the access-token request to {url} failed: {e}"))
+        })?;
     read_answer(response, "access-token request")
 }
 
-fn read_answer(mut response: ureq::http::Response<ureq::Body>, what: &str) -> Result<serde_json::Value, AuthError> {
+fn read_answer(
+    mut response: ureq::http::Response<ureq::Body>,
+    what: &str,
+) -> Result<serde_json::Value, AuthError> {
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().unwrap_or_default();
     if status == 401 || status == 403 {
-        return Err(AuthError::Rejected(format!("the {what} was refused with HTTP {status}: check the credentials")));
+        return Err(AuthError::Rejected(format!(
+            "the {what} was refused with HTTP {status}: check the credentials"
+        )));
     }
     if !(200..300).contains(&status) {
-        return Err(AuthError::Network(format!("the {what} failed with HTTP {status}")));
+        return Err(AuthError::Network(format!(
+            "the {what} failed with HTTP {status}"
+        )));
     }
-    serde_json::from_str(&text).map_err(|_| AuthError::Network(format!("the {what} answer is not JSON")))
+    serde_json::from_str(&text)
+        .map_err(|_| AuthError::Network(format!("the {what} answer is not JSON")))
 }
 
 /// Sleeps in short slices; false if cancelled meanwhile.
@@ -127,7 +161,9 @@ fn sleep_unless_cancelled(d: Duration, cancel: &AtomicBool) -> bool {
         if cancel.load(Ordering::SeqCst) {
             return false;
         }
-        std::thread::sleep(Duration::from_millis(50).min(end.saturating_duration_since(Instant::now())));
+        std::thread::sleep(
+            Duration::from_millis(50).min(end.saturating_duration_since(Instant::now())),
+        );
     }
     !cancel.load(Ordering::SeqCst)
 }

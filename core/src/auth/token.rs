@@ -42,11 +42,18 @@ impl TokenInfo {
             .filter(|t| !t.is_empty())
             .ok_or("the answer has no accessToken")?
             .to_string();
-        let expiry = v.get("expirationTime").and_then(|t| t.as_str()).ok_or("the answer has no expirationTime")?;
-        let expires_at = parse_iso8601(expiry).ok_or_else(|| format!("expirationTime {expiry:?} is not an ISO-8601 time"))?;
+        let expiry = v
+            .get("expirationTime")
+            .and_then(|t| t.as_str())
+            .ok_or("the answer has no expirationTime")?;
+        let expires_at = parse_iso8601(expiry)
+            .ok_or_else(|| format!("expirationTime {expiry:?} is not an ISO-8601 time"))?;
         Ok(TokenInfo {
             access_token,
-            md_access_token: v.get("mdAccessToken").and_then(|t| t.as_str()).map(String::from),
+            md_access_token: v
+                .get("mdAccessToken")
+                .and_then(|t| t.as_str())
+                .map(String::from),
             expires_at,
             user_id: v.get("userId").and_then(|t| t.as_i64()),
             name: v.get("name").and_then(|t| t.as_str()).map(String::from),
@@ -65,8 +72,13 @@ impl TokenInfo {
     /// When to renew: 90 % of the way from issue to `expiry − margin`, so that a failed
     /// renewal still leaves time to retry before the token stops being usable.
     pub fn renew_at(&self, margin: Duration) -> SystemTime {
-        let usable_until = self.expires_at.checked_sub(margin).unwrap_or(self.issued_at);
-        let span = usable_until.duration_since(self.issued_at).unwrap_or_default();
+        let usable_until = self
+            .expires_at
+            .checked_sub(margin)
+            .unwrap_or(self.issued_at);
+        let span = usable_until
+            .duration_since(self.issued_at)
+            .unwrap_or_default();
         self.issued_at + span.mul_f64(0.9)
     }
 }
@@ -86,10 +98,17 @@ mod tests {
         let v = json!({"accessToken": "abc", "mdAccessToken": "md", "expirationTime": "1970-01-01T01:30:00.000Z", "userId": 7, "name": "trader"});
         let t = TokenInfo::from_response(&v, at(0)).unwrap();
         assert_eq!(t.expires_at, at(5400));
-        assert_eq!((t.user_id, t.name.as_deref(), t.md_access_token.as_deref()), (Some(7), Some("trader"), Some("md")));
+        assert_eq!(
+            (t.user_id, t.name.as_deref(), t.md_access_token.as_deref()),
+            (Some(7), Some("trader"), Some("md"))
+        );
         assert!(!format!("{t:?}").contains("abc"));
         assert!(TokenInfo::from_response(&json!({"errorText": "no"}), at(0)).is_err());
-        assert!(TokenInfo::from_response(&json!({"accessToken": "a", "expirationTime": "soon"}), at(0)).is_err());
+        assert!(TokenInfo::from_response(
+            &json!({"accessToken": "a", "expirationTime": "soon"}),
+            at(0)
+        )
+        .is_err());
     }
 
     #[test]

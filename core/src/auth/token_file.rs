@@ -10,7 +10,12 @@ use super::token::TokenInfo;
 use crate::time::{iso8601, parse_iso8601, unix_millis};
 
 /// Loads a token that is still valid and belongs to `user` (when a user is known).
-pub(crate) fn load(path: &Path, user: Option<&str>, now: SystemTime, margin: Duration) -> Option<TokenInfo> {
+pub(crate) fn load(
+    path: &Path,
+    user: Option<&str>,
+    now: SystemTime,
+    margin: Duration,
+) -> Option<TokenInfo> {
     let text = match fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
@@ -22,7 +27,10 @@ pub(crate) fn load(path: &Path, user: Option<&str>, now: SystemTime, margin: Dur
     let v: serde_json::Value = match serde_json::from_str(&text) {
         Ok(v) => v,
         Err(_) => {
-            log::warn!("tradewire: ignoring the token file {}: it is not valid JSON", path.display());
+            log::warn!(
+                "tradewire: ignoring the token file {}: it is not valid JSON",
+                path.display()
+            );
             return None;
         }
     };
@@ -33,20 +41,34 @@ pub(crate) fn load(path: &Path, user: Option<&str>, now: SystemTime, margin: Dur
             return None;
         }
     };
-    if let Some(at) = v.get("retrievedAt").and_then(|t| t.as_str()).and_then(parse_iso8601) {
+    if let Some(at) = v
+        .get("retrievedAt")
+        .and_then(|t| t.as_str())
+        .and_then(parse_iso8601)
+    {
         info.issued_at = at.min(now);
     }
     if let (Some(want), Some(have)) = (user, info.name.as_deref()) {
         if want != have {
-            log::warn!("tradewire: ignoring the token file {}: it belongs to another user", path.display());
+            log::warn!(
+                "tradewire: ignoring the token file {}: it belongs to another user",
+                path.display()
+            );
             return None;
         }
     }
     if !info.is_valid(now, margin) {
-        log::info!("tradewire: ignoring the token file {}: the token has expired", path.display());
+        log::info!(
+            "tradewire: ignoring the token file {}: the token has expired",
+            path.display()
+        );
         return None;
     }
-    log::info!("tradewire: loaded an access token from {} (expires {})", path.display(), iso8601(info.expires_at));
+    log::info!(
+        "tradewire: loaded an access token from {} (expires {})",
+        path.display(),
+        iso8601(info.expires_at)
+    );
     Some(info)
 }
 
@@ -60,9 +82,16 @@ pub(crate) fn save(path: &Path, info: &TokenInfo) -> std::io::Result<()> {
         "name": info.name,
         "retrievedAt": iso8601(info.issued_at),
     });
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("token");
-    let tmp = dir.join(format!(".{file_name}.{}.{}.tmp", std::process::id(), unix_millis(SystemTime::now())));
+    let tmp = dir.join(format!(
+        ".{file_name}.{}.{}.tmp",
+        std::process::id(),
+        unix_millis(SystemTime::now())
+    ));
     let result = (|| {
         let mut options = fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -72,7 +101,11 @@ pub(crate) fn save(path: &Path, info: &TokenInfo) -> std::io::Result<()> {
             options.mode(0o600);
         }
         let mut f = options.open(&tmp)?;
-        f.write_all(serde_json::to_string_pretty(&v).unwrap_or_default().as_bytes())?;
+        f.write_all(
+            serde_json::to_string_pretty(&v)
+                .unwrap_or_default()
+                .as_bytes(),
+        )?;
         f.sync_all()?;
         fs::rename(&tmp, path)
     })();
@@ -100,7 +133,8 @@ mod tests {
     }
 
     fn temp_dir(tag: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("tradewire-tokenfile-{tag}-{}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("tradewire-tokenfile-{tag}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d
@@ -115,12 +149,25 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
-        let back = load(&path, Some("trader"), SystemTime::now(), Duration::from_secs(300)).unwrap();
+        let back = load(
+            &path,
+            Some("trader"),
+            SystemTime::now(),
+            Duration::from_secs(300),
+        )
+        .unwrap();
         assert_eq!(back.access_token, "secret-token");
         assert_eq!(back.user_id, Some(7));
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "no temporary file left");
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 
@@ -134,7 +181,10 @@ mod tests {
         save(&path, &token(3600, "someone-else")).unwrap();
         assert!(load(&path, Some("trader"), SystemTime::now(), margin).is_none());
         save(&path, &token(60, "trader")).unwrap();
-        assert!(load(&path, Some("trader"), SystemTime::now(), margin).is_none(), "within the 5-minute margin");
+        assert!(
+            load(&path, Some("trader"), SystemTime::now(), margin).is_none(),
+            "within the 5-minute margin"
+        );
         assert!(load(&dir.join("missing.json"), None, UNIX_EPOCH, margin).is_none());
         let _ = fs::remove_dir_all(&dir);
     }

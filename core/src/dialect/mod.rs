@@ -27,7 +27,11 @@ pub(crate) enum Signal {
     /// The server closed the session inside the protocol (SockJS `c` frame).
     ServerClose { code: u16, reason: String },
     /// A response to request `id`.
-    Response { id: u64, status: u16, data: Option<String> },
+    Response {
+        id: u64,
+        status: u16,
+        data: Option<String>,
+    },
 }
 
 /// Everything a dialect may touch while handling one frame.
@@ -90,7 +94,12 @@ pub(crate) trait Dialect: Send {
 
     /// Frames to send right after the login is accepted (subscriptions, sync requests).
     /// `next_id` hands out request ids.
-    fn after_auth(&mut self, _s: &Settings, _user_id: Option<i64>, _next_id: &mut u64) -> Vec<String> {
+    fn after_auth(
+        &mut self,
+        _s: &Settings,
+        _user_id: Option<i64>,
+        _next_id: &mut u64,
+    ) -> Vec<String> {
         Vec::new()
     }
 

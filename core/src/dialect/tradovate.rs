@@ -38,7 +38,11 @@ impl Tradovate {
         let env: Envelope<'_> = match serde_json::from_str(text) {
             Ok(env) => env,
             Err(e) => {
-                return ctx.bad_input(ErrorKind::Decode, format!("a SockJS message is not a JSON object: {e}"), Some(text))
+                return ctx.bad_input(
+                    ErrorKind::Decode,
+                    format!("a SockJS message is not a JSON object: {e}"),
+                    Some(text),
+                )
             }
         };
         if let Some(id) = env.i {
@@ -62,7 +66,11 @@ impl Tradovate {
         match env.e.as_deref() {
             Some("shutdown") => {
                 let why = env.d.map(|d| d.get().to_string()).unwrap_or_default();
-                ctx.signals.push(Signal::Shutdown(format!("the server announced a shutdown {why}").trim().to_string()));
+                ctx.signals.push(Signal::Shutdown(
+                    format!("the server announced a shutdown {why}")
+                        .trim()
+                        .to_string(),
+                ));
             }
             Some(_) => handle_json_text(Utf8Bytes::from(text), ctx),
             None => ctx.bad_input(
@@ -119,8 +127,13 @@ impl Dialect for Tradovate {
         };
         match frame {
             Frame::Open => match ctx.token {
-                Some(token) => ctx.replies.push(sockjs::request_frame("authorize", AUTH_ID, Some(token))),
-                None => ctx.signals.push(Signal::AuthRejected("no access token is available to log in".into())),
+                Some(token) => {
+                    ctx.replies
+                        .push(sockjs::request_frame("authorize", AUTH_ID, Some(token)))
+                }
+                None => ctx.signals.push(Signal::AuthRejected(
+                    "no access token is available to log in".into(),
+                )),
             },
             Frame::Heartbeat => {}
             Frame::Close { code, reason } => ctx.signals.push(Signal::ServerClose { code, reason }),
@@ -140,7 +153,10 @@ impl Dialect for Tradovate {
     fn on_binary(&mut self, bytes: Bytes, ctx: &mut Ctx<'_>) {
         ctx.bad_input(
             ErrorKind::UnexpectedBinary,
-            format!("a binary frame of {} bytes arrived; the tradovate protocol uses text frames", bytes.len()),
+            format!(
+                "a binary frame of {} bytes arrived; the tradovate protocol uses text frames",
+                bytes.len()
+            ),
             None,
         );
     }
@@ -175,10 +191,16 @@ mod tests {
     #[test]
     fn on_connect_entries() {
         assert_eq!(
-            on_connect_frame(r#"{"endpoint":"md/subscribeQuote","body":{"symbol":"ESZ5"}}"#, 4),
+            on_connect_frame(
+                r#"{"endpoint":"md/subscribeQuote","body":{"symbol":"ESZ5"}}"#,
+                4
+            ),
             "md/subscribeQuote\n4\n\n{\"symbol\":\"ESZ5\"}"
         );
-        assert_eq!(on_connect_frame(r#"{"endpoint":"account/list"}"#, 5), "account/list\n5\n\n");
+        assert_eq!(
+            on_connect_frame(r#"{"endpoint":"account/list"}"#, 5),
+            "account/list\n5\n\n"
+        );
         assert_eq!(on_connect_frame("raw text", 6), "raw text");
     }
 }

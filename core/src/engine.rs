@@ -467,15 +467,7 @@ impl Engine {
             if let Some(i) = offline_commands(&self.cmds, &mut self.delivery, "logging in") {
                 return TokenOutcome::Interrupted(i);
             }
-            self.delivery.flush();
-            let wake = self
-                .delivery
-                .has_pending()
-                .then(|| Instant::now() + DELIVERY_RETRY);
-            if let Err(e) = self.reactor.wait(wake) {
-                log::error!("tradewire: poll failed: {e}");
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            self.offline_wait(None);
         }
     }
 
@@ -553,7 +545,6 @@ impl Engine {
     /// Waits without a connection until `deadline` (or forever), handling commands.
     fn idle(&mut self, deadline: Option<Instant>, state: &str) -> Option<Interrupt> {
         loop {
-            self.delivery.flush();
             if let Some(i) = offline_commands(&self.cmds, &mut self.delivery, state) {
                 return Some(i);
             }
@@ -561,15 +552,21 @@ impl Engine {
             if deadline.is_some_and(|d| now >= d) {
                 return None;
             }
-            let mut wake = deadline;
-            if self.delivery.has_pending() {
-                let retry = now + DELIVERY_RETRY;
-                wake = Some(wake.map_or(retry, |d| d.min(retry)));
-            }
-            if let Err(e) = self.reactor.wait(wake) {
-                log::error!("tradewire: poll failed: {e}");
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            self.offline_wait(deadline);
+        }
+    }
+
+    /// Sleeps without a connection until `deadline`, a command or a notification; wakes
+    /// sooner while events wait for room in the channel.
+    fn offline_wait(&mut self, deadline: Option<Instant>) {
+        let mut wake = deadline;
+        if self.delivery.has_pending() {
+            let retry = Instant::now() + DELIVERY_RETRY;
+            wake = Some(wake.map_or(retry, |d| d.min(retry)));
+        }
+        if let Err(e) = self.reactor.wait(wake) {
+            log::error!("tradewire: poll failed: {e}");
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -986,13 +983,15 @@ impl Engine {
     }
 }
 
-/// Handles commands while there is no live connection. `send` fails at once: nothing is
-/// queued for later, so nothing can be sent twice after a reconnect.
+/// Runs whenever the thread wakes without a live connection: delivers what waits for room in
+/// the event channel and handles commands. `send` fails at once: nothing is queued for
+/// later, so nothing can be sent twice after a reconnect.
 fn offline_commands(
     cmds: &Receiver<Command>,
-    _delivery: &mut Delivery,
+    delivery: &mut Delivery,
     state: &str,
 ) -> Option<Interrupt> {
+    delivery.flush();
     loop {
         match cmds.try_recv() {
             Ok(Command::Send { reply, .. }) => {

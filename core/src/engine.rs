@@ -215,6 +215,15 @@ impl Engine {
                         s.redacted_url,
                         self.epoch
                     );
+                    // The state says connected before the event does, so that an application
+                    // reacting to `Connected` sees it in status().
+                    let live = !self.dialect.needs_auth();
+                    self.counters.authenticated.store(live, Ordering::Relaxed);
+                    self.counters.set_state(if live {
+                        State::Live
+                    } else {
+                        State::Authenticating
+                    });
                     self.emit(Event::Connected {
                         epoch: self.epoch,
                         url: s.redacted_url.clone(),

@@ -1,0 +1,494 @@
+//! `tw_client`: the connection handle and every function that acts on it.
+
+use std::ffi::{c_char, c_void};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tradewire_core::{Client, Config};
+
+use crate::error::{guard_result, guard_value, Failure};
+use crate::event::tw_event;
+use crate::result::tw_result;
+use crate::strings::{into_c_string, opt_str_arg, str_arg};
+
+/// `timeout_ms` value for `tw_client_next_event` that waits without a time limit (until an
+/// event arrives or the client is closed).
+pub const TW_NO_TIMEOUT: u32 = 0xFFFF_FFFF;
+
+/// A connection to a trading event stream that stays up by itself (reconnects with backoff,
+/// re-subscribes, filters by account). Opaque.
+///
+/// Created by `tw_client_new`, freed by `tw_client_free`. Every function taking a
+/// `tw_client *` may be called from any thread, concurrently, until `tw_client_free`; in
+/// particular `tw_client_close` from one thread wakes another blocked in
+/// `tw_client_next_event`.
+pub struct tw_client {
+    inner: Client,
+    /// Set once a callback is installed: events then go to it, not to `tw_client_next_event`.
+    has_callback: AtomicBool,
+}
+
+/// An event callback: receives each event on the library's callback thread
+/// (`tradewire-cb`), in order, one at a time.
+///
+/// `event` is lent for the duration of the call: read it with the `tw_event_*` accessors,
+/// copy what you need (or `tw_event_clone` it), never free it. `user_data` is the pointer
+/// given to `tw_client_set_callback`. The callback may call `tw_client_send_text`,
+/// `tw_client_status_json`, `tw_client_reconnect` and `tw_client_close` on its client, but not
+/// `tw_client_free`. It should return promptly: `tw_client_close` waits for a call in progress.
+pub type tw_event_callback =
+    Option<unsafe extern "C" fn(event: *const tw_event, user_data: *mut c_void)>;
+
+/// Borrows the client behind a C pointer.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+unsafe fn client_ref<'a>(
+    client: *const tw_client,
+    function: &str,
+) -> Result<&'a tw_client, Failure> {
+    // SAFETY: the caller promises NULL or a live client.
+    unsafe { client.as_ref() }.ok_or_else(|| Failure::null(function, "client"))
+}
+
+/// Creates a client from a JSON configuration, without connecting (call `tw_client_start`).
+///
+/// `config_json` is a JSON object with the fields of the configuration schema shared by all
+/// languages, for example
+/// `{"url": "ws://localhost:8765", "preset": "daemon", "account_id": 123}` (durations in
+/// seconds; `preset` one of json, daemon, agent, breakout, tradovate, raw). Every problem in
+/// it is reported at once.
+///
+/// Ownership: `config_json` stays the caller's (it is read, not kept). Returns a new client
+/// owned by the caller; free it with `tw_client_free`.
+/// Threads: any thread.
+/// Errors: returns NULL; `tw_last_error()` says why (every invalid field, by name) and
+/// `tw_last_error_code()` is `TW_ERR_CONFIG` for a bad configuration,
+/// `TW_ERR_INVALID_ARGUMENT` for NULL or non-UTF-8 input.
+///
+/// # Safety
+/// `config_json` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_new(config_json: *const c_char) -> *mut tw_client {
+    guard_value(ptr::null_mut(), || {
+        // SAFETY: forwarded from the caller.
+        let json = unsafe { str_arg(config_json, "tw_client_new", "config_json") }?;
+        let config = Config::from_json(json)?;
+        let inner = Client::new(config)?;
+        Ok(Box::into_raw(Box::new(tw_client {
+            inner,
+            has_callback: AtomicBool::new(false),
+        })))
+    })
+}
+
+/// Starts connecting in the background (one I/O thread) and returns at once. Progress
+/// arrives as events: `connected`, `disconnected`, `reconnecting`, ...
+///
+/// Ownership: `client` stays the caller's.
+/// Threads: any thread.
+/// Errors: `TW_ERR_USAGE` if already started, `TW_ERR_CLOSED` after `tw_client_close`,
+/// `TW_ERR_IO` if the thread cannot be created, `TW_ERR_INVALID_ARGUMENT` for NULL.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_start(client: *mut tw_client) -> tw_result {
+    guard_result(|| {
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, "tw_client_start") }?;
+        c.inner.start()?;
+        Ok(tw_result::TW_OK)
+    })
+}
+
+/// Waits up to `timeout_ms` milliseconds for the next event (`0`: do not wait;
+/// `TW_NO_TIMEOUT`: no time limit).
+///
+/// Returns `TW_OK` and stores a new event in `*out_event`; `TW_TIMEOUT` when none arrived in
+/// time; `TW_CLOSED` once the client is closed and every event queued before the close has
+/// been taken (a call blocked here when another thread calls `tw_client_close` returns
+/// promptly, with the remaining events and then `TW_CLOSED`).
+///
+/// Ownership: on `TW_OK` the caller owns `*out_event` and frees it with `tw_event_free`;
+/// `*out_event` is written only on `TW_OK`.
+/// Threads: any thread; normally one consumer thread. Not while a callback is set.
+/// Errors: `TW_ERR_INVALID_ARGUMENT` if `client` or `out_event` is NULL, `TW_ERR_USAGE` if a
+/// callback is set (events go to the callback).
+///
+/// # Safety
+/// `client` must be NULL or a live client; `out_event` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_next_event(
+    client: *mut tw_client,
+    timeout_ms: u32,
+    out_event: *mut *mut tw_event,
+) -> tw_result {
+    guard_result(|| {
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, "tw_client_next_event") }?;
+        if out_event.is_null() {
+            return Err(Failure::null("tw_client_next_event", "out_event"));
+        }
+        if c.has_callback.load(Ordering::SeqCst) {
+            return Err(Failure::new(
+                tw_result::TW_ERR_USAGE,
+                "tw_client_next_event: this client has a callback, which receives every event; do not also read events",
+            ));
+        }
+        let next = if timeout_ms == TW_NO_TIMEOUT {
+            c.inner.events().recv().ok()
+        } else {
+            match c
+                .inner
+                .recv_timeout(Duration::from_millis(u64::from(timeout_ms)))
+            {
+                Ok(None) => return Ok(tw_result::TW_TIMEOUT),
+                Ok(Some(event)) => Some(event),
+                Err(tradewire_core::Error::Closed) => None,
+                Err(other) => return Err(other.into()),
+            }
+        };
+        match next {
+            Some(event) => {
+                let boxed = Box::into_raw(Box::new(tw_event::new(event)));
+                // SAFETY: checked non-NULL; the caller promises it is writable.
+                unsafe { *out_event = boxed };
+                Ok(tw_result::TW_OK)
+            }
+            None => Ok(tw_result::TW_CLOSED),
+        }
+    })
+}
+
+/// Sends a text frame now. Nothing is queued for later: when the connection is not live the
+/// call fails, so a message (an order) is never sent twice after a reconnect.
+///
+/// Ownership: `text` stays the caller's (copied before return).
+/// Threads: any thread.
+/// Errors: `TW_ERR_NOT_CONNECTED` when not started or not live, `TW_ERR_CLOSED` after
+/// `tw_client_close`, `TW_ERR_INVALID_ARGUMENT` for NULL or non-UTF-8 text.
+///
+/// # Safety
+/// `client` must be NULL or a live client; `text` NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_send_text(
+    client: *mut tw_client,
+    text: *const c_char,
+) -> tw_result {
+    guard_result(|| {
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, "tw_client_send_text") }?;
+        // SAFETY: forwarded from the caller.
+        let text = unsafe { str_arg(text, "tw_client_send_text", "text") }?;
+        c.inner.send_text(text)?;
+        Ok(tw_result::TW_OK)
+    })
+}
+
+/// Sends a binary frame of `len` bytes now (see `tw_client_send_text`). `data` may be NULL
+/// when `len` is 0.
+///
+/// Ownership: `data` stays the caller's (copied before return).
+/// Threads: any thread.
+/// Errors: as `tw_client_send_text`; `TW_ERR_INVALID_ARGUMENT` if `data` is NULL and `len`
+/// is not 0.
+///
+/// # Safety
+/// `client` must be NULL or a live client; `data` NULL or readable for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_send_binary(
+    client: *mut tw_client,
+    data: *const u8,
+    len: usize,
+) -> tw_result {
+    guard_result(|| {
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, "tw_client_send_binary") }?;
+        let bytes: &[u8] = if len == 0 {
+            &[]
+        } else if data.is_null() {
+            return Err(Failure::null("tw_client_send_binary", "data"));
+        } else {
+            // SAFETY: non-NULL; the caller promises `len` readable bytes.
+            unsafe { std::slice::from_raw_parts(data, len) }
+        };
+        c.inner.send_binary(bytes.to_vec())?;
+        Ok(tw_result::TW_OK)
+    })
+}
+
+/// Sends a request and waits up to `timeout_ms` for its response (presets with
+/// request/response correlation: tradovate). `body_json` is the JSON body, or NULL for none.
+///
+/// Returns `TW_OK` and stores the response payload (JSON text) in `*out_json`.
+///
+/// Ownership: `endpoint` and `body_json` stay the caller's. On `TW_OK` the caller owns
+/// `*out_json` and frees it with `tw_string_free`; `*out_json` is written only on `TW_OK`.
+/// Threads: any thread; several requests may wait at once.
+/// Errors: `TW_ERR_USAGE` on a preset without requests (json, daemon, agent, breakout, raw:
+/// use `tw_client_send_text`), `TW_ERR_TIMEOUT` when no response came in time,
+/// `TW_ERR_REQUEST` when the server answered with an error or the connection dropped (the
+/// outcome is then unknown), `TW_ERR_NOT_CONNECTED`, `TW_ERR_CLOSED`,
+/// `TW_ERR_INVALID_ARGUMENT` for NULL `client`, `endpoint` or `out_json`, or non-UTF-8 text.
+///
+/// # Safety
+/// `client` must be NULL or a live client; `endpoint` and `body_json` NULL or NUL-terminated
+/// strings; `out_json` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_request(
+    client: *mut tw_client,
+    endpoint: *const c_char,
+    body_json: *const c_char,
+    timeout_ms: u32,
+    out_json: *mut *mut c_char,
+) -> tw_result {
+    guard_result(|| {
+        const F: &str = "tw_client_request";
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, F) }?;
+        // SAFETY: forwarded from the caller.
+        let endpoint = unsafe { str_arg(endpoint, F, "endpoint") }?;
+        // SAFETY: forwarded from the caller.
+        let body = unsafe { opt_str_arg(body_json, F, "body_json") }?;
+        if out_json.is_null() {
+            return Err(Failure::null(F, "out_json"));
+        }
+        let response =
+            c.inner
+                .request(endpoint, body, Duration::from_millis(u64::from(timeout_ms)))?;
+        // SAFETY: checked non-NULL; the caller promises it is writable.
+        unsafe { *out_json = into_c_string(response) };
+        Ok(tw_result::TW_OK)
+    })
+}
+
+/// The client's state and counters as a JSON object: state (idle, connecting,
+/// authenticating, live, backoff, closed, gave_up), connected, authenticated, reconnecting,
+/// reconnect_attempts, epoch, messages_received, bytes_received, events_delivered,
+/// filtered, dropped, errors, reconnects, last_message_age and last_heartbeat_latency
+/// (seconds, or null).
+///
+/// Ownership: returns a new string owned by the caller; free it with `tw_string_free`.
+/// Threads: any thread, at any time.
+/// Errors: NULL, with `tw_last_error()` set, when `client` is NULL.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_status_json(client: *mut tw_client) -> *mut c_char {
+    guard_value(ptr::null_mut(), || {
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, "tw_client_status_json") }?;
+        Ok(into_c_string(c.inner.status().to_json().to_string()))
+    })
+}
+
+/// Delivers every event to `callback` on a library thread (`tradewire-cb`) instead of
+/// through `tw_client_next_event`. May be set once, before or after `tw_client_start`.
+/// After `tw_client_close` returns, the callback is not called again.
+///
+/// Ownership: `user_data` stays the caller's; it is passed back to each call and must stay
+/// valid until `tw_client_close` (or `tw_client_free`) returns. See `tw_event_callback` for
+/// the event's lifetime.
+/// Threads: any thread. The callback itself runs on the library's callback thread.
+/// Errors: `TW_ERR_USAGE` if a callback is already set, `TW_ERR_CLOSED` after close,
+/// `TW_ERR_IO` if the thread cannot be created, `TW_ERR_INVALID_ARGUMENT` for a NULL client
+/// or callback.
+///
+/// # Safety
+/// `client` must be NULL or a live client; `callback` must be safe to call from another
+/// thread with `user_data`.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_set_callback(
+    client: *mut tw_client,
+    callback: tw_event_callback,
+    user_data: *mut c_void,
+) -> tw_result {
+    guard_result(|| {
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, "tw_client_set_callback") }?;
+        let Some(callback) = callback else {
+            return Err(Failure::null("tw_client_set_callback", "callback"));
+        };
+        let user_data = UserData(user_data);
+        c.inner.set_callback(move |event| {
+            let event = tw_event::new(event);
+            // SAFETY: the caller of tw_client_set_callback promised the callback may be
+            // called from this thread with this user data; the event outlives the call.
+            unsafe { callback(&event, user_data.get()) };
+        })?;
+        c.has_callback.store(true, Ordering::SeqCst);
+        Ok(tw_result::TW_OK)
+    })
+}
+
+/// The application's callback context, moved to the callback thread.
+struct UserData(*mut c_void);
+
+// SAFETY: the pointer is only handed back to the application's callback; the application
+// promised (tw_client_set_callback's contract) that doing so from the callback thread is fine.
+unsafe impl Send for UserData {}
+
+impl UserData {
+    /// The pointer (a method, so closures capture the `Send` wrapper, not the raw field).
+    fn get(&self) -> *mut c_void {
+        self.0
+    }
+}
+
+/// Drops the current connection (if any) and connects again now, resetting the attempt
+/// counter; after a `gave_up` event, starts trying again.
+///
+/// Ownership: `client` stays the caller's.
+/// Threads: any thread.
+/// Errors: `TW_ERR_NOT_CONNECTED` if not started, `TW_ERR_CLOSED` after `tw_client_close`,
+/// `TW_ERR_INVALID_ARGUMENT` for NULL.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_reconnect(client: *mut tw_client) -> tw_result {
+    guard_result(|| {
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, "tw_client_reconnect") }?;
+        c.inner.reconnect()?;
+        Ok(tw_result::TW_OK)
+    })
+}
+
+/// Closes the connection, stops reconnecting and joins the library's threads; returns
+/// promptly in every state. Idempotent. A `tw_client_next_event` blocked in another thread
+/// returns the events queued before the close, then `TW_CLOSED`. No callback runs after it
+/// returns. The client must still be freed with `tw_client_free`.
+///
+/// Ownership: `client` stays the caller's.
+/// Threads: any thread, including the callback (which then is not waited for).
+/// Errors: `TW_ERR_INVALID_ARGUMENT` for NULL.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_close(client: *mut tw_client) -> tw_result {
+    guard_result(|| {
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, "tw_client_close") }?;
+        c.inner.close();
+        Ok(tw_result::TW_OK)
+    })
+}
+
+/// Closes the client if needed (see `tw_client_close`) and frees it.
+/// `tw_client_free(NULL)` does nothing.
+///
+/// Ownership: takes ownership of `client`; do not use it afterwards. Events already taken
+/// from it stay valid (free them with `tw_event_free`).
+/// Threads: any thread except the client's callback, once no other thread uses the client.
+/// Errors: none.
+///
+/// # Safety
+/// `client` must be NULL or a client from `tw_client_new` not freed yet, used by no other
+/// thread.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_free(client: *mut tw_client) {
+    guard_value((), || {
+        if !client.is_null() {
+            // SAFETY: the caller promises the client came from `Box::into_raw` here and is
+            // no longer in use; dropping it closes it.
+            drop(unsafe { Box::from_raw(client) });
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{tw_last_error, tw_last_error_code};
+    use std::ffi::CStr;
+
+    fn last() -> String {
+        unsafe { CStr::from_ptr(tw_last_error()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn bad_config_gives_null_and_names_every_field() {
+        std::thread::spawn(|| unsafe {
+            let c = tw_client_new(c"{\"url\": 5, \"jitter\": \"x\"}".as_ptr());
+            assert!(c.is_null());
+            assert_eq!(tw_last_error_code(), tw_result::TW_ERR_CONFIG);
+            let msg = last();
+            assert!(msg.contains("url") && msg.contains("jitter"), "{msg}");
+
+            assert!(tw_client_new(c"not json".as_ptr()).is_null());
+            assert!(last().contains("not valid JSON"), "{}", last());
+
+            assert!(tw_client_new(ptr::null()).is_null());
+            assert_eq!(tw_last_error_code(), tw_result::TW_ERR_INVALID_ARGUMENT);
+
+            assert!(tw_client_new(c"{\"url\":\"ws://h\xff\"}".as_ptr()).is_null());
+            assert!(last().contains("UTF-8"), "{}", last());
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn null_clients_are_invalid_arguments_and_free_null_is_a_no_op() {
+        unsafe {
+            let null = ptr::null_mut();
+            assert_eq!(tw_client_start(null), tw_result::TW_ERR_INVALID_ARGUMENT);
+            assert_eq!(tw_client_close(null), tw_result::TW_ERR_INVALID_ARGUMENT);
+            assert_eq!(
+                tw_client_reconnect(null),
+                tw_result::TW_ERR_INVALID_ARGUMENT
+            );
+            assert_eq!(
+                tw_client_send_text(null, c"x".as_ptr()),
+                tw_result::TW_ERR_INVALID_ARGUMENT
+            );
+            let mut ev = ptr::null_mut();
+            assert_eq!(
+                tw_client_next_event(null, 0, &mut ev),
+                tw_result::TW_ERR_INVALID_ARGUMENT
+            );
+            assert!(tw_client_status_json(null).is_null());
+            tw_client_free(null);
+        }
+    }
+
+    #[test]
+    fn an_unstarted_client_times_out_refuses_to_send_and_closes() {
+        unsafe {
+            let c = tw_client_new(c"{\"url\":\"ws://127.0.0.1:9\"}".as_ptr());
+            assert!(!c.is_null(), "{}", last());
+            let mut ev: *mut tw_event = ptr::null_mut();
+            assert_eq!(tw_client_next_event(c, 0, &mut ev), tw_result::TW_TIMEOUT);
+            assert!(ev.is_null());
+            assert_eq!(
+                tw_client_send_text(c, c"hi".as_ptr()),
+                tw_result::TW_ERR_NOT_CONNECTED
+            );
+            assert_eq!(
+                tw_client_next_event(c, 0, ptr::null_mut()),
+                tw_result::TW_ERR_INVALID_ARGUMENT
+            );
+            let status = tw_client_status_json(c);
+            let v: serde_json::Value =
+                serde_json::from_str(CStr::from_ptr(status).to_str().unwrap()).unwrap();
+            crate::strings::tw_string_free(status);
+            assert_eq!(v["state"], "idle");
+            assert_eq!(tw_client_close(c), tw_result::TW_OK);
+            assert_eq!(tw_client_close(c), tw_result::TW_OK);
+            assert_eq!(
+                tw_client_next_event(c, TW_NO_TIMEOUT, &mut ev),
+                tw_result::TW_CLOSED
+            );
+            assert_eq!(tw_client_start(c), tw_result::TW_ERR_CLOSED);
+            tw_client_free(c);
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! The binding's error type, the thread-local last error, and the guards that keep panics
+//! from crossing the C boundary.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::result::tw_result;
+use crate::strings::to_cstring_lossy;
+
+/// Why a C call failed: the code it returns and the words `tw_last_error()` gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The code returned to C (always negative).
+    pub code: tw_result,
+    /// What failed and, where possible, what to do about it.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with the given code and message.
+    pub fn new(code: tw_result, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `TW_ERR_INVALID_ARGUMENT` with a message.
+    pub fn invalid(message: impl Into<String>) -> Failure {
+        Failure::new(tw_result::TW_ERR_INVALID_ARGUMENT, message)
+    }
+
+    /// The NULL-pointer failure for argument `name` of `function`.
+    pub fn null(function: &str, name: &str) -> Failure {
+        Failure::invalid(format!("{function}: `{name}` is NULL"))
+    }
+}
+
+impl From<tradewire_core::Error> for Failure {
+    fn from(e: tradewire_core::Error) -> Failure {
+        Failure::new(tw_result::from_error(&e), e.to_string())
+    }
+}
+
+/// The last failure reported on this thread.
+struct LastError {
+    code: tw_result,
+    message: CString,
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<Option<LastError>> = const { RefCell::new(None) };
+}
+
+/// Records `failure` as this thread's last error and returns its code.
+pub fn set_last_error(failure: Failure) -> tw_result {
+    let code = failure.code;
+    let message = to_cstring_lossy(failure.message);
+    // `try_with`: during thread teardown the slot may be gone; the code still tells the story.
+    let _ = LAST_ERROR.try_with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            *slot = Some(LastError { code, message });
+        }
+    });
+    code
+}
+
+/// Runs `f`, turning an error or a panic into a negative code (recorded as the last error).
+pub fn guard_result(f: impl FnOnce() -> Result<tw_result, Failure>) -> tw_result {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(code)) => code,
+        Ok(Err(failure)) => set_last_error(failure),
+        Err(panic) => set_last_error(panic_failure(panic.as_ref())),
+    }
+}
+
+/// Runs `f`, returning `on_failure` after an error or a panic (recorded as the last error).
+pub fn guard_value<T>(on_failure: T, f: impl FnOnce() -> Result<T, Failure>) -> T {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(value)) => value,
+        Ok(Err(failure)) => {
+            set_last_error(failure);
+            on_failure
+        }
+        Err(panic) => {
+            set_last_error(panic_failure(panic.as_ref()));
+            on_failure
+        }
+    }
+}
+
+/// The failure reported for a caught panic.
+pub fn panic_failure(panic: &(dyn std::any::Any + Send)) -> Failure {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    Failure::new(
+        tw_result::TW_ERR_PANIC,
+        format!("internal error in libtradewire (caught a panic: {what}); please report it"),
+    )
+}
+
+/// The message of the last failure of a tradewire call on the calling thread, or an empty
+/// string when no call has failed on this thread yet.
+///
+/// Calls that succeed do not clear it, so read it right after a call that reported a failure
+/// (a negative `tw_result`, or NULL from a function that returns a pointer).
+///
+/// Ownership: the library owns the string; it stays valid until the next `tw_` call on the
+/// same thread. Copy it to keep it. Never NULL, never free it.
+/// Threads: any thread; each thread has its own last error.
+/// Errors: none.
+#[no_mangle]
+pub extern "C" fn tw_last_error() -> *const c_char {
+    // No panic can happen here (no borrow can fail, no allocation); caught all the same, and
+    // not recorded: a failure to read the last error must not replace it.
+    catch_unwind(read_last_error_message).unwrap_or(c"".as_ptr())
+}
+
+fn read_last_error_message() -> *const c_char {
+    LAST_ERROR
+        .try_with(|slot| match slot.try_borrow() {
+            Ok(slot) => slot
+                .as_ref()
+                .map(|e| e.message.as_ptr())
+                .unwrap_or(c"".as_ptr()),
+            Err(_) => c"".as_ptr(),
+        })
+        .unwrap_or(c"".as_ptr())
+}
+
+/// The code of the last failure of a tradewire call on the calling thread (`TW_OK` when no
+/// call has failed on this thread yet). Useful after a function that returns NULL, such as
+/// `tw_client_new`.
+///
+/// Ownership: nothing to free. Threads: any thread; each thread has its own last error.
+/// Errors: none.
+#[no_mangle]
+pub extern "C" fn tw_last_error_code() -> tw_result {
+    catch_unwind(read_last_error_code).unwrap_or(tw_result::TW_ERR_PANIC)
+}
+
+fn read_last_error_code() -> tw_result {
+    LAST_ERROR
+        .try_with(|slot| match slot.try_borrow() {
+            Ok(slot) => slot.as_ref().map(|e| e.code).unwrap_or(tw_result::TW_OK),
+            Err(_) => tw_result::TW_OK,
+        })
+        .unwrap_or(tw_result::TW_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    fn last() -> String {
+        unsafe { CStr::from_ptr(tw_last_error()) }
+            .to_str()
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn empty_until_something_fails_then_kept_until_the_next_failure() {
+        std::thread::spawn(|| {
+            assert_eq!(last(), "");
+            assert_eq!(tw_last_error_code(), tw_result::TW_OK);
+            let code = guard_result(|| Err(Failure::invalid("bad thing")));
+            assert_eq!(code, tw_result::TW_ERR_INVALID_ARGUMENT);
+            assert_eq!(last(), "bad thing");
+            assert_eq!(guard_result(|| Ok(tw_result::TW_OK)), tw_result::TW_OK);
+            assert_eq!(last(), "bad thing");
+            assert_eq!(tw_last_error_code(), tw_result::TW_ERR_INVALID_ARGUMENT);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn a_panic_becomes_err_panic_with_its_message() {
+        std::thread::spawn(|| {
+            let code = guard_result(|| panic!("boom"));
+            assert_eq!(code, tw_result::TW_ERR_PANIC);
+            assert!(last().contains("boom"), "{}", last());
+            let v = guard_value(7, || -> Result<i32, Failure> { panic!("again") });
+            assert_eq!(v, 7);
+            assert!(last().contains("again"));
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn messages_with_nul_bytes_are_kept_readable() {
+        std::thread::spawn(|| {
+            set_last_error(Failure::invalid("a\0b"));
+            assert_eq!(last(), "a\\0b");
+        })
+        .join()
+        .unwrap();
+    }
+}

@@ -1,0 +1,540 @@
+//! `tw_event`: one item of the event stream, and its accessors.
+
+use std::ffi::{c_char, CStr};
+use std::ptr;
+use std::time::UNIX_EPOCH;
+
+use serde::ser::{Serialize, SerializeMap};
+use serde_json::value::RawValue;
+use tradewire_core::Event;
+
+use crate::error::{guard_value, Failure};
+use crate::strings::{into_c_string, LazyCStr};
+
+/// An event: a message from the server or a lifecycle event (connected, disconnected,
+/// reconnecting, ...). Opaque; read it with the `tw_event_*` accessors.
+///
+/// An event from `tw_client_next_event` or `tw_event_clone` belongs to the caller, who frees
+/// it with `tw_event_free`. An event passed to a callback is lent for the duration of the
+/// call only. An event may be read from several threads at once; it is freed once.
+pub struct tw_event {
+    event: Event,
+    msg_type: LazyCStr,
+    account_id: LazyCStr,
+    data: LazyCStr,
+    raw: LazyCStr,
+}
+
+impl tw_event {
+    /// Wraps a core event.
+    pub fn new(event: Event) -> tw_event {
+        tw_event {
+            event,
+            msg_type: LazyCStr::default(),
+            account_id: LazyCStr::default(),
+            data: LazyCStr::default(),
+            raw: LazyCStr::default(),
+        }
+    }
+
+    /// The core event.
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+
+    /// The kind as a static NUL-terminated string.
+    fn kind(&self) -> &'static CStr {
+        match self.event.kind() {
+            "message" => c"message",
+            "connected" => c"connected",
+            "authenticated" => c"authenticated",
+            "disconnected" => c"disconnected",
+            "reconnecting" => c"reconnecting",
+            "gave_up" => c"gave_up",
+            "error" => c"error",
+            "lagged" => c"lagged",
+            "response" => c"response",
+            _ => c"unknown",
+        }
+    }
+
+    fn data_json(&self) -> Option<&str> {
+        match &self.event {
+            Event::Message(m) => m.data_json(),
+            Event::Response { data, .. } => data.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn raw_text(&self) -> Option<&str> {
+        match &self.event {
+            Event::Message(m) => m.raw(),
+            Event::Error(e) => e.raw.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn raw_bytes(&self) -> Option<&[u8]> {
+        match &self.event {
+            Event::Message(m) => Some(m.raw_bytes()),
+            _ => self.raw_text().map(str::as_bytes),
+        }
+    }
+
+    fn epoch(&self) -> u64 {
+        match &self.event {
+            Event::Message(m) => m.epoch(),
+            Event::Connected { epoch, .. }
+            | Event::Authenticated { epoch }
+            | Event::Disconnected { epoch, .. } => *epoch,
+            Event::Error(e) => e.epoch,
+            _ => 0,
+        }
+    }
+
+    /// The event as one JSON object (see `tw_event_to_json`), `"kind"` first.
+    pub fn to_json(&self) -> String {
+        use serde_json::json;
+        let kind = self.event.kind();
+        let fields: Vec<(&str, Field<'_>)> = match &self.event {
+            Event::Message(m) => vec![
+                ("type", json!(m.msg_type()).into()),
+                ("account_id", json!(m.account_id()).into()),
+                ("epoch", json!(m.epoch()).into()),
+                (
+                    "received_at",
+                    json!(m
+                        .received_at()
+                        .duration_since(UNIX_EPOCH)
+                        .map(|d| d.as_secs_f64())
+                        .unwrap_or(0.0))
+                    .into(),
+                ),
+                ("binary", json!(m.is_binary()).into()),
+                ("size", json!(m.raw_bytes().len()).into()),
+                ("data", Field::embedded(m.data_json())),
+                ("raw", json!(m.raw()).into()),
+            ],
+            Event::Connected { epoch, url } => {
+                vec![("epoch", json!(epoch).into()), ("url", json!(url).into())]
+            }
+            Event::Authenticated { epoch } => vec![("epoch", json!(epoch).into())],
+            Event::Disconnected {
+                epoch,
+                code,
+                reason,
+                error,
+            } => vec![
+                ("epoch", json!(epoch).into()),
+                ("code", json!(code).into()),
+                ("reason", json!(reason).into()),
+                ("error", json!(error).into()),
+            ],
+            Event::Reconnecting {
+                attempt,
+                delay,
+                reason,
+            } => vec![
+                ("attempt", json!(attempt).into()),
+                ("delay", json!(delay.as_secs_f64()).into()),
+                ("reason", json!(reason).into()),
+            ],
+            Event::GaveUp { reason } => vec![("reason", json!(reason).into())],
+            Event::Error(e) => vec![
+                ("error", json!(e.kind.as_str()).into()),
+                ("message", json!(e.message).into()),
+                ("raw", json!(e.raw).into()),
+                ("epoch", json!(e.epoch).into()),
+            ],
+            Event::Lagged { dropped } => vec![("dropped", json!(dropped).into())],
+            Event::Response { id, status, data } => vec![
+                ("id", json!(id).into()),
+                ("status", json!(status).into()),
+                ("data", Field::embedded(data.as_deref())),
+            ],
+            _ => Vec::new(),
+        };
+        let object = Object { kind, fields };
+        serde_json::to_string(&object).unwrap_or_else(|e| {
+            json!({"kind": kind, "error": format!("could not serialize the event: {e}")})
+                .to_string()
+        })
+    }
+}
+
+/// A JSON object whose keys keep their order (`kind` first), for `tw_event_to_json`.
+struct Object<'a> {
+    kind: &'static str,
+    fields: Vec<(&'static str, Field<'a>)>,
+}
+
+/// One value of an [`Object`].
+enum Field<'a> {
+    /// An ordinary value.
+    Value(serde_json::Value),
+    /// JSON text from the wire, embedded as is (numbers and key order kept).
+    Embedded(&'a RawValue),
+}
+
+impl<'a> Field<'a> {
+    /// Embeds JSON text; `null` when absent (or, which cannot happen for parsed payloads,
+    /// when it is not JSON: then it is embedded as a string).
+    fn embedded(text: Option<&'a str>) -> Field<'a> {
+        match text {
+            None => Field::Value(serde_json::Value::Null),
+            Some(t) => match serde_json::from_str::<&RawValue>(t) {
+                Ok(raw) => Field::Embedded(raw),
+                Err(_) => Field::Value(serde_json::Value::String(t.to_string())),
+            },
+        }
+    }
+}
+
+impl From<serde_json::Value> for Field<'_> {
+    fn from(v: serde_json::Value) -> Self {
+        Field::Value(v)
+    }
+}
+
+impl Serialize for Object<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.fields.len() + 1))?;
+        map.serialize_entry("kind", self.kind)?;
+        for (key, field) in &self.fields {
+            match field {
+                Field::Value(v) => map.serialize_entry(key, v)?,
+                Field::Embedded(raw) => map.serialize_entry(key, raw)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// Borrows the event behind a C pointer.
+///
+/// # Safety
+/// `ev` must be NULL or a live event.
+unsafe fn event_ref<'a>(ev: *const tw_event, function: &str) -> Result<&'a tw_event, Failure> {
+    // SAFETY: the caller promises NULL or a live event.
+    unsafe { ev.as_ref() }.ok_or_else(|| Failure::null(function, "event"))
+}
+
+/// The event's kind: `"message"`, `"connected"`, `"authenticated"`, `"disconnected"`,
+/// `"reconnecting"`, `"gave_up"`, `"error"`, `"lagged"` or `"response"` (`"unknown"` for a
+/// kind newer than this binding).
+///
+/// Ownership: a static string; never free it.
+/// Threads: any thread.
+/// Errors: NULL when `event` is NULL (`tw_last_error()` says so).
+///
+/// # Safety
+/// `event` must be NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_kind(event: *const tw_event) -> *const c_char {
+    guard_value(ptr::null(), || {
+        // SAFETY: forwarded from the caller.
+        Ok(unsafe { event_ref(event, "tw_event_kind") }?
+            .kind()
+            .as_ptr())
+    })
+}
+
+/// The message type (`/type` by default) of a `message` event, or NULL when the event is not
+/// a message or the message has no type.
+///
+/// Ownership: borrowed from the event; valid until `tw_event_free(event)` (for a callback's
+/// event: until the callback returns). Never free it.
+/// Threads: any thread.
+/// Errors: NULL, with `tw_last_error()` set, when `event` is NULL.
+///
+/// # Safety
+/// `event` must be NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_type(event: *const tw_event) -> *const c_char {
+    guard_value(ptr::null(), || {
+        // SAFETY: forwarded from the caller.
+        let ev = unsafe { event_ref(event, "tw_event_type") }?;
+        Ok(match ev.event.as_message().and_then(|m| m.msg_type()) {
+            Some(t) => ev.msg_type.get(t.as_bytes()),
+            None => ptr::null(),
+        })
+    })
+}
+
+/// The account of a `message` event in canonical text form (`"123"`), or NULL when the
+/// event is not a message or the message names no account.
+///
+/// Ownership: borrowed from the event; valid until `tw_event_free(event)` (for a callback's
+/// event: until the callback returns). Never free it.
+/// Threads: any thread.
+/// Errors: NULL, with `tw_last_error()` set, when `event` is NULL.
+///
+/// # Safety
+/// `event` must be NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_account_id(event: *const tw_event) -> *const c_char {
+    guard_value(ptr::null(), || {
+        // SAFETY: forwarded from the caller.
+        let ev = unsafe { event_ref(event, "tw_event_account_id") }?;
+        Ok(match ev.event.as_message().and_then(|m| m.account_id()) {
+            Some(a) => ev.account_id.get(a.as_bytes()),
+            None => ptr::null(),
+        })
+    })
+}
+
+/// The payload as JSON text: for a `message`, its data (`/data` by default, or the whole
+/// object when it has no data field); for a `response`, the response data. NULL when there
+/// is none (other kinds, or a message that was not JSON).
+///
+/// Ownership: borrowed from the event; valid until `tw_event_free(event)` (for a callback's
+/// event: until the callback returns). Never free it.
+/// Threads: any thread.
+/// Errors: NULL, with `tw_last_error()` set, when `event` is NULL.
+///
+/// # Safety
+/// `event` must be NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_data_json(event: *const tw_event) -> *const c_char {
+    guard_value(ptr::null(), || {
+        // SAFETY: forwarded from the caller.
+        let ev = unsafe { event_ref(event, "tw_event_data_json") }?;
+        Ok(match ev.data_json() {
+            Some(d) => ev.data.get(d.as_bytes()),
+            None => ptr::null(),
+        })
+    })
+}
+
+/// The text exactly as received: for a `message`, the whole text frame; for an `error`
+/// event, the offending frame (cut to 1 KiB). NULL for a binary frame and for other kinds.
+/// A text frame may itself contain NUL characters: `tw_event_raw_bytes` gives the length.
+///
+/// Ownership: borrowed from the event; valid until `tw_event_free(event)` (for a callback's
+/// event: until the callback returns). Never free it.
+/// Threads: any thread.
+/// Errors: NULL, with `tw_last_error()` set, when `event` is NULL.
+///
+/// # Safety
+/// `event` must be NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_raw(event: *const tw_event) -> *const c_char {
+    guard_value(ptr::null(), || {
+        // SAFETY: forwarded from the caller.
+        let ev = unsafe { event_ref(event, "tw_event_raw") }?;
+        Ok(match ev.raw_text() {
+            Some(r) => ev.raw.get(r.as_bytes()),
+            None => ptr::null(),
+        })
+    })
+}
+
+/// The frame's bytes exactly as received, text or binary, with their length in `*len`
+/// (`message` events; the offending frame of an `error` event). NULL when there are none.
+///
+/// Ownership: borrowed from the event; valid until `tw_event_free(event)` (for a callback's
+/// event: until the callback returns). Never free it. `len` is the caller's; it is written
+/// only when the function returns non-NULL.
+/// Threads: any thread.
+/// Errors: NULL, with `tw_last_error()` set, when `event` or `len` is NULL.
+///
+/// # Safety
+/// `event` must be NULL or a live event; `len` must be NULL or point to a writable `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_raw_bytes(event: *const tw_event, len: *mut usize) -> *const u8 {
+    guard_value(ptr::null(), || {
+        // SAFETY: forwarded from the caller.
+        let ev = unsafe { event_ref(event, "tw_event_raw_bytes") }?;
+        if len.is_null() {
+            return Err(Failure::null("tw_event_raw_bytes", "len"));
+        }
+        Ok(match ev.raw_bytes() {
+            Some(bytes) => {
+                // SAFETY: checked non-NULL; the caller promises it is writable.
+                unsafe { *len = bytes.len() };
+                bytes.as_ptr()
+            }
+            None => ptr::null(),
+        })
+    })
+}
+
+/// The connection number (epoch, from 1) the event belongs to: for `message`, `connected`,
+/// `authenticated`, `disconnected` and `error` events; 0 for other kinds. Messages between
+/// `connected` and `disconnected` of epoch n came over connection n.
+///
+/// Ownership: nothing to free. Threads: any thread.
+/// Errors: 0, with `tw_last_error()` set, when `event` is NULL.
+///
+/// # Safety
+/// `event` must be NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_epoch(event: *const tw_event) -> u64 {
+    guard_value(0, || {
+        // SAFETY: forwarded from the caller.
+        Ok(unsafe { event_ref(event, "tw_event_epoch") }?.epoch())
+    })
+}
+
+/// Describes any event as one JSON object, with `"kind"` first and the fields of its kind:
+/// `message`: type, account_id, epoch, received_at (Unix seconds), binary, size, data (the
+/// payload JSON, embedded as is), raw; `connected`: epoch, url; `authenticated`: epoch;
+/// `disconnected`: epoch, code, reason, error; `reconnecting`: attempt, delay (seconds),
+/// reason; `gave_up`: reason; `error`: error (its kind), message, raw, epoch; `lagged`:
+/// dropped; `response`: id, status, data. Absent values are `null`.
+///
+/// Ownership: returns a new string owned by the caller; free it with `tw_string_free`.
+/// Threads: any thread.
+/// Errors: NULL, with `tw_last_error()` set, when `event` is NULL.
+///
+/// # Safety
+/// `event` must be NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_to_json(event: *const tw_event) -> *mut c_char {
+    guard_value(ptr::null_mut(), || {
+        // SAFETY: forwarded from the caller.
+        let ev = unsafe { event_ref(event, "tw_event_to_json") }?;
+        Ok(into_c_string(ev.to_json()))
+    })
+}
+
+/// Copies an event, for example to keep one that a callback lends beyond the call. Cheap:
+/// the frame's bytes are shared, not copied.
+///
+/// Ownership: returns a new event owned by the caller; free it with `tw_event_free`.
+/// `event` stays the caller's (or the callback's lender's).
+/// Threads: any thread.
+/// Errors: NULL, with `tw_last_error()` set, when `event` is NULL.
+///
+/// # Safety
+/// `event` must be NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_clone(event: *const tw_event) -> *mut tw_event {
+    guard_value(ptr::null_mut(), || {
+        // SAFETY: forwarded from the caller.
+        let ev = unsafe { event_ref(event, "tw_event_clone") }?;
+        Ok(Box::into_raw(Box::new(tw_event::new(ev.event.clone()))))
+    })
+}
+
+/// Frees an event and every string borrowed from it. `tw_event_free(NULL)` does nothing.
+///
+/// Ownership: takes ownership of `event`; do not use it (or strings borrowed from it)
+/// afterwards. Never free an event lent to a callback.
+/// Threads: any thread, once no other thread reads the event.
+/// Errors: none.
+///
+/// # Safety
+/// `event` must be NULL or an event returned by `tw_client_next_event` or `tw_event_clone`
+/// and not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_free(event: *mut tw_event) {
+    guard_value((), || {
+        if !event.is_null() {
+            // SAFETY: the caller promises the event came from `Box::into_raw` here.
+            drop(unsafe { Box::from_raw(event) });
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn s(p: *const c_char) -> Option<String> {
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_string())
+    }
+
+    #[test]
+    fn lifecycle_events_have_kinds_epochs_and_json() {
+        let ev = tw_event::new(Event::Disconnected {
+            epoch: 3,
+            code: Some(1001),
+            reason: "going away".into(),
+            error: None,
+        });
+        let p: *const tw_event = &ev;
+        unsafe {
+            assert_eq!(s(tw_event_kind(p)).unwrap(), "disconnected");
+            assert_eq!(tw_event_epoch(p), 3);
+            assert_eq!(s(tw_event_type(p)), None);
+            assert_eq!(s(tw_event_data_json(p)), None);
+            assert_eq!(s(tw_event_raw(p)), None);
+            let json = tw_event_to_json(p);
+            let v: serde_json::Value = serde_json::from_str(&s(json).unwrap()).unwrap();
+            crate::strings::tw_string_free(json);
+            assert_eq!(
+                v,
+                serde_json::json!({"kind":"disconnected","epoch":3,"code":1001,"reason":"going away","error":null})
+            );
+        }
+        let rec = tw_event::new(Event::Reconnecting {
+            attempt: 2,
+            delay: Duration::from_millis(1500),
+            reason: "refused".into(),
+        });
+        let v: serde_json::Value = serde_json::from_str(&rec.to_json()).unwrap();
+        assert_eq!(v["delay"], 1.5);
+        assert_eq!(v["attempt"], 2);
+        let lagged = tw_event::new(Event::Lagged { dropped: 9 });
+        assert_eq!(lagged.to_json(), r#"{"kind":"lagged","dropped":9}"#);
+    }
+
+    #[test]
+    fn null_events_are_reported_not_dereferenced() {
+        std::thread::spawn(|| unsafe {
+            assert!(tw_event_kind(ptr::null()).is_null());
+            assert!(s(crate::error::tw_last_error())
+                .unwrap()
+                .contains("`event` is NULL"));
+            assert!(tw_event_to_json(ptr::null()).is_null());
+            assert!(tw_event_clone(ptr::null()).is_null());
+            assert_eq!(tw_event_epoch(ptr::null()), 0);
+            tw_event_free(ptr::null_mut());
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn every_core_kind_has_a_static_name() {
+        for ev in [
+            Event::Connected {
+                epoch: 1,
+                url: "ws://x".into(),
+            },
+            Event::Authenticated { epoch: 1 },
+            Event::GaveUp { reason: "r".into() },
+            Event::Lagged { dropped: 1 },
+            Event::Response {
+                id: 1,
+                status: 200,
+                data: Some(r#"{"a":[1,2]}"#.into()),
+            },
+        ] {
+            let core = ev.kind();
+            let wrapped = tw_event::new(ev);
+            assert_eq!(wrapped.kind().to_str().unwrap(), core);
+        }
+    }
+
+    #[test]
+    fn responses_embed_their_data_verbatim() {
+        let ev = tw_event::new(Event::Response {
+            id: 4,
+            status: 200,
+            data: Some(r#"{"z":1,"a":12345678901234567890}"#.into()),
+        });
+        assert_eq!(
+            ev.to_json(),
+            r#"{"kind":"response","id":4,"status":200,"data":{"z":1,"a":12345678901234567890}}"#
+        );
+        let p: *const tw_event = &ev;
+        assert_eq!(
+            s(unsafe { tw_event_data_json(p) }).unwrap(),
+            r#"{"z":1,"a":12345678901234567890}"#
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! `tw_result`: the fixed set of result codes every fallible function returns.
+//!
+//! The values are part of the ABI: they are never renumbered and a retired code is never
+//! reused. Non-negative codes are outcomes a program expects (`TW_OK`, `TW_TIMEOUT`,
+//! `TW_CLOSED`); negative codes are errors, explained in words by `tw_last_error()`.
+
+use std::ffi::{c_char, CStr};
+
+/// Result code of a tradewire C function. Zero and positive values are normal outcomes,
+/// negative values are errors (`tw_last_error()` explains the last one in words).
+///
+/// The numeric values are stable: they are never renumbered and never reused.
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+pub enum tw_result {
+    /// Success.
+    TW_OK = 0,
+    /// `tw_client_next_event`: no event arrived within the timeout (not an error).
+    TW_TIMEOUT = 1,
+    /// `tw_client_next_event`: the client is closed and every queued event has been taken;
+    /// no event will ever come (not an error).
+    TW_CLOSED = 2,
+    /// A pointer argument was NULL, a string was not valid UTF-8, or a value was out of range.
+    TW_ERR_INVALID_ARGUMENT = -1,
+    /// The configuration JSON is malformed or invalid (the message lists every problem).
+    TW_ERR_CONFIG = -2,
+    /// A connection could not be established.
+    TW_ERR_CONNECT = -3,
+    /// The server refused the credentials.
+    TW_ERR_AUTH = -4,
+    /// The client is not connected (not started, or between connections): nothing was sent.
+    TW_ERR_NOT_CONNECTED = -5,
+    /// A request did not get a usable response.
+    TW_ERR_REQUEST = -6,
+    /// An operation (such as a request) did not complete in time.
+    TW_ERR_TIMEOUT = -7,
+    /// The client is closed: it cannot send, start or reconnect any more.
+    TW_ERR_CLOSED = -8,
+    /// The call is not allowed in the client's state or preset (for example starting twice,
+    /// a second callback, or a request on a preset without request/response correlation).
+    TW_ERR_USAGE = -9,
+    /// An operating system error outside a connection (threads, pollers).
+    TW_ERR_IO = -10,
+    /// An internal error (a panic) was caught at the boundary. Please report it.
+    TW_ERR_PANIC = -11,
+    /// An error this version of the C binding does not know how to classify.
+    TW_ERR_UNKNOWN = -12,
+}
+
+impl tw_result {
+    /// The code's name as a static NUL-terminated string (`"TW_ERR_CONFIG"`).
+    pub fn name(self) -> &'static CStr {
+        match self {
+            tw_result::TW_OK => c"TW_OK",
+            tw_result::TW_TIMEOUT => c"TW_TIMEOUT",
+            tw_result::TW_CLOSED => c"TW_CLOSED",
+            tw_result::TW_ERR_INVALID_ARGUMENT => c"TW_ERR_INVALID_ARGUMENT",
+            tw_result::TW_ERR_CONFIG => c"TW_ERR_CONFIG",
+            tw_result::TW_ERR_CONNECT => c"TW_ERR_CONNECT",
+            tw_result::TW_ERR_AUTH => c"TW_ERR_AUTH",
+            tw_result::TW_ERR_NOT_CONNECTED => c"TW_ERR_NOT_CONNECTED",
+            tw_result::TW_ERR_REQUEST => c"TW_ERR_REQUEST",
+            tw_result::TW_ERR_TIMEOUT => c"TW_ERR_TIMEOUT",
+            tw_result::TW_ERR_CLOSED => c"TW_ERR_CLOSED",
+            tw_result::TW_ERR_USAGE => c"TW_ERR_USAGE",
+            tw_result::TW_ERR_IO => c"TW_ERR_IO",
+            tw_result::TW_ERR_PANIC => c"TW_ERR_PANIC",
+            tw_result::TW_ERR_UNKNOWN => c"TW_ERR_UNKNOWN",
+        }
+    }
+}
+
+/// Every code, in the order of their values' declaration.
+const ALL: [tw_result; 15] = [
+    tw_result::TW_OK,
+    tw_result::TW_TIMEOUT,
+    tw_result::TW_CLOSED,
+    tw_result::TW_ERR_INVALID_ARGUMENT,
+    tw_result::TW_ERR_CONFIG,
+    tw_result::TW_ERR_CONNECT,
+    tw_result::TW_ERR_AUTH,
+    tw_result::TW_ERR_NOT_CONNECTED,
+    tw_result::TW_ERR_REQUEST,
+    tw_result::TW_ERR_TIMEOUT,
+    tw_result::TW_ERR_CLOSED,
+    tw_result::TW_ERR_USAGE,
+    tw_result::TW_ERR_IO,
+    tw_result::TW_ERR_PANIC,
+    tw_result::TW_ERR_UNKNOWN,
+];
+
+impl tw_result {
+    /// The result code for a core error.
+    pub fn from_error(e: &tradewire_core::Error) -> tw_result {
+        use tradewire_core::Error;
+        match e {
+            Error::Config(_) => tw_result::TW_ERR_CONFIG,
+            Error::Connect(_) => tw_result::TW_ERR_CONNECT,
+            Error::Auth(_) => tw_result::TW_ERR_AUTH,
+            Error::NotConnected(_) => tw_result::TW_ERR_NOT_CONNECTED,
+            Error::Request(_) => tw_result::TW_ERR_REQUEST,
+            Error::Timeout(_) => tw_result::TW_ERR_TIMEOUT,
+            Error::Closed => tw_result::TW_ERR_CLOSED,
+            Error::Usage(_) => tw_result::TW_ERR_USAGE,
+            Error::Io(_) => tw_result::TW_ERR_IO,
+            _ => tw_result::TW_ERR_UNKNOWN,
+        }
+    }
+}
+
+/// The name of a result code (`"TW_ERR_CONFIG"`), or `"TW_UNKNOWN_RESULT"` for a value that is
+/// not a code.
+///
+/// Ownership: the returned string is static (never free it). Threads: any thread.
+/// Errors: none.
+#[no_mangle]
+pub extern "C" fn tw_result_name(code: i32) -> *const c_char {
+    crate::error::guard_value(c"TW_UNKNOWN_RESULT".as_ptr(), || {
+        Ok(ALL
+            .iter()
+            .find(|r| **r as i32 == code)
+            .map(|r| r.name())
+            .unwrap_or(c"TW_UNKNOWN_RESULT")
+            .as_ptr())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_the_documented_ones() {
+        // These numbers are ABI: changing one breaks every compiled C program.
+        let expected = [
+            ("TW_OK", 0),
+            ("TW_TIMEOUT", 1),
+            ("TW_CLOSED", 2),
+            ("TW_ERR_INVALID_ARGUMENT", -1),
+            ("TW_ERR_CONFIG", -2),
+            ("TW_ERR_CONNECT", -3),
+            ("TW_ERR_AUTH", -4),
+            ("TW_ERR_NOT_CONNECTED", -5),
+            ("TW_ERR_REQUEST", -6),
+            ("TW_ERR_TIMEOUT", -7),
+            ("TW_ERR_CLOSED", -8),
+            ("TW_ERR_USAGE", -9),
+            ("TW_ERR_IO", -10),
+            ("TW_ERR_PANIC", -11),
+            ("TW_ERR_UNKNOWN", -12),
+        ];
+        assert_eq!(expected.len(), ALL.len());
+        for (code, (name, value)) in ALL.iter().zip(expected) {
+            assert_eq!(*code as i32, value);
+            assert_eq!(code.name().to_str().unwrap(), name);
+            let by_value = unsafe { CStr::from_ptr(tw_result_name(value)) };
+            assert_eq!(by_value.to_str().unwrap(), name);
+        }
+        let unknown = unsafe { CStr::from_ptr(tw_result_name(12345)) };
+        assert_eq!(unknown.to_str().unwrap(), "TW_UNKNOWN_RESULT");
+    }
+
+    #[test]
+    fn core_errors_map_to_their_codes() {
+        use tradewire_core::Error;
+        assert_eq!(
+            tw_result::from_error(&Error::Usage("x".into())),
+            tw_result::TW_ERR_USAGE
+        );
+        assert_eq!(
+            tw_result::from_error(&Error::Closed),
+            tw_result::TW_ERR_CLOSED
+        );
+        assert_eq!(
+            tw_result::from_error(&Error::Timeout("x".into())),
+            tw_result::TW_ERR_TIMEOUT
+        );
+    }
+}

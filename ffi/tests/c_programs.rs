@@ -1,0 +1,249 @@
+//! The C programs of `tests/c`, built against libtradewire with `-Wall -Wextra -Werror
+//! -pedantic` and ASan + UBSan, run against testkit servers started here; one scenario also
+//! runs under valgrind (built without sanitizers), and the header is compiled as C++17.
+//!
+//! Each program checks the API from C and exits 0 when every check passed; the tests here
+//! drive the servers (events, restarts) and check what the programs printed.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::{program, start, Finished, Flavor, PROGRAM_TIMEOUT};
+use tradewire_testkit::{DaemonServer, ServerOptions, WsServer};
+
+/// Generous bound for a server-side condition (a connection, a message) on a busy machine.
+const SOON: Duration = Duration::from_secs(20);
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[test]
+fn header_compiles_as_cpp17_and_links() {
+    let exe = program("header_cpp", Flavor::Cxx);
+    start(&exe, &[VERSION], &[])
+        .finish(PROGRAM_TIMEOUT)
+        .assert_success("header_cpp");
+}
+
+#[test]
+fn api_without_a_server_bad_config_null_arguments_and_closed_client() {
+    let exe = program("api_basics", Flavor::Sanitized);
+    let done = start(&exe, &[VERSION], &[]).finish(PROGRAM_TIMEOUT);
+    done.assert_success("api_basics");
+    assert!(done
+        .stdout
+        .iter()
+        .any(|l| l.starts_with("bad json: invalid configuration")));
+}
+
+/// The events scenario: messages for the account and for none pass, others are filtered.
+fn events_filtered(flavor: Flavor, wrapper: &[String]) -> Finished {
+    let exe = program("events_filtered", flavor);
+    let daemon = DaemonServer::start().expect("start the daemon server");
+    let url = daemon.url();
+    let running = start(&exe, &[&url, "123"], wrapper);
+    assert!(
+        daemon.wait_for_connections(1, SOON),
+        "the C client did not connect"
+    );
+    daemon.trigger_event("Position", Some(123), json!({"symbol": "ES", "qty": 1}));
+    daemon.trigger_event("Position", Some(456), json!({"symbol": "NQ", "qty": 2}));
+    daemon.trigger_event(
+        "SystemNotice",
+        None,
+        json!({"text": "maintenance at 22:00"}),
+    );
+    daemon.trigger_event("Fill", Some(123), json!({"price": 5012.25}));
+    daemon.trigger_event("Fill", Some(456), json!({"price": 1.0}));
+    daemon.trigger_event("done", Some(123), json!({}));
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("events_filtered");
+    assert_eq!(done.value("types"), Some("Position,SystemNotice,Fill,done"));
+    let status: serde_json::Value =
+        serde_json::from_str(done.value("status").expect("status line")).expect("status JSON");
+    assert_eq!(status["filtered"], 2, "{status}");
+    assert_eq!(status["state"], "live", "{status}");
+    let messages: Vec<_> = done
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "message")
+        .collect();
+    assert_eq!(messages.len(), 4);
+    assert_eq!(messages[0]["data"], json!({"symbol": "ES", "qty": 1}));
+    assert_eq!(messages[0]["account_id"], "123");
+    assert_eq!(messages[1]["account_id"], serde_json::Value::Null);
+    done
+}
+
+#[test]
+fn events_are_received_and_filtered_by_account() {
+    events_filtered(Flavor::Sanitized, &[]);
+}
+
+#[test]
+fn reconnects_after_the_server_restarts_and_on_demand() {
+    let exe = program("reconnect", Flavor::Sanitized);
+    let daemon = DaemonServer::start().expect("start the daemon server");
+    let url = daemon.url();
+    let running = start(&exe, &[&url], &[]);
+    assert!(
+        daemon.wait_for_connections(1, SOON),
+        "the C client did not connect"
+    );
+    daemon.stop();
+    daemon
+        .restart()
+        .expect("restart the server on the same port");
+    assert!(
+        daemon.wait_for_connections(1, SOON),
+        "the C client did not reconnect"
+    );
+    daemon.trigger_event("after_restart", None, json!({"n": 1}));
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("reconnect");
+    let kinds: Vec<String> = done
+        .events()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or("?").to_string())
+        .collect();
+    let first_disconnect = kinds
+        .iter()
+        .position(|k| k == "disconnected")
+        .expect("a disconnected event");
+    let second_connect = kinds
+        .iter()
+        .rposition(|k| k == "connected")
+        .expect("connected again");
+    assert!(first_disconnect < second_connect, "{kinds:?}");
+}
+
+#[test]
+fn close_from_another_thread_wakes_a_blocked_next_event() {
+    let exe = program("close_blocked", Flavor::Sanitized);
+    let server = WsServer::start(ServerOptions::default()).expect("start the server");
+    let url = server.url();
+    let done = start(&exe, &[&url], &[]).finish(PROGRAM_TIMEOUT);
+    done.assert_success("close_blocked");
+    let timings: Vec<&String> = done
+        .stdout
+        .iter()
+        .filter(|l| l.contains("after the close"))
+        .collect();
+    assert_eq!(timings.len(), 2, "{:?}", done.stdout);
+    for line in timings {
+        eprintln!("close_blocked: {line}");
+    }
+}
+
+#[test]
+fn callback_receives_every_event_on_a_library_thread() {
+    let exe = program("callback", Flavor::Sanitized);
+    let daemon = DaemonServer::start().expect("start the daemon server");
+    let url = daemon.url();
+    let running = start(&exe, &[&url, "25"], &[]);
+    assert!(
+        daemon.wait_for_connections(1, SOON),
+        "the C client did not connect"
+    );
+    for seq in 0..25 {
+        daemon.trigger_event("tick", None, json!({"seq": seq}));
+    }
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("callback");
+    let kept: serde_json::Value =
+        serde_json::from_str(done.value("kept").expect("kept line")).expect("JSON");
+    assert_eq!(kept["data"], json!({"seq": 0}));
+}
+
+#[test]
+fn json_client_frames_sending_and_request_error() {
+    let exe = program("send_request", Flavor::Sanitized);
+    let server = WsServer::start(ServerOptions::default()).expect("start the server");
+    let url = server.url();
+    let running = start(&exe, &[&url], &[]);
+    assert!(
+        server.wait_for_connections(1, SOON),
+        "the C client did not connect"
+    );
+    server.broadcast("plain text");
+    server.broadcast("x\0y");
+    server.broadcast_binary(&[0x00, 0x01, 0x02, 0xff]);
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("send_request");
+    assert!(
+        server
+            .wait_for_received(|m| m == "hello from C", SOON)
+            .is_some(),
+        "the server did not receive the text; it got {:?}",
+        server.received()
+    );
+    let request = done
+        .stdout
+        .iter()
+        .find(|l| l.starts_with("request: "))
+        .expect("request line");
+    assert!(request.starts_with("request: TW_ERR_USAGE: "), "{request}");
+}
+
+#[test]
+fn valgrind_finds_no_leak_or_memory_error() {
+    if std::env::var_os("TRADEWIRE_SKIP_VALGRIND").is_some() {
+        eprintln!("valgrind run skipped (TRADEWIRE_SKIP_VALGRIND is set)");
+        return;
+    }
+    let suppressions = support::workspace().join("tests/c/valgrind.supp");
+    let wrapper: Vec<String> = vec![
+        "valgrind".into(),
+        "--leak-check=full".into(),
+        "--show-leak-kinds=definite,indirect,possible".into(),
+        "--errors-for-leak-kinds=definite,indirect,possible".into(),
+        "--error-exitcode=1".into(),
+        format!("--suppressions={}", suppressions.display()),
+    ];
+    let available = std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        available,
+        "valgrind is not installed (set TRADEWIRE_SKIP_VALGRIND=1 to skip this test)"
+    );
+    let done = events_filtered(Flavor::Plain, &wrapper);
+    assert!(
+        done.stderr.contains("ERROR SUMMARY: 0 errors"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn listen_example_prints_json_lines_and_exits_cleanly_on_sigint() {
+    let exe = support::example("listen");
+    let daemon = DaemonServer::start().expect("start the daemon server");
+    let url = daemon.url();
+    let mut running = start(&exe, &["daemon", "7", &url], &[]);
+    assert!(
+        daemon.wait_for_connections(1, SOON),
+        "listen did not connect"
+    );
+    daemon.trigger_event("Balance", Some(7), json!({"cash": 1000}));
+    daemon.trigger_event("Balance", Some(8), json!({"cash": 5}));
+    daemon.trigger_event("Last", Some(7), json!({}));
+    running.wait_for_line(SOON, |l| l.contains(r#""type":"Last""#));
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &running.pid().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("listen");
+    let messages: Vec<_> = done
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "message")
+        .collect();
+    assert_eq!(messages.len(), 2, "{:?}", done.stdout);
+    assert_eq!(messages[0]["data"], json!({"cash": 1000}));
+    assert!(messages.iter().all(|m| m["account_id"] == "7"));
+}

@@ -1,0 +1,416 @@
+//! `tradewire.Client`: the core client with Python conventions (keyword configuration,
+//! iteration, context manager, exceptions). Every call that can wait releases the GIL.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
+use serde_json::{Map, Value};
+use tradewire::{Client, Config, Event};
+
+use crate::errors::{
+    self, closed_error, config_error, core_call, detached, request_error, seconds,
+};
+use crate::event::PyEvent;
+use crate::json;
+use crate::logging;
+
+/// Longest wait without checking for signals (Ctrl-C) in `recv` and iteration.
+const WAIT_SLICE: Duration = Duration::from_millis(50);
+
+/// Clients with a Python callback, closed at interpreter exit (their callback thread must not
+/// be left waiting for the GIL while the interpreter finalizes).
+static CALLBACK_CLIENTS: Mutex<Vec<Weak<Client>>> = Mutex::new(Vec::new());
+/// Set at interpreter exit: callbacks are no longer called.
+static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+
+/// A connection to a WebSocket event stream that stays up by itself.
+///
+/// Keyword arguments are the configuration fields (durations in seconds), e.g.
+/// `Client("ws://localhost:8765", preset="daemon", account_id=123)`.
+#[pyclass(frozen, name = "Client", module = "tradewire")]
+pub struct PyClient {
+    client: Arc<Client>,
+    preset: &'static str,
+    started: AtomicBool,
+}
+
+/// What waiting for the next event gave.
+enum Next {
+    Event(Event),
+    Timeout,
+    Closed,
+}
+
+impl PyClient {
+    fn create(py: Python<'_>, config: Value) -> PyResult<PyClient> {
+        logging::ensure_forwarder(py);
+        let config = Config::from_value(config).map_err(errors::to_py)?;
+        let preset = config.get_preset().name();
+        let client = Client::new(config).map_err(errors::to_py)?;
+        Ok(PyClient {
+            client: Arc::new(client),
+            preset,
+            started: AtomicBool::new(false),
+        })
+    }
+
+    /// Waits up to `timeout` (None: for ever) for an event, in slices, checking for signals
+    /// between them, with the GIL released while waiting.
+    fn next_event(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Next> {
+        match self.client.try_recv() {
+            Ok(Some(e)) => return Ok(Next::Event(e)),
+            Ok(None) => {}
+            Err(_) => return Ok(Next::Closed),
+        }
+        let deadline = match timeout {
+            Some(t) => Instant::now().checked_add(seconds("timeout", t)?),
+            None => None,
+        };
+        let client = &self.client;
+        loop {
+            let slice = match deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Ok(Next::Timeout);
+                    }
+                    left.min(WAIT_SLICE)
+                }
+                None => WAIT_SLICE,
+            };
+            match detached(py, || client.recv_timeout(slice))? {
+                Ok(Some(e)) => return Ok(Next::Event(e)),
+                Ok(None) => py.check_signals()?,
+                Err(_) => return Ok(Next::Closed),
+            }
+        }
+    }
+
+    fn do_start(&self, py: Python<'_>) -> PyResult<()> {
+        logging::ensure_forwarder(py);
+        let client = &self.client;
+        core_call(py, || client.start())?;
+        self.started.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// The keyword arguments as one JSON object; a value that has no JSON form is a
+/// `ConfigError` naming its argument.
+fn config_value(
+    py: Python<'_>,
+    url: Option<&Bound<'_, PyAny>>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Value> {
+    let mut map = Map::new();
+    if let Some(url) = url.filter(|u| !u.is_none()) {
+        let v =
+            json::to_json(url).map_err(|e| config_error(py, "url", &e.value(py).to_string()))?;
+        map.insert("url".into(), v);
+    }
+    if let Some(kwargs) = kwargs {
+        for (k, v) in kwargs.iter() {
+            let key: String = k.extract()?;
+            let value =
+                json::to_json(&v).map_err(|e| config_error(py, &key, &e.value(py).to_string()))?;
+            map.insert(key, value);
+        }
+    }
+    Ok(Value::Object(map))
+}
+
+/// str, bytes, dict or list as the text (or bytes) of a frame.
+enum Frame {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+fn frame_of(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Frame> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Frame::Text(s.to_cow()?.into_owned()));
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Frame::Binary(b.as_bytes().to_vec()));
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(Frame::Binary(b.to_vec()));
+    }
+    if obj.is_instance_of::<PyDict>()
+        || obj.is_instance_of::<PyList>()
+        || obj.is_instance_of::<PyTuple>()
+    {
+        return json::to_json_text(obj).map(Frame::Text);
+    }
+    Err(PyTypeError::new_err(format!(
+        "{what} takes str, bytes, dict or list, not {}",
+        obj.get_type().name()?
+    )))
+}
+
+#[pymethods]
+impl PyClient {
+    #[new]
+    #[pyo3(signature = (url=None, **config))]
+    fn new(
+        py: Python<'_>,
+        url: Option<&Bound<'_, PyAny>>,
+        config: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let value = config_value(py, url, config)?;
+        PyClient::create(py, value)
+    }
+
+    /// A client from a configuration dict: the same fields as the keyword arguments, or the
+    /// `{protocol, host, port, rejectUnauthorized, connectTimeout}` connection options.
+    #[classmethod]
+    fn from_config(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        config: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let value = json::to_json(config)
+            .map_err(|e| config_error(py, "(config)", &e.value(py).to_string()))?;
+        PyClient::create(py, value)
+    }
+
+    /// Starts the connection thread and returns at once; progress arrives as events.
+    fn start(&self, py: Python<'_>) -> PyResult<()> {
+        self.do_start(py)
+    }
+
+    /// The next event, or None if none came within `timeout` seconds (None: wait for ever).
+    /// Raises ClosedError once the client is closed and every event has been taken.
+    #[pyo3(signature = (timeout=None))]
+    fn recv(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<PyEvent>> {
+        match self.next_event(py, timeout)? {
+            Next::Event(e) => Ok(Some(PyEvent::new(e))),
+            Next::Timeout => Ok(None),
+            Next::Closed => Err(closed_error(
+                py,
+                "the client is closed and every event has been received",
+            )),
+        }
+    }
+
+    /// Waits up to `timeout` seconds for one event, then takes the events already queued,
+    /// up to `max` in all. An empty list means the timeout expired.
+    #[pyo3(signature = (max=1024, timeout=None))]
+    fn recv_batch(
+        &self,
+        py: Python<'_>,
+        max: usize,
+        timeout: Option<f64>,
+    ) -> PyResult<Vec<PyEvent>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let first = match self.next_event(py, timeout)? {
+            Next::Event(e) => e,
+            Next::Timeout => return Ok(Vec::new()),
+            Next::Closed => {
+                return Err(closed_error(
+                    py,
+                    "the client is closed and every event has been received",
+                ))
+            }
+        };
+        let mut batch = Vec::with_capacity(max.min(1024));
+        batch.push(PyEvent::new(first));
+        while batch.len() < max {
+            match self.client.try_recv() {
+                Ok(Some(e)) => batch.push(PyEvent::new(e)),
+                _ => break,
+            }
+        }
+        Ok(batch)
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyEvent>> {
+        match self.next_event(py, None)? {
+            Next::Event(e) => Ok(Some(PyEvent::new(e))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Sends a frame now: str as text, bytes as binary, dict or list as JSON text.
+    /// Raises NotConnectedError when the connection is not live (nothing is queued).
+    fn send(&self, py: Python<'_>, message: &Bound<'_, PyAny>) -> PyResult<()> {
+        let frame = frame_of(message, "send()")?;
+        let client = &self.client;
+        core_call(py, || match frame {
+            Frame::Text(t) => client.send_text(t),
+            Frame::Binary(b) => client.send_binary(b),
+        })
+    }
+
+    /// Sends a request and waits for its response (presets with request/response
+    /// correlation: tradovate); returns the response's payload as Python objects.
+    #[pyo3(signature = (endpoint, body=None, timeout=5.0))]
+    fn request(
+        &self,
+        py: Python<'_>,
+        endpoint: &str,
+        body: Option<&Bound<'_, PyAny>>,
+        timeout: f64,
+    ) -> PyResult<Py<PyAny>> {
+        let body = match body.filter(|b| !b.is_none()) {
+            None => None,
+            Some(b) => match frame_of(b, "request() body")? {
+                Frame::Text(t) => Some(t),
+                Frame::Binary(_) => {
+                    return Err(PyTypeError::new_err(
+                        "request() body takes str, dict or list, not bytes",
+                    ))
+                }
+            },
+        };
+        let timeout = seconds("timeout", timeout)?;
+        let client = &self.client;
+        let answer = detached(py, || client.request(endpoint, body.as_deref(), timeout))?;
+        match answer {
+            Ok(text) if text.trim().is_empty() => Ok(py.None()),
+            Ok(text) => Ok(json::to_py(py, &text)?.unbind()),
+            Err(e) if e.kind() == "usage" => Err(request_error(py, e.to_string())),
+            Err(e) => Err(errors::to_py(e)),
+        }
+    }
+
+    /// The state and counters as a dict (durations in seconds).
+    fn status(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let text = self.client.status().to_json().to_string();
+        Ok(json::to_py(py, &text)?.unbind())
+    }
+
+    /// The last messages kept by the history ring (`history=N`), oldest first.
+    fn history(&self) -> Vec<PyEvent> {
+        self.client
+            .history()
+            .into_iter()
+            .map(|m| PyEvent::new(Event::Message(m)))
+            .collect()
+    }
+
+    /// Drops the current connection (if any) and connects again now; after 'gave_up',
+    /// starts trying again.
+    fn reconnect(&self, py: Python<'_>) -> PyResult<()> {
+        let client = &self.client;
+        core_call(py, || client.reconnect())
+    }
+
+    /// Closes the connection and stops reconnecting; idempotent. Events queued before remain
+    /// readable, then iteration ends.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let client = &self.client;
+        detached(py, || client.close())
+    }
+
+    /// Calls `callback(event)` for every event on a background thread instead of queueing
+    /// them for `recv`. Set it once, before `start()`. An exception in the callback is logged
+    /// (logger `tradewire`) and the stream goes on.
+    fn set_callback(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<()> {
+        if !callback.bind(py).is_callable() {
+            return Err(PyTypeError::new_err("the callback must be callable"));
+        }
+        self.client
+            .set_callback(move |event| deliver(&callback, event))
+            .map_err(errors::to_py)?;
+        let mut clients = CALLBACK_CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
+        clients.retain(|w| w.strong_count() > 0);
+        clients.push(Arc::downgrade(&self.client));
+        Ok(())
+    }
+
+    /// The URL, with secrets redacted.
+    #[getter]
+    fn url(&self) -> &str {
+        self.client.url()
+    }
+
+    /// The preset's name.
+    #[getter]
+    fn preset(&self) -> &'static str {
+        self.preset
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        let this = slf.get();
+        if !this.started.load(Ordering::SeqCst) {
+            this.do_start(slf.py())?;
+        }
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<tradewire.Client url='{}' preset='{}' state='{}'>",
+            self.client.url(),
+            self.preset,
+            self.client.status().state.name()
+        )
+    }
+}
+
+impl Drop for PyClient {
+    fn drop(&mut self) {
+        // Closing joins the I/O and callback threads; the callback thread may be waiting for
+        // the GIL, which the thread running this destructor holds. Close elsewhere.
+        let client = self.client.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tradewire-close".into())
+            .spawn(move || client.close());
+        if spawned.is_err() {
+            // No thread: do not join with the GIL held; the threads end on their own once
+            // the client's last reference goes.
+            log::warn!("tradewire: could not start a thread to close a dropped client");
+        }
+    }
+}
+
+/// Calls the Python callback with one event (on the core's callback thread).
+fn deliver(callback: &Py<PyAny>, event: Event) {
+    if SHUTTING_DOWN.load(Ordering::SeqCst) {
+        return;
+    }
+    let kind = event.kind();
+    Python::try_attach(|py| {
+        let result = Py::new(py, PyEvent::new(event)).and_then(|ev| callback.call1(py, (ev,)));
+        if let Err(err) = result {
+            logging::callback_error(
+                py,
+                &format!("the event callback raised on a '{kind}' event"),
+                err,
+            );
+        }
+    });
+}
+
+/// At interpreter exit: closes clients that have callbacks (with the GIL released, so that a
+/// callback in progress can finish).
+pub fn shutdown(py: Python<'_>) {
+    SHUTTING_DOWN.store(true, Ordering::SeqCst);
+    let clients: Vec<Arc<Client>> = CALLBACK_CLIENTS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .drain(..)
+        .filter_map(|w| w.upgrade())
+        .collect();
+    py.detach(move || {
+        for c in &clients {
+            c.close();
+        }
+    });
+}

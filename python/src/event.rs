@@ -1,0 +1,297 @@
+//! `tradewire.Event`: one item of the event stream, with its payload converted to Python
+//! objects on first access only.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyBytes;
+use tradewire::Event;
+
+use crate::json;
+
+/// One item of a client's event stream: a message or a lifecycle event.
+///
+/// `kind` says which; attributes that do not apply to a kind are None.
+#[pyclass(frozen, name = "Event", module = "tradewire")]
+pub struct PyEvent {
+    event: Event,
+    /// When the binding took the event from the queue (lifecycle events carry no time).
+    taken_at: SystemTime,
+    data: PyOnceLock<Py<PyAny>>,
+}
+
+impl PyEvent {
+    pub fn new(event: Event) -> PyEvent {
+        PyEvent {
+            event,
+            taken_at: SystemTime::now(),
+            data: PyOnceLock::new(),
+        }
+    }
+
+    fn data_json(&self) -> Option<&str> {
+        match &self.event {
+            Event::Message(m) => m.data_json(),
+            Event::Response { data, .. } => data.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+fn secs(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs_f64()
+}
+
+#[pymethods]
+impl PyEvent {
+    /// 'message', 'connected', 'authenticated', 'disconnected', 'reconnecting', 'gave_up',
+    /// 'error', 'lagged' or 'response'.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.event.kind()
+    }
+
+    /// The message type; for an 'error' event, the kind of error (e.g. 'invalid_json').
+    #[getter(r#type)]
+    fn msg_type(&self) -> Option<&str> {
+        match &self.event {
+            Event::Message(m) => m.msg_type(),
+            Event::Error(e) => Some(e.kind.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The account the message is for, as text ('123'), or None.
+    #[getter]
+    fn account_id(&self) -> Option<&str> {
+        self.event.as_message().and_then(|m| m.account_id())
+    }
+
+    /// The payload as Python objects (the `data` field, or the whole message when it has
+    /// none; the response body of a 'response'). None when the message was not JSON.
+    /// Converted on first access, then cached.
+    #[getter]
+    fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let Some(text) = self.data_json() else {
+            return Ok(py.None());
+        };
+        self.data
+            .get_or_try_init(py, || json::to_py(py, text).map(Bound::unbind))
+            .map(|d| d.clone_ref(py))
+    }
+
+    /// The frame exactly as received: str for a text frame, bytes for a binary one. For an
+    /// 'error' event, the offending text (cut to 1 KiB) if there was one.
+    #[getter]
+    fn raw(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        match &self.event {
+            Event::Message(m) => Some(match m.raw() {
+                Some(text) => text.into_pyobject(py).ok()?.into_any().unbind(),
+                None => PyBytes::new(py, m.raw_bytes()).into_any().unbind(),
+            }),
+            Event::Error(e) => e
+                .raw
+                .as_deref()
+                .and_then(|r| r.into_pyobject(py).ok())
+                .map(|s| s.into_any().unbind()),
+            _ => None,
+        }
+    }
+
+    /// Unix time in seconds when the frame was read from the socket (for lifecycle events,
+    /// when the client took the event from its queue).
+    #[getter]
+    fn received_at(&self) -> f64 {
+        match &self.event {
+            Event::Message(m) => secs(m.received_at()),
+            _ => secs(self.taken_at),
+        }
+    }
+
+    /// The connection number (1, 2, ...) the event belongs to, when it has one.
+    #[getter]
+    fn epoch(&self) -> Option<u64> {
+        match &self.event {
+            Event::Message(m) => Some(m.epoch()),
+            Event::Connected { epoch, .. }
+            | Event::Authenticated { epoch }
+            | Event::Disconnected { epoch, .. } => Some(*epoch),
+            Event::Error(e) => Some(e.epoch),
+            _ => None,
+        }
+    }
+
+    /// 'connected': the URL connected to (secrets redacted).
+    #[getter]
+    fn url(&self) -> Option<&str> {
+        match &self.event {
+            Event::Connected { url, .. } => Some(url),
+            _ => None,
+        }
+    }
+
+    /// 'disconnected': the close code, when the connection ended with a close frame.
+    #[getter]
+    fn code(&self) -> Option<u16> {
+        match &self.event {
+            Event::Disconnected { code, .. } => *code,
+            _ => None,
+        }
+    }
+
+    /// 'disconnected', 'reconnecting', 'gave_up': why.
+    #[getter]
+    fn reason(&self) -> Option<&str> {
+        match &self.event {
+            Event::Disconnected { reason, .. }
+            | Event::Reconnecting { reason, .. }
+            | Event::GaveUp { reason } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// 'disconnected': the error that ended the connection; 'error': what went wrong.
+    #[getter]
+    fn error(&self) -> Option<&str> {
+        match &self.event {
+            Event::Disconnected { error, .. } => error.as_deref(),
+            Event::Error(e) => Some(&e.message),
+            _ => None,
+        }
+    }
+
+    /// 'reconnecting': the attempt number, from 1.
+    #[getter]
+    fn attempt(&self) -> Option<u32> {
+        match &self.event {
+            Event::Reconnecting { attempt, .. } => Some(*attempt),
+            _ => None,
+        }
+    }
+
+    /// 'reconnecting': seconds before the attempt.
+    #[getter]
+    fn delay(&self) -> Option<f64> {
+        match &self.event {
+            Event::Reconnecting { delay, .. } => Some(delay.as_secs_f64()),
+            _ => None,
+        }
+    }
+
+    /// 'lagged': how many events the overflow policy dropped just before this one.
+    #[getter]
+    fn dropped(&self) -> Option<u64> {
+        match &self.event {
+            Event::Lagged { dropped } => Some(*dropped),
+            _ => None,
+        }
+    }
+
+    /// 'response': the request id.
+    #[getter]
+    fn id(&self) -> Option<u64> {
+        match &self.event {
+            Event::Response { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// 'response': the status the server gave (200 = success).
+    #[getter]
+    fn status(&self) -> Option<u16> {
+        match &self.event {
+            Event::Response { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        let mut parts = vec![format!("kind={:?}", self.event.kind())];
+        match &self.event {
+            Event::Message(m) => {
+                if let Some(t) = m.msg_type() {
+                    parts.push(format!("type={}", py_str(t)));
+                }
+                if let Some(a) = m.account_id() {
+                    parts.push(format!("account_id={}", py_str(a)));
+                }
+                parts.push(format!("epoch={}", m.epoch()));
+                match m.raw() {
+                    Some(text) => parts.push(format!("raw={}", py_str(&cut(text, 120)))),
+                    None => parts.push(format!("raw=<{} bytes>", m.raw_bytes().len())),
+                }
+            }
+            Event::Connected { epoch, url } => {
+                parts.push(format!("epoch={epoch}"));
+                parts.push(format!("url={}", py_str(url)));
+            }
+            Event::Authenticated { epoch } => parts.push(format!("epoch={epoch}")),
+            Event::Disconnected {
+                epoch,
+                code,
+                reason,
+                error,
+            } => {
+                parts.push(format!("epoch={epoch}"));
+                if let Some(c) = code {
+                    parts.push(format!("code={c}"));
+                }
+                parts.push(format!("reason={}", py_str(reason)));
+                if let Some(e) = error {
+                    parts.push(format!("error={}", py_str(e)));
+                }
+            }
+            Event::Reconnecting {
+                attempt,
+                delay,
+                reason,
+            } => {
+                parts.push(format!("attempt={attempt}"));
+                parts.push(format!("delay={:.3}", delay.as_secs_f64()));
+                parts.push(format!("reason={}", py_str(reason)));
+            }
+            Event::GaveUp { reason } => parts.push(format!("reason={}", py_str(reason))),
+            Event::Error(e) => {
+                parts.push(format!("type={}", py_str(e.kind.as_str())));
+                parts.push(format!("error={}", py_str(&e.message)));
+            }
+            Event::Lagged { dropped } => parts.push(format!("dropped={dropped}")),
+            Event::Response { id, status, .. } => {
+                parts.push(format!("id={id}"));
+                parts.push(format!("status={status}"));
+            }
+            _ => {}
+        }
+        format!("Event({})", parts.join(", "))
+    }
+}
+
+/// A string as a Python literal (single quotes, escapes) for `__repr__`.
+fn py_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// The first `max` characters of `s`, with an ellipsis when cut.
+fn cut(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
+}

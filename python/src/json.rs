@@ -1,0 +1,329 @@
+//! JSON text to Python objects (a serde visitor that builds them directly, no intermediate
+//! tree) and Python objects to JSON values.
+
+use std::fmt;
+use std::sync::Mutex;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDelta, PyDict, PyFloat, PyInt, PyList, PyNone, PyString, PyTuple};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+/// Deepest nesting `to_json` follows (a self-referencing list would recurse forever).
+const MAX_DEPTH: usize = 128;
+
+/// Parses JSON text into Python objects: dicts, lists, str, int, float, bool and None, as
+/// `json.loads` would.
+pub fn to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    // One lock per document, not per key. `try_lock`: a conversion can run Python code
+    // (a garbage collection finalizer) that converts another document; that one goes uncached.
+    let mut guard = KEYS.try_lock().ok();
+    let keys = guard.as_deref_mut();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = Seed { py, keys }
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| PyValueError::new_err(format!("invalid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// Builds one Python value from the deserializer.
+struct Seed<'k, 'py> {
+    py: Python<'py>,
+    keys: Option<&'k mut KeyCache>,
+}
+
+impl<'k, 'py> Seed<'k, 'py> {
+    fn reborrow(&mut self) -> Seed<'_, 'py> {
+        Seed {
+            py: self.py,
+            keys: self.keys.as_deref_mut(),
+        }
+    }
+}
+
+fn py_err<E: de::Error>(e: PyErr) -> E {
+    E::custom(e)
+}
+
+impl<'de, 'py> DeserializeSeed<'de> for Seed<'_, 'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, 'py> Visitor<'de> for Seed<'_, 'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(PyBool::new(self.py, v).to_owned().into_any())
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(PyInt::new(self.py, v).into_any())
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(PyInt::new(self.py, v).into_any())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(PyFloat::new(self.py, v).into_any())
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(PyString::new(self.py, v).into_any())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(PyNone::get(self.py).to_owned().into_any())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(self.reborrow())? {
+            items.push(item);
+        }
+        Ok(PyList::new(self.py, items).map_err(py_err)?.into_any())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
+        let dict = PyDict::new(self.py);
+        while let Some(key) = map.next_key_seed(KeySeed {
+            py: self.py,
+            keys: self.keys.as_deref_mut(),
+        })? {
+            let value = map.next_value_seed(self.reborrow())?;
+            dict.set_item(key, value).map_err(py_err)?;
+        }
+        Ok(dict.into_any())
+    }
+}
+
+/// Builds a dict key, through the key cache.
+struct KeySeed<'k, 'py> {
+    py: Python<'py>,
+    keys: Option<&'k mut KeyCache>,
+}
+
+impl<'de, 'py> DeserializeSeed<'de> for KeySeed<'_, 'py> {
+    type Value = Bound<'py, PyString>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de, 'py> Visitor<'de> for KeySeed<'_, 'py> {
+    type Value = Bound<'py, PyString>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(match self.keys {
+            Some(cache) => cache.get(self.py, v),
+            None => PyString::new(self.py, v),
+        })
+    }
+}
+
+/// Recently seen dict keys as interned Python strings: the keys of a stream repeat, and a
+/// cached key costs a hash and a compare instead of a new string (whose own hash Python would
+/// compute again on insertion).
+struct KeyCache {
+    slots: Vec<Option<(Box<str>, Py<PyString>)>>,
+}
+
+const KEY_SLOTS: usize = 1024;
+const MAX_CACHED_KEY: usize = 64;
+
+static KEYS: Mutex<KeyCache> = Mutex::new(KeyCache { slots: Vec::new() });
+
+impl KeyCache {
+    fn get<'py>(&mut self, py: Python<'py>, key: &str) -> Bound<'py, PyString> {
+        if key.len() > MAX_CACHED_KEY {
+            return PyString::new(py, key);
+        }
+        if self.slots.is_empty() {
+            self.slots.resize_with(KEY_SLOTS, || None);
+        }
+        let slot = &mut self.slots[fnv1a(key.as_bytes()) % KEY_SLOTS];
+        if let Some((k, s)) = slot {
+            if **k == *key {
+                return s.bind(py).clone();
+            }
+        }
+        let s = PyString::intern(py, key);
+        *slot = Some((key.into(), s.clone().unbind()));
+        s
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as usize
+}
+
+/// Converts a Python value to JSON: None, bool, int, float, str, dict (string keys), list and
+/// tuple, and `datetime.timedelta` as seconds. Anything else is a `TypeError`.
+pub fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    to_json_at(obj, 0)
+}
+
+fn to_json_at(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
+    if depth > MAX_DEPTH {
+        return Err(PyValueError::new_err(format!(
+            "nested deeper than {MAX_DEPTH} levels (or a circular reference)"
+        )));
+    }
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = obj.cast_exact::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Value::String(s.to_cow()?.into_owned()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Value::from(i));
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            return Ok(Value::from(u));
+        }
+        return Err(PyValueError::new_err(format!(
+            "the integer {} does not fit in 64 bits",
+            obj.repr()?
+        )));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return float(f.value());
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut map = Map::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            map.insert(dict_key(&k)?, to_json_at(&v, depth + 1)?);
+        }
+        return Ok(Value::Object(map));
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        let mut items = Vec::with_capacity(l.len());
+        for item in l.iter() {
+            items.push(to_json_at(&item, depth + 1)?);
+        }
+        return Ok(Value::Array(items));
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        let mut items = Vec::with_capacity(t.len());
+        for item in t.iter() {
+            items.push(to_json_at(&item, depth + 1)?);
+        }
+        return Ok(Value::Array(items));
+    }
+    if obj.is_instance_of::<PyDelta>() {
+        let seconds: f64 = obj.call_method0("total_seconds")?.extract()?;
+        return float(seconds);
+    }
+    Err(PyTypeError::new_err(format!(
+        "an object of type {} cannot be converted to JSON",
+        type_name(obj)
+    )))
+}
+
+/// Serializes a Python value to JSON text, keeping the order of dict keys (what `json.dumps`
+/// does, without spaces). Accepts the same types as [`to_json`].
+pub fn to_json_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    let mut out = Vec::with_capacity(128);
+    write_json(obj, &mut out, 0)?;
+    String::from_utf8(out).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+fn write_json(obj: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: usize) -> PyResult<()> {
+    if depth > MAX_DEPTH {
+        return Err(PyValueError::new_err(format!(
+            "nested deeper than {MAX_DEPTH} levels (or a circular reference)"
+        )));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        out.push(b'{');
+        for (i, (k, v)) in d.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_scalar(&Value::String(dict_key(&k)?), out)?;
+            out.push(b':');
+            write_json(&v, out, depth + 1)?;
+        }
+        out.push(b'}');
+        return Ok(());
+    }
+    let items: Option<Vec<Bound<'_, PyAny>>> = if let Ok(l) = obj.cast::<PyList>() {
+        Some(l.iter().collect())
+    } else if let Ok(t) = obj.cast::<PyTuple>() {
+        Some(t.iter().collect())
+    } else {
+        None
+    };
+    if let Some(items) = items {
+        out.push(b'[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_json(item, out, depth + 1)?;
+        }
+        out.push(b']');
+        return Ok(());
+    }
+    // Scalars (and timedelta) go through the Value conversion.
+    write_scalar(&to_json_at(obj, depth)?, out)
+}
+
+fn write_scalar(v: &Value, out: &mut Vec<u8>) -> PyResult<()> {
+    serde_json::to_writer(out, v).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// A dict key as JSON object key: str, or int written in decimal.
+fn dict_key(k: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = k.cast::<PyString>() {
+        Ok(s.to_cow()?.into_owned())
+    } else if k.is_instance_of::<PyInt>() && !k.is_instance_of::<PyBool>() {
+        Ok(k.str()?.to_cow()?.into_owned())
+    } else {
+        Err(PyTypeError::new_err(format!(
+            "dict keys must be str or int, not {}",
+            type_name(k)
+        )))
+    }
+}
+
+fn float(f: f64) -> PyResult<Value> {
+    Number::from_f64(f)
+        .map(Value::Number)
+        .ok_or_else(|| PyValueError::new_err(format!("{f} cannot be represented in JSON")))
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}

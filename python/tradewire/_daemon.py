@@ -1,0 +1,113 @@
+"""``DaemonClient``: the client class of the risk daemon's WebSocket API (document 002)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable, Optional, Union
+
+from ._native import Client, Event
+
+_log = logging.getLogger("tradewire")
+
+EventCallback = Callable[[str, Any], Any]
+
+
+class DaemonClient:
+    """Receives the risk daemon's event broadcast, as document 002's ``DaemonClient`` does.
+
+    ``event_callback(event_type, data)`` is called on a background thread for every event of
+    ``account_id`` (and for daemon-wide events, whose ``account_id`` is null), and with
+    ``('connection_status', {'connected': True/False})`` whenever the connection comes up or
+    goes down. The client reconnects by itself with the document's backoff (1, 2, 4, 8, then
+    every 10 seconds). An exception raised by the callback is logged (logger ``tradewire``)
+    and the stream goes on.
+
+    Extra keyword arguments are passed to :class:`tradewire.Client` (for example
+    ``heartbeat_timeout=20``).
+
+    Example::
+
+        def on_event(event_type, data):
+            print(event_type, data)
+
+        client = DaemonClient(account_id=123, event_callback=on_event)
+        client.connect()
+        ...
+        client.disconnect()
+    """
+
+    def __init__(
+        self,
+        account_id: Optional[Union[int, str]],
+        event_callback: EventCallback,
+        url: str = "ws://localhost:8765",
+        **config: Any,
+    ) -> None:
+        self.account_id = account_id
+        self.event_callback = event_callback
+        self.url = url
+        self._config = config
+        self._client: Optional[Client] = None
+        self._connected = False
+        self._lock = threading.Lock()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the connection to the daemon is up."""
+        return self._connected
+
+    def connect(self) -> None:
+        """Starts connecting in the background and returns at once (no-op if already started)."""
+        with self._lock:
+            if self._client is not None:
+                return
+            config = dict(self._config)
+            config.setdefault("preset", "daemon")
+            if self.account_id is not None:
+                config.setdefault("account_id", self.account_id)
+            client = Client(self.url, **config)
+            client.set_callback(self._on_event)
+            client.start()
+            self._client = client
+
+    def disconnect(self) -> None:
+        """Closes the connection and stops reconnecting. Reports
+        ``('connection_status', {'connected': False})`` if the connection was up."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+        self._set_connected(False)
+
+    def _on_event(self, event: Event) -> None:
+        kind = event.kind
+        if kind == "message":
+            self._deliver(event.type or "", event.data)
+        elif kind == "connected":
+            self._set_connected(True)
+        elif kind == "disconnected":
+            self._set_connected(False)
+        elif kind == "error":
+            _log.warning("ignored a bad message from the daemon: %s", event.error)
+        elif kind == "gave_up":
+            _log.error("stopped reconnecting to the daemon: %s", event.reason)
+        elif kind == "lagged":
+            _log.warning("%s daemon events were dropped (the callback is too slow)", event.dropped)
+
+    def _set_connected(self, connected: bool) -> None:
+        with self._lock:
+            changed = self._connected != connected
+            self._connected = connected
+        if changed:
+            self._deliver("connection_status", {"connected": connected})
+
+    def _deliver(self, event_type: str, data: Any) -> None:
+        try:
+            self.event_callback(event_type, data)
+        except Exception:
+            _log.exception("the event callback raised on a %r event; the stream goes on", event_type)
+
+    def __repr__(self) -> str:
+        state = "connected" if self._connected else "not connected"
+        return f"<tradewire.DaemonClient account_id={self.account_id!r} url={self.url!r} {state}>"

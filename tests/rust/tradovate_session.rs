@@ -214,3 +214,33 @@ fn a_session_outlives_three_token_lifetimes() {
     expect_kind(&client, "authenticated", SOON);
     assert_eq!(server.token_requests(), before);
 }
+
+#[test]
+fn market_data_endpoint_logs_in_with_the_md_token_and_resubscribes() {
+    let server = TradovateServer::start(TradovateOptions::default()).unwrap();
+    let client = Client::connect(
+        config(&server)
+            .url(server.md_url())
+            .market_data(true)
+            .on_connect(r#"{"endpoint":"md/subscribeQuote","body":{"symbol":"ESZ5"}}"#),
+    )
+    .unwrap();
+    expect_kind(&client, "authenticated", SOON);
+    let (ev, seen) = wait_for(&client, SOON, |e| {
+        e.as_message().and_then(|m| m.msg_type()) == Some("md")
+    });
+    assert!(ev.is_some(), "md events after subscribing: {seen:?}");
+    assert_eq!(
+        requests_to(&server, "user/syncrequest"),
+        0,
+        "no sync request on the md endpoint"
+    );
+    server.drop_all();
+    expect_kind(&client, "authenticated", SOON);
+    assert!(eventually(SOON, || server
+        .requests()
+        .iter()
+        .filter(|(e, _, _)| e.eq_ignore_ascii_case("md/subscribeQuote"))
+        .count()
+        == 2));
+}

@@ -157,6 +157,22 @@ fn callback_receives_every_event_on_a_library_thread() {
 }
 
 #[test]
+fn tradovate_request_round_trip() {
+    let exe = program("tradovate_request", Flavor::Sanitized);
+    let server = tradewire_testkit::tradovate::TradovateServer::start(
+        tradewire_testkit::tradovate::TradovateOptions::default(),
+    )
+    .expect("start the Tradovate server");
+    let running = start(&exe, &[&server.ws_url(), &server.auth_url()], &[]);
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("tradovate_request");
+    assert!(server
+        .requests()
+        .iter()
+        .any(|(endpoint, _, body)| endpoint == "user/find" && body.contains("trader")));
+}
+
+#[test]
 fn json_client_frames_sending_and_request_error() {
     let exe = program("send_request", Flavor::Sanitized);
     let server = WsServer::start(ServerOptions::default()).expect("start the server");

@@ -45,8 +45,7 @@ static void check_request(tw_client *client) {
     char sentinel[] = "untouched";
     char *out = sentinel;
 
-    /* TODO(tradovate): when the tradovate preset exists, add a request/response round trip
-     * against the testkit's tradovate server. Until then every preset refuses requests. */
+    /* Only the tradovate preset correlates requests (tradovate_request.c does a round trip). */
     CHECK_RC(tw_client_request(client, "account/list", NULL, 1000, &out), TW_ERR_USAGE);
     CHECK(out == sentinel);
     CHECK(strstr(tw_last_error(), "tradovate") != NULL);

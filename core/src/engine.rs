@@ -115,6 +115,16 @@ pub(crate) struct Engine {
     pub pending: HashMap<u64, Pending>,
 }
 
+/// What the run loop does after one attempt.
+enum Next {
+    /// `close()`: stop.
+    Stop,
+    /// Try again now (after `reconnect()`).
+    Again,
+    /// The attempt failed or the connection ended: back off, then try again.
+    Retry(String),
+}
+
 /// How getting a token ended.
 enum TokenOutcome {
     Ready,
@@ -126,165 +136,18 @@ enum TokenOutcome {
 impl Engine {
     /// Runs until `close()`.
     pub fn run(mut self) {
-        let mut last_error;
         self.load_token_file();
-        'outer: loop {
-            self.counters.set_state(State::Connecting);
-            let s = self.s.clone();
-            if self.dialect.needs_auth() {
-                match self.ensure_token() {
-                    TokenOutcome::Ready => {}
-                    TokenOutcome::Interrupted(Interrupt::Close) => break,
-                    TokenOutcome::Interrupted(Interrupt::Reconnect) => {
-                        self.reset_attempts();
-                        continue;
-                    }
-                    TokenOutcome::Fatal(message) => {
-                        self.emit(Event::Error(ErrorEvent::new(
-                            ErrorKind::Auth,
-                            message.clone(),
-                            None,
-                            self.epoch,
-                        )));
-                        match self.give_up(message) {
-                            Interrupt::Close => break,
-                            Interrupt::Reconnect => continue,
-                        }
-                    }
-                    TokenOutcome::Retry(message) => {
-                        last_error = message;
-                        match self.schedule_retry(&s, &last_error) {
-                            Some(Interrupt::Close) => break 'outer,
-                            _ => continue,
-                        }
+        loop {
+            match self.cycle() {
+                Next::Stop => break,
+                Next::Again => continue,
+                Next::Retry(last_error) => {
+                    // The connection is gone or never came: schedule the next attempt.
+                    let s = self.s.clone();
+                    if let Some(Interrupt::Close) = self.schedule_retry(&s, &last_error) {
+                        break;
                     }
                 }
-            }
-            log::debug!("tradewire: connecting to {}", s.redacted_url);
-            let attempt = {
-                let Engine {
-                    reactor,
-                    cmds,
-                    delivery,
-                    counters,
-                    tls,
-                    ..
-                } = &mut self;
-                let mut check = || offline_commands(cmds, delivery, "connecting");
-                connect(&s, tls.as_ref(), reactor, counters, &mut check)
-            };
-            match attempt {
-                Err(Failure::Interrupted(Interrupt::Close)) => break,
-                Err(Failure::Interrupted(Interrupt::Reconnect)) => {
-                    self.reset_attempts();
-                    continue;
-                }
-                Err(Failure::Failed {
-                    message,
-                    fatal,
-                    auth,
-                }) => {
-                    log::warn!("tradewire: {message}");
-                    if fatal {
-                        let kind = if auth {
-                            ErrorKind::Auth
-                        } else {
-                            ErrorKind::Connect
-                        };
-                        self.emit(Event::Error(ErrorEvent::new(
-                            kind,
-                            message.clone(),
-                            None,
-                            self.epoch,
-                        )));
-                        match self.give_up(message) {
-                            Interrupt::Close => break,
-                            Interrupt::Reconnect => continue,
-                        }
-                    }
-                    last_error = message;
-                }
-                Ok(ws) => {
-                    self.epoch += 1;
-                    self.counters.epoch.store(self.epoch, Ordering::Relaxed);
-                    if self.epoch > 1 {
-                        self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
-                    }
-                    log::info!(
-                        "tradewire: connected to {} (connection {})",
-                        s.redacted_url,
-                        self.epoch
-                    );
-                    // The state says connected before the event does, so that an application
-                    // reacting to `Connected` sees it in status().
-                    let live = !self.dialect.needs_auth();
-                    self.counters.authenticated.store(live, Ordering::Relaxed);
-                    self.counters.set_state(if live {
-                        State::Live
-                    } else {
-                        State::Authenticating
-                    });
-                    self.emit(Event::Connected {
-                        epoch: self.epoch,
-                        url: s.redacted_url.clone(),
-                    });
-                    let since = Instant::now();
-                    let end = self.live(ws);
-                    self.counters.authenticated.store(false, Ordering::Relaxed);
-                    if since.elapsed() >= s.min_uptime {
-                        self.reset_attempts();
-                    }
-                    let (code, reason, error) = describe(&end, &s);
-                    log::info!("tradewire: connection {} ended: {reason}", self.epoch);
-                    self.emit(Event::Disconnected {
-                        epoch: self.epoch,
-                        code,
-                        reason: reason.clone(),
-                        error,
-                    });
-                    match end {
-                        End::Close => break,
-                        End::Reconnect => {
-                            self.reset_attempts();
-                            continue;
-                        }
-                        End::AuthRejected(message) => {
-                            self.emit(Event::Error(ErrorEvent::new(
-                                ErrorKind::Auth,
-                                message.clone(),
-                                None,
-                                self.epoch,
-                            )));
-                            let can_refresh =
-                                self.s.credentials.is_some() && self.token.take().is_some();
-                            if !can_refresh {
-                                match self.give_up(message) {
-                                    Interrupt::Close => break,
-                                    Interrupt::Reconnect => continue,
-                                }
-                            }
-                            // The token was refused: the next attempt asks for a new one.
-                            self.counters.token_expiry_ms.store(0, Ordering::Relaxed);
-                            last_error = message;
-                        }
-                        End::ServerClose { code, reason } => {
-                            if let Some(why) = fatal_close(&s, code, &reason) {
-                                match self.give_up(why) {
-                                    Interrupt::Close => break,
-                                    Interrupt::Reconnect => continue,
-                                }
-                            }
-                            last_error =
-                                format!("the server closed the connection ({code} {reason})");
-                        }
-                        _ => last_error = reason,
-                    }
-                }
-            }
-
-            // The connection is gone or never came: schedule the next attempt.
-            if let Some(Interrupt::Close) = self.schedule_retry(&s, &last_error) {
-                break 'outer;
             }
         }
         self.auth_job = None;
@@ -293,6 +156,142 @@ impl Engine {
         self.delivery.flush();
         if self.delivery.has_pending() {
             log::warn!("tradewire: the client closed while the application was not reading; undelivered events were discarded");
+        }
+    }
+
+    /// One attempt: a token if the preset needs one, a connection, and its live time.
+    fn cycle(&mut self) -> Next {
+        self.counters.set_state(State::Connecting);
+        let s = self.s.clone();
+        if self.dialect.needs_auth() {
+            match self.ensure_token() {
+                TokenOutcome::Ready => {}
+                TokenOutcome::Interrupted(i) => return self.interrupted(i),
+                TokenOutcome::Fatal(message) => return self.fatal(ErrorKind::Auth, message),
+                TokenOutcome::Retry(message) => return Next::Retry(message),
+            }
+        }
+        log::debug!("tradewire: connecting to {}", s.redacted_url);
+        let attempt = {
+            let Engine {
+                reactor,
+                cmds,
+                delivery,
+                counters,
+                tls,
+                ..
+            } = &mut *self;
+            let mut check = || offline_commands(cmds, delivery, "connecting");
+            connect(&s, tls.as_ref(), reactor, counters, &mut check)
+        };
+        let ws = match attempt {
+            Ok(ws) => ws,
+            Err(Failure::Interrupted(i)) => return self.interrupted(i),
+            Err(Failure::Failed {
+                message,
+                fatal,
+                auth,
+            }) => {
+                log::warn!("tradewire: {message}");
+                if fatal {
+                    let kind = if auth {
+                        ErrorKind::Auth
+                    } else {
+                        ErrorKind::Connect
+                    };
+                    return self.fatal(kind, message);
+                }
+                return Next::Retry(message);
+            }
+        };
+
+        self.epoch += 1;
+        self.counters.epoch.store(self.epoch, Ordering::Relaxed);
+        if self.epoch > 1 {
+            self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
+        }
+        log::info!(
+            "tradewire: connected to {} (connection {})",
+            s.redacted_url,
+            self.epoch
+        );
+        // The state says connected before the event does, so that an application reacting
+        // to `Connected` sees it in status().
+        let live = !self.dialect.needs_auth();
+        self.counters.authenticated.store(live, Ordering::Relaxed);
+        self.counters.set_state(if live {
+            State::Live
+        } else {
+            State::Authenticating
+        });
+        self.emit(Event::Connected {
+            epoch: self.epoch,
+            url: s.redacted_url.clone(),
+        });
+        let since = Instant::now();
+        let end = self.live(ws);
+        self.counters.authenticated.store(false, Ordering::Relaxed);
+        if since.elapsed() >= s.min_uptime {
+            self.reset_attempts();
+        }
+        let (code, reason, error) = describe(&end, &s);
+        log::info!("tradewire: connection {} ended: {reason}", self.epoch);
+        self.emit(Event::Disconnected {
+            epoch: self.epoch,
+            code,
+            reason: reason.clone(),
+            error,
+        });
+        match end {
+            End::Close => Next::Stop,
+            End::Reconnect => self.interrupted(Interrupt::Reconnect),
+            End::AuthRejected(message) => {
+                self.emit_error(ErrorKind::Auth, &message);
+                if self.s.credentials.is_none() || self.token.take().is_none() {
+                    return self.give_up_then(message);
+                }
+                // The token was refused: the next attempt asks for a new one.
+                self.counters.token_expiry_ms.store(0, Ordering::Relaxed);
+                Next::Retry(message)
+            }
+            End::ServerClose { code, reason } => match fatal_close(&s, code, &reason) {
+                Some(why) => self.give_up_then(why),
+                None => Next::Retry(format!(
+                    "the server closed the connection ({code} {reason})"
+                )),
+            },
+            _ => Next::Retry(reason),
+        }
+    }
+
+    /// What follows a `close()` or `reconnect()` that interrupted an attempt.
+    fn interrupted(&mut self, i: Interrupt) -> Next {
+        match i {
+            Interrupt::Close => Next::Stop,
+            Interrupt::Reconnect => {
+                self.reset_attempts();
+                Next::Again
+            }
+        }
+    }
+
+    /// Reports a failure that retrying cannot fix, then gives up.
+    fn fatal(&mut self, kind: ErrorKind, message: String) -> Next {
+        self.emit_error(kind, &message);
+        self.give_up_then(message)
+    }
+
+    fn emit_error(&mut self, kind: ErrorKind, message: &str) {
+        self.emit(Event::Error(ErrorEvent::new(
+            kind, message, None, self.epoch,
+        )));
+    }
+
+    /// Gives up and waits; then stops or starts again as the application says.
+    fn give_up_then(&mut self, reason: String) -> Next {
+        match self.give_up(reason) {
+            Interrupt::Close => Next::Stop,
+            Interrupt::Reconnect => Next::Again,
         }
     }
 

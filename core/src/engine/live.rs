@@ -1,0 +1,505 @@
+//! One live connection: commands, reads, signals, heartbeats, the silence deadline.
+
+use super::*;
+
+impl Engine {
+    /// Runs one connection until it ends; fails its waiting requests when it does.
+    pub(super) fn live(&mut self, ws: WebSocket<Metered>) -> End {
+        let end = self.run_connection(ws);
+        let why = match &end {
+            End::Close => "the client was closed",
+            _ => "the connection dropped",
+        };
+        self.fail_pending(why);
+        end
+    }
+
+    pub(super) fn run_connection(&mut self, mut ws: WebSocket<Metered>) -> End {
+        let s = self.s.clone();
+        let mut want_write = false;
+        for text in self.dialect.on_open(&s) {
+            if let Err((e, _)) = write(&mut ws, Outgoing::Text(text), &mut want_write) {
+                return End::Broken(format!("could not send the on-connect messages: {e}"));
+            }
+        }
+        let needs_auth = self.dialect.needs_auth();
+        let mut live = !needs_auth;
+        self.counters.authenticated.store(live, Ordering::Relaxed);
+        self.counters.set_state(if live {
+            State::Live
+        } else {
+            State::Authenticating
+        });
+        let token = if needs_auth { self.login_token() } else { None };
+
+        let mut replies: Vec<String> = Vec::new();
+        let mut signals: Vec<Signal> = Vec::new();
+        let mut seen = ws.get_ref().read_total;
+        let mut last_rx = Instant::now();
+        self.counters.mark_rx(last_rx);
+        let mut next_ping = last_rx + s.heartbeat_interval;
+        let mut ping_sent: Option<Instant> = None;
+        let mut readable = true;
+        loop {
+            // Commands first: a send goes out at once.
+            loop {
+                match self.cmds.try_recv() {
+                    Ok(Command::Send { frame, reply }) => {
+                        if !live {
+                            let _ = reply.send(Err(Error::NotConnected(
+                                "the client is logging in; nothing was sent (wait for the authenticated event)".into(),
+                            )));
+                            continue;
+                        }
+                        let r = write(&mut ws, frame, &mut want_write);
+                        let broken = match &r {
+                            Err((e, true)) => Some(e.to_string()),
+                            _ => None,
+                        };
+                        let _ = reply.send(r.map_err(|(e, _)| e));
+                        if let Some(e) = broken {
+                            return End::Broken(e);
+                        }
+                    }
+                    Ok(Command::Request {
+                        endpoint,
+                        body,
+                        timeout,
+                        reply,
+                    }) => {
+                        if !live {
+                            let _ = reply.send(Err(Error::NotConnected(
+                                "the client is not logged in yet; the request was not sent".into(),
+                            )));
+                            continue;
+                        }
+                        let id = self.next_id;
+                        let Some(frame) =
+                            self.dialect.request_frame(&endpoint, id, body.as_deref())
+                        else {
+                            let _ = reply.send(Err(Error::Usage(format!(
+                                "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
+                                s.preset.name()
+                            ))));
+                            continue;
+                        };
+                        self.next_id += 1;
+                        match write(&mut ws, Outgoing::Text(frame), &mut want_write) {
+                            Ok(()) => {
+                                let deadline = Instant::now() + timeout;
+                                self.pending.insert(
+                                    id,
+                                    Pending {
+                                        endpoint,
+                                        deadline,
+                                        reply,
+                                    },
+                                );
+                            }
+                            Err((e, broken)) => {
+                                let msg = e.to_string();
+                                let _ = reply.send(Err(e));
+                                if broken {
+                                    return End::Broken(msg);
+                                }
+                            }
+                        }
+                    }
+                    Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
+                        close_gracefully(&mut ws, &mut self.reactor, 1000, "closed by the client");
+                        return End::Close;
+                    }
+                    Ok(Command::Reconnect) => {
+                        close_gracefully(&mut ws, &mut self.reactor, 1000, "reconnecting");
+                        return End::Reconnect;
+                    }
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+
+            if readable && !self.delivery.blocked() {
+                match self.read_batch(
+                    &mut ws,
+                    &mut replies,
+                    &mut signals,
+                    &mut ping_sent,
+                    token.as_deref(),
+                ) {
+                    Ok(more) => readable = more,
+                    Err(end) => return end,
+                }
+                for text in replies.drain(..) {
+                    if let Err((e, true)) = write(&mut ws, Outgoing::Text(text), &mut want_write) {
+                        return End::Broken(e.to_string());
+                    }
+                }
+                for signal in std::mem::take(&mut signals) {
+                    match signal {
+                        Signal::Authenticated => {
+                            live = true;
+                            log::info!("tradewire: logged in (connection {})", self.epoch);
+                            let user_id = self.token.as_ref().and_then(|t| t.user_id);
+                            for frame in self.dialect.after_auth(&s, user_id, &mut self.next_id) {
+                                if let Err((e, true)) =
+                                    write(&mut ws, Outgoing::Text(frame), &mut want_write)
+                                {
+                                    return End::Broken(e.to_string());
+                                }
+                            }
+                            self.counters.authenticated.store(true, Ordering::Relaxed);
+                            self.counters.set_state(State::Live);
+                            self.delivery
+                                .push(Event::Authenticated { epoch: self.epoch });
+                            next_ping = Instant::now() + s.heartbeat_interval;
+                        }
+                        Signal::AuthRejected(why) => {
+                            let _ = ws.close(Some(CloseFrame {
+                                code: CloseCode::Normal,
+                                reason: "login refused".into(),
+                            }));
+                            let _ = ws.flush();
+                            return End::AuthRejected(why);
+                        }
+                        Signal::Shutdown(why) => {
+                            close_gracefully(&mut ws, &mut self.reactor, 1000, "server shutdown");
+                            return End::Shutdown(why);
+                        }
+                        Signal::ServerClose { code, reason } => {
+                            close_gracefully(
+                                &mut ws,
+                                &mut self.reactor,
+                                1000,
+                                "closed by the server",
+                            );
+                            return End::ServerClose { code, reason };
+                        }
+                        Signal::Response { id, status, data } => match self.pending.remove(&id) {
+                            Some(p) => {
+                                let r = if (200..300).contains(&status) {
+                                    Ok(data.unwrap_or_else(|| "null".into()))
+                                } else {
+                                    Err(Error::Request(format!(
+                                        "{} (request {id}) was answered with status {status}: {}",
+                                        p.endpoint,
+                                        data.as_deref().unwrap_or("no details")
+                                    )))
+                                };
+                                let _ = p.reply.send(r);
+                            }
+                            None => self.delivery.push(Event::Response { id, status, data }),
+                        },
+                    }
+                }
+            }
+            if self.delivery.has_pending() {
+                let was_blocked = self.delivery.blocked();
+                self.delivery.flush();
+                if was_blocked && !self.delivery.blocked() {
+                    readable = true;
+                }
+            }
+
+            // Timers keep their time whatever the consumer does.
+            let now = Instant::now();
+            let total = ws.get_ref().read_total;
+            if total != seen {
+                seen = total;
+                last_rx = now;
+                self.counters.mark_rx(now);
+            } else if self.delivery.blocked() && ws.get_ref().has_unread_bytes() {
+                // Not reading because the application is behind; bytes waiting prove the server lives.
+                last_rx = now;
+            }
+            let silence = now.saturating_duration_since(last_rx);
+            if silence >= s.heartbeat_timeout {
+                let (code, reason) = if needs_auth {
+                    (4000, "Server timeout - no heartbeat response")
+                } else {
+                    (1001, "heartbeat timeout")
+                };
+                let _ = ws.close(Some(CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: reason.into(),
+                }));
+                let _ = ws.flush();
+                return End::Dead { silence };
+            }
+            let heartbeat_due = s.ws_ping || (live && self.dialect.heartbeat().is_some());
+            if heartbeat_due && now >= next_ping {
+                let msg = match self.dialect.heartbeat() {
+                    Some(text) if !s.ws_ping => WsMessage::Text(text.into()),
+                    _ => WsMessage::Ping(Bytes::from(
+                        crate::time::unix_millis(SystemTime::now())
+                            .to_be_bytes()
+                            .to_vec(),
+                    )),
+                };
+                match ws.write(msg) {
+                    Ok(()) => {}
+                    Err(tungstenite::Error::Io(e))
+                        if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) => return End::Broken(format!("could not send a heartbeat: {e}")),
+                }
+                want_write = true;
+                ping_sent = Some(now);
+                next_ping = now + s.heartbeat_interval;
+            }
+            if want_write {
+                match ws.flush() {
+                    Ok(()) => want_write = false,
+                    Err(tungstenite::Error::Io(e))
+                        if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) => return End::Broken(format!("write failed: {e}")),
+                }
+            }
+            // Requests whose caller stopped waiting: a late response becomes a Response event.
+            let mut next_expiry: Option<Instant> = None;
+            if !self.pending.is_empty() {
+                self.pending.retain(|_, p| p.deadline > now);
+                next_expiry = self.pending.values().map(|p| p.deadline).min();
+            }
+            let renew_at = if needs_auth && self.s.static_token.is_none() {
+                self.tend_token()
+            } else {
+                None
+            };
+
+            if readable && !self.delivery.blocked() {
+                continue;
+            }
+            let mut deadline = last_rx + s.heartbeat_timeout;
+            if heartbeat_due {
+                deadline = deadline.min(next_ping);
+            }
+            for t in [next_expiry, renew_at].into_iter().flatten() {
+                deadline = deadline.min(t);
+            }
+            if self.delivery.has_pending() {
+                deadline = deadline.min(now + DELIVERY_RETRY);
+            }
+            if let Err(e) = ws
+                .get_ref()
+                .socket()
+                .want(!self.delivery.blocked(), want_write)
+            {
+                return End::Broken(format!("poll setup failed: {e}"));
+            }
+            match self.reactor.wait(Some(deadline)) {
+                Ok(ready) => readable |= ready,
+                Err(e) => return End::Broken(format!("poll failed: {e}")),
+            }
+        }
+    }
+
+    /// Reads frames until none is waiting, the budget is spent, or delivery blocks.
+    /// `Ok(true)` means there may be more to read right away.
+    pub(super) fn read_batch(
+        &mut self,
+        ws: &mut WebSocket<Metered>,
+        replies: &mut Vec<String>,
+        signals: &mut Vec<Signal>,
+        ping_sent: &mut Option<Instant>,
+        token: Option<&str>,
+    ) -> std::result::Result<bool, End> {
+        let s = self.s.clone();
+        for _ in 0..READ_BUDGET {
+            if self.delivery.blocked() {
+                return Ok(true);
+            }
+            let msg = match ws.read() {
+                Ok(m) => m,
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    return Ok(false)
+                }
+                Err(e) => return Err(self.read_error(ws, e)),
+            };
+            let now = SystemTime::now();
+            let mut ctx = Ctx {
+                s: &s,
+                counters: &self.counters,
+                history: &self.history,
+                delivery: &mut self.delivery,
+                replies,
+                latency: None,
+                now,
+                epoch: self.epoch,
+                signals,
+                token,
+            };
+            match msg {
+                WsMessage::Text(t) => {
+                    ctx.counters.messages.fetch_add(1, Ordering::Relaxed);
+                    self.dialect.on_text(t, &mut ctx);
+                }
+                WsMessage::Binary(b) => {
+                    ctx.counters.messages.fetch_add(1, Ordering::Relaxed);
+                    self.dialect.on_binary(b, &mut ctx);
+                }
+                WsMessage::Pong(_) => {
+                    if let Some(sent) = ping_sent.take() {
+                        ctx.latency = Some(sent.elapsed());
+                    }
+                }
+                WsMessage::Ping(_) => {
+                    // tungstenite queued the pong; it goes out with the next flush.
+                    let _ = ws.flush();
+                }
+                WsMessage::Close(frame) => {
+                    let _ = ws.flush();
+                    let (code, reason) = match frame {
+                        Some(f) => (u16::from(f.code), f.reason.to_string()),
+                        None => (1005, String::new()),
+                    };
+                    return Err(End::ServerClose { code, reason });
+                }
+                WsMessage::Frame(_) => {}
+            }
+            if let Some(l) = ctx.latency {
+                self.counters.set_latency(l);
+            }
+            if !signals.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(true)
+    }
+
+    pub(super) fn read_error(&mut self, ws: &mut WebSocket<Metered>, e: tungstenite::Error) -> End {
+        use tungstenite::error::CapacityError;
+        let (kind, code, message) = match e {
+            tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+                return End::Broken("the connection was closed".into())
+            }
+            tungstenite::Error::Io(e) => return End::Broken(format!("the connection was lost: {e}")),
+            tungstenite::Error::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
+                return End::Broken("the server closed the TCP connection without a close frame".into())
+            }
+            tungstenite::Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
+                ErrorKind::MessageTooLarge,
+                1009,
+                format!(
+                    "the server sent a message of {size} bytes, over max_message_size ({max_size} bytes); the connection was closed with 1009 (raise max_message_size if such messages are expected)"
+                ),
+            ),
+            tungstenite::Error::Capacity(c) => (ErrorKind::MessageTooLarge, 1009, format!("the server exceeded a size limit: {c}")),
+            tungstenite::Error::Utf8(detail) => (
+                ErrorKind::InvalidUtf8,
+                1007,
+                format!("the server sent a text frame that is not valid UTF-8 ({detail}); the connection was closed with 1007"),
+            ),
+            tungstenite::Error::Protocol(p) => (
+                ErrorKind::Protocol,
+                1002,
+                format!("the server violated the WebSocket protocol ({p}); the connection was closed with 1002"),
+            ),
+            other => return End::Broken(format!("read failed: {other}")),
+        };
+        self.counters.errors.fetch_add(1, Ordering::Relaxed);
+        log::warn!("tradewire: {message}");
+        self.delivery.push(Event::Error(ErrorEvent::new(
+            kind,
+            message.clone(),
+            None,
+            self.epoch,
+        )));
+        let reason = match code {
+            1009 => "message too big",
+            1007 => "invalid UTF-8",
+            _ => "protocol error",
+        };
+        let _ = ws.close(Some(CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        }));
+        let _ = ws.flush();
+        End::Violation { code, message }
+    }
+}
+
+/// Writes one frame and flushes what the socket takes. The error's flag says whether the
+/// connection is broken.
+fn write(
+    ws: &mut WebSocket<Metered>,
+    frame: Outgoing,
+    want_write: &mut bool,
+) -> std::result::Result<(), (Error, bool)> {
+    let msg = match frame {
+        Outgoing::Text(t) => WsMessage::Text(t.into()),
+        Outgoing::Binary(b) => WsMessage::Binary(b.into()),
+    };
+    let would_block = |e: &tungstenite::Error| matches!(e, tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock);
+    match ws.write(msg) {
+        Ok(()) => {}
+        Err(e) if would_block(&e) => {
+            *want_write = true;
+            return Ok(());
+        }
+        Err(tungstenite::Error::WriteBufferFull(_)) => {
+            return Err((
+                Error::Io(
+                    "the send buffer is full (max_write_buffer): the server is not reading; the message was not sent".into(),
+                ),
+                false,
+            ))
+        }
+        Err(tungstenite::Error::Capacity(c)) => {
+            return Err((Error::Usage(format!("the message is too large to send: {c}")), false))
+        }
+        Err(e) => {
+            return Err((Error::NotConnected(format!("the connection broke while sending ({e}); the message was not sent")), true))
+        }
+    }
+    match ws.flush() {
+        Ok(()) => {
+            *want_write = false;
+            Ok(())
+        }
+        Err(e) if would_block(&e) => {
+            *want_write = true;
+            Ok(())
+        }
+        Err(e) => Err((
+            Error::NotConnected(format!(
+                "the connection broke while sending ({e}); the message may or may not have reached the server"
+            )),
+            true,
+        )),
+    }
+}
+
+/// Sends a close frame and waits briefly for the server's answer.
+fn close_gracefully(ws: &mut WebSocket<Metered>, reactor: &mut Reactor, code: u16, reason: &str) {
+    if ws
+        .close(Some(CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.to_string().into(),
+        }))
+        .is_err()
+    {
+        return;
+    }
+    let deadline = Instant::now() + CLOSE_GRACE;
+    loop {
+        match ws.flush() {
+            Ok(()) => {}
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+        loop {
+            match ws.read() {
+                Ok(_) => continue,
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    break
+                }
+                Err(_) => return,
+            }
+        }
+        if Instant::now() >= deadline {
+            return;
+        }
+        let _ = ws.get_ref().socket().want(true, false);
+        if reactor.wait(Some(deadline)).is_err() {
+            return;
+        }
+    }
+}

@@ -314,7 +314,7 @@ impl Config {
         max_frame_size: usize);
     setter!(/// Largest amount of unsent data buffered before `send` fails, in bytes.
         max_write_buffer: usize);
-    setter!(/// Size of the socket read buffer, in bytes.
+    setter!(/// Size of the socket read buffer, in bytes (default 16 KiB).
         read_buffer_size: usize);
     setter!(/// Close codes from the server that stop reconnecting.
         fatal_close_codes: Vec<u16>);
@@ -575,7 +575,10 @@ impl Config {
         let max_message_size = self.max_message_size.unwrap_or(16 << 20);
         let max_frame_size = self.max_frame_size.unwrap_or(max_message_size);
         let max_write_buffer = self.max_write_buffer.unwrap_or(8 << 20);
-        let read_buffer_size = self.read_buffer_size.unwrap_or(64 << 10);
+        // 16 KiB: as fast as 64 KiB on a firehose and an idle connection costs about half the
+        // memory (tungstenite fills the whole buffer with zeros on its first read), see
+        // docs/BENCHMARKS.md.
+        let read_buffer_size = self.read_buffer_size.unwrap_or(16 << 10);
         if max_message_size < 128 {
             err("max_message_size", "must be at least 128 bytes".into());
         }

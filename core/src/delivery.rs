@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender};
 
 use crate::event::Event;
 use crate::status::Counters;
@@ -43,6 +43,8 @@ pub(crate) struct Delivery {
     rx: Receiver<Event>,
     policy: Overflow,
     capacity: usize,
+    /// Places known to be free in the channel (see `offer`).
+    room: usize,
     /// Events that did not fit yet, in order (block: everything; drop_newest: lifecycle events and markers).
     pending: VecDeque<Event>,
     /// Drops not reported yet; they happened after the last pending event.
@@ -56,12 +58,17 @@ impl Delivery {
         policy: Overflow,
         counters: Arc<Counters>,
     ) -> (Delivery, Receiver<Event>) {
-        let (tx, rx) = crossbeam_channel::bounded(capacity);
+        // An unbounded (linked-list) channel holding at most `capacity` events, enforced by
+        // `offer`: a bounded channel allocates and writes every slot up front, which for
+        // the default 65 536 events is 8 MiB of resident memory per client before the first
+        // event (benches/, docs/BENCHMARKS.md); this one grows and shrinks with what is queued.
+        let (tx, rx) = crossbeam_channel::unbounded();
         let d = Delivery {
             tx,
             rx: rx.clone(),
             policy,
             capacity,
+            room: 0,
             pending: VecDeque::new(),
             lagged: 0,
             counters,
@@ -87,12 +94,12 @@ impl Delivery {
         }
         self.flush();
         let ev = if self.pending.is_empty() && self.lagged == 0 {
-            match self.tx.try_send(ev) {
+            match self.offer(ev) {
                 Ok(()) => {
                     self.delivered(1);
                     return;
                 }
-                Err(TrySendError::Full(ev)) | Err(TrySendError::Disconnected(ev)) => ev,
+                Err(ev) => ev,
             }
         } else {
             ev
@@ -117,9 +124,9 @@ impl Delivery {
     /// Delivers what waits, in order, as far as there is room.
     pub fn flush(&mut self) {
         while let Some(ev) = self.pending.pop_front() {
-            match self.tx.try_send(ev) {
+            match self.offer(ev) {
                 Ok(()) => self.delivered(1),
-                Err(TrySendError::Full(ev)) | Err(TrySendError::Disconnected(ev)) => {
+                Err(ev) => {
                     self.pending.push_front(ev);
                     return;
                 }
@@ -127,8 +134,7 @@ impl Delivery {
         }
         if self.lagged > 0
             && self
-                .tx
-                .try_send(Event::Lagged {
+                .offer(Event::Lagged {
                     dropped: self.lagged,
                 })
                 .is_ok()
@@ -141,7 +147,7 @@ impl Delivery {
     fn push_drop_oldest(&mut self, mut ev: Event) {
         loop {
             if self.lagged > 0 {
-                match self.tx.try_send(Event::Lagged {
+                match self.offer(Event::Lagged {
                     dropped: self.lagged,
                 }) {
                     Ok(()) => {
@@ -154,12 +160,12 @@ impl Delivery {
                     }
                 }
             }
-            match self.tx.try_send(ev) {
+            match self.offer(ev) {
                 Ok(()) => {
                     self.delivered(1);
                     return;
                 }
-                Err(TrySendError::Full(e)) | Err(TrySendError::Disconnected(e)) => {
+                Err(e) => {
                     ev = e;
                     self.make_room();
                 }
@@ -185,6 +191,26 @@ impl Delivery {
                 Err(_) => break,
             }
         }
+    }
+
+    /// Puts an event in the channel if it holds fewer than `capacity`; gives it back if not.
+    /// This thread is the only sender, so the channel never holds more than `capacity`.
+    ///
+    /// `room` is a lower bound of the free places (only this thread adds events; the
+    /// application only takes them), so the channel's length is read only when it runs out,
+    /// not for every event.
+    #[inline]
+    fn offer(&mut self, ev: Event) -> Result<(), Event> {
+        if self.room == 0 {
+            self.room = self.capacity.saturating_sub(self.tx.len());
+            if self.room == 0 {
+                return Err(ev);
+            }
+        }
+        self.room -= 1;
+        // The channel is unbounded and `self.rx` keeps it open: this cannot fail, but if it
+        // did the event is handed back like a full channel's.
+        self.tx.send(ev).map_err(|e| e.into_inner())
     }
 
     fn delivered(&self, n: u64) {

@@ -26,7 +26,7 @@
 //!
 //! ## Defaults and limits
 //! Messages up to 16 MiB (`max_message_size`), frames up to the same (`max_frame_size`), 8 MiB
-//! of unsent data (`max_write_buffer`), a 64 KiB read buffer (`read_buffer_size`), an event
+//! of unsent data (`max_write_buffer`), a 16 KiB read buffer (`read_buffer_size`), an event
 //! queue of 65 536 (`queue_capacity`) with the `block` overflow policy.
 
 #![warn(missing_docs)]

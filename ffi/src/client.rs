@@ -137,7 +137,16 @@ pub unsafe extern "C" fn tw_client_next_event(
                 "tw_client_next_event: this client has a callback, which receives every event; do not also read events",
             ));
         }
-        let next = if timeout_ms == TW_NO_TIMEOUT {
+        // An event already queued is taken without computing a deadline (a clock read per
+        // call was a visible cost per event in the benchmarks, docs/BENCHMARKS.md).
+        let queued = match c.inner.try_recv() {
+            Ok(queued) => queued,
+            Err(tradewire_core::Error::Closed) => return Ok(tw_result::TW_CLOSED),
+            Err(other) => return Err(other.into()),
+        };
+        let next = if queued.is_some() {
+            queued
+        } else if timeout_ms == TW_NO_TIMEOUT {
             c.inner.events().recv().ok()
         } else {
             match c

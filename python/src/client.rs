@@ -199,18 +199,18 @@ impl PyClient {
     /// Waits up to `timeout` seconds for one event, then takes the events already queued,
     /// up to `max` in all. An empty list means the timeout expired.
     #[pyo3(signature = (max=1024, timeout=None))]
-    fn recv_batch(
+    fn recv_batch<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         max: usize,
         timeout: Option<f64>,
-    ) -> PyResult<Vec<PyEvent>> {
+    ) -> PyResult<Bound<'py, PyList>> {
         if max == 0 {
-            return Ok(Vec::new());
+            return Ok(PyList::empty(py));
         }
         let first = match self.next_event(py, timeout)? {
             Next::Event(e) => e,
-            Next::Timeout => return Ok(Vec::new()),
+            Next::Timeout => return Ok(PyList::empty(py)),
             Next::Closed => {
                 return Err(closed_error(
                     py,
@@ -219,14 +219,14 @@ impl PyClient {
             }
         };
         let mut batch = Vec::with_capacity(max.min(1024));
-        batch.push(PyEvent::new(first));
+        batch.push(PyEvent::into_py(py, first)?);
         while batch.len() < max {
             match self.client.try_recv() {
-                Ok(Some(e)) => batch.push(PyEvent::new(e)),
+                Ok(Some(e)) => batch.push(PyEvent::into_py(py, e)?),
                 _ => break,
             }
         }
-        Ok(batch)
+        PyList::new(py, batch)
     }
 
     fn __iter__(slf: Py<Self>) -> Py<Self> {

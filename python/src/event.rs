@@ -3,9 +3,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyString};
 use tradewire::Event;
 
 use crate::json;
@@ -23,11 +24,31 @@ pub struct PyEvent {
 
 impl PyEvent {
     pub fn new(event: Event) -> PyEvent {
+        // A message carries its own time; only lifecycle events need the clock read here.
+        let taken_at = match event {
+            Event::Message(_) => UNIX_EPOCH,
+            _ => SystemTime::now(),
+        };
         PyEvent {
             event,
-            taken_at: SystemTime::now(),
+            taken_at,
             data: PyOnceLock::new(),
         }
+    }
+
+    /// The event as a Python object that the cyclic garbage collector does not track.
+    ///
+    /// PyO3 makes every class collectable, but an `Event` has no `__traverse__` (its only
+    /// Python reference, the cached `data`, is not visited), so the collector can never free
+    /// anything through it: tracking it only makes each collection walk it. A stream keeps
+    /// thousands alive in a `recv_batch` list, and those walks took a tenth of the consumer's
+    /// time (benches/, docs/BENCHMARKS.md).
+    pub fn into_py(py: Python<'_>, event: Event) -> PyResult<Bound<'_, PyEvent>> {
+        let obj = Bound::new(py, PyEvent::new(event))?;
+        // SAFETY: `obj` is a live object of a GC type; untracking a tracked object is allowed
+        // at any time, and PyO3's dealloc untracks again only if it is tracked.
+        unsafe { pyo3::ffi::PyObject_GC_UnTrack(obj.as_ptr().cast()) };
+        Ok(obj)
     }
 
     fn data_json(&self) -> Option<&str> {
@@ -50,16 +71,30 @@ impl PyEvent {
     /// 'message', 'connected', 'authenticated', 'disconnected', 'reconnecting', 'gave_up',
     /// 'error', 'lagged' or 'response'.
     #[getter]
-    fn kind(&self) -> &'static str {
-        self.event.kind()
+    fn kind<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        // Interned once: a new string per access was a visible cost per event.
+        match self.event {
+            Event::Message(_) => intern!(py, "message"),
+            Event::Connected { .. } => intern!(py, "connected"),
+            Event::Authenticated { .. } => intern!(py, "authenticated"),
+            Event::Disconnected { .. } => intern!(py, "disconnected"),
+            Event::Reconnecting { .. } => intern!(py, "reconnecting"),
+            Event::GaveUp { .. } => intern!(py, "gave_up"),
+            Event::Error(_) => intern!(py, "error"),
+            Event::Lagged { .. } => intern!(py, "lagged"),
+            Event::Response { .. } => intern!(py, "response"),
+            _ => return PyString::new(py, self.event.kind()),
+        }
+        .clone()
     }
 
     /// The message type; for an 'error' event, the kind of error (e.g. 'invalid_json').
     #[getter(r#type)]
-    fn msg_type(&self) -> Option<&str> {
+    fn msg_type<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyString>> {
         match &self.event {
-            Event::Message(m) => m.msg_type(),
-            Event::Error(e) => Some(e.kind.as_str()),
+            // Message types repeat: they come from the interned-string cache of dict keys.
+            Event::Message(m) => m.msg_type().map(|t| json::cached_str(py, t)),
+            Event::Error(e) => Some(PyString::new(py, e.kind.as_str())),
             _ => None,
         }
     }

@@ -313,7 +313,8 @@ impl Engine {
                 }
                 Err(e) => return Err(self.read_error(ws, e)),
             };
-            let now = SystemTime::now();
+            // The time of the socket read that completed the frame.
+            let now = ws.get_ref().read_at;
             let mut ctx = Ctx {
                 s: &s,
                 counters: &self.counters,
@@ -416,6 +417,9 @@ impl Engine {
     }
 }
 
+/// The largest WebSocket frame header a client writes (2 + 8 length bytes + 4 mask bytes).
+const FRAME_HEADER_MAX: usize = 14;
+
 /// Writes one frame and flushes what the socket takes. The error's flag says whether the
 /// connection is broken.
 fn write(
@@ -434,19 +438,34 @@ fn write(
             *want_write = true;
             return Ok(());
         }
-        Err(tungstenite::Error::WriteBufferFull(_)) => {
-            return Err((
+        Err(tungstenite::Error::WriteBufferFull(msg)) => {
+            let limit = ws.get_config().max_write_buffer_size;
+            // A frame bigger than the whole buffer can never go out, whatever the server does.
+            let err = if msg.len() + FRAME_HEADER_MAX >= limit {
+                Error::Usage(format!(
+                    "the message is {} bytes, larger than max_write_buffer ({limit} bytes); raise max_write_buffer to send messages this large",
+                    msg.len()
+                ))
+            } else {
                 Error::Io(
                     "the send buffer is full (max_write_buffer): the server is not reading; the message was not sent".into(),
-                ),
+                )
+            };
+            return Err((err, false));
+        }
+        Err(tungstenite::Error::Capacity(c)) => {
+            return Err((
+                Error::Usage(format!("the message is too large to send: {c}")),
                 false,
             ))
         }
-        Err(tungstenite::Error::Capacity(c)) => {
-            return Err((Error::Usage(format!("the message is too large to send: {c}")), false))
-        }
         Err(e) => {
-            return Err((Error::NotConnected(format!("the connection broke while sending ({e}); the message was not sent")), true))
+            return Err((
+                Error::NotConnected(format!(
+                    "the connection broke while sending ({e}); the message was not sent"
+                )),
+                true,
+            ))
         }
     }
     match ws.flush() {

@@ -9,7 +9,7 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use polling::{Event, Events, PollMode, Poller};
 
@@ -127,6 +127,9 @@ pub(crate) struct Metered {
     counters: Arc<Counters>,
     /// Total bytes read on this connection.
     pub read_total: u64,
+    /// When the last read from the socket returned data: the time the frames it completed
+    /// were received (one clock reading per socket read, not one per frame).
+    pub read_at: SystemTime,
 }
 
 impl Metered {
@@ -135,6 +138,7 @@ impl Metered {
             inner,
             counters,
             read_total: 0,
+            read_at: SystemTime::now(),
         }
     }
 
@@ -158,6 +162,9 @@ impl Read for Metered {
             Transport::Plain(s) => s.read(buf)?,
             Transport::Tls(t) => t.read(buf)?,
         };
+        if n > 0 {
+            self.read_at = SystemTime::now();
+        }
         self.read_total += n as u64;
         self.counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)

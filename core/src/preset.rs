@@ -99,6 +99,7 @@ impl Preset {
                 heartbeat_timeout: Duration::from_secs(10),
                 backoff: Backoff {
                     max: Duration::from_secs(60),
+                    jitter: 0.1,
                     ..base.backoff
                 },
                 max_reconnect_attempts: Some(10),
@@ -155,7 +156,10 @@ impl Defaults {
                 initial: Duration::from_secs(1),
                 max: Duration::from_secs(30),
                 factor: 2.0,
-                jitter: 0.1,
+                // 0–100 %: clients dropped together by one server restart come back spread
+                // over a whole base delay, not in lockstep (200 clients: at most about 35 in
+                // any 100 ms window; tradovate keeps its document's 0–10 %).
+                jitter: 1.0,
             },
             max_reconnect_attempts: None,
             superseded_reason: None,
@@ -174,6 +178,12 @@ mod tests {
         let b = Preset::Daemon.defaults().backoff;
         let secs: Vec<u64> = (0..6).map(|n| b.delay(n, 0.0).as_secs()).collect();
         assert_eq!(secs, [1, 2, 4, 8, 10, 10]);
+    }
+
+    #[test]
+    fn jitter_spreads_a_herd_except_where_a_document_says_otherwise() {
+        assert_eq!(Preset::Daemon.defaults().backoff.jitter, 1.0);
+        assert_eq!(Preset::Tradovate.defaults().backoff.jitter, 0.1);
     }
 
     #[test]

@@ -36,6 +36,9 @@ if [ -x scripts/test-c.sh ]; then
   ./scripts/test-c.sh
 fi
 
+step "Autobahn TestSuite (case groups 1-10; skipped, and says so, without Python 2.7)"
+AUTOBAHN_PROFILE=dev ./scripts/autobahn.sh
+
 if [ -x scripts/test-python.sh ]; then
   step "Python tests"
   ./scripts/test-python.sh

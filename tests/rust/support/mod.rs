@@ -91,3 +91,37 @@ pub fn threads_named(prefix: &str) -> usize {
         })
         .count()
 }
+
+/// Resident set size of this process in KiB (`VmRSS` of /proc/self/status; 0 if unknown).
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Open file descriptors of this process (entries of /proc/self/fd).
+pub fn fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// Whether this test has the process to itself (cargo-nextest, which the test command uses),
+/// so that per-process figures (threads, descriptors, RSS) belong to it alone.
+pub fn isolated() -> bool {
+    std::env::var_os("NEXTEST").is_some()
+}
+
+/// Sequence number of a `testkit::events::sequenced` (or `daemon_event`) message.
+pub fn seq_of(e: &Event) -> Option<u64> {
+    e.as_message()?
+        .data::<serde_json::Value>()?
+        .get("seq")?
+        .as_u64()
+}

@@ -1,0 +1,49 @@
+"""tradewire's Python API: Client(preset="daemon", account_id=123), events taken with
+recv_batch; the account filter runs in the Rust core, so only matching events reach Python.
+Per delivered event the consumer reads ev.kind, ev.type and ev.data["ts"] (ev.data is the
+payload converted to a dict). TW_BATCH=N sets recv_batch's max (default 1024, the API's
+default)."""
+
+import os
+
+import tradewire
+
+from benchlib import ACCOUNT, BEGIN, END, Mark, args, die, mono_ns, report
+
+BATCH = int(os.environ.get("TW_BATCH", "1024"))
+
+
+def main() -> None:
+    url, mode = args()
+    paced = mode == "paced"
+    client = tradewire.Client(url, preset="daemon", account_id=ACCOUNT)
+    client.start()
+    mark = None
+    matched = 0
+    lat: list[int] = []
+    append = lat.append
+    while True:
+        batch = client.recv_batch(BATCH, timeout=60.0)
+        if not batch:
+            die("tradewire: no event for 60 s")
+        for ev in batch:
+            if ev.kind != "message":
+                if ev.kind == "disconnected":
+                    die(f"tradewire: disconnected: {ev.reason}")
+                continue
+            t = ev.type
+            if t == BEGIN:
+                mark, matched = Mark(), 0
+                lat.clear()
+            elif t == END:
+                report("tradewire-py", mark, matched, ev.data["sent"], lat)
+                client.close()
+                return
+            elif mark is not None:
+                matched += 1
+                ts = ev.data["ts"]
+                if paced:
+                    append(mono_ns() - ts)
+
+
+main()

@@ -157,6 +157,15 @@ fn callback_receives_every_event_on_a_library_thread() {
 }
 
 #[test]
+fn create_close_cycles_leave_nothing_behind() {
+    let exe = program("lifecycle", Flavor::Plain);
+    let server = WsServer::start(ServerOptions::default()).expect("start the server");
+    let running = start(&exe, &[&server.url()], &[]);
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("lifecycle");
+}
+
+#[test]
 fn tradovate_request_round_trip() {
     let exe = program("tradovate_request", Flavor::Sanitized);
     let server = tradewire_testkit::tradovate::TradovateServer::start(

@@ -38,8 +38,8 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 /// client.start()?;
 /// while let Some(event) = client.recv_timeout(Duration::from_secs(1))? {
 ///     match event {
-///         Event::Message(m) => println!("{:?}: {}", m.msg_type(), m.data_json().unwrap_or("")),
-///         other => eprintln!("{other:?}"),
+///         Event::Message(m) => log::info!("{:?}: {}", m.msg_type(), m.data_json().unwrap_or("")),
+///         other => log::warn!("{other:?}"),
 ///     }
 /// }
 /// client.close();
@@ -156,7 +156,7 @@ impl Client {
     ///
     /// ```no_run
     /// # let client = tradewire::Client::new(tradewire::Config::new("ws://localhost:8765")).unwrap();
-    /// client.set_callback(|event| println!("{}", event.kind()))?;
+    /// client.set_callback(|event| log::info!("{}", event.kind()))?;
     /// client.start()?;
     /// # Ok::<(), tradewire::Error>(())
     /// ```

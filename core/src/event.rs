@@ -111,7 +111,7 @@ enum Payload {
 ///
 /// ```
 /// # fn show(m: &tradewire::Message) {
-/// println!("{:?} for {:?}: {}", m.msg_type(), m.account_id(), m.data_json().unwrap_or("-"));
+/// log::info!("{:?} for {:?}: {}", m.msg_type(), m.account_id(), m.data_json().unwrap_or("-"));
 /// let value: Option<serde_json::Value> = m.data();
 /// # }
 /// ```

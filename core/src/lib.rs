@@ -11,9 +11,9 @@
 //! let client = Client::connect(Config::new("ws://localhost:8765").preset(Preset::Daemon).account_id(123))?;
 //! for event in client.events() {
 //!     match event {
-//!         Event::Message(m) => println!("{} {}", m.msg_type().unwrap_or("?"), m.data_json().unwrap_or("")),
-//!         Event::Disconnected { reason, .. } => eprintln!("disconnected: {reason}"),
-//!         other => eprintln!("{}", other.kind()),
+//!         Event::Message(m) => log::info!("{} {}", m.msg_type().unwrap_or("?"), m.data_json().unwrap_or("")),
+//!         Event::Disconnected { reason, .. } => log::warn!("disconnected: {reason}"),
+//!         other => log::warn!("{}", other.kind()),
 //!     }
 //! }
 //! # Ok::<(), tradewire::Error>(())

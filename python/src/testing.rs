@@ -122,6 +122,19 @@ impl PyWsServer {
         let server = self.get(py)?;
         detached(py, move || f(&server))
     }
+
+    /// Runs `f` on the preset server that `pick` finds inside, with the GIL released; a
+    /// TypeError naming `what` when this object holds another kind of server.
+    fn with_preset<S, T: Send>(
+        &self,
+        py: Python<'_>,
+        what: &str,
+        pick: fn(&Server) -> Option<&S>,
+        f: impl FnOnce(&S) -> T + Send,
+    ) -> PyResult<T> {
+        self.with_server(py, move |s| pick(s).map(f))?
+            .ok_or_else(|| PyTypeError::new_err(format!("not {what}")))
+    }
 }
 
 #[pymethods]
@@ -377,12 +390,17 @@ impl PyDaemonServer {
     ) -> PyResult<()> {
         let py = slf.py();
         let data = json_arg(data)?;
-        let server = slf.as_super().get().get(py)?;
-        detached(py, move || {
-            if let Server::Daemon(d) = &*server {
-                d.trigger_event(event_type, account_id, data);
+        fn pick(s: &Server) -> Option<&DaemonServer> {
+            match s {
+                Server::Daemon(d) => Some(d),
+                _ => None,
             }
-        })
+        }
+        slf.as_super()
+            .get()
+            .with_preset(py, "a daemon server", pick, move |d| {
+                d.trigger_event(event_type, account_id, data)
+            })
     }
 }
 
@@ -395,13 +413,15 @@ fn with_agent<T: Send>(
     slf: &Bound<'_, PyAgentServer>,
     f: impl FnOnce(&AgentServer) -> T + Send,
 ) -> PyResult<T> {
-    let py = slf.py();
-    let server = slf.as_super().get().get(py)?;
-    detached(py, move || match &*server {
-        Server::Agent(a) => Ok(f(a)),
-        _ => Err(()),
-    })?
-    .map_err(|()| PyTypeError::new_err("not an agent server"))
+    fn pick(s: &Server) -> Option<&AgentServer> {
+        match s {
+            Server::Agent(a) => Some(a),
+            _ => None,
+        }
+    }
+    slf.as_super()
+        .get()
+        .with_preset(slf.py(), "an agent server", pick, f)
 }
 
 #[pymethods]
@@ -514,12 +534,17 @@ impl PyBreakoutServer {
     ) -> PyResult<()> {
         let py = slf.py();
         let data = json_arg(data)?;
-        let server = slf.as_super().get().get(py)?;
-        detached(py, move || {
-            if let Server::Breakout(b) = &*server {
-                b.publish(event_type, data);
+        fn pick(s: &Server) -> Option<&BreakoutServer> {
+            match s {
+                Server::Breakout(b) => Some(b),
+                _ => None,
             }
-        })
+        }
+        slf.as_super()
+            .get()
+            .with_preset(py, "a breakout server", pick, move |b| {
+                b.publish(event_type, data)
+            })
     }
 }
 
@@ -533,13 +558,15 @@ fn with_tradovate<T: Send>(
     slf: &Bound<'_, PyTradovateServer>,
     f: impl FnOnce(&TradovateServer) -> T + Send,
 ) -> PyResult<T> {
-    let py = slf.py();
-    let server = slf.as_super().get().get(py)?;
-    detached(py, move || match &*server {
-        Server::Tradovate(t) => Ok(f(t)),
-        _ => Err(()),
-    })?
-    .map_err(|()| PyTypeError::new_err("not a tradovate server"))
+    fn pick(s: &Server) -> Option<&TradovateServer> {
+        match s {
+            Server::Tradovate(t) => Some(t),
+            _ => None,
+        }
+    }
+    slf.as_super()
+        .get()
+        .with_preset(slf.py(), "a tradovate server", pick, f)
 }
 
 #[pymethods]

@@ -35,6 +35,7 @@ pub mod breakout;
 pub mod daemon;
 pub mod events;
 pub mod frames;
+pub mod probe;
 pub mod proxy;
 pub mod server;
 pub mod tls;

@@ -78,39 +78,7 @@ pub fn messages(events: &[Event]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Threads of this process whose name starts with `prefix`.
-pub fn threads_named(prefix: &str) -> usize {
-    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    dir.filter_map(|e| e.ok())
-        .filter(|e| {
-            std::fs::read_to_string(e.path().join("comm"))
-                .map(|c| c.trim().starts_with(prefix))
-                .unwrap_or(false)
-        })
-        .count()
-}
-
-/// Resident set size of this process in KiB (`VmRSS` of /proc/self/status; 0 if unknown).
-pub fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// Open file descriptors of this process (entries of /proc/self/fd).
-pub fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.count())
-        .unwrap_or(0)
-}
+pub use tradewire_testkit::probe::{fd_count, rss_kib, threads_named};
 
 /// Whether this test has the process to itself (cargo-nextest, which the test command uses),
 /// so that per-process figures (threads, descriptors, RSS) belong to it alone.

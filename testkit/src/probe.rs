@@ -1,0 +1,59 @@
+//! What a process holds, read from /proc (Linux): thread names, open descriptors and
+//! resident memory. For leak checks in tests and soak runs; 0 where /proc is unavailable.
+
+/// Threads of this process whose name (`/proc/self/task/*/comm`) satisfies `pred`.
+pub fn threads_where(pred: impl Fn(&str) -> bool) -> usize {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    dir.filter_map(|e| e.ok())
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm"))
+                .map(|c| pred(c.trim()))
+                .unwrap_or(false)
+        })
+        .count()
+}
+
+/// Threads of this process whose name starts with `prefix`.
+pub fn threads_named(prefix: &str) -> usize {
+    threads_where(|name| name.starts_with(prefix))
+}
+
+/// Resident set size of this process in KiB (`VmRSS` of /proc/self/status).
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Open file descriptors of this process (entries of /proc/self/fd).
+pub fn fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sees_this_process() {
+        let handle = std::thread::Builder::new()
+            .name("probe-test-xyz".into())
+            .spawn(|| std::thread::sleep(std::time::Duration::from_millis(300)))
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert_eq!(threads_named("probe-test-xyz"), 1);
+        assert!(rss_kib() > 0);
+        assert!(fd_count() >= 3);
+        handle.join().unwrap();
+    }
+}

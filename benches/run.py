@@ -52,6 +52,7 @@ CLIENTS: dict[str, list[str]] = {
     "tradewire-rust": [str(TARGET / "bench-tradewire")],
     "tradewire-c": [str(BUILD / "tw_bench")],
     "tradewire-py": py("tw_client.py"),
+    "tradewire-py-dict": py("tw_client_dict.py"),
     "websocket-client": py("wsclient_client.py"),
     "websockets-sync": py("websockets_sync_client.py"),
     "websockets-asyncio": py("websockets_async_client.py"),
@@ -62,6 +63,7 @@ LABELS = {
     "tradewire-rust": "tradewire Rust",
     "tradewire-c": "tradewire C",
     "tradewire-py": "tradewire Python",
+    "tradewire-py-dict": "tradewire Python, ev.data as dict",
     "websocket-client": "websocket-client + orjson (doc 002)",
     "websockets-sync": "websockets sync + orjson",
     "websockets-asyncio": "websockets asyncio + orjson",
@@ -590,7 +592,7 @@ def plot(results: dict, clients: list[str], path: Path) -> None:
 
     fig, axes = plt.subplots(1, 3, figsize=(18, 6.2), gridspec_kw={"width_ratios": [1.25, 1.25, 1.0]})
     colors = {"minimal": "#7f7f7f", "tradewire-rust": "#d62728", "tradewire-c": "#ff7f0e",
-              "tradewire-py": "#1f77b4", "websocket-client": "#9467bd", "websockets-sync": "#8c564b",
+              "tradewire-py": "#1f77b4", "tradewire-py-dict": "#17becf", "websocket-client": "#9467bd", "websockets-sync": "#8c564b",
               "websockets-asyncio": "#e377c2", "picows": "#2ca02c"}
     order = [c for c in clients]
 

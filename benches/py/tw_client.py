@@ -1,8 +1,9 @@
 """tradewire's Python API: Client(preset="daemon", account_id=123), events taken with
 recv_batch; the account filter runs in the Rust core, so only matching events reach Python.
-Per delivered event the consumer reads ev.kind, ev.type and ev.data["ts"] (ev.data is the
-payload converted to a dict). TW_BATCH=N sets recv_batch's max (default 1024, the API's
-default)."""
+Per delivered event the consumer reads ev.kind, ev.type and ev["ts"] (one member of the
+payload, converted on its own). With TW_ACCESS=dict (tw_client_dict.py) it reads
+ev.data["ts"] instead: the whole payload converted to a dict, as json.loads would give it.
+TW_BATCH=N sets recv_batch's max (default 1024, the API's default)."""
 
 import os
 
@@ -11,6 +12,8 @@ import tradewire
 from benchlib import ACCOUNT, BEGIN, END, Mark, args, die, mono_ns, report
 
 BATCH = int(os.environ.get("TW_BATCH", "1024"))
+DICT = os.environ.get("TW_ACCESS") == "dict"
+NAME = "tradewire-py-dict" if DICT else "tradewire-py"
 
 
 def main() -> None:
@@ -36,12 +39,12 @@ def main() -> None:
                 mark, matched = Mark(), 0
                 lat.clear()
             elif t == END:
-                report("tradewire-py", mark, matched, ev.data["sent"], lat)
+                report(NAME, mark, matched, ev["sent"], lat)
                 client.close()
                 return
             elif mark is not None:
                 matched += 1
-                ts = ev.data["ts"]
+                ts = ev.data["ts"] if DICT else ev["ts"]
                 if paced:
                     append(mono_ns() - ts)
 

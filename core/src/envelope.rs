@@ -160,6 +160,31 @@ pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeEr
     })
 }
 
+/// The raw JSON text of the member `key` of the JSON object `object`, found without
+/// building anything for the other members; `None` when `object` is not an object or has
+/// no such member. A repeated key gives its last value, as serde_json and `json.loads` do.
+///
+/// `object` is expected to be valid JSON (a message's payload is validated when it arrives);
+/// an object the fast scanner is not sure of (escaped keys, deep nesting) is read by serde_json.
+///
+/// ```
+/// use tradewire::envelope::member;
+/// let data = r#"{"ts":1700000000123,"symbol":"ES","px":[1,2]}"#;
+/// assert_eq!(member(data, "ts"), Some("1700000000123"));
+/// assert_eq!(member(data, "px"), Some("[1,2]"));
+/// assert_eq!(member(data, "qty"), None);
+/// assert_eq!(member("[1,2]", "ts"), None);
+/// ```
+pub fn member<'a>(object: &'a str, key: &str) -> Option<&'a str> {
+    if !object.trim_start().starts_with('{') {
+        return None;
+    }
+    match scan::member(object, key) {
+        Some(found) => found,
+        None => find_keys(object, &[Some(key)]).ok()?[0].map(RawValue::get),
+    }
+}
+
 /// Finds the three pointers in one pass over the top-level object (and a pass over each
 /// nested object a longer pointer enters).
 fn lookup<'a>(text: &'a str, p: &Pointers) -> Result<[Option<&'a RawValue>; 3], serde_json::Error> {
@@ -328,6 +353,18 @@ mod scan {
             out[i] = cur.map(|(s, e)| &text[s..e]);
         }
         Some(out)
+    }
+
+    /// The raw value of the member `key` of the object at the start of `text` (after
+    /// whitespace): `Some(None)` when it has no such member, `None` when the scanner leaves
+    /// the object to serde_json.
+    pub(super) fn member<'a>(text: &'a str, key: &str) -> Option<Option<&'a str>> {
+        let b = text.as_bytes();
+        let start = ws(b, 0);
+        let mut found: Found = [None; 3];
+        object(b, start, &[Some(key.as_bytes()), None, None], &mut found)?;
+        // The slices start and end on ASCII bytes, hence on character boundaries.
+        Some(found[0].map(|(s, e)| &text[s..e]))
     }
 
     #[inline]
@@ -623,6 +660,20 @@ mod tests {
         assert!(!e.has_type_field && e.msg_type.is_none());
         let e = parse(r#"{"type":5}"#, &p()).unwrap();
         assert!(e.has_type_field && e.msg_type.is_none());
+    }
+
+    #[test]
+    fn member_of_an_object() {
+        let t = r#" {"a":1,"b":{"ts":2},"a":"last","e\u0073c":true} "#;
+        assert_eq!(member(t, "a"), Some(r#""last""#));
+        assert_eq!(member(t, "b"), Some(r#"{"ts":2}"#));
+        assert_eq!(member(t, "ts"), None);
+        // An escaped key sends the object to serde_json, which unescapes it.
+        assert_eq!(member(t, "esc"), Some("true"));
+        assert_eq!(member(r#"{"k\"q":5}"#, "k\"q"), Some("5"));
+        assert_eq!(member("{}", "a"), None);
+        assert_eq!(member("5", "a"), None);
+        assert_eq!(member("\"text\"", "a"), None);
     }
 
     #[test]

@@ -193,6 +193,19 @@ impl Message {
         self.raw().and_then(|t| t.get(range))
     }
 
+    /// One member of the payload object as JSON text (`data_json()`'s top-level `key`),
+    /// found without parsing the others: reading two fields of a large payload costs a scan,
+    /// not a tree. `None` when the payload is not an object or has no such member.
+    ///
+    /// ```
+    /// # fn show(m: &tradewire::Message) {
+    /// let ts: Option<i64> = m.data_member("ts").and_then(|raw| raw.parse().ok());
+    /// # }
+    /// ```
+    pub fn data_member(&self, key: &str) -> Option<&str> {
+        crate::envelope::member(self.data_json()?, key)
+    }
+
     /// The payload deserialized into any type (`serde_json::Value` for a generic tree).
     /// `None` when there is no JSON payload or it does not fit `T`.
     pub fn data<T: serde::de::DeserializeOwned>(&self) -> Option<T> {

@@ -3,10 +3,11 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use pyo3::exceptions::{PyKeyError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyDict, PyString};
 use tradewire::Event;
 
 use crate::json;
@@ -57,6 +58,43 @@ impl PyEvent {
             Event::Response { data, .. } => data.as_deref(),
             _ => None,
         }
+    }
+}
+
+/// What `ev[key]` finds.
+enum Member<'py> {
+    /// The member, converted on its own.
+    Value(Py<PyAny>),
+    /// The payload is an object without this member.
+    Absent,
+    /// The payload was already converted: look the key up in the dict.
+    Dict(Bound<'py, PyDict>),
+    /// No payload, or a payload that is not an object.
+    NoObject,
+}
+
+impl PyEvent {
+    fn member<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Member<'py>> {
+        if let Some(cached) = self.data.get(py) {
+            return Ok(match cached.bind(py).cast::<PyDict>() {
+                Ok(d) => Member::Dict(d.clone()),
+                Err(_) => Member::NoObject,
+            });
+        }
+        let Some(text) = self.data_json() else {
+            return Ok(Member::NoObject);
+        };
+        if !text.trim_start().starts_with('{') {
+            return Ok(Member::NoObject);
+        }
+        // JSON object keys are strings: any other key is simply absent, as in a dict.
+        let Ok(k) = key.cast::<PyString>() else {
+            return Ok(Member::Absent);
+        };
+        Ok(match tradewire::envelope::member(text, &k.to_cow()?) {
+            Some(raw) => Member::Value(json::value_to_py(py, raw)?.unbind()),
+            None => Member::Absent,
+        })
     }
 }
 
@@ -116,6 +154,42 @@ impl PyEvent {
         self.data
             .get_or_try_init(py, || json::to_py(py, text).map(Bound::unbind))
             .map(|d| d.clone_ref(py))
+    }
+
+    /// `ev[key]` is `ev.data[key]`, read from the payload without converting the rest of it:
+    /// a consumer that needs two fields of an event pays for those two, not for a dict of all
+    /// of them. KeyError when the payload object has no such member; TypeError when the event
+    /// has no JSON object payload.
+    fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        match self.member(py, key)? {
+            Member::Value(v) => Ok(v),
+            Member::Absent => Err(PyKeyError::new_err(key.clone().unbind())),
+            Member::Dict(d) => d.as_any().get_item(key).map(Bound::unbind),
+            Member::NoObject => Err(PyTypeError::new_err(format!(
+                "this {} event has no JSON object payload to index (see ev.data)",
+                self.event.kind()
+            ))),
+        }
+    }
+
+    /// `ev.get(key, default)` is `ev.data.get(key, default)` for a payload object, read the
+    /// way `ev[key]` is; `default` when the payload is not an object or has no such member.
+    #[pyo3(signature = (key, default=None))]
+    fn get(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        default: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let default = || default.unwrap_or_else(|| py.None());
+        Ok(match self.member(py, key)? {
+            Member::Value(v) => v,
+            Member::Absent | Member::NoObject => default(),
+            Member::Dict(d) => match d.get_item(key)? {
+                Some(v) => v.unbind(),
+                None => default(),
+            },
+        })
     }
 
     /// The frame exactly as received: str for a text frame, bytes for a binary one. For an

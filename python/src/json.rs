@@ -28,6 +28,25 @@ pub fn to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     Ok(value)
 }
 
+/// One JSON value (a member of a payload) as a Python object: integers and plain strings
+/// directly, anything else through [`to_py`].
+pub fn value_to_py<'py>(py: Python<'py>, raw: &str) -> PyResult<Bound<'py, PyAny>> {
+    let b = raw.as_bytes();
+    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    if !digits.is_empty() && digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit) {
+        // At most 18 digits always fits an i64; longer ones go to to_py (big ints).
+        if let Ok(i) = raw.parse::<i64>() {
+            return Ok(PyInt::new(py, i).into_any());
+        }
+    }
+    if let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        if !inner.contains('\\') {
+            return Ok(PyString::new(py, inner).into_any());
+        }
+    }
+    to_py(py, raw)
+}
+
 /// A short string that repeats (a message type) as a cached, interned Python string.
 pub fn cached_str<'py>(py: Python<'py>, s: &str) -> Bound<'py, PyString> {
     match KEYS.try_lock() {

@@ -60,6 +60,44 @@ def test_messages_are_converted_like_json_loads(kit_daemon: DaemonServer) -> Non
         assert "GatewayUserTrade" in repr(ev)
 
 
+def test_item_access_reads_one_member_like_data(kit_daemon: DaemonServer) -> None:
+    data = {
+        "ts": 1700000000123456789,
+        "big": 2**63 + 5,
+        "neg": -42,
+        "px": 21000.25,
+        "sym": "ES",
+        "esc": "a\"b\u00e9",
+        "nested": {"a": [1, {"b": None}]},
+        "flag": True,
+    }
+    with live_client(kit_daemon, preset="daemon", account_id=123) as client:
+        kit_daemon.trigger_event("GatewayUserTrade", 123, data)
+        kit_daemon.trigger_event("list_payload", 123, [1, 2])
+        ev = first_of(client, "message")
+        listed = first_of(client, "message")
+        for key, value in data.items():
+            assert ev[key] == value and type(ev[key]) is type(value), key
+            assert ev.get(key) == value
+        assert ev.get("missing") is None and ev.get("missing", 7) == 7
+        with pytest.raises(KeyError):
+            ev["missing"]
+        assert ev.get(5) is None  # type: ignore[arg-type]  # JSON keys are strings
+        # Once ev.data is converted, item access reads the same dict.
+        assert ev.data["px"] == ev["px"] == 21000.25
+        with pytest.raises(KeyError):
+            ev["missing"]
+        with pytest.raises(TypeError):
+            listed["ts"]
+        assert listed.get("ts", "d") == "d"
+        connected = tradewire.Client(kit_daemon.url, preset="daemon")
+        with connected:
+            ev2 = first_of(connected, "connected")
+            assert ev2.get("ts") is None
+            with pytest.raises(TypeError, match="connected event has no JSON object payload"):
+                ev2["ts"]
+
+
 def test_lifecycle_events_and_close_ends_iteration(kit_daemon: DaemonServer) -> None:
     client = tradewire.Client(kit_daemon.url, preset="daemon")
     with client:

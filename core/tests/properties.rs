@@ -3,7 +3,7 @@
 //! return is consistent with the input.
 
 use proptest::prelude::*;
-use tradewire::envelope::{parse, AccountField, Pointer, Pointers};
+use tradewire::envelope::{member, parse, AccountField, Pointer, Pointers};
 use tradewire::sockjs::{decode, Frame, Item};
 
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
@@ -61,6 +61,23 @@ proptest! {
         prop_assert_eq!(env.account, AccountField::Id(want.into()));
         // The payload is the exact text the writer produced for it.
         prop_assert_eq!(&text[env.data], data.to_string());
+    }
+
+    #[test]
+    fn member_gives_each_value_of_an_object(
+        obj in prop::collection::btree_map("[a-z_\"\\\\]{1,6}", json_value(), 0..6),
+        pretty in any::<bool>(),
+        probe in "[a-z_]{1,6}",
+    ) {
+        let value = serde_json::Value::Object(obj.clone().into_iter().collect());
+        let text = if pretty { serde_json::to_string_pretty(&value).unwrap() } else { value.to_string() };
+        for (k, v) in &obj {
+            let raw = member(&text, k).unwrap();
+            // Both sides through the same parse: serde_json's float reading is not exact.
+            let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
+            prop_assert_eq!(parse(raw), parse(&v.to_string()));
+        }
+        prop_assert_eq!(member(&text, &probe).is_some(), obj.contains_key(&probe));
     }
 
     #[test]

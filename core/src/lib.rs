@@ -42,6 +42,7 @@ pub mod envelope;
 mod error;
 mod event;
 pub mod filter;
+mod frames;
 mod history;
 pub mod preset;
 pub mod sockjs;

@@ -16,10 +16,17 @@ pub(crate) struct Json {
 }
 
 impl Dialect for Json {
-    fn on_text(&mut self, text: Utf8Bytes, ctx: &mut Ctx<'_>) {
+    fn on_text(&mut self, text: &str, ctx: &mut Ctx<'_>) {
         if self.raw {
             if ctx.s.types.is_empty() {
-                ctx.message(Message::text(text, None, None, None, ctx.now, ctx.epoch));
+                ctx.message(Message::text(
+                    Utf8Bytes::from(text),
+                    None,
+                    None,
+                    None,
+                    ctx.now,
+                    ctx.epoch,
+                ));
             } else {
                 ctx.filtered();
             }
@@ -28,10 +35,14 @@ impl Dialect for Json {
         handle_json_text(text, ctx);
     }
 
-    fn on_binary(&mut self, bytes: Bytes, ctx: &mut Ctx<'_>) {
+    fn on_binary(&mut self, bytes: &[u8], ctx: &mut Ctx<'_>) {
         if self.raw {
             if ctx.s.types.is_empty() {
-                ctx.message(Message::binary(bytes, ctx.now, ctx.epoch));
+                ctx.message(Message::binary(
+                    Bytes::copy_from_slice(bytes),
+                    ctx.now,
+                    ctx.epoch,
+                ));
             } else {
                 ctx.filtered();
             }
@@ -51,24 +62,24 @@ impl Dialect for Json {
 
 /// Reads one JSON message with the configured pointers, filters it and delivers it (or
 /// reports it as bad input under strict presets).
-pub(crate) fn handle_json_text(text: Utf8Bytes, ctx: &mut Ctx<'_>) {
+pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
     {
         let s = ctx.s;
-        let parsed = envelope::parse(text.as_str(), &s.pointers);
+        let parsed = envelope::parse(text, &s.pointers);
         let env = match parsed {
             Ok(env) => env,
             Err(EnvelopeError::InvalidJson(e)) if s.strict_json => {
                 return ctx.bad_input(
                     ErrorKind::InvalidJson,
                     format!("invalid JSON: {e}"),
-                    Some(text.as_str()),
+                    Some(text),
                 );
             }
             Err(EnvelopeError::NotAnObject) if s.strict_json => {
                 return ctx.bad_input(
                     ErrorKind::NotAnObject,
                     "the message is JSON but not an object".into(),
-                    Some(text.as_str()),
+                    Some(text),
                 );
             }
             Err(e) => {
@@ -77,7 +88,14 @@ pub(crate) fn handle_json_text(text: Utf8Bytes, ctx: &mut Ctx<'_>) {
                     return ctx.filtered();
                 }
                 let data = matches!(e, EnvelopeError::NotAnObject).then(|| 0..text.len());
-                return ctx.message(Message::text(text, None, None, data, ctx.now, ctx.epoch));
+                return ctx.message(Message::text(
+                    Utf8Bytes::from(text),
+                    None,
+                    None,
+                    data,
+                    ctx.now,
+                    ctx.epoch,
+                ));
             }
         };
         if !account_passes(s.account.as_ref(), env.account.as_filter()) {
@@ -95,7 +113,7 @@ pub(crate) fn handle_json_text(text: Utf8Bytes, ctx: &mut Ctx<'_>) {
             return ctx.bad_input(
                 ErrorKind::MissingType,
                 format!("the message was skipped because {why}"),
-                Some(text.as_str()),
+                Some(text),
             );
         }
         let msg_type: Option<Box<str>> = env.msg_type.map(|t| t.into());
@@ -109,7 +127,7 @@ pub(crate) fn handle_json_text(text: Utf8Bytes, ctx: &mut Ctx<'_>) {
         }
         if let (Some(t), Some(hb)) = (msg_type.as_deref(), s.server_heartbeat_type.as_deref()) {
             if t == hb {
-                ctx.latency = heartbeat_age(text.as_str(), ctx.now);
+                ctx.latency = heartbeat_age(text, ctx.now);
             }
         }
         let account: Option<Box<str>> = match env.account {
@@ -118,7 +136,12 @@ pub(crate) fn handle_json_text(text: Utf8Bytes, ctx: &mut Ctx<'_>) {
         };
         let data = Some(env.data);
         ctx.message(Message::text(
-            text, msg_type, account, data, ctx.now, ctx.epoch,
+            Utf8Bytes::from(text),
+            msg_type,
+            account,
+            data,
+            ctx.now,
+            ctx.epoch,
         ));
     }
 }

@@ -7,8 +7,6 @@ pub(crate) mod tradovate;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
-use tungstenite::{Bytes, Utf8Bytes};
-
 use crate::config::Settings;
 use crate::delivery::Delivery;
 use crate::event::{ErrorEvent, ErrorKind, Event, Message};
@@ -114,11 +112,11 @@ pub(crate) trait Dialect: Send {
         None
     }
 
-    /// Handles one text frame.
-    fn on_text(&mut self, text: Utf8Bytes, ctx: &mut Ctx<'_>);
+    /// Handles one text frame (borrowed from the read buffer: copy what is delivered).
+    fn on_text(&mut self, text: &str, ctx: &mut Ctx<'_>);
 
     /// Handles one binary frame.
-    fn on_binary(&mut self, bytes: Bytes, ctx: &mut Ctx<'_>);
+    fn on_binary(&mut self, bytes: &[u8], ctx: &mut Ctx<'_>);
 }
 
 /// The dialect of a configuration.

@@ -4,7 +4,6 @@
 use std::borrow::Cow;
 
 use serde_json::value::RawValue;
-use tungstenite::{Bytes, Utf8Bytes};
 
 use super::json::handle_json_text;
 use super::{Ctx, Dialect, Signal};
@@ -72,7 +71,7 @@ impl Tradovate {
                         .to_string(),
                 ));
             }
-            Some(_) => handle_json_text(Utf8Bytes::from(text), ctx),
+            Some(_) => handle_json_text(text, ctx),
             None => ctx.bad_input(
                 ErrorKind::Decode,
                 "a SockJS message is neither a response (i) nor an event (e)".into(),
@@ -120,10 +119,10 @@ impl Dialect for Tradovate {
         Some(sockjs::request_frame(endpoint, id, body))
     }
 
-    fn on_text(&mut self, text: Utf8Bytes, ctx: &mut Ctx<'_>) {
-        let frame = match sockjs::decode(text.as_str()) {
+    fn on_text(&mut self, text: &str, ctx: &mut Ctx<'_>) {
+        let frame = match sockjs::decode(text) {
             Ok(f) => f,
-            Err(e) => return ctx.bad_input(ErrorKind::Decode, e, Some(text.as_str())),
+            Err(e) => return ctx.bad_input(ErrorKind::Decode, e, Some(text)),
         };
         match frame {
             Frame::Open => match ctx.token {
@@ -143,14 +142,14 @@ impl Dialect for Tradovate {
                         Item::Json(t) => self.item(t, ctx),
                         Item::Text(t) if t.trim_start().starts_with('{') => self.item(&t, ctx),
                         // A plain SockJS string message: delivered as it is.
-                        Item::Text(t) => handle_json_text(Utf8Bytes::from(t), ctx),
+                        Item::Text(t) => handle_json_text(&t, ctx),
                     }
                 }
             }
         }
     }
 
-    fn on_binary(&mut self, bytes: Bytes, ctx: &mut Ctx<'_>) {
+    fn on_binary(&mut self, bytes: &[u8], ctx: &mut Ctx<'_>) {
         ctx.bad_input(
             ErrorKind::UnexpectedBinary,
             format!(

@@ -1,6 +1,7 @@
 //! One live connection: commands, reads, signals, heartbeats, the silence deadline.
 
 use super::*;
+use crate::frames::{Incoming, ReadError, Reader};
 
 impl Engine {
     /// Runs one connection until it ends; fails its waiting requests when it does.
@@ -16,6 +17,13 @@ impl Engine {
 
     pub(super) fn run_connection(&mut self, mut ws: WebSocket<Metered>) -> End {
         let s = self.s.clone();
+        let pending = ws.get_mut().take_pending();
+        let mut reader = Reader::new(
+            s.read_buffer_size,
+            s.max_frame_size,
+            s.max_message_size,
+            pending,
+        );
         let mut want_write = false;
         for text in self.dialect.on_open(&s) {
             if let Err((e, _)) = write(&mut ws, Outgoing::Text(text), &mut want_write) {
@@ -106,11 +114,23 @@ impl Engine {
                         }
                     }
                     Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
-                        close_gracefully(&mut ws, &mut self.reactor, 1000, "closed by the client");
+                        close_gracefully(
+                            &mut ws,
+                            &mut reader,
+                            &mut self.reactor,
+                            1000,
+                            "closed by the client",
+                        );
                         return End::Close;
                     }
                     Ok(Command::Reconnect) => {
-                        close_gracefully(&mut ws, &mut self.reactor, 1000, "reconnecting");
+                        close_gracefully(
+                            &mut ws,
+                            &mut reader,
+                            &mut self.reactor,
+                            1000,
+                            "reconnecting",
+                        );
                         return End::Reconnect;
                     }
                     Err(TryRecvError::Empty) => break,
@@ -120,6 +140,7 @@ impl Engine {
             if readable && !self.delivery.blocked() {
                 match self.read_batch(
                     &mut ws,
+                    &mut reader,
                     &mut replies,
                     &mut signals,
                     &mut ping_sent,
@@ -161,12 +182,19 @@ impl Engine {
                             return End::AuthRejected(why);
                         }
                         Signal::Shutdown(why) => {
-                            close_gracefully(&mut ws, &mut self.reactor, 1000, "server shutdown");
+                            close_gracefully(
+                                &mut ws,
+                                &mut reader,
+                                &mut self.reactor,
+                                1000,
+                                "server shutdown",
+                            );
                             return End::Shutdown(why);
                         }
                         Signal::ServerClose { code, reason } => {
                             close_gracefully(
                                 &mut ws,
+                                &mut reader,
                                 &mut self.reactor,
                                 1000,
                                 "closed by the server",
@@ -293,25 +321,26 @@ impl Engine {
 
     /// Reads frames until none is waiting, the budget is spent, or delivery blocks.
     /// `Ok(true)` means there may be more to read right away.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn read_batch(
         &mut self,
         ws: &mut WebSocket<Metered>,
+        reader: &mut Reader,
         replies: &mut Vec<String>,
         signals: &mut Vec<Signal>,
         ping_sent: &mut Option<Instant>,
         token: Option<&str>,
     ) -> std::result::Result<bool, End> {
         let s = self.s.clone();
-        for _ in 0..READ_BUDGET {
-            if self.delivery.blocked() {
-                return Ok(true);
+        let mut messages = 0u64;
+        let result = loop {
+            if messages >= READ_BUDGET as u64 || self.delivery.blocked() {
+                break Ok(true);
             }
-            let msg = match ws.read() {
-                Ok(m) => m,
-                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    return Ok(false)
-                }
-                Err(e) => return Err(self.read_error(ws, e)),
+            let incoming = match reader.next(ws.get_mut()) {
+                Ok(Some(i)) => i,
+                Ok(None) => break Ok(false),
+                Err(e) => break Err(e),
             };
             // The time of the socket read that completed the frame.
             let now = ws.get_ref().read_at;
@@ -327,73 +356,76 @@ impl Engine {
                 signals,
                 token,
             };
-            match msg {
-                WsMessage::Text(t) => {
-                    ctx.counters.messages.fetch_add(1, Ordering::Relaxed);
+            match incoming {
+                Incoming::Text(t) => {
+                    messages += 1;
                     self.dialect.on_text(t, &mut ctx);
                 }
-                WsMessage::Binary(b) => {
-                    ctx.counters.messages.fetch_add(1, Ordering::Relaxed);
+                Incoming::Binary(b) => {
+                    messages += 1;
                     self.dialect.on_binary(b, &mut ctx);
                 }
-                WsMessage::Pong(_) => {
+                Incoming::Pong(_) => {
                     if let Some(sent) = ping_sent.take() {
                         ctx.latency = Some(sent.elapsed());
                     }
                 }
-                WsMessage::Ping(_) => {
-                    // tungstenite queued the pong; it goes out with the next flush.
+                Incoming::Ping(p) => {
+                    // Queued by tungstenite and written at once (or with the next flush).
+                    let _ = ws.write(WsMessage::Pong(Bytes::copy_from_slice(p)));
                     let _ = ws.flush();
                 }
-                WsMessage::Close(frame) => {
-                    let _ = ws.flush();
+                Incoming::Close(frame) => {
                     let (code, reason) = match frame {
-                        Some(f) => (u16::from(f.code), f.reason.to_string()),
+                        Some((code, reason)) => (code, reason.to_string()),
                         None => (1005, String::new()),
                     };
+                    // Answer with the same code (none when the server gave none).
+                    let answer = frame.map(|(c, _)| CloseFrame {
+                        code: CloseCode::from(c),
+                        reason: "".into(),
+                    });
+                    let _ = ws.close(answer);
+                    let _ = ws.flush();
+                    self.counters
+                        .messages
+                        .fetch_add(messages, Ordering::Relaxed);
                     return Err(End::ServerClose { code, reason });
                 }
-                WsMessage::Frame(_) => {}
             }
             if let Some(l) = ctx.latency {
                 self.counters.set_latency(l);
             }
             if !signals.is_empty() {
-                return Ok(true);
+                break Ok(true);
             }
-        }
-        Ok(true)
+        };
+        self.counters
+            .messages
+            .fetch_add(messages, Ordering::Relaxed);
+        result.map_err(|e| self.read_error(ws, e))
     }
 
-    pub(super) fn read_error(&mut self, ws: &mut WebSocket<Metered>, e: tungstenite::Error) -> End {
-        use tungstenite::error::CapacityError;
+    pub(super) fn read_error(&mut self, ws: &mut WebSocket<Metered>, e: ReadError) -> End {
         let (kind, code, message) = match e {
-            tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
-                return End::Broken("the connection was closed".into())
-            }
-            tungstenite::Error::Io(e) => return End::Broken(format!("the connection was lost: {e}")),
-            tungstenite::Error::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
-                return End::Broken("the server closed the TCP connection without a close frame".into())
-            }
-            tungstenite::Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
+            ReadError::Eof | ReadError::Io(_) => return End::Broken(e.to_string()),
+            ReadError::TooLarge { size, max } => (
                 ErrorKind::MessageTooLarge,
                 1009,
                 format!(
-                    "the server sent a message of {size} bytes, over max_message_size ({max_size} bytes); the connection was closed with 1009 (raise max_message_size if such messages are expected)"
+                    "the server sent a message of {size} bytes, over the limit of {max} bytes (max_message_size / max_frame_size); the connection was closed with 1009 (raise the limit if such messages are expected)"
                 ),
             ),
-            tungstenite::Error::Capacity(c) => (ErrorKind::MessageTooLarge, 1009, format!("the server exceeded a size limit: {c}")),
-            tungstenite::Error::Utf8(detail) => (
+            ReadError::Utf8(what) => (
                 ErrorKind::InvalidUtf8,
                 1007,
-                format!("the server sent a text frame that is not valid UTF-8 ({detail}); the connection was closed with 1007"),
+                format!("the server sent {what} that is not valid UTF-8; the connection was closed with 1007"),
             ),
-            tungstenite::Error::Protocol(p) => (
+            ReadError::Protocol(p) => (
                 ErrorKind::Protocol,
                 1002,
                 format!("the server violated the WebSocket protocol ({p}); the connection was closed with 1002"),
             ),
-            other => return End::Broken(format!("read failed: {other}")),
         };
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
         log::warn!("tradewire: {message}");
@@ -486,8 +518,15 @@ fn write(
     }
 }
 
-/// Sends a close frame and waits briefly for the server's answer.
-fn close_gracefully(ws: &mut WebSocket<Metered>, reactor: &mut Reactor, code: u16, reason: &str) {
+/// Sends a close frame and waits briefly for the server's answer (its close frame, or the
+/// end of the connection).
+fn close_gracefully(
+    ws: &mut WebSocket<Metered>,
+    reader: &mut Reader,
+    reactor: &mut Reactor,
+    code: u16,
+    reason: &str,
+) {
     if ws
         .close(Some(CloseFrame {
             code: CloseCode::from(code),
@@ -505,12 +544,10 @@ fn close_gracefully(ws: &mut WebSocket<Metered>, reactor: &mut Reactor, code: u1
             Err(_) => return,
         }
         loop {
-            match ws.read() {
-                Ok(_) => continue,
-                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    break
-                }
-                Err(_) => return,
+            match reader.next(ws.get_mut()) {
+                Ok(Some(Incoming::Close(_))) | Err(_) => return,
+                Ok(Some(_)) => continue,
+                Ok(None) => break,
             }
         }
         if Instant::now() >= deadline {

@@ -130,6 +130,20 @@ pub(crate) struct Metered {
     /// When the last read from the socket returned data: the time the frames it completed
     /// were received (one clock reading per socket read, not one per frame).
     pub read_at: SystemTime,
+    /// While the handshake runs: how much of the `\r\n\r\n` that ends the HTTP response
+    /// has been read. Reads stop at that point; `None` once the response is complete.
+    header_end: Option<usize>,
+    /// Bytes read past the end of the handshake response: the first frames, for the
+    /// frame reader (tungstenite would otherwise keep them in its own buffer).
+    pending: Vec<u8>,
+    /// The first bytes of the handshake response (`HTTP/1.1 101`): only a 101 is cut at the
+    /// end of its header; any other answer goes to tungstenite whole, body included, for the
+    /// error message.
+    status_line: Vec<u8>,
+    /// The last read of a plain socket returned less than asked: the socket is drained, so
+    /// the next read can report "would block" without a system call (the poller, level-
+    /// triggered, is asked next and reports any byte that arrived since).
+    drained: bool,
 }
 
 impl Metered {
@@ -139,6 +153,10 @@ impl Metered {
             counters,
             read_total: 0,
             read_at: SystemTime::now(),
+            header_end: Some(0),
+            pending: Vec::new(),
+            status_line: Vec::new(),
+            drained: false,
         }
     }
 
@@ -147,6 +165,13 @@ impl Metered {
             Transport::Plain(s) => s,
             Transport::Tls(t) => t.get_ref(),
         }
+    }
+
+    /// The bytes read past the handshake response (call once, after the handshake): from
+    /// here on reads go straight to the socket.
+    pub fn take_pending(&mut self) -> Vec<u8> {
+        self.header_end = None;
+        std::mem::take(&mut self.pending)
     }
 
     /// Whether unread bytes wait on the socket (used as a sign of life while not reading).
@@ -158,8 +183,21 @@ impl Metered {
 
 impl Read for Metered {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if std::mem::take(&mut self.drained) {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        if self.header_end == Some(HEADER_END.len()) {
+            // The handshake response is complete: nothing more until take_pending().
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
         let n = match &mut self.inner {
-            Transport::Plain(s) => s.read(buf)?,
+            Transport::Plain(s) => {
+                let n = s.read(buf)?;
+                // Only for plain TCP: a TLS read can return less while the TLS layer
+                // still holds bytes the poller cannot see.
+                self.drained = n > 0 && n < buf.len();
+                n
+            }
             Transport::Tls(t) => t.read(buf)?,
         };
         if n > 0 {
@@ -167,7 +205,65 @@ impl Read for Metered {
         }
         self.read_total += n as u64;
         self.counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        if let Some(matched) = self.header_end {
+            if self.status_line.len() < 12 {
+                let more = (12 - self.status_line.len()).min(n);
+                self.status_line.extend_from_slice(&buf[..more]);
+            }
+            let (keep, done) = header_cut(&buf[..n], matched);
+            if done.is_some() && self.status_line.get(9..12) != Some(b"101") {
+                self.header_end = None;
+                return Ok(n);
+            }
+            if let Some(done) = done {
+                self.pending.extend_from_slice(&buf[keep..n]);
+                self.header_end = Some(done);
+                self.drained = false;
+                return Ok(keep);
+            }
+            self.header_end = Some(keep);
+        }
         Ok(n)
+    }
+}
+
+/// What ends an HTTP response header.
+const HEADER_END: &[u8] = b"\r\n\r\n";
+
+/// Looks for the end of the HTTP header in `read`, `matched` bytes of `\r\n\r\n` having
+/// been seen just before it. Returns `(cut, Some(4))` when it ends at `read[..cut]`, or
+/// `(matched, None)` with the new partial match.
+fn header_cut(read: &[u8], mut matched: usize) -> (usize, Option<usize>) {
+    for (i, &b) in read.iter().enumerate() {
+        matched = if b == HEADER_END[matched] {
+            matched + 1
+        } else if b == b'\r' {
+            1
+        } else {
+            0
+        };
+        if matched == HEADER_END.len() {
+            return (i + 1, Some(matched));
+        }
+    }
+    (matched, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_cut;
+
+    #[test]
+    fn finds_the_end_of_the_header_across_reads() {
+        assert_eq!(
+            header_cut(b"HTTP/1.1 101\r\nA: b\r\n\r\n\x81\x02hi", 0),
+            (22, Some(4))
+        );
+        assert_eq!(header_cut(b"HTTP/1.1 101\r\n", 0), (2, None));
+        assert_eq!(header_cut(b"\r\n\x81", 2), (2, Some(4)));
+        assert_eq!(header_cut(b"\r\r\n\r\n", 0), (5, Some(4)));
+        assert_eq!(header_cut(b"\n", 3), (1, Some(4)));
+        assert_eq!(header_cut(b"x", 3), (0, None));
     }
 }
 

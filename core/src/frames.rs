@@ -1,0 +1,627 @@
+//! Reading WebSocket frames (RFC 6455, client side, no extensions) straight out of the
+//! connection's read buffer.
+//!
+//! tungstenite still does the handshake and writes our frames; reading is done here because
+//! it is the hot path: a frame is parsed where it lies in one reusable buffer and handed to
+//! the dialect as a borrowed `&str`, so a message the filters reject costs no allocation and
+//! no copy, and a delivered one costs exactly one (its own bytes). tungstenite's reader gave
+//! every frame a shared handle into a buffer it re-allocated and zero-filled as it went
+//! (docs/BENCHMARKS.md). The protocol checks are those RFC 6455 asks of a client, and the
+//! Autobahn TestSuite (scripts/autobahn.sh) runs against them.
+
+use std::fmt;
+use std::io::{self, Read};
+use std::ops::Range;
+
+/// The largest header a server frame can have: 2 bytes, 8 length bytes (servers do not mask).
+const MAX_HEADER: usize = 10;
+
+/// One frame (or reassembled message) as the application layer sees it, borrowed from the
+/// reader's buffer until the next call.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Incoming<'a> {
+    /// A complete text message, valid UTF-8.
+    Text(&'a str),
+    /// A complete binary message.
+    Binary(&'a [u8]),
+    /// A ping: answer it with a pong carrying the same bytes.
+    Ping(&'a [u8]),
+    /// A pong.
+    Pong(&'a [u8]),
+    /// The server's close frame: its code and reason, if it gave one.
+    Close(Option<(u16, &'a str)>),
+}
+
+/// Why reading stopped.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The server broke the protocol: close with 1002.
+    Protocol(String),
+    /// Text that is not UTF-8: close with 1007.
+    Utf8(String),
+    /// A frame or message over the configured limit: close with 1009.
+    TooLarge { size: u64, max: usize },
+    /// The TCP connection ended without a close frame.
+    Eof,
+    /// The socket failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Protocol(p) => f.write_str(p),
+            ReadError::Utf8(w) => write!(f, "{w} is not valid UTF-8"),
+            ReadError::TooLarge { size, max } => {
+                write!(
+                    f,
+                    "a message of {size} bytes, over the limit of {max} bytes"
+                )
+            }
+            ReadError::Eof => {
+                f.write_str("the server closed the TCP connection without a close frame")
+            }
+            ReadError::Io(e) => write!(f, "the connection was lost: {e}"),
+        }
+    }
+}
+
+/// A frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub fin: bool,
+    /// The three reserved bits (RSV1..3), as the top bits of the first byte.
+    pub rsv: u8,
+    pub opcode: u8,
+    pub masked: bool,
+    /// The payload length as sent (64 bits on the wire).
+    pub len: u64,
+    /// Bytes of header, mask key included.
+    pub header_len: usize,
+}
+
+/// Parses a frame header from the start of `b`: `None` when more bytes are needed.
+pub(crate) fn parse_header(b: &[u8]) -> Option<Header> {
+    let (b0, b1) = (*b.first()?, *b.get(1)?);
+    let masked = b1 & 0x80 != 0;
+    let (len, mut header_len) = match b1 & 0x7f {
+        126 => (u64::from(u16::from_be_bytes([*b.get(2)?, *b.get(3)?])), 4),
+        127 => {
+            let bytes: [u8; 8] = b.get(2..10)?.try_into().ok()?;
+            (u64::from_be_bytes(bytes), 10)
+        }
+        n => (u64::from(n), 2),
+    };
+    if masked {
+        header_len += 4;
+        if b.len() < header_len {
+            return None;
+        }
+    }
+    Some(Header {
+        fin: b0 & 0x80 != 0,
+        rsv: b0 & 0x70,
+        opcode: b0 & 0x0f,
+        masked,
+        len,
+        header_len,
+    })
+}
+
+/// Whether a close code may appear in a close frame (RFC 6455 §7.4 and the IANA registry).
+pub(crate) fn close_code_allowed(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
+/// Checks the frame rules that do not depend on earlier frames.
+fn check(h: &Header) -> Result<(), ReadError> {
+    let protocol = |m: String| Err(ReadError::Protocol(m));
+    if h.rsv != 0 {
+        return protocol(format!(
+            "the server set reserved bits ({:#04x}) that no negotiated extension defines",
+            h.rsv
+        ));
+    }
+    if h.masked {
+        return protocol("the server sent a masked frame (servers must not mask)".into());
+    }
+    match h.opcode {
+        0..=2 => Ok(()),
+        8..=10 if !h.fin => protocol("the server fragmented a control frame".into()),
+        8..=10 if h.len > 125 => protocol(format!(
+            "the server sent a control frame with {} bytes of payload (at most 125)",
+            h.len
+        )),
+        8..=10 => Ok(()),
+        op => protocol(format!("the server used the reserved opcode {op}")),
+    }
+}
+
+/// A fragmented message being put together.
+struct Partial {
+    text: bool,
+    data: Vec<u8>,
+    /// How much of `data` is known to be valid UTF-8 (text messages).
+    checked: usize,
+}
+
+/// What one step of parsing found, as positions (the view is built after the borrow ends).
+enum Step {
+    /// A frame to hand out: its opcode and payload range in `buf`.
+    Frame(u8, Range<usize>),
+    /// A message reassembled from fragments, in `assembled`.
+    Assembled(bool),
+    /// A non-final fragment was taken in: look for the next frame.
+    Again,
+    /// The buffer holds no complete frame.
+    NeedMore,
+}
+
+/// Reads frames from a byte stream into one reusable buffer.
+pub(crate) struct Reader {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// The buffer's resting size (`read_buffer_size`): it grows for larger frames and
+    /// shrinks back once they are handled.
+    chunk: usize,
+    max_frame: usize,
+    max_message: usize,
+    partial: Option<Partial>,
+    /// The last reassembled message (handed out borrowed).
+    assembled: Vec<u8>,
+}
+
+impl Reader {
+    /// A reader whose buffer starts with `pending` (bytes read past the handshake).
+    pub fn new(chunk: usize, max_frame: usize, max_message: usize, pending: Vec<u8>) -> Reader {
+        let chunk = chunk.max(256);
+        let mut buf = pending;
+        let end = buf.len();
+        if buf.len() < chunk {
+            buf.resize(chunk, 0);
+        }
+        Reader {
+            buf,
+            start: 0,
+            end,
+            chunk,
+            max_frame,
+            max_message,
+            partial: None,
+            assembled: Vec::new(),
+        }
+    }
+
+    /// The next frame: `Ok(None)` when the stream has nothing more for now (it would block).
+    pub fn next(&mut self, src: &mut impl Read) -> Result<Option<Incoming<'_>>, ReadError> {
+        loop {
+            match self.step()? {
+                Step::Frame(op, r) => return self.view(op, r).map(Some),
+                Step::Assembled(text) => {
+                    return Ok(Some(if text {
+                        Incoming::Text(utf8(&self.assembled, "a text message")?)
+                    } else {
+                        Incoming::Binary(&self.assembled)
+                    }))
+                }
+                Step::Again => {}
+                Step::NeedMore => {
+                    if !self.fill(src)? {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether bytes that were read are waiting to be parsed.
+    #[cfg(test)]
+    pub fn has_buffered(&self) -> bool {
+        self.end > self.start
+    }
+
+    fn view(&self, opcode: u8, r: Range<usize>) -> Result<Incoming<'_>, ReadError> {
+        let payload = &self.buf[r];
+        Ok(match opcode {
+            1 => Incoming::Text(utf8(payload, "a text message")?),
+            2 => Incoming::Binary(payload),
+            9 => Incoming::Ping(payload),
+            10 => Incoming::Pong(payload),
+            _ => Incoming::Close(close_payload(payload)?),
+        })
+    }
+
+    /// Parses the next frame in the buffer, if it is all there.
+    fn step(&mut self) -> Result<Step, ReadError> {
+        let avail = &self.buf[self.start..self.end];
+        let Some(h) = parse_header(avail) else {
+            self.make_room(MAX_HEADER);
+            return Ok(Step::NeedMore);
+        };
+        check(&h)?;
+        if h.len > self.max_frame as u64 {
+            return Err(ReadError::TooLarge {
+                size: h.len,
+                max: self.max_frame,
+            });
+        }
+        let len = h.len as usize;
+        let total = h.header_len + len;
+        if avail.len() < total {
+            self.make_room(total);
+            return Ok(Step::NeedMore);
+        }
+        let payload = self.start + h.header_len..self.start + total;
+        self.start += total;
+        let data = h.opcode <= 2;
+        if !data {
+            return Ok(Step::Frame(h.opcode, payload));
+        }
+        match (h.opcode, self.partial.is_some()) {
+            (0, false) => {
+                return Err(ReadError::Protocol(
+                    "the server sent a continuation frame with no message to continue".into(),
+                ))
+            }
+            (1 | 2, true) => {
+                return Err(ReadError::Protocol(
+                    "the server started a new message before finishing a fragmented one".into(),
+                ))
+            }
+            (1 | 2, false) if h.fin => {
+                if len > self.max_message {
+                    return Err(ReadError::TooLarge {
+                        size: h.len,
+                        max: self.max_message,
+                    });
+                }
+                return Ok(Step::Frame(h.opcode, payload));
+            }
+            _ => {}
+        }
+        // A fragment: the first (opcode 1/2, not final) or a continuation.
+        let p = self.partial.get_or_insert_with(|| Partial {
+            text: h.opcode == 1,
+            data: Vec::new(),
+            checked: 0,
+        });
+        if p.data.len() + len > self.max_message {
+            return Err(ReadError::TooLarge {
+                size: (p.data.len() + len) as u64,
+                max: self.max_message,
+            });
+        }
+        p.data.extend_from_slice(&self.buf[payload]);
+        if p.text {
+            // Fail fast: invalid UTF-8 is reported at the fragment that has it, not at the end.
+            match std::str::from_utf8(&p.data[p.checked..]) {
+                Ok(_) => p.checked = p.data.len(),
+                Err(e) if e.error_len().is_none() && !h.fin => p.checked += e.valid_up_to(),
+                Err(_) => return Err(ReadError::Utf8("a fragmented text message".into())),
+            }
+        }
+        if !h.fin {
+            return Ok(Step::Again);
+        }
+        let p = self.partial.take().map(|p| (p.text, p.data));
+        let (text, data) = p.unwrap_or_default();
+        self.assembled = data;
+        Ok(Step::Assembled(text))
+    }
+
+    /// Makes sure `need` bytes from `start` fit in the buffer, moving what is unparsed to the
+    /// front or growing the buffer (frames over the resting size).
+    fn make_room(&mut self, need: usize) {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.buf.len() > self.chunk && need <= self.chunk {
+                // A large frame was handled: give its memory back.
+                self.buf.truncate(self.chunk);
+                self.buf.shrink_to_fit();
+            }
+        }
+        let room_after = self.buf.len() - self.start;
+        // Move the unparsed bytes to the front when the rest of the buffer is too small for
+        // what is needed, or for a useful read (a quarter of the resting size).
+        if self.start > 0 && (room_after < need || self.buf.len() - self.end < self.chunk / 4) {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() < need {
+            self.buf.resize(need, 0);
+        }
+    }
+
+    /// Reads what the stream has into the free end of the buffer. `Ok(false)`: it would block.
+    fn fill(&mut self, src: &mut impl Read) -> Result<bool, ReadError> {
+        if self.end == self.buf.len() {
+            // make_room always leaves space for the frame being waited for.
+            self.make_room(self.buf.len() - self.start + MAX_HEADER);
+        }
+        loop {
+            return match src.read(&mut self.buf[self.end..]) {
+                Ok(0) => Err(ReadError::Eof),
+                Ok(n) => {
+                    self.end += n;
+                    Ok(true)
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => Err(ReadError::Io(e)),
+            };
+        }
+    }
+}
+
+fn utf8<'a>(b: &'a [u8], what: &str) -> Result<&'a str, ReadError> {
+    std::str::from_utf8(b).map_err(|_| ReadError::Utf8(what.to_string()))
+}
+
+/// The code and reason of a close frame's payload, checked as RFC 6455 §5.5.1 and §7.4 ask.
+pub(crate) fn close_payload(p: &[u8]) -> Result<Option<(u16, &str)>, ReadError> {
+    match p.len() {
+        0 => Ok(None),
+        1 => Err(ReadError::Protocol(
+            "the server sent a close frame with a one-byte payload".into(),
+        )),
+        _ => {
+            let code = u16::from_be_bytes([p[0], p[1]]);
+            if !close_code_allowed(code) {
+                return Err(ReadError::Protocol(format!(
+                    "the server sent the close code {code}, which may not be sent"
+                )));
+            }
+            Ok(Some((code, utf8(&p[2..], "the close reason")?)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server frame (unmasked).
+    fn frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![(u8::from(fin) << 7) | opcode];
+        match payload.len() {
+            n if n < 126 => f.push(n as u8),
+            n if n <= 0xffff => {
+                f.push(126);
+                f.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                f.push(127);
+                f.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        f.extend_from_slice(payload);
+        f
+    }
+
+    /// A stream that hands out its bytes in pieces of `piece`, then would block.
+    struct Trickle {
+        data: Vec<u8>,
+        pos: usize,
+        piece: usize,
+        eof: bool,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.pos == self.data.len() {
+                return if self.eof {
+                    Ok(0)
+                } else {
+                    Err(io::ErrorKind::WouldBlock.into())
+                };
+            }
+            let n = buf.len().min(self.piece).min(self.data.len() - self.pos);
+            buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    fn stream(frames: &[Vec<u8>], piece: usize) -> Trickle {
+        Trickle {
+            data: frames.concat(),
+            pos: 0,
+            piece,
+            eof: false,
+        }
+    }
+
+    /// Everything the reader gives until it would block, as owned descriptions.
+    fn read_all(r: &mut Reader, s: &mut Trickle) -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        loop {
+            match r.next(s) {
+                Ok(Some(i)) => out.push(match i {
+                    Incoming::Text(t) => format!("T:{t}"),
+                    Incoming::Binary(b) => format!("B:{}", b.len()),
+                    Incoming::Ping(p) => format!("ping:{}", p.len()),
+                    Incoming::Pong(p) => format!("pong:{}", p.len()),
+                    Incoming::Close(c) => format!("close:{c:?}"),
+                }),
+                Ok(None) => return Ok(out),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    fn reader() -> Reader {
+        Reader::new(256, 1 << 20, 1 << 20, Vec::new())
+    }
+
+    #[test]
+    fn headers() {
+        assert_eq!(parse_header(&[0x81]), None);
+        let h = parse_header(&[0x81, 5]).unwrap();
+        assert!(h.fin && h.opcode == 1 && h.len == 5 && h.header_len == 2);
+        let h = parse_header(&[0x02, 126, 1, 0]).unwrap();
+        assert!(!h.fin && h.opcode == 2 && h.len == 256 && h.header_len == 4);
+        assert_eq!(parse_header(&[0x82, 127, 0, 0, 0, 0, 0, 1]), None);
+        let h = parse_header(&[0x82, 127, 0, 0, 0, 1, 0, 0, 0, 0]).unwrap();
+        assert_eq!((h.len, h.header_len), (1 << 32, 10));
+        let h = parse_header(&[0xc1, 0x81, 1, 2, 3, 4]).unwrap();
+        assert!(h.masked && h.rsv == 0x40 && h.header_len == 6);
+    }
+
+    #[test]
+    fn frames_in_any_pieces() {
+        let big = "x".repeat(70_000);
+        let frames = [
+            frame(true, 1, b"hello"),
+            frame(true, 2, &[0u8; 300]),
+            frame(true, 9, b"p"),
+            frame(true, 1, big.as_bytes()),
+            frame(true, 10, b""),
+            frame(true, 8, b"\x03\xe8bye"),
+        ];
+        for piece in [1, 7, 100, 4096, usize::MAX] {
+            let mut r = reader();
+            let mut s = stream(&frames, piece);
+            let mut got = Vec::new();
+            for _ in 0..200_000 {
+                got.extend(read_all(&mut r, &mut s).unwrap());
+                if s.pos == s.data.len() && !r.has_buffered() {
+                    break;
+                }
+            }
+            let want = [
+                "T:hello".to_string(),
+                "B:300".into(),
+                "ping:1".into(),
+                format!("T:{big}"),
+                "pong:0".into(),
+                "close:Some((1000, \"bye\"))".into(),
+            ];
+            assert_eq!(got, want, "pieces of {piece}");
+            // The buffer went back to its resting size after the large frame.
+            assert_eq!(r.buf.len(), 256);
+        }
+    }
+
+    #[test]
+    fn handshake_leftovers_come_first() {
+        let mut r = Reader::new(256, 1 << 20, 1 << 20, frame(true, 1, b"early"));
+        let mut s = stream(&[frame(true, 1, b"later")], usize::MAX);
+        assert_eq!(read_all(&mut r, &mut s).unwrap(), ["T:early", "T:later"]);
+    }
+
+    #[test]
+    fn fragments_with_control_frames_between() {
+        let frames = [
+            frame(false, 1, "caf".as_bytes()),
+            frame(true, 9, b"in between"),
+            frame(false, 0, &"é".as_bytes()[..1]),
+            frame(true, 0, &"é!".as_bytes()[1..]),
+            frame(false, 2, &[1, 2]),
+            frame(true, 0, &[3]),
+        ];
+        let mut r = reader();
+        let mut s = stream(&frames, 3);
+        let mut got = Vec::new();
+        for _ in 0..100 {
+            got.extend(read_all(&mut r, &mut s).unwrap());
+        }
+        assert_eq!(got, ["ping:10", "T:café!", "B:3"]);
+    }
+
+    #[test]
+    fn protocol_violations() {
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (vec![0xc1, 0], "reserved bits"),
+            (vec![0x83, 0], "reserved opcode 3"),
+            (vec![0x8b, 0], "reserved opcode 11"),
+            (vec![0x81, 0x80, 0, 0, 0, 0], "masked"),
+            (vec![0x09, 0], "fragmented a control frame"),
+            (frame(true, 9, &[0; 126]), "126 bytes"),
+            (frame(true, 0, b"x"), "no message to continue"),
+            (
+                [frame(false, 1, b"a"), frame(true, 1, b"b")].concat(),
+                "new message",
+            ),
+            (frame(true, 8, &[3]), "one-byte"),
+            (frame(true, 8, &1005u16.to_be_bytes()), "1005"),
+            (frame(true, 8, &999u16.to_be_bytes()), "999"),
+            (frame(true, 8, &5000u16.to_be_bytes()), "5000"),
+            (frame(true, 1, &[0xff]), "UTF-8"),
+            (
+                frame(true, 8, &[0x03, 0xe8, 0xff]),
+                "close reason is not valid UTF-8",
+            ),
+        ];
+        for (bytes, want) in cases {
+            let mut r = reader();
+            let mut s = Trickle {
+                data: bytes.clone(),
+                pos: 0,
+                piece: usize::MAX,
+                eof: false,
+            };
+            let err = read_all(&mut r, &mut s).unwrap_err();
+            assert!(err.contains(want), "{bytes:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_fails_at_the_fragment_that_has_it() {
+        let frames = [frame(false, 1, b"ok"), frame(false, 0, &[0xff])];
+        let mut r = reader();
+        let mut s = stream(&frames, usize::MAX);
+        assert!(read_all(&mut r, &mut s).unwrap_err().contains("UTF-8"));
+        // A character split between fragments is fine until the message ends.
+        let frames = [frame(false, 1, &[0xe2, 0x82]), frame(false, 0, &[0xac])];
+        let mut r = reader();
+        let mut s = stream(&frames, usize::MAX);
+        assert!(read_all(&mut r, &mut s).unwrap().is_empty());
+        let frames = [frame(false, 1, &[0xe2, 0x82]), frame(true, 0, b"")];
+        let mut r = reader();
+        let mut s = stream(&frames, usize::MAX);
+        assert!(read_all(&mut r, &mut s).unwrap_err().contains("UTF-8"));
+    }
+
+    #[test]
+    fn limits() {
+        let mut r = Reader::new(256, 100, 150, Vec::new());
+        let mut s = stream(&[frame(true, 1, &[b'a'; 101])], usize::MAX);
+        assert!(read_all(&mut r, &mut s).unwrap_err().contains("101 bytes"));
+        // The length alone is enough: a header announcing 2^40 bytes fails before any payload.
+        let mut r = Reader::new(256, 100, 150, Vec::new());
+        let mut s = stream(&[vec![0x82, 127, 0, 0, 1, 0, 0, 0, 0, 0]], usize::MAX);
+        assert!(read_all(&mut r, &mut s)
+            .unwrap_err()
+            .contains("1099511627776 bytes"));
+        let mut r = Reader::new(256, 100, 150, Vec::new());
+        let frames = [frame(false, 1, &[b'a'; 100]), frame(true, 0, &[b'a'; 51])];
+        let mut s = stream(&frames, usize::MAX);
+        assert!(read_all(&mut r, &mut s).unwrap_err().contains("151 bytes"));
+    }
+
+    #[test]
+    fn end_of_stream() {
+        let mut r = reader();
+        let mut s = stream(&[frame(true, 1, b"last")], usize::MAX);
+        s.eof = true;
+        assert_eq!(
+            read_all(&mut r, &mut s).unwrap_err(),
+            ReadError::Eof.to_string()
+        );
+    }
+
+    #[test]
+    fn close_codes() {
+        for ok in [1000, 1001, 1003, 1007, 1011, 1014, 3000, 4999] {
+            assert!(close_code_allowed(ok), "{ok}");
+        }
+        for bad in [
+            0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535,
+        ] {
+            assert!(!close_code_allowed(bad), "{bad}");
+        }
+    }
+}

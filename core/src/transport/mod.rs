@@ -249,6 +249,21 @@ fn header_cut(read: &[u8], mut matched: usize) -> (usize, Option<usize>) {
     (matched, None)
 }
 
+impl Write for Metered {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.inner {
+            Transport::Plain(s) => s.write(buf),
+            Transport::Tls(t) => t.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.inner {
+            Transport::Plain(s) => s.flush(),
+            Transport::Tls(t) => t.flush(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::header_cut;
@@ -264,20 +279,5 @@ mod tests {
         assert_eq!(header_cut(b"\r\r\n\r\n", 0), (5, Some(4)));
         assert_eq!(header_cut(b"\n", 3), (1, Some(4)));
         assert_eq!(header_cut(b"x", 3), (0, None));
-    }
-}
-
-impl Write for Metered {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match &mut self.inner {
-            Transport::Plain(s) => s.write(buf),
-            Transport::Tls(t) => t.write(buf),
-        }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        match &mut self.inner {
-            Transport::Plain(s) => s.flush(),
-            Transport::Tls(t) => t.flush(),
-        }
     }
 }

@@ -6,7 +6,6 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
-use polling::Poller;
 
 use crate::backoff::Jitter;
 use crate::config::{Config, Settings};
@@ -17,7 +16,7 @@ use crate::event::{Event, Message};
 use crate::history::History;
 use crate::status::{Counters, State, Status};
 use crate::transport::connect::tls_connector;
-use crate::transport::Reactor;
+use crate::transport::{Poller, Reactor};
 use crate::url::Scheme;
 
 /// How long a caller waits for the I/O thread to take a command. The I/O thread never blocks,

@@ -2,6 +2,9 @@
 //! connection's poller, optionally wrapped in TLS, with a byte counter on top.
 
 pub(crate) mod connect;
+mod poll;
+
+pub(crate) use poll::Poller;
 
 use std::cell::Cell;
 use std::fmt;
@@ -11,37 +14,23 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use polling::{Event, Events, PollMode, Poller};
-
 use crate::status::Counters;
-
-/// The poller key of the connection's socket.
-const SOCKET_KEY: usize = 1;
 
 /// Waits on the connection's socket and on the waker (`Poller::notify`) at once.
 pub(crate) struct Reactor {
     pub poller: Arc<Poller>,
-    events: Events,
 }
 
 impl Reactor {
     pub fn new(poller: Arc<Poller>) -> Reactor {
-        Reactor {
-            poller,
-            events: Events::new(),
-        }
+        Reactor { poller }
     }
 
     /// Waits until the registered socket is ready for its interest, the waker fires, or the
     /// deadline passes. Returns whether the socket reported readiness.
     pub fn wait(&mut self, deadline: Option<Instant>) -> io::Result<bool> {
-        self.events.clear();
         let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        match self.poller.wait(&mut self.events, timeout) {
-            Ok(_) => Ok(self.events.iter().any(|e| e.key == SOCKET_KEY)),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.poller.wait(timeout)
     }
 }
 
@@ -55,8 +44,8 @@ pub(crate) struct Socket {
 impl Socket {
     /// Registers `tcp` (already non-blocking) with no interest.
     pub fn register(tcp: TcpStream, poller: Arc<Poller>) -> io::Result<Socket> {
-        // SAFETY: the socket is deleted from the poller in `Drop`, before `tcp` is closed.
-        unsafe { poller.add_with_mode(&tcp, Event::none(SOCKET_KEY), PollMode::Level)? };
+        // Deleted from the poller in `Drop`, before `tcp` is closed.
+        poller.add(&tcp, (false, false))?;
         Ok(Socket {
             tcp,
             poller,
@@ -69,14 +58,7 @@ impl Socket {
         if self.interest.get() == (readable, writable) {
             return Ok(());
         }
-        let ev = match (readable, writable) {
-            (true, true) => Event::all(SOCKET_KEY),
-            (true, false) => Event::readable(SOCKET_KEY),
-            (false, true) => Event::writable(SOCKET_KEY),
-            (false, false) => Event::none(SOCKET_KEY),
-        };
-        self.poller
-            .modify_with_mode(&self.tcp, ev, PollMode::Level)?;
+        self.poller.modify(&self.tcp, (readable, writable))?;
         self.interest.set((readable, writable));
         Ok(())
     }

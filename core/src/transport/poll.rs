@@ -90,13 +90,12 @@ mod linux {
         /// Waits until the socket is ready, `notify` is called, or `timeout` passes.
         /// Returns whether the socket reported readiness.
         pub fn wait(&self, timeout: Option<Duration>) -> io::Result<bool> {
-            let ts = match timeout {
-                Some(d) => Some(Timespec::try_from(d).unwrap_or(Timespec {
+            let ts = timeout.map(|d| {
+                Timespec::try_from(d).unwrap_or(Timespec {
                     tv_sec: i64::from(i32::MAX),
                     tv_nsec: 0,
-                })),
-                None => None,
-            };
+                })
+            });
             let mut buf = [MaybeUninit::<Event>::uninit(); 4];
             let (events, _) = match epoll::wait(&self.epoll, &mut buf, ts.as_ref()) {
                 Ok(r) => r,

@@ -161,7 +161,7 @@ pub unsafe extern "C" fn tw_client_next_event(
         };
         match next {
             Some(event) => {
-                let boxed = Box::into_raw(Box::new(tw_event::new(event)));
+                let boxed = tw_event::into_raw(event);
                 // SAFETY: checked non-NULL; the caller promises it is writable.
                 unsafe { *out_event = boxed };
                 Ok(tw_result::TW_OK)

@@ -1,7 +1,9 @@
 //! `tw_event`: one item of the event stream, and its accessors.
 
+use std::cell::Cell;
 use std::ffi::{c_char, CStr};
 use std::ptr;
+use std::sync::{Mutex, OnceLock};
 use std::time::UNIX_EPOCH;
 
 use serde::ser::{Serialize, SerializeMap};
@@ -19,10 +21,62 @@ use crate::strings::{into_c_string, LazyCStr};
 /// call only. An event may be read from several threads at once; it is freed once.
 pub struct tw_event {
     event: Event,
-    msg_type: LazyCStr,
-    account_id: LazyCStr,
-    data: LazyCStr,
+    /// The type, account and payload as NUL-terminated copies, made together on first use.
+    fields: OnceLock<Fields>,
+    /// The buffer of a previous event's `fields`, kept for the next one (see `into_raw`).
+    spare: Mutex<Vec<u8>>,
     raw: LazyCStr,
+}
+
+/// NUL-terminated copies of a message's type, account and payload in one allocation (one
+/// `malloc` per event instead of one per field: a visible cost per event, docs/BENCHMARKS.md).
+struct Fields {
+    buf: Vec<u8>,
+    msg_type: Option<usize>,
+    account_id: Option<usize>,
+    data: Option<usize>,
+}
+
+impl Fields {
+    fn of(ev: &tw_event) -> Fields {
+        let (t, a) = match ev.event.as_message() {
+            Some(m) => (m.msg_type(), m.account_id()),
+            None => (None, None),
+        };
+        let d = ev.data_json();
+        let len = [t, a, d].iter().flatten().map(|s| s.len() + 1).sum();
+        let mut buf = std::mem::take(&mut *ev.spare.lock().unwrap_or_else(|p| p.into_inner()));
+        buf.clear();
+        buf.reserve(len);
+        let mut put = |s: Option<&str>| {
+            s.map(|s| {
+                let at = buf.len();
+                buf.extend_from_slice(s.as_bytes());
+                buf.push(0);
+                at
+            })
+        };
+        let (msg_type, account_id, data) = (put(t), put(a), put(d));
+        Fields {
+            buf,
+            msg_type,
+            account_id,
+            data,
+        }
+    }
+
+    fn ptr(&self, at: Option<usize>) -> *const c_char {
+        match at {
+            Some(i) => self.buf[i..].as_ptr().cast(),
+            None => ptr::null(),
+        }
+    }
+}
+
+thread_local! {
+    /// The last event this thread freed, kept for the next `tw_client_next_event` here: a
+    /// consumer that takes and frees events in a loop allocates no `tw_event` per event.
+    static SPARE: Cell<Option<Box<tw_event>>> = const { Cell::new(None) };
 }
 
 impl tw_event {
@@ -30,11 +84,46 @@ impl tw_event {
     pub fn new(event: Event) -> tw_event {
         tw_event {
             event,
-            msg_type: LazyCStr::default(),
-            account_id: LazyCStr::default(),
-            data: LazyCStr::default(),
+            fields: OnceLock::new(),
+            spare: Mutex::new(Vec::new()),
             raw: LazyCStr::default(),
         }
+    }
+
+    /// The event on the heap for the C side (reusing this thread's spare allocation).
+    pub fn into_raw(event: Event) -> *mut tw_event {
+        let boxed = match SPARE.try_with(Cell::take).ok().flatten() {
+            Some(mut spare) => {
+                spare.event = event;
+                spare
+            }
+            None => Box::new(tw_event::new(event)),
+        };
+        Box::into_raw(boxed)
+    }
+
+    /// Frees an event from [`tw_event::into_raw`]: what it holds is freed now, its
+    /// allocation is kept as this thread's spare.
+    ///
+    /// # Safety
+    /// `event` must come from `into_raw` and not be used afterwards.
+    unsafe fn free_raw(event: *mut tw_event) {
+        // SAFETY: forwarded from the caller.
+        let mut boxed = unsafe { Box::from_raw(event) };
+        // Drop the message now; keep the field buffer's memory (not its contents) for reuse.
+        boxed.event = Event::Lagged { dropped: 0 };
+        if let Some(f) = boxed.fields.take() {
+            let spare = boxed.spare.get_mut().unwrap_or_else(|p| p.into_inner());
+            if f.buf.capacity() >= spare.capacity() {
+                *spare = f.buf;
+            }
+        }
+        boxed.raw = LazyCStr::default();
+        let _ = SPARE.try_with(move |spare| spare.set(Some(boxed)));
+    }
+
+    fn fields(&self) -> &Fields {
+        self.fields.get_or_init(|| Fields::of(self))
     }
 
     /// The core event.
@@ -254,10 +343,7 @@ pub unsafe extern "C" fn tw_event_type(event: *const tw_event) -> *const c_char 
     guard_value(ptr::null(), || {
         // SAFETY: forwarded from the caller.
         let ev = unsafe { event_ref(event, "tw_event_type") }?;
-        Ok(match ev.event.as_message().and_then(|m| m.msg_type()) {
-            Some(t) => ev.msg_type.get(t.as_bytes()),
-            None => ptr::null(),
-        })
+        Ok(ev.fields().ptr(ev.fields().msg_type))
     })
 }
 
@@ -276,10 +362,7 @@ pub unsafe extern "C" fn tw_event_account_id(event: *const tw_event) -> *const c
     guard_value(ptr::null(), || {
         // SAFETY: forwarded from the caller.
         let ev = unsafe { event_ref(event, "tw_event_account_id") }?;
-        Ok(match ev.event.as_message().and_then(|m| m.account_id()) {
-            Some(a) => ev.account_id.get(a.as_bytes()),
-            None => ptr::null(),
-        })
+        Ok(ev.fields().ptr(ev.fields().account_id))
     })
 }
 
@@ -299,10 +382,7 @@ pub unsafe extern "C" fn tw_event_data_json(event: *const tw_event) -> *const c_
     guard_value(ptr::null(), || {
         // SAFETY: forwarded from the caller.
         let ev = unsafe { event_ref(event, "tw_event_data_json") }?;
-        Ok(match ev.data_json() {
-            Some(d) => ev.data.get(d.as_bytes()),
-            None => ptr::null(),
-        })
+        Ok(ev.fields().ptr(ev.fields().data))
     })
 }
 
@@ -413,7 +493,7 @@ pub unsafe extern "C" fn tw_event_clone(event: *const tw_event) -> *mut tw_event
     guard_value(ptr::null_mut(), || {
         // SAFETY: forwarded from the caller.
         let ev = unsafe { event_ref(event, "tw_event_clone") }?;
-        Ok(Box::into_raw(Box::new(tw_event::new(ev.event.clone()))))
+        Ok(tw_event::into_raw(ev.event.clone()))
     })
 }
 
@@ -431,8 +511,8 @@ pub unsafe extern "C" fn tw_event_clone(event: *const tw_event) -> *mut tw_event
 pub unsafe extern "C" fn tw_event_free(event: *mut tw_event) {
     guard_value((), || {
         if !event.is_null() {
-            // SAFETY: the caller promises the event came from `Box::into_raw` here.
-            drop(unsafe { Box::from_raw(event) });
+            // SAFETY: the caller promises the event came from this library and is not used again.
+            unsafe { tw_event::free_raw(event) };
         }
         Ok(())
     })
@@ -517,6 +597,33 @@ mod tests {
             let core = ev.kind();
             let wrapped = tw_event::new(ev);
             assert_eq!(wrapped.kind().to_str().unwrap(), core);
+        }
+    }
+
+    #[test]
+    fn a_freed_event_is_reused_with_fresh_strings() {
+        let response = |id: u64, data: &str| Event::Response {
+            id,
+            status: 200,
+            data: Some(data.into()),
+        };
+        let first = tw_event::into_raw(response(1, r#"{"a":"a longer payload than the next"}"#));
+        assert_eq!(
+            s(unsafe { tw_event_data_json(first) }).unwrap(),
+            r#"{"a":"a longer payload than the next"}"#
+        );
+        unsafe { tw_event_free(first) };
+        let second = tw_event::into_raw(response(2, "[2]"));
+        // The same allocation, but nothing of the first event shows through.
+        assert_eq!(second, first);
+        assert_eq!(s(unsafe { tw_event_data_json(second) }).unwrap(), "[2]");
+        assert_eq!(s(unsafe { tw_event_raw(second) }), None);
+        let third = tw_event::into_raw(response(3, "3"));
+        assert_ne!(third, second);
+        assert_eq!(s(unsafe { tw_event_data_json(third) }).unwrap(), "3");
+        unsafe {
+            tw_event_free(second);
+            tw_event_free(third);
         }
     }
 

@@ -226,7 +226,7 @@ mod tests {
 
     fn msg(i: u64) -> Event {
         Event::Message(Message::text(
-            i.to_string().into(),
+            &i.to_string(),
             None,
             None,
             None,

@@ -101,13 +101,35 @@ impl Event {
 /// The frame a message came in.
 #[derive(Clone)]
 enum Payload {
+    /// The frame's text, followed by the unescaped copies of fields the frame holds only
+    /// escaped (rare); `frame_len` says where the frame ends.
     Text(tungstenite::Utf8Bytes),
     Binary(Bytes),
 }
 
+/// Where a short text field of a message is: a byte range of the payload, or absent.
+/// Eight bytes instead of a heap string per field (two allocations less per message).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    const NONE: Span = Span {
+        start: u32::MAX,
+        end: u32::MAX,
+    };
+
+    fn range(self) -> Option<Range<usize>> {
+        (self != Span::NONE).then_some(self.start as usize..self.end as usize)
+    }
+}
+
 /// A message from the server.
 ///
-/// The frame's bytes are kept as received (no copy); the payload is parsed only when asked.
+/// The frame's bytes are kept as received (one copy out of the read buffer); the type,
+/// account and payload are ranges of them, and the payload is parsed only when asked.
 ///
 /// ```
 /// # fn show(m: &tradewire::Message) {
@@ -118,24 +140,90 @@ enum Payload {
 #[derive(Clone)]
 pub struct Message {
     payload: Payload,
-    msg_type: Option<Box<str>>,
-    account_id: Option<Box<str>>,
-    data: Option<Range<usize>>,
+    frame_len: u32,
+    msg_type: Span,
+    account_id: Span,
+    data: Span,
     received_at: SystemTime,
     epoch: u64,
 }
 
 impl Message {
+    /// A text message: `text` is the frame; `msg_type` and `account_id` are slices of it, or
+    /// strings of their own (unescaped JSON strings), which are stored after the frame;
+    /// `data` is a byte range of `text`.
     pub(crate) fn text(
-        text: tungstenite::Utf8Bytes,
-        msg_type: Option<Box<str>>,
-        account_id: Option<Box<str>>,
+        text: &str,
+        msg_type: Option<&str>,
+        account_id: Option<&str>,
         data: Option<Range<usize>>,
         received_at: SystemTime,
         epoch: u64,
     ) -> Message {
+        // Frames are limited by max_message_size; a frame over 4 GiB cannot be described by
+        // u32 ranges, so such a (hypothetical) frame keeps no fields.
+        let Ok(frame_len) = u32::try_from(text.len()) else {
+            return Message::text(
+                text.get(..0).unwrap_or(""),
+                None,
+                None,
+                None,
+                received_at,
+                epoch,
+            );
+        };
+        let inside = |f: &str| -> Option<Span> {
+            let start = (f.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+            (start + f.len() <= text.len()).then_some(Span {
+                start: start as u32,
+                end: (start + f.len()) as u32,
+            })
+        };
+        let (t, a) = (
+            msg_type.map(|f| (f, inside(f))),
+            account_id.map(|f| (f, inside(f))),
+        );
+        let outside = [t, a]
+            .iter()
+            .flatten()
+            .filter(|(_, s)| s.is_none())
+            .map(|(f, _)| f.len())
+            .sum::<usize>();
+        let mut buf: Option<String> = (outside > 0).then(|| {
+            let mut b = String::with_capacity(text.len() + outside);
+            b.push_str(text);
+            b
+        });
+        let mut place = |field: Option<(&str, Option<Span>)>| match field {
+            None => Span::NONE,
+            Some((_, Some(span))) => span,
+            Some((f, None)) => match buf.as_mut() {
+                Some(b) if b.len() + f.len() <= u32::MAX as usize => {
+                    let start = b.len() as u32;
+                    b.push_str(f);
+                    Span {
+                        start,
+                        end: b.len() as u32,
+                    }
+                }
+                _ => Span::NONE,
+            },
+        };
+        let (msg_type, account_id) = (place(t), place(a));
+        let data = match data {
+            Some(r) if r.end <= text.len() => Span {
+                start: r.start as u32,
+                end: r.end as u32,
+            },
+            _ => Span::NONE,
+        };
+        let payload = match buf {
+            Some(b) => tungstenite::Utf8Bytes::from(b),
+            None => tungstenite::Utf8Bytes::from(text),
+        };
         Message {
-            payload: Payload::Text(text),
+            payload: Payload::Text(payload),
+            frame_len,
             msg_type,
             account_id,
             data,
@@ -146,29 +234,38 @@ impl Message {
 
     pub(crate) fn binary(bytes: Bytes, received_at: SystemTime, epoch: u64) -> Message {
         Message {
+            frame_len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
             payload: Payload::Binary(bytes),
-            msg_type: None,
-            account_id: None,
-            data: None,
+            msg_type: Span::NONE,
+            account_id: Span::NONE,
+            data: Span::NONE,
             received_at,
             epoch,
         }
     }
 
+    /// A field stored in the text payload.
+    fn field(&self, span: Span) -> Option<&str> {
+        match &self.payload {
+            Payload::Text(t) => t.as_str().get(span.range()?),
+            Payload::Binary(_) => None,
+        }
+    }
+
     /// The message type (`/type` by default), if the message had one.
     pub fn msg_type(&self) -> Option<&str> {
-        self.msg_type.as_deref()
+        self.field(self.msg_type)
     }
 
     /// The account the message is for, in canonical text form (`"123"`), if it had one.
     pub fn account_id(&self) -> Option<&str> {
-        self.account_id.as_deref()
+        self.field(self.account_id)
     }
 
     /// The whole frame as text, exactly as received (`None` for a binary frame).
     pub fn raw(&self) -> Option<&str> {
         match &self.payload {
-            Payload::Text(t) => Some(t.as_str()),
+            Payload::Text(t) => t.as_str().get(..self.frame_len as usize),
             Payload::Binary(_) => None,
         }
     }
@@ -176,7 +273,7 @@ impl Message {
     /// The frame's bytes (text or binary) exactly as received.
     pub fn raw_bytes(&self) -> &[u8] {
         match &self.payload {
-            Payload::Text(t) => t.as_bytes(),
+            Payload::Text(_) => self.raw().unwrap_or("").as_bytes(),
             Payload::Binary(b) => b,
         }
     }
@@ -189,8 +286,7 @@ impl Message {
     /// The payload as JSON text (`/data` by default, or the whole message when it has no data
     /// field). `None` when the frame was not JSON.
     pub fn data_json(&self) -> Option<&str> {
-        let range = self.data.clone()?;
-        self.raw().and_then(|t| t.get(range))
+        self.field(self.data)
     }
 
     /// One member of the payload object as JSON text (`data_json()`'s top-level `key`),
@@ -226,12 +322,12 @@ impl Message {
 impl fmt::Debug for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Message");
-        d.field("type", &self.msg_type)
-            .field("account_id", &self.account_id)
+        d.field("type", &self.msg_type())
+            .field("account_id", &self.account_id())
             .field("epoch", &self.epoch);
         match &self.payload {
-            Payload::Text(t) => {
-                let s = t.as_str();
+            Payload::Text(_) => {
+                let s = self.raw().unwrap_or("");
                 let cut = s.char_indices().nth(200).map(|(i, _)| i).unwrap_or(s.len());
                 d.field("raw", &&s[..cut]);
             }
@@ -327,5 +423,40 @@ impl ErrorEvent {
 impl fmt::Display for ErrorEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.kind.as_str(), self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_ranges_of_the_frame_or_stored_after_it() {
+        let frame = r#"{"type":"Trade","account_id":123,"data":{"px":1}}"#;
+        let t = &frame[9..14];
+        let a = &frame[29..32];
+        let m = Message::text(frame, Some(t), Some(a), Some(40..48), SystemTime::now(), 3);
+        assert_eq!(m.msg_type(), Some("Trade"));
+        assert_eq!(m.account_id(), Some("123"));
+        assert_eq!(m.data_json(), Some(r#"{"px":1}"#));
+        assert_eq!(m.raw(), Some(frame));
+        assert_eq!(m.raw_bytes(), frame.as_bytes());
+
+        // Unescaped strings that are not in the frame are kept after it, out of raw().
+        let frame = r#"{"type":"Tr\u0061de","account_id":"A\u0042"}"#;
+        let m = Message::text(frame, Some("Trade"), Some("AB"), None, SystemTime::now(), 1);
+        assert_eq!(m.msg_type(), Some("Trade"));
+        assert_eq!(m.account_id(), Some("AB"));
+        assert_eq!(m.raw(), Some(frame));
+        assert_eq!(m.data_json(), None);
+        let clone = m.clone();
+        assert_eq!(clone.msg_type(), Some("Trade"));
+
+        let b = Message::binary(Bytes::from_static(b"\x00\x01"), SystemTime::now(), 1);
+        assert_eq!(
+            (b.msg_type(), b.raw(), b.raw_bytes()),
+            (None, None, &b"\x00\x01"[..])
+        );
+        assert!(format!("{m:?}").contains("Trade"));
     }
 }

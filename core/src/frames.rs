@@ -16,6 +16,9 @@ use std::ops::Range;
 /// The largest header a server frame can have: 2 bytes, 8 length bytes (servers do not mask).
 const MAX_HEADER: usize = 10;
 
+/// The read buffer's size until a read fills it (see `Reader::new`).
+const START_SIZE: usize = 4096;
+
 /// One frame (or reassembled message) as the application layer sees it, borrowed from the
 /// reader's buffer until the next call.
 #[derive(Debug, PartialEq, Eq)]
@@ -178,8 +181,11 @@ impl Reader {
         let chunk = chunk.max(256);
         let mut buf = pending;
         let end = buf.len();
-        if buf.len() < chunk {
-            buf.resize(chunk, 0);
+        // Start small: an idle connection only ever sees a few short frames, and every byte
+        // of the buffer is resident memory. The first read that fills it grows it to `chunk`.
+        let start_size = chunk.min(START_SIZE);
+        if buf.len() < start_size {
+            buf.resize(start_size, 0);
         }
         Reader {
             buf,
@@ -346,6 +352,10 @@ impl Reader {
                 Ok(0) => Err(ReadError::Eof),
                 Ok(n) => {
                     self.end += n;
+                    if self.end == self.buf.len() && self.buf.len() < self.chunk {
+                        // More is coming than the starting buffer holds.
+                        self.buf.resize(self.chunk, 0);
+                    }
                     Ok(true)
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
@@ -503,6 +513,19 @@ mod tests {
             // The buffer went back to its resting size after the large frame.
             assert_eq!(r.buf.len(), 256);
         }
+    }
+
+    #[test]
+    fn the_buffer_starts_small_and_grows_when_a_read_fills_it() {
+        let mut r = Reader::new(16384, 1 << 20, 1 << 20, Vec::new());
+        assert_eq!(r.buf.len(), START_SIZE);
+        let mut s = stream(&[frame(true, 9, b"")], usize::MAX);
+        assert_eq!(read_all(&mut r, &mut s).unwrap(), ["ping:0"]);
+        assert_eq!(r.buf.len(), START_SIZE);
+        let many: Vec<Vec<u8>> = (0..100).map(|_| frame(true, 1, &[b'a'; 100])).collect();
+        let mut s = stream(&many, usize::MAX);
+        assert_eq!(read_all(&mut r, &mut s).unwrap().len(), 100);
+        assert_eq!(r.buf.len(), 16384);
     }
 
     #[test]

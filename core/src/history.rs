@@ -52,7 +52,7 @@ mod tests {
         let h = History::new(3);
         for i in 0..5 {
             h.record(&Message::text(
-                i.to_string().into(),
+                &i.to_string(),
                 None,
                 None,
                 None,
@@ -67,14 +67,7 @@ mod tests {
             .collect();
         assert_eq!(got, ["2", "3", "4"]);
         let none = History::new(0);
-        none.record(&Message::text(
-            "x".into(),
-            None,
-            None,
-            None,
-            SystemTime::now(),
-            1,
-        ));
+        none.record(&Message::text("x", None, None, None, SystemTime::now(), 1));
         assert!(none.snapshot().is_empty());
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use tungstenite::{Bytes, Utf8Bytes};
+use tungstenite::Bytes;
 
 use super::{Ctx, Dialect};
 use crate::envelope::{self, AccountField, EnvelopeError};
@@ -19,14 +19,7 @@ impl Dialect for Json {
     fn on_text(&mut self, text: &str, ctx: &mut Ctx<'_>) {
         if self.raw {
             if ctx.s.types.is_empty() {
-                ctx.message(Message::text(
-                    Utf8Bytes::from(text),
-                    None,
-                    None,
-                    None,
-                    ctx.now,
-                    ctx.epoch,
-                ));
+                ctx.message(Message::text(text, None, None, None, ctx.now, ctx.epoch));
             } else {
                 ctx.filtered();
             }
@@ -88,14 +81,7 @@ pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
                     return ctx.filtered();
                 }
                 let data = matches!(e, EnvelopeError::NotAnObject).then(|| 0..text.len());
-                return ctx.message(Message::text(
-                    Utf8Bytes::from(text),
-                    None,
-                    None,
-                    data,
-                    ctx.now,
-                    ctx.epoch,
-                ));
+                return ctx.message(Message::text(text, None, None, data, ctx.now, ctx.epoch));
             }
         };
         if !account_passes(s.account.as_ref(), env.account.as_filter()) {
@@ -116,8 +102,8 @@ pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
                 Some(text),
             );
         }
-        let msg_type: Option<Box<str>> = env.msg_type.map(|t| t.into());
-        if let (Some(t), Some(ping)) = (msg_type.as_deref(), s.ping_type.as_deref()) {
+        let msg_type = env.msg_type.as_deref();
+        if let (Some(t), Some(ping)) = (msg_type, s.ping_type.as_deref()) {
             if t == ping {
                 ctx.replies.push(format!(
                     r#"{{"type":"pong","timestamp":"{}"}}"#,
@@ -125,23 +111,18 @@ pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
                 ));
             }
         }
-        if let (Some(t), Some(hb)) = (msg_type.as_deref(), s.server_heartbeat_type.as_deref()) {
+        if let (Some(t), Some(hb)) = (msg_type, s.server_heartbeat_type.as_deref()) {
             if t == hb {
                 ctx.latency = heartbeat_age(text, ctx.now);
             }
         }
-        let account: Option<Box<str>> = match env.account {
-            AccountField::Id(a) => Some(a.into()),
+        let account = match &env.account {
+            AccountField::Id(a) => Some(a.as_ref()),
             _ => None,
         };
         let data = Some(env.data);
         ctx.message(Message::text(
-            Utf8Bytes::from(text),
-            msg_type,
-            account,
-            data,
-            ctx.now,
-            ctx.epoch,
+            text, msg_type, account, data, ctx.now, ctx.epoch,
         ));
     }
 }

@@ -11,6 +11,7 @@ mod doc002_python_peer;
 mod doc002_testkit;
 mod fatal_close;
 mod half_open;
+mod handshake_tail;
 mod reliability_fault_soak;
 mod reliability_footprint;
 mod reliability_huge_frame;

@@ -44,6 +44,12 @@ mod linux {
         if write {
             f |= EventFlags::OUT;
         }
+        if f.is_empty() {
+            // epoll reports a hang-up or an error whatever the interest; level-triggered, a
+            // socket the loop is not reading (the application is behind) would then wake
+            // every wait until the queue drains. Edge-triggered, it wakes once.
+            f = EventFlags::ET;
+        }
         f
     }
 
@@ -220,5 +226,24 @@ mod tests {
         assert!(p.wait(Some(Duration::from_secs(5))).unwrap());
         p.delete(&client).unwrap();
         assert!(!p.wait(Some(Duration::ZERO)).unwrap());
+    }
+
+    #[test]
+    fn a_hang_up_on_a_socket_nobody_reads_wakes_once() {
+        let p = Poller::new().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        p.add(&client, (false, false)).unwrap();
+        drop(server);
+        let _ = client.shutdown(std::net::Shutdown::Write);
+        let mut woken = 0;
+        for _ in 0..5 {
+            woken += usize::from(p.wait(Some(Duration::from_millis(20))).unwrap());
+        }
+        assert!(woken <= 1, "woken {woken} times by one hang-up");
+        // Asking to read again reports it (the loop then reads the end of the stream).
+        p.modify(&client, (true, false)).unwrap();
+        assert!(p.wait(Some(Duration::from_secs(5))).unwrap());
     }
 }

@@ -343,7 +343,8 @@ pub unsafe extern "C" fn tw_event_type(event: *const tw_event) -> *const c_char 
     guard_value(ptr::null(), || {
         // SAFETY: forwarded from the caller.
         let ev = unsafe { event_ref(event, "tw_event_type") }?;
-        Ok(ev.fields().ptr(ev.fields().msg_type))
+        let fields = ev.fields();
+        Ok(fields.ptr(fields.msg_type))
     })
 }
 
@@ -362,7 +363,8 @@ pub unsafe extern "C" fn tw_event_account_id(event: *const tw_event) -> *const c
     guard_value(ptr::null(), || {
         // SAFETY: forwarded from the caller.
         let ev = unsafe { event_ref(event, "tw_event_account_id") }?;
-        Ok(ev.fields().ptr(ev.fields().account_id))
+        let fields = ev.fields();
+        Ok(fields.ptr(fields.account_id))
     })
 }
 
@@ -382,7 +384,8 @@ pub unsafe extern "C" fn tw_event_data_json(event: *const tw_event) -> *const c_
     guard_value(ptr::null(), || {
         // SAFETY: forwarded from the caller.
         let ev = unsafe { event_ref(event, "tw_event_data_json") }?;
-        Ok(ev.fields().ptr(ev.fields().data))
+        let fields = ev.fields();
+        Ok(fields.ptr(fields.data))
     })
 }
 

@@ -340,7 +340,7 @@ impl Engine {
             let incoming = match reader.next(ws.get_mut()) {
                 Ok(Some(i)) => i,
                 Ok(None) => break Ok(false),
-                Err(e) => break Err(e),
+                Err(e) => break Err(self.read_error(ws, e)),
             };
             // The time of the socket read that completed the frame.
             let now = ws.get_ref().read_at;
@@ -387,10 +387,7 @@ impl Engine {
                     });
                     let _ = ws.close(answer);
                     let _ = ws.flush();
-                    self.counters
-                        .messages
-                        .fetch_add(messages, Ordering::Relaxed);
-                    return Err(End::ServerClose { code, reason });
+                    break Err(End::ServerClose { code, reason });
                 }
             }
             if let Some(l) = ctx.latency {
@@ -403,7 +400,7 @@ impl Engine {
         self.counters
             .messages
             .fetch_add(messages, Ordering::Relaxed);
-        result.map_err(|e| self.read_error(ws, e))
+        result
     }
 
     pub(super) fn read_error(&mut self, ws: &mut WebSocket<Metered>, e: ReadError) -> End {

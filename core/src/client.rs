@@ -3,14 +3,14 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use crate::backoff::Jitter;
 use crate::config::{Config, Settings};
 use crate::delivery::Delivery;
-use crate::engine::{Command, Engine, Outgoing};
+use crate::engine::{Command, Engine, Handoff, Outgoing, Ran};
 use crate::error::{Error, Result};
 use crate::event::{Event, Message};
 use crate::history::History;
@@ -22,6 +22,9 @@ use crate::url::Scheme;
 /// How long a caller waits for the I/O thread to take a command. The I/O thread never blocks,
 /// so this only fires if something is badly wrong.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Under inline reads, how often a thread waiting for a reply looks whether it should run
+/// the connection itself (the receiver that ran it went away).
+const REPLY_SLICE: Duration = Duration::from_millis(5);
 
 /// A connection to a trading event stream that stays up by itself.
 ///
@@ -51,6 +54,8 @@ pub struct Client {
     events: Receiver<Event>,
     commands: Sender<Command>,
     poller: Arc<Poller>,
+    /// Inline reads: the live connection, lent to threads waiting in `recv`.
+    handoff: Option<Arc<Handoff>>,
     engine: Mutex<Option<Engine>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     callback: Mutex<Option<JoinHandle<()>>>,
@@ -77,6 +82,9 @@ impl Client {
             Delivery::new(settings.queue_capacity, settings.overflow, counters.clone());
         let (commands, cmd_rx) = crossbeam_channel::unbounded();
         let salt = Arc::as_ptr(&counters) as u64;
+        let handoff = settings
+            .inline_reads
+            .then(|| Arc::new(Handoff::new(poller.clone())));
         let engine = Engine {
             s: settings.clone(),
             reactor: Reactor::new(poller.clone()),
@@ -94,6 +102,7 @@ impl Client {
             auth_job: None,
             renew_not_before: None,
             pending: std::collections::HashMap::new(),
+            handoff: handoff.clone(),
         };
         Ok(Client {
             settings,
@@ -102,6 +111,7 @@ impl Client {
             events,
             commands,
             poller,
+            handoff,
             engine: Mutex::new(Some(engine)),
             thread: Mutex::new(None),
             callback: Mutex::new(None),
@@ -129,11 +139,7 @@ impl Client {
         let spawned = std::thread::Builder::new().name("tradewire-io".into()).spawn(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.run()));
             if let Err(panic) = result {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
+                let what = crate::error::panic_message(&*panic);
                 log::error!("tradewire: internal error on the I/O thread: {what}; the client is closed (please report this)");
                 counters.set_state(State::Closed);
             }
@@ -230,16 +236,45 @@ impl Client {
             timeout,
             reply,
         })?;
-        match answer.recv_timeout(timeout + Duration::from_millis(50)) {
+        let deadline = Instant::now() + timeout + Duration::from_millis(50);
+        match self.await_reply(&answer, deadline) {
             Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(format!(
-                "no response to {endpoint} within {:.1} s: the outcome is unknown (a late response arrives as a Response event)",
-                timeout.as_secs_f64()
-            ))),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::Timeout(format!(
-                "no response to {endpoint} within {:.1} s: the outcome is unknown (a late response arrives as a Response event)",
-                timeout.as_secs_f64()
-            ))),
+            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
+                Err(Error::Timeout(format!(
+                    "no response to {endpoint} within {:.1} s: the outcome is unknown (a late response arrives as a Response event)",
+                    timeout.as_secs_f64()
+                )))
+            }
+        }
+    }
+
+    /// Waits for the answer to a command. Under inline reads, runs the connection while
+    /// nobody else does (the response must be read by someone).
+    fn await_reply<T>(
+        &self,
+        answer: &Receiver<T>,
+        deadline: Instant,
+    ) -> std::result::Result<T, RecvTimeoutError> {
+        let Some(h) = &self.handoff else {
+            return answer.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+        };
+        loop {
+            match answer.try_recv() {
+                Ok(r) => return Ok(r),
+                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {}
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(RecvTimeoutError::Timeout);
+            }
+            let slice = deadline.min(now + REPLY_SLICE);
+            if h.run(Some(slice), &|| !answer.is_empty()) == Ran::Elsewhere {
+                match answer.recv_timeout(slice.saturating_duration_since(Instant::now())) {
+                    Err(RecvTimeoutError::Timeout) => {}
+                    other => return other,
+                }
+            }
         }
     }
 
@@ -249,22 +284,58 @@ impl Client {
         self.events.clone()
     }
 
-    /// Waits up to `timeout` for the next event: `Ok(None)` on timeout, `Err(Closed)` once
-    /// the client is closed and every queued event has been taken.
-    pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<Event>> {
-        match self.events.recv_timeout(timeout) {
-            Ok(e) => Ok(Some(e)),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
+    /// Waits for the next event; `Err(Closed)` once the client is closed and every queued
+    /// event has been taken.
+    pub fn recv(&self) -> Result<Event> {
+        loop {
+            if let Some(e) = self.recv_until(None)? {
+                return Ok(e);
+            }
         }
     }
 
-    /// The next event if one is queued.
+    /// Waits up to `timeout` for the next event: `Ok(None)` on timeout, `Err(Closed)` once
+    /// the client is closed and every queued event has been taken.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<Event>> {
+        self.recv_until(Instant::now().checked_add(timeout))
+    }
+
+    /// The next event if one is queued. Never waits and never reads the socket (under
+    /// inline reads too: events queued by the I/O thread, or by a receiver's last read).
     pub fn try_recv(&self) -> Result<Option<Event>> {
-        match self.events.try_recv() {
+        channel_result(self.events.try_recv())
+    }
+
+    /// Waits until `until` (`None`: no limit) for the next event.
+    fn recv_until(&self, until: Option<Instant>) -> Result<Option<Event>> {
+        if let Some(h) = &self.handoff {
+            loop {
+                if let Some(e) = channel_result(self.events.try_recv())? {
+                    return Ok(Some(e));
+                }
+                if until.is_some_and(|u| Instant::now() >= u) {
+                    return Ok(None);
+                }
+                if h.run(until, &|| !self.events.is_empty()) == Ran::Elsewhere {
+                    // Another thread runs the connection, or none is live: wait for the
+                    // next event (a connection that goes live announces itself with one).
+                    break;
+                }
+            }
+        }
+        let r = match until {
+            Some(u) => self
+                .events
+                .recv_timeout(u.saturating_duration_since(Instant::now())),
+            None => self
+                .events
+                .recv()
+                .map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        match r {
             Ok(e) => Ok(Some(e)),
-            Err(TryRecvError::Empty) => Ok(None),
-            Err(TryRecvError::Disconnected) => Err(Error::Closed),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
         }
     }
 
@@ -297,7 +368,7 @@ impl Client {
         }
         let (reply, answer) = crossbeam_channel::bounded(1);
         self.command(Command::Send { frame, reply })?;
-        match answer.recv_timeout(COMMAND_TIMEOUT) {
+        match self.await_reply(&answer, Instant::now() + COMMAND_TIMEOUT) {
             Ok(r) => r,
             Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(
                 "the I/O thread did not take the message".into(),
@@ -309,6 +380,10 @@ impl Client {
     fn command(&self, c: Command) -> Result<()> {
         self.commands.send(c).map_err(|_| Error::Closed)?;
         let _ = self.poller.notify();
+        if let Some(h) = &self.handoff {
+            // Lent while the receiver is away: this thread runs the command's turn.
+            h.run_once();
+        }
         Ok(())
     }
 
@@ -344,8 +419,7 @@ impl Client {
         self.closed.store(true, Ordering::SeqCst);
         self.stopping.store(true, Ordering::SeqCst);
         lock(&self.engine).take();
-        let _ = self.commands.send(Command::Close);
-        let _ = self.poller.notify();
+        let _ = self.command(Command::Close);
         let io = lock(&self.thread).take();
         join_unless_current(io);
         let cb = lock(&self.callback).take();
@@ -382,6 +456,14 @@ fn join_unless_current(handle: Option<JoinHandle<()>>) {
         if h.thread().id() != std::thread::current().id() {
             let _ = h.join();
         }
+    }
+}
+
+fn channel_result(r: std::result::Result<Event, TryRecvError>) -> Result<Option<Event>> {
+    match r {
+        Ok(e) => Ok(Some(e)),
+        Err(TryRecvError::Empty) => Ok(None),
+        Err(TryRecvError::Disconnected) => Err(Error::Closed),
     }
 }
 

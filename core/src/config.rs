@@ -138,6 +138,7 @@ pub const FIELDS: &[&str] = &[
     "max_frame_size",
     "max_write_buffer",
     "read_buffer_size",
+    "inline_reads",
     "fatal_close_codes",
     "reconnect_when_superseded",
     "ping_type",
@@ -189,6 +190,7 @@ pub struct Config {
     max_frame_size: Option<usize>,
     max_write_buffer: Option<usize>,
     read_buffer_size: Option<usize>,
+    inline_reads: Option<bool>,
     fatal_close_codes: Option<Vec<u16>>,
     reconnect_when_superseded: Option<bool>,
     ping_type: Option<Option<String>>,
@@ -316,6 +318,17 @@ impl Config {
         max_write_buffer: usize);
     setter!(/// Size of the socket read buffer, in bytes (default 16 KiB).
         read_buffer_size: usize);
+    setter!(/// The thread waiting in `recv`/`recv_timeout` reads the socket itself (default
+        /// false): no switch between threads from the socket to the application, the lowest
+        /// latency for one thread that consumes in a loop. The I/O thread still connects, logs
+        /// in and reconnects, and takes the socket back when no thread has waited in `recv`
+        /// for 10 ms (so a busy application still answers server pings, and the overflow
+        /// policy applies as without it). `try_recv`, callbacks and `events()` never read.
+        ///
+        /// ```
+        /// let config = tradewire::Config::new("ws://127.0.0.1:8765").inline_reads(true);
+        /// ```
+        inline_reads: bool);
     setter!(/// Close codes from the server that stop reconnecting.
         fatal_close_codes: Vec<u16>);
     setter!(/// Tradovate: connect to the market-data endpoint (authorizes with `mdAccessToken`).
@@ -718,6 +731,7 @@ impl Config {
             max_frame_size,
             max_write_buffer,
             read_buffer_size,
+            inline_reads: self.inline_reads.unwrap_or(false),
             fatal_close_codes: self.fatal_close_codes.clone().unwrap_or_else(|| vec![1008]),
             renew_url: auth_url.as_ref().map(|u| renew_url_for(u)),
             auth_url,
@@ -990,6 +1004,7 @@ impl Reader {
             "max_frame_size" => c.max_frame_size = self.size(key, v),
             "max_write_buffer" => c.max_write_buffer = self.size(key, v),
             "read_buffer_size" => c.read_buffer_size = self.size(key, v),
+            "inline_reads" => c.inline_reads = self.get(key, v, "true or false"),
             "fatal_close_codes" => c.fatal_close_codes = self.get(key, v, "a list of close codes"),
             "reconnect_when_superseded" => {
                 c.reconnect_when_superseded = self.get(key, v, "true or false")
@@ -1120,6 +1135,7 @@ pub(crate) struct Settings {
     pub max_frame_size: usize,
     pub max_write_buffer: usize,
     pub read_buffer_size: usize,
+    pub inline_reads: bool,
     pub fatal_close_codes: Vec<u16>,
     pub superseded_reason: Option<String>,
     pub reconnect_when_superseded: bool,

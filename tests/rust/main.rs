@@ -12,6 +12,7 @@ mod doc002_testkit;
 mod fatal_close;
 mod half_open;
 mod handshake_tail;
+mod inline_reads;
 mod reliability_fault_soak;
 mod reliability_footprint;
 mod reliability_huge_frame;

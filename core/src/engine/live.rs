@@ -3,6 +3,36 @@
 use super::*;
 use crate::frames::{Incoming, ReadError, Reader};
 
+/// The state of one live connection between turns. Owned by the I/O thread; lent to a
+/// thread waiting in `recv` under inline reads (see `handoff`).
+pub(crate) struct Conn {
+    ws: WebSocket<Metered>,
+    reader: Reader,
+    want_write: bool,
+    /// Logged in (always, for presets without a login).
+    live: bool,
+    needs_auth: bool,
+    token: Option<String>,
+    replies: Vec<String>,
+    signals: Vec<Signal>,
+    /// `read_total` when the timers last looked.
+    seen: u64,
+    last_rx: Instant,
+    next_ping: Instant,
+    ping_sent: Option<Instant>,
+    /// The socket may have bytes to read (or frames wait in the reader's buffer).
+    readable: bool,
+}
+
+impl Conn {
+    /// Makes the next turn read, whatever the last one concluded: bytes may have arrived
+    /// while nobody watched the socket.
+    pub(super) fn recheck(&mut self) {
+        self.readable = true;
+        self.ws.get_mut().recheck();
+    }
+}
+
 impl Engine {
     /// Runs one connection until it ends; fails its waiting requests when it does.
     pub(super) fn live(&mut self, ws: WebSocket<Metered>) -> End {
@@ -15,10 +45,45 @@ impl Engine {
         end
     }
 
-    pub(super) fn run_connection(&mut self, mut ws: WebSocket<Metered>) -> End {
+    pub(super) fn run_connection(&mut self, ws: WebSocket<Metered>) -> End {
+        let mut c = match self.open(ws) {
+            Ok(c) => c,
+            Err(end) => return end,
+        };
+        let handoff = self.handoff.clone();
+        if let Some(h) = &handoff {
+            h.set_live(true);
+        }
+        let end = loop {
+            let (more, deadline) = match self.turn(&mut c) {
+                Ok(t) => t,
+                Err(end) => break end,
+            };
+            if let Some(h) = handoff.as_ref().filter(|h| h.wanted()) {
+                // A thread waits in recv: it runs the connection until it has events.
+                match h.lend(self, &mut c, deadline) {
+                    Some(end) => break end,
+                    None => continue,
+                }
+            }
+            if more {
+                continue;
+            }
+            if let Err(end) = self.wait(&mut c, deadline) {
+                break end;
+            }
+        };
+        if let Some(h) = &handoff {
+            h.set_live(false);
+        }
+        end
+    }
+
+    /// Sends the on-connect messages and sets up the state of a new connection.
+    fn open(&mut self, mut ws: WebSocket<Metered>) -> std::result::Result<Conn, End> {
         let s = self.s.clone();
         let pending = ws.get_mut().take_pending();
-        let mut reader = Reader::new(
+        let reader = Reader::new(
             s.read_buffer_size,
             s.max_frame_size,
             s.max_message_size,
@@ -27,11 +92,13 @@ impl Engine {
         let mut want_write = false;
         for text in self.dialect.on_open(&s) {
             if let Err((e, _)) = write(&mut ws, Outgoing::Text(text), &mut want_write) {
-                return End::Broken(format!("could not send the on-connect messages: {e}"));
+                return Err(End::Broken(format!(
+                    "could not send the on-connect messages: {e}"
+                )));
             }
         }
         let needs_auth = self.dialect.needs_auth();
-        let mut live = !needs_auth;
+        let live = !needs_auth;
         self.counters.authenticated.store(live, Ordering::Relaxed);
         self.counters.set_state(if live {
             State::Live
@@ -39,284 +106,287 @@ impl Engine {
             State::Authenticating
         });
         let token = if needs_auth { self.login_token() } else { None };
-
-        let mut replies: Vec<String> = Vec::new();
-        let mut signals: Vec<Signal> = Vec::new();
-        let mut seen = ws.get_ref().read_total;
-        let mut last_rx = Instant::now();
+        let seen = ws.get_ref().read_total;
+        let last_rx = Instant::now();
         self.counters.mark_rx(last_rx);
-        let mut next_ping = last_rx + s.heartbeat_interval;
-        let mut ping_sent: Option<Instant> = None;
-        let mut readable = true;
-        loop {
-            // Commands first: a send goes out at once.
-            loop {
-                match self.cmds.try_recv() {
-                    Ok(Command::Send { frame, reply }) => {
-                        if !live {
-                            let _ = reply.send(Err(Error::NotConnected(
-                                "the client is logging in; nothing was sent (wait for the authenticated event)".into(),
-                            )));
-                            continue;
-                        }
-                        let r = write(&mut ws, frame, &mut want_write);
-                        let broken = match &r {
-                            Err((e, true)) => Some(e.to_string()),
-                            _ => None,
-                        };
-                        let _ = reply.send(r.map_err(|(e, _)| e));
-                        if let Some(e) = broken {
-                            return End::Broken(e);
-                        }
-                    }
-                    Ok(Command::Request {
-                        endpoint,
-                        body,
-                        timeout,
-                        reply,
-                    }) => {
-                        if !live {
-                            let _ = reply.send(Err(Error::NotConnected(
-                                "the client is not logged in yet; the request was not sent".into(),
-                            )));
-                            continue;
-                        }
-                        let id = self.next_id;
-                        let Some(frame) =
-                            self.dialect.request_frame(&endpoint, id, body.as_deref())
-                        else {
-                            let _ = reply.send(Err(Error::Usage(format!(
-                                "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
-                                s.preset.name()
-                            ))));
-                            continue;
-                        };
-                        self.next_id += 1;
-                        match write(&mut ws, Outgoing::Text(frame), &mut want_write) {
-                            Ok(()) => {
-                                let deadline = Instant::now() + timeout;
-                                self.pending.insert(
-                                    id,
-                                    Pending {
-                                        endpoint,
-                                        deadline,
-                                        reply,
-                                    },
-                                );
-                            }
-                            Err((e, broken)) => {
-                                let msg = e.to_string();
-                                let _ = reply.send(Err(e));
-                                if broken {
-                                    return End::Broken(msg);
-                                }
-                            }
-                        }
-                    }
-                    Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
-                        close_gracefully(
-                            &mut ws,
-                            &mut reader,
-                            &mut self.reactor,
-                            1000,
-                            "closed by the client",
-                        );
-                        return End::Close;
-                    }
-                    Ok(Command::Reconnect) => {
-                        close_gracefully(
-                            &mut ws,
-                            &mut reader,
-                            &mut self.reactor,
-                            1000,
-                            "reconnecting",
-                        );
-                        return End::Reconnect;
-                    }
-                    Err(TryRecvError::Empty) => break,
-                }
-            }
+        Ok(Conn {
+            ws,
+            reader,
+            want_write,
+            live,
+            needs_auth,
+            token,
+            replies: Vec::new(),
+            signals: Vec::new(),
+            seen,
+            last_rx,
+            next_ping: last_rx + s.heartbeat_interval,
+            ping_sent: None,
+            readable: true,
+        })
+    }
 
-            if readable && !self.delivery.blocked() {
-                match self.read_batch(
-                    &mut ws,
-                    &mut reader,
-                    &mut replies,
-                    &mut signals,
-                    &mut ping_sent,
-                    token.as_deref(),
-                ) {
-                    Ok(more) => readable = more,
-                    Err(end) => return end,
-                }
-                for text in replies.drain(..) {
-                    if let Err((e, true)) = write(&mut ws, Outgoing::Text(text), &mut want_write) {
-                        return End::Broken(e.to_string());
-                    }
-                }
-                for signal in std::mem::take(&mut signals) {
-                    match signal {
-                        Signal::Authenticated => {
-                            live = true;
-                            log::info!("tradewire: logged in (connection {})", self.epoch);
-                            let user_id = self.token.as_ref().and_then(|t| t.user_id);
-                            for frame in self.dialect.after_auth(&s, user_id, &mut self.next_id) {
-                                if let Err((e, true)) =
-                                    write(&mut ws, Outgoing::Text(frame), &mut want_write)
-                                {
-                                    return End::Broken(e.to_string());
-                                }
-                            }
-                            self.counters.authenticated.store(true, Ordering::Relaxed);
-                            self.counters.set_state(State::Live);
-                            self.delivery
-                                .push(Event::Authenticated { epoch: self.epoch });
-                            next_ping = Instant::now() + s.heartbeat_interval;
-                        }
-                        Signal::AuthRejected(why) => {
-                            let _ = ws.close(Some(CloseFrame {
-                                code: CloseCode::Normal,
-                                reason: "login refused".into(),
-                            }));
-                            let _ = ws.flush();
-                            return End::AuthRejected(why);
-                        }
-                        Signal::Shutdown(why) => {
-                            close_gracefully(
-                                &mut ws,
-                                &mut reader,
-                                &mut self.reactor,
-                                1000,
-                                "server shutdown",
-                            );
-                            return End::Shutdown(why);
-                        }
-                        Signal::ServerClose { code, reason } => {
-                            close_gracefully(
-                                &mut ws,
-                                &mut reader,
-                                &mut self.reactor,
-                                1000,
-                                "closed by the server",
-                            );
-                            return End::ServerClose { code, reason };
-                        }
-                        Signal::Response { id, status, data } => match self.pending.remove(&id) {
-                            Some(p) => {
-                                let r = if (200..300).contains(&status) {
-                                    Ok(data.unwrap_or_else(|| "null".into()))
-                                } else {
-                                    Err(Error::Request(format!(
-                                        "{} (request {id}) was answered with status {status}: {}",
-                                        p.endpoint,
-                                        data.as_deref().unwrap_or("no details")
-                                    )))
-                                };
-                                let _ = p.reply.send(r);
-                            }
-                            None => self.delivery.push(Event::Response { id, status, data }),
-                        },
-                    }
-                }
-            }
-            if self.delivery.has_pending() {
-                let was_blocked = self.delivery.blocked();
-                self.delivery.flush();
-                if was_blocked && !self.delivery.blocked() {
-                    readable = true;
-                }
-            }
-
-            // Timers keep their time whatever the consumer does.
-            let now = Instant::now();
-            let total = ws.get_ref().read_total;
-            if total != seen {
-                seen = total;
-                last_rx = now;
-                self.counters.mark_rx(now);
-            } else if self.delivery.blocked() && ws.get_ref().has_unread_bytes() {
-                // Not reading because the application is behind; bytes waiting prove the server lives.
-                last_rx = now;
-            }
-            let silence = now.saturating_duration_since(last_rx);
-            if silence >= s.heartbeat_timeout {
-                let (code, reason) = if needs_auth {
-                    (4000, "Server timeout - no heartbeat response")
-                } else {
-                    (1001, "heartbeat timeout")
-                };
-                let _ = ws.close(Some(CloseFrame {
-                    code: CloseCode::from(code),
-                    reason: reason.into(),
-                }));
-                let _ = ws.flush();
-                return End::Dead { silence };
-            }
-            let heartbeat_due = s.ws_ping || (live && self.dialect.heartbeat().is_some());
-            if heartbeat_due && now >= next_ping {
-                let msg = match self.dialect.heartbeat() {
-                    Some(text) if !s.ws_ping => WsMessage::Text(text.into()),
-                    _ => WsMessage::Ping(Bytes::from(
-                        crate::time::unix_millis(SystemTime::now())
-                            .to_be_bytes()
-                            .to_vec(),
-                    )),
-                };
-                match ws.write(msg) {
-                    Ok(()) => {}
-                    Err(tungstenite::Error::Io(e))
-                        if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                    Err(e) => return End::Broken(format!("could not send a heartbeat: {e}")),
-                }
-                want_write = true;
-                ping_sent = Some(now);
-                next_ping = now + s.heartbeat_interval;
-            }
-            if want_write {
-                match ws.flush() {
-                    Ok(()) => want_write = false,
-                    Err(tungstenite::Error::Io(e))
-                        if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                    Err(e) => return End::Broken(format!("write failed: {e}")),
-                }
-            }
-            // Requests whose caller stopped waiting: a late response becomes a Response event.
-            let mut next_expiry: Option<Instant> = None;
-            if !self.pending.is_empty() {
-                self.pending.retain(|_, p| p.deadline > now);
-                next_expiry = self.pending.values().map(|p| p.deadline).min();
-            }
-            let renew_at = if needs_auth && self.s.static_token.is_none() {
-                self.tend_token()
-            } else {
-                None
-            };
-
-            if readable && !self.delivery.blocked() {
-                continue;
-            }
-            let mut deadline = last_rx + s.heartbeat_timeout;
-            if heartbeat_due {
-                deadline = deadline.min(next_ping);
-            }
-            for t in [next_expiry, renew_at].into_iter().flatten() {
-                deadline = deadline.min(t);
-            }
-            if self.delivery.has_pending() {
-                deadline = deadline.min(now + DELIVERY_RETRY);
-            }
-            if let Err(e) = ws
-                .get_ref()
+    /// Waits until the socket or the waker is ready, or `deadline`.
+    pub(super) fn wait(&mut self, c: &mut Conn, deadline: Instant) -> std::result::Result<(), End> {
+        if let Err(e) =
+            c.ws.get_ref()
                 .socket()
-                .want(!self.delivery.blocked(), want_write)
-            {
-                return End::Broken(format!("poll setup failed: {e}"));
+                .want(!self.delivery.blocked(), c.want_write)
+        {
+            return Err(End::Broken(format!("poll setup failed: {e}")));
+        }
+        match self.reactor.wait(Some(deadline)) {
+            Ok(ready) => {
+                c.readable |= ready;
+                Ok(())
             }
-            match self.reactor.wait(Some(deadline)) {
-                Ok(ready) => readable |= ready,
-                Err(e) => return End::Broken(format!("poll failed: {e}")),
+            Err(e) => Err(End::Broken(format!("poll failed: {e}"))),
+        }
+    }
+
+    /// One turn of a live connection: commands, reads, signals, timers. Returns whether more
+    /// may be read at once, and when the next timer is due (wait for the socket until then).
+    pub(super) fn turn(&mut self, c: &mut Conn) -> std::result::Result<(bool, Instant), End> {
+        let s = self.s.clone();
+        let Conn {
+            ws,
+            reader,
+            want_write,
+            live,
+            needs_auth,
+            token,
+            replies,
+            signals,
+            seen,
+            last_rx,
+            next_ping,
+            ping_sent,
+            readable,
+        } = c;
+        let needs_auth = *needs_auth;
+        // Commands first: a send goes out at once.
+        loop {
+            match self.cmds.try_recv() {
+                Ok(Command::Send { frame, reply }) => {
+                    if !*live {
+                        let _ = reply.send(Err(Error::NotConnected(
+                            "the client is logging in; nothing was sent (wait for the authenticated event)".into(),
+                        )));
+                        continue;
+                    }
+                    let r = write(ws, frame, want_write);
+                    let broken = match &r {
+                        Err((e, true)) => Some(e.to_string()),
+                        _ => None,
+                    };
+                    let _ = reply.send(r.map_err(|(e, _)| e));
+                    if let Some(e) = broken {
+                        return Err(End::Broken(e));
+                    }
+                }
+                Ok(Command::Request {
+                    endpoint,
+                    body,
+                    timeout,
+                    reply,
+                }) => {
+                    if !*live {
+                        let _ = reply.send(Err(Error::NotConnected(
+                            "the client is not logged in yet; the request was not sent".into(),
+                        )));
+                        continue;
+                    }
+                    let id = self.next_id;
+                    let Some(frame) = self.dialect.request_frame(&endpoint, id, body.as_deref())
+                    else {
+                        let _ = reply.send(Err(Error::Usage(format!(
+                            "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
+                            s.preset.name()
+                        ))));
+                        continue;
+                    };
+                    self.next_id += 1;
+                    match write(ws, Outgoing::Text(frame), want_write) {
+                        Ok(()) => {
+                            let deadline = Instant::now() + timeout;
+                            self.pending.insert(
+                                id,
+                                Pending {
+                                    endpoint,
+                                    deadline,
+                                    reply,
+                                },
+                            );
+                        }
+                        Err((e, broken)) => {
+                            let msg = e.to_string();
+                            let _ = reply.send(Err(e));
+                            if broken {
+                                return Err(End::Broken(msg));
+                            }
+                        }
+                    }
+                }
+                Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
+                    close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the client");
+                    return Err(End::Close);
+                }
+                Ok(Command::Reconnect) => {
+                    close_gracefully(ws, reader, &mut self.reactor, 1000, "reconnecting");
+                    return Err(End::Reconnect);
+                }
+                Err(TryRecvError::Empty) => break,
             }
         }
+
+        if *readable && !self.delivery.blocked() {
+            *readable =
+                self.read_batch(ws, reader, replies, signals, ping_sent, token.as_deref())?;
+            for text in replies.drain(..) {
+                if let Err((e, true)) = write(ws, Outgoing::Text(text), want_write) {
+                    return Err(End::Broken(e.to_string()));
+                }
+            }
+            for signal in std::mem::take(signals) {
+                match signal {
+                    Signal::Authenticated => {
+                        *live = true;
+                        log::info!("tradewire: logged in (connection {})", self.epoch);
+                        let user_id = self.token.as_ref().and_then(|t| t.user_id);
+                        for frame in self.dialect.after_auth(&s, user_id, &mut self.next_id) {
+                            if let Err((e, true)) = write(ws, Outgoing::Text(frame), want_write) {
+                                return Err(End::Broken(e.to_string()));
+                            }
+                        }
+                        self.counters.authenticated.store(true, Ordering::Relaxed);
+                        self.counters.set_state(State::Live);
+                        self.delivery
+                            .push(Event::Authenticated { epoch: self.epoch });
+                        *next_ping = Instant::now() + s.heartbeat_interval;
+                    }
+                    Signal::AuthRejected(why) => {
+                        let _ = ws.close(Some(CloseFrame {
+                            code: CloseCode::Normal,
+                            reason: "login refused".into(),
+                        }));
+                        let _ = ws.flush();
+                        return Err(End::AuthRejected(why));
+                    }
+                    Signal::Shutdown(why) => {
+                        close_gracefully(ws, reader, &mut self.reactor, 1000, "server shutdown");
+                        return Err(End::Shutdown(why));
+                    }
+                    Signal::ServerClose { code, reason } => {
+                        close_gracefully(
+                            ws,
+                            reader,
+                            &mut self.reactor,
+                            1000,
+                            "closed by the server",
+                        );
+                        return Err(End::ServerClose { code, reason });
+                    }
+                    Signal::Response { id, status, data } => match self.pending.remove(&id) {
+                        Some(p) => {
+                            let r = if (200..300).contains(&status) {
+                                Ok(data.unwrap_or_else(|| "null".into()))
+                            } else {
+                                Err(Error::Request(format!(
+                                    "{} (request {id}) was answered with status {status}: {}",
+                                    p.endpoint,
+                                    data.as_deref().unwrap_or("no details")
+                                )))
+                            };
+                            let _ = p.reply.send(r);
+                        }
+                        None => self.delivery.push(Event::Response { id, status, data }),
+                    },
+                }
+            }
+        }
+        if self.delivery.has_pending() {
+            let was_blocked = self.delivery.blocked();
+            self.delivery.flush();
+            if was_blocked && !self.delivery.blocked() {
+                *readable = true;
+            }
+        }
+
+        // Timers keep their time whatever the consumer does.
+        let now = Instant::now();
+        let total = ws.get_ref().read_total;
+        if total != *seen {
+            *seen = total;
+            *last_rx = now;
+            self.counters.mark_rx(now);
+        } else if self.delivery.blocked() && ws.get_ref().has_unread_bytes() {
+            // Not reading because the application is behind; bytes waiting prove the server lives.
+            *last_rx = now;
+        }
+        let silence = now.saturating_duration_since(*last_rx);
+        if silence >= s.heartbeat_timeout {
+            let (code, reason) = if needs_auth {
+                (4000, "Server timeout - no heartbeat response")
+            } else {
+                (1001, "heartbeat timeout")
+            };
+            let _ = ws.close(Some(CloseFrame {
+                code: CloseCode::from(code),
+                reason: reason.into(),
+            }));
+            let _ = ws.flush();
+            return Err(End::Dead { silence });
+        }
+        let heartbeat_due = s.ws_ping || (*live && self.dialect.heartbeat().is_some());
+        if heartbeat_due && now >= *next_ping {
+            let msg = match self.dialect.heartbeat() {
+                Some(text) if !s.ws_ping => WsMessage::Text(text.into()),
+                _ => WsMessage::Ping(Bytes::from(
+                    crate::time::unix_millis(SystemTime::now())
+                        .to_be_bytes()
+                        .to_vec(),
+                )),
+            };
+            match ws.write(msg) {
+                Ok(()) => {}
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(End::Broken(format!("could not send a heartbeat: {e}"))),
+            }
+            *want_write = true;
+            *ping_sent = Some(now);
+            *next_ping = now + s.heartbeat_interval;
+        }
+        if *want_write {
+            match ws.flush() {
+                Ok(()) => *want_write = false,
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(End::Broken(format!("write failed: {e}"))),
+            }
+        }
+        // Requests whose caller stopped waiting: a late response becomes a Response event.
+        let mut next_expiry: Option<Instant> = None;
+        if !self.pending.is_empty() {
+            self.pending.retain(|_, p| p.deadline > now);
+            next_expiry = self.pending.values().map(|p| p.deadline).min();
+        }
+        let renew_at = if needs_auth && self.s.static_token.is_none() {
+            self.tend_token()
+        } else {
+            None
+        };
+
+        let more = *readable && !self.delivery.blocked();
+        let mut deadline = *last_rx + s.heartbeat_timeout;
+        if heartbeat_due {
+            deadline = deadline.min(*next_ping);
+        }
+        for t in [next_expiry, renew_at].into_iter().flatten() {
+            deadline = deadline.min(t);
+        }
+        if self.delivery.has_pending() {
+            deadline = deadline.min(now + DELIVERY_RETRY);
+        }
+        Ok((more, deadline))
     }
 
     /// Reads frames until none is waiting, the budget is spent, or delivery blocks.

@@ -2,10 +2,13 @@
 //!
 //! One thread owns the socket and waits on it and on the waker at once (see `transport`).
 //! Commands from other threads (`send`, `reconnect`, `close`) arrive on a channel and wake it.
+//! Under inline reads it lends a live connection to the thread waiting in `recv` (`handoff`).
 
+mod handoff;
 mod live;
 mod token;
 
+pub(crate) use handoff::{Handoff, Ran};
 pub(crate) use token::{AuthJob, AUTH_THREADS};
 
 use std::collections::HashMap;
@@ -100,6 +103,8 @@ pub(crate) struct Engine {
     /// No renewal attempt before this time (after a failed one).
     pub renew_not_before: Option<Instant>,
     pub pending: HashMap<u64, Pending>,
+    /// Inline reads: lends live connections to threads waiting in `recv`.
+    pub handoff: Option<Arc<Handoff>>,
 }
 
 /// What the run loop does after one attempt.

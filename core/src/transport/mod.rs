@@ -156,6 +156,12 @@ impl Metered {
         std::mem::take(&mut self.pending)
     }
 
+    /// Forgets that the socket was drained: the next read asks the socket (bytes may have
+    /// arrived while nobody watched it).
+    pub fn recheck(&mut self) {
+        self.drained = false;
+    }
+
     /// Whether unread bytes wait on the socket (used as a sign of life while not reading).
     pub fn has_unread_bytes(&self) -> bool {
         let mut b = [0u8; 1];

@@ -11,13 +11,19 @@ use tradewire::{Client, Config, Event};
 /// Generous bound for anything that should happen "soon" on a busy 2-core machine.
 pub const SOON: Duration = Duration::from_secs(10);
 
-/// A config tuned for tests: quick backoff, no jitter, short timeouts.
+/// A config tuned for tests: quick backoff, no jitter, short timeouts. With
+/// `TRADEWIRE_TEST_INLINE_READS=1` (a second pass of the test command), also `inline_reads`.
 pub fn quick(config: Config) -> Config {
-    config
+    let config = config
         .backoff_initial(Duration::from_millis(100))
         .backoff_max(Duration::from_millis(400))
         .jitter(0.0)
-        .connect_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5));
+    if std::env::var_os("TRADEWIRE_TEST_INLINE_READS").is_some_and(|v| v == "1") {
+        config.inline_reads(true)
+    } else {
+        config
+    }
 }
 
 /// Receives events until one matches, returning it with everything seen before it.

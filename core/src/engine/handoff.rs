@@ -1,0 +1,314 @@
+//! Inline reads: the thread waiting in `recv` runs the live connection itself.
+//!
+//! With `inline_reads`, a receiver that finds no event asks the I/O thread for the
+//! connection. The I/O thread lends it at the end of its current turn and parks in
+//! [`Handoff::lend`]; the receiver then runs the turns (read, parse, filter, deliver, timers,
+//! commands) on its own thread until an event is queued, so the event reaches the
+//! application without a thread switch. The connection stays lent between calls: the next
+//! `recv` goes straight back to the socket.
+//!
+//! The I/O thread takes the connection back when it ends (and reconnects as always), when
+//! a timer is due while no receiver runs it, and when no receiver has run it for [`LEASE`]
+//! (the application is busy: the I/O thread reads for it again, so server pings are
+//! answered and the channel's overflow policy applies as without inline reads). While
+//! receivers keep running the connection it looks less and less often, up to every
+//! [`MAX_LOOK`]; while one receiver waits in the same run (a quiet stream) it sleeps until the
+//! next timer, and the receiver wakes it when it leaves. A command (`send`, `close`, ...) made while nobody runs the
+//! connection is run by the thread that made it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::live::Conn;
+use super::{End, Engine};
+use crate::transport::Poller;
+
+/// How long the connection stays lent while no receiver runs it.
+pub(crate) const LEASE: Duration = Duration::from_millis(10);
+/// The longest the I/O thread goes without looking while receivers keep running the
+/// connection: it looks after [`LEASE`], then twice as long each time it finds them active,
+/// up to this (a stream of events wakes it about ten times a second, not a hundred).
+const MAX_LOOK: Duration = Duration::from_millis(100);
+/// How long the I/O thread sleeps when a receiver runs the connection but has not yet
+/// published a deadline in the future (it is handling the one that just passed).
+const RECHECK: Duration = Duration::from_millis(10);
+
+/// What the I/O thread and the receivers share about the live connection.
+pub(crate) struct Handoff {
+    shared: Mutex<Shared>,
+    /// Signalled when the connection is lent, ends, or must be looked at by the I/O thread.
+    changed: Condvar,
+    /// A receiver asks for the connection (read by the I/O thread after every turn).
+    wanted: AtomicBool,
+    poller: Arc<Poller>,
+}
+
+struct Shared {
+    /// While lent: the I/O thread's engine and connection (it is parked in `lend`).
+    lent: Option<Lent>,
+    /// A receiver is running the lent connection.
+    running: bool,
+    /// A connection is live (the I/O thread is in `run_connection`).
+    live: bool,
+    /// How the lent connection ended, for the I/O thread.
+    end: Option<End>,
+    /// When the lent connection's next timer is due.
+    deadline: Instant,
+    /// The parked I/O thread sleeps until the next timer, not for [`LEASE`]: the receiver
+    /// that stops running must wake it.
+    io_sleeps_long: bool,
+    /// Runs started (to tell one long run from many short ones).
+    runs: u64,
+    /// When the last run ended (or the connection was lent).
+    away_since: Instant,
+}
+
+/// The I/O thread's engine and connection, lent.
+///
+/// The pointers are valid while `Shared::lent` holds them: the I/O thread is then parked in
+/// [`Handoff::lend`], which holds both exclusive borrows and does not use them; it clears
+/// `lent` (under the lock, while nobody runs) before it returns. They are dereferenced only
+/// by the one thread that set `running` under the lock.
+#[derive(Clone, Copy)]
+struct Lent {
+    engine: *mut Engine,
+    conn: *mut Conn,
+}
+
+// SAFETY: see `Lent`: one thread at a time uses the pointers, and `Engine` and `Conn` are
+// `Send` (checked below); the mutex orders the hand-over between threads.
+unsafe impl Send for Lent {}
+
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<Engine>();
+    send::<Conn>();
+};
+
+/// What [`Handoff::run`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ran {
+    /// Ran the connection on this thread until events were queued, it ended, or time ran out.
+    Here,
+    /// Another receiver runs it, or no connection is live: wait on the event channel.
+    Elsewhere,
+}
+
+impl Handoff {
+    pub fn new(poller: Arc<Poller>) -> Handoff {
+        Handoff {
+            shared: Mutex::new(Shared {
+                lent: None,
+                running: false,
+                live: false,
+                end: None,
+                deadline: Instant::now(),
+                io_sleeps_long: false,
+                runs: 0,
+                away_since: Instant::now(),
+            }),
+            changed: Condvar::new(),
+            wanted: AtomicBool::new(false),
+            poller,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    // ---- the I/O thread's side ----
+
+    /// Whether a receiver asks for the connection.
+    pub(super) fn wanted(&self) -> bool {
+        self.wanted.load(Ordering::Acquire)
+    }
+
+    /// A connection became live, or ended (receivers waiting for it wait on the channel).
+    pub(super) fn set_live(&self, live: bool) {
+        let mut st = self.lock();
+        st.live = live;
+        if !live {
+            self.wanted.store(false, Ordering::Release);
+            self.changed.notify_all();
+        }
+    }
+
+    /// Lends the connection to receivers and parks until it ends (`Some`), or a timer is
+    /// due or the lease runs out while no receiver runs it (`None`: the I/O thread runs it
+    /// again).
+    pub(super) fn lend(
+        &self,
+        engine: &mut Engine,
+        conn: &mut Conn,
+        deadline: Instant,
+    ) -> Option<End> {
+        let mut st = self.lock();
+        self.wanted.store(false, Ordering::Release);
+        st.lent = Some(Lent {
+            engine: engine as *mut Engine,
+            conn: conn as *mut Conn,
+        });
+        st.deadline = deadline;
+        st.away_since = Instant::now();
+        self.changed.notify_all();
+        // The run seen running at the last look, and how long until the next look.
+        let mut seen_run = None;
+        let mut look = LEASE;
+        loop {
+            let now = Instant::now();
+            let wake = if !st.running {
+                if let Some(end) = st.end.take() {
+                    st.lent = None;
+                    return Some(end);
+                }
+                let lease_end = st.away_since + LEASE;
+                if now >= st.deadline || now >= lease_end {
+                    break;
+                }
+                seen_run = None;
+                st.deadline.min(lease_end)
+            } else if seen_run == Some(st.runs) {
+                // One receiver has waited in the same run since the last look: it keeps the
+                // timers; sleep until its next one, and be woken when it leaves.
+                st.io_sleeps_long = true;
+                if st.deadline > now {
+                    st.deadline
+                } else {
+                    now + RECHECK
+                }
+            } else {
+                seen_run = Some(st.runs);
+                let wake = now + look;
+                look = (look * 2).min(MAX_LOOK);
+                wake
+            };
+            st = self
+                .changed
+                .wait_timeout(st, wake - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+            st.io_sleeps_long = false;
+        }
+        st.lent = None;
+        drop(st);
+        conn.recheck();
+        None
+    }
+
+    // ---- the receivers' side ----
+
+    /// Runs the connection on this thread until `ready()` (an event is queued) or `until`,
+    /// asking the I/O thread for it first if needed.
+    pub(crate) fn run(&self, until: Option<Instant>, ready: &dyn Fn() -> bool) -> Ran {
+        let mut st = self.lock();
+        loop {
+            match (&st.lent, st.running || st.end.is_some()) {
+                (Some(_), false) => break,
+                (Some(_), true) => return Ran::Elsewhere,
+                (None, _) if !st.live => return Ran::Elsewhere,
+                (None, _) => {}
+            }
+            // The I/O thread has it: ask, and wait for it to be lent (it lends at the end of
+            // its current turn) or for the connection to end.
+            if !self.wanted.swap(true, Ordering::AcqRel) {
+                let _ = self.poller.notify();
+            }
+            st = match until {
+                None => self.changed.wait(st).unwrap_or_else(|p| p.into_inner()),
+                Some(u) => {
+                    let left = u.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Ran::Here;
+                    }
+                    self.changed
+                        .wait_timeout(st, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
+            if ready() {
+                return Ran::Here;
+            }
+        }
+        self.run_lent(st, until, ready);
+        Ran::Here
+    }
+
+    /// Runs one turn on this thread if the connection is lent and nobody runs it: for a
+    /// command made while the receiver is away.
+    pub(crate) fn run_once(&self) {
+        let st = self.lock();
+        if st.lent.is_none() || st.running || st.end.is_some() {
+            return;
+        }
+        self.run_lent(st, Some(Instant::now()), &|| false);
+    }
+
+    fn run_lent(
+        &self,
+        mut st: MutexGuard<'_, Shared>,
+        until: Option<Instant>,
+        ready: &dyn Fn() -> bool,
+    ) {
+        let Some(lent) = st.lent else { return };
+        st.running = true;
+        st.runs += 1;
+        drop(st);
+        // The I/O thread reads it when it next looks (within the lease once the run ends).
+        let publish = |deadline: Instant| self.lock().deadline = deadline;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: see `Lent`; `running` is ours until we clear it below.
+            let (engine, conn) = unsafe { (&mut *lent.engine, &mut *lent.conn) };
+            // Bytes may have arrived since the last run: read before asking the poller (at
+            // high rates they usually have, and this saves a system call per event).
+            conn.recheck();
+            drive(engine, conn, until, ready, &publish)
+        }));
+        let mut st = self.lock();
+        st.running = false;
+        st.away_since = Instant::now();
+        let wake_io = std::mem::take(&mut st.io_sleeps_long);
+        let end = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(end)) => Some(end),
+            Err(panic) => {
+                let what = crate::error::panic_message(&*panic);
+                log::error!("tradewire: internal error while reading on the receiving thread: {what}; the connection is dropped (please report this)");
+                Some(End::Broken(format!("internal error: {what}")))
+            }
+        };
+        let ended = end.is_some();
+        st.end = end;
+        if ended || wake_io {
+            self.changed.notify_all();
+        }
+    }
+}
+
+/// Runs turns until an event is queued, the connection ends, or `until` passes (a past
+/// `until`: one turn).
+fn drive(
+    engine: &mut Engine,
+    conn: &mut Conn,
+    until: Option<Instant>,
+    ready: &dyn Fn() -> bool,
+    publish: &dyn Fn(Instant),
+) -> Result<(), End> {
+    loop {
+        let (more, deadline) = engine.turn(conn)?;
+        publish(deadline);
+        if ready() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if until.is_some_and(|u| u <= now) {
+            return Ok(());
+        }
+        if more {
+            continue;
+        }
+        engine.wait(conn, until.map_or(deadline, |u| u.min(deadline)))?;
+    }
+}

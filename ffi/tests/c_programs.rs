@@ -38,11 +38,15 @@ fn api_without_a_server_bad_config_null_arguments_and_closed_client() {
 }
 
 /// The events scenario: messages for the account and for none pass, others are filtered.
-fn events_filtered(flavor: Flavor, wrapper: &[String]) -> Finished {
+fn events_filtered(flavor: Flavor, wrapper: &[String], inline_reads: bool) -> Finished {
     let exe = program("events_filtered", flavor);
     let daemon = DaemonServer::start().expect("start the daemon server");
     let url = daemon.url();
-    let running = start(&exe, &[&url, "123"], wrapper);
+    let mut args = vec![url.as_str(), "123"];
+    if inline_reads {
+        args.push("inline");
+    }
+    let running = start(&exe, &args, wrapper);
     assert!(
         daemon.wait_for_connections(1, SOON),
         "the C client did not connect"
@@ -78,7 +82,12 @@ fn events_filtered(flavor: Flavor, wrapper: &[String]) -> Finished {
 
 #[test]
 fn events_are_received_and_filtered_by_account() {
-    events_filtered(Flavor::Sanitized, &[]);
+    events_filtered(Flavor::Sanitized, &[], false);
+}
+
+#[test]
+fn events_are_received_and_filtered_with_inline_reads() {
+    events_filtered(Flavor::Sanitized, &[], true);
 }
 
 #[test]
@@ -130,7 +139,7 @@ fn close_from_another_thread_wakes_a_blocked_next_event() {
         .iter()
         .filter(|l| l.contains("after the close"))
         .collect();
-    assert_eq!(timings.len(), 2, "{:?}", done.stdout);
+    assert_eq!(timings.len(), 4, "{:?}", done.stdout);
     for line in timings {
         eprintln!("close_blocked: {line}");
     }
@@ -234,7 +243,7 @@ fn valgrind_finds_no_leak_or_memory_error() {
         available,
         "valgrind is not installed (set TRADEWIRE_SKIP_VALGRIND=1 to skip this test)"
     );
-    let done = events_filtered(Flavor::Plain, &wrapper);
+    let done = events_filtered(Flavor::Plain, &wrapper, true);
     assert!(
         done.stderr.contains("ERROR SUMMARY: 0 errors"),
         "{}",

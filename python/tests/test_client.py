@@ -6,6 +6,7 @@ import builtins
 import json
 import logging
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -17,7 +18,6 @@ from tradewire.testing import DaemonServer, WsServer
 
 def first_of(client: tradewire.Client, kind: str, timeout: float = 10.0) -> tradewire.Event:
     """The next event of `kind`, skipping others."""
-    import time
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -206,6 +206,41 @@ def test_close_from_another_thread_while_iterating(kit_daemon: DaemonServer) -> 
     client.close()
     consumer.join(timeout=10)
     assert not consumer.is_alive(), "iteration did not end after close()"
+
+
+def test_inline_reads_stream_filter_send_and_close_from_another_thread(daemon: Any) -> None:
+    """inline_reads=True: the thread in recv reads the socket; same events, same API."""
+    client = tradewire.Client(daemon.url, preset="daemon", account_id=123, inline_reads=True)
+    client.start()
+    first_of(client, "connected")
+    assert daemon.wait_for_connections(1, 10)
+    for i in range(50):
+        daemon.trigger_event("seq", 123, {"i": i})
+        daemon.trigger_event("seq", 456, {"i": -i})  # another account: filtered out
+    got: list[int] = []
+
+    def take() -> bool:
+        got.extend(e["i"] for e in client.recv_batch(16, timeout=0.5) if e.kind == "message")
+        return len(got) >= 50
+
+    assert wait_until(take, timeout=10)
+    assert got == list(range(50))
+    client.send({"type": "hello"})
+    assert client.recv(timeout=0.2) is None
+
+    kinds: list[str] = []
+
+    def consume() -> None:
+        for ev in client:
+            kinds.append(ev.kind)
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    time.sleep(0.3)  # the consumer is waiting in the socket read
+    client.close()
+    consumer.join(timeout=10)
+    assert not consumer.is_alive(), "iteration did not end after close()"
+    assert kinds[-1:] == ["disconnected"], kinds
 
 
 def test_bad_arguments_raise_config_error_naming_the_argument() -> None:

@@ -28,9 +28,10 @@ static void *close_soon(void *arg) {
     return NULL;
 }
 
-static void run(const char *url, uint32_t timeout_ms) {
+static void run(const char *url, uint32_t timeout_ms, const char *inline_reads) {
     char config[256];
-    int n = snprintf(config, sizeof config, "{\"url\": \"%s\"}", url);
+    int n = snprintf(config, sizeof config, "{\"url\": \"%s\", \"inline_reads\": %s}", url,
+                     inline_reads);
     CHECK(n > 0 && (size_t)n < sizeof config);
     tw_client *client = tw_client_new(config);
     CHECK(client != NULL);
@@ -81,8 +82,11 @@ static void run(const char *url, uint32_t timeout_ms) {
 
 int main(int argc, char **argv) {
     CHECK(argc == 2);
-    run(argv[1], TW_NO_TIMEOUT);
-    run(argv[1], 60000);
+    run(argv[1], TW_NO_TIMEOUT, "false");
+    run(argv[1], 60000, "false");
+    /* inline_reads: the thread blocked in tw_client_next_event is the one reading the socket. */
+    run(argv[1], TW_NO_TIMEOUT, "true");
+    run(argv[1], 60000, "true");
     printf("close_blocked: ok\n");
     return 0;
 }

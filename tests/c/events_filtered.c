@@ -39,15 +39,17 @@ static void check_message(const tw_event *ev, const char *account) {
 }
 
 int main(int argc, char **argv) {
-    CHECK(argc == 3);
+    /* An optional third argument, "inline", turns inline_reads on. */
+    CHECK(argc == 3 || (argc == 4 && strcmp(argv[3], "inline") == 0));
     const char *url = argv[1];
     const char *account = argv[2];
+    const char *inline_reads = argc == 4 ? "true" : "false";
 
     char config[512];
     int n = snprintf(config, sizeof config,
                      "{\"url\": \"%s\", \"preset\": \"daemon\", \"account_id\": %s,"
-                     " \"backoff_initial\": 0.05, \"backoff_max\": 0.2}",
-                     url, account);
+                     " \"backoff_initial\": 0.05, \"backoff_max\": 0.2, \"inline_reads\": %s}",
+                     url, account, inline_reads);
     CHECK(n > 0 && (size_t)n < sizeof config);
 
     tw_client *client = tw_client_new(config);

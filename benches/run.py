@@ -474,8 +474,8 @@ def ratios(results: dict) -> list[tuple[str, float | None, float, str]]:
 
     lat = paced_summary(results, 20000)
 
-    def lat_ok(p):
-        t, q = lat.get("tradewire-py", {}).get(p, {}).get("median"), lat.get("picows", {}).get(p, {}).get("median")
+    def lat_ok(p, client="tradewire-py"):
+        t, q = lat.get(client, {}).get(p, {}).get("median"), lat.get("picows", {}).get(p, {}).get("median")
         return q / t if t and q else None  # >= 1.0 means tradewire is no worse
 
     return [
@@ -487,6 +487,8 @@ def ratios(results: dict) -> list[tuple[str, float | None, float, str]]:
         ("tradewire Python / picows, 100 % match", ratio(f100, "tradewire-py", "picows"), 1.2, "×"),
         ("picows p50 / tradewire Python p50 at 20k/s (≥ 1 = no worse)", lat_ok("p50"), 1.0, "×"),
         ("picows p99 / tradewire Python p99 at 20k/s (≥ 1 = no worse)", lat_ok("p99"), 1.0, "×"),
+        ("picows p50 / tradewire Python inline_reads p50 at 20k/s", lat_ok("p50", "tradewire-py-inline"), 1.0, "×"),
+        ("picows p99 / tradewire Python inline_reads p99 at 20k/s", lat_ok("p99", "tradewire-py-inline"), 1.0, "×"),
         ("tradewire C / tradewire Rust, 25 % match", ratio(f25, "tradewire-c", "tradewire-rust"), 0.9, "×"),
         ("tradewire C / tradewire Rust, 100 % match", ratio(f100, "tradewire-c", "tradewire-rust"), 0.9, "×"),
     ]

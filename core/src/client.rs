@@ -248,8 +248,8 @@ impl Client {
         }
     }
 
-    /// Waits for the answer to a command. Under inline reads, runs the connection while
-    /// nobody else does (the response must be read by someone).
+    /// Waits for the answer to a command. Under inline reads, runs the connection if it is
+    /// lent and nobody runs it (the response must be read by someone).
     fn await_reply<T>(
         &self,
         answer: &Receiver<T>,
@@ -269,7 +269,7 @@ impl Client {
                 return Err(RecvTimeoutError::Timeout);
             }
             let slice = deadline.min(now + REPLY_SLICE);
-            if h.run(Some(slice), &|| !answer.is_empty()) == Ran::Elsewhere {
+            if h.run(Some(slice), false, &|| !answer.is_empty()) == Ran::Elsewhere {
                 match answer.recv_timeout(slice.saturating_duration_since(Instant::now())) {
                     Err(RecvTimeoutError::Timeout) => {}
                     other => return other,
@@ -316,7 +316,7 @@ impl Client {
                 if until.is_some_and(|u| Instant::now() >= u) {
                     return Ok(None);
                 }
-                if h.run(until, &|| !self.events.is_empty()) == Ran::Elsewhere {
+                if h.run(until, true, &|| !self.events.is_empty()) == Ran::Elsewhere {
                     // Another thread runs the connection, or none is live: wait for the
                     // next event (a connection that goes live announces itself with one).
                     break;

@@ -199,15 +199,16 @@ impl Handoff {
 
     // ---- the receivers' side ----
 
-    /// Runs the connection on this thread until `ready()` (an event is queued) or `until`,
-    /// asking the I/O thread for it first if needed.
-    pub(crate) fn run(&self, until: Option<Instant>, ready: &dyn Fn() -> bool) -> Ran {
+    /// Runs the connection on this thread until `ready()` (an event is queued) or `until`.
+    /// With `ask`, asks the I/O thread for it first if needed (a receiver); without, runs it
+    /// only if it is lent and nobody runs it (a thread waiting for a reply).
+    pub(crate) fn run(&self, until: Option<Instant>, ask: bool, ready: &dyn Fn() -> bool) -> Ran {
         let mut st = self.lock();
         loop {
             match (&st.lent, st.running || st.end.is_some()) {
                 (Some(_), false) => break,
                 (Some(_), true) => return Ran::Elsewhere,
-                (None, _) if !st.live => return Ran::Elsewhere,
+                (None, _) if !st.live || !ask => return Ran::Elsewhere,
                 (None, _) => {}
             }
             // The I/O thread has it: ask, and wait for it to be lent (it lends at the end of

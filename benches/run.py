@@ -353,7 +353,8 @@ def main() -> int:
         for rate, warm, dur in plan_paced:
             # The latency target is at 20,000/s, and percentiles spread more from run to run
             # than throughput: at least nine runs there.
-            for k in range(max(runs, LATENCY_TARGET_RUNS) if rate == 20000 else runs):
+            n_runs = max(runs, LATENCY_TARGET_RUNS) if rate == 20000 else runs
+            for k in range(n_runs):
                 for c in rotated(clients, k):
                     r = attempt(run_stream, c, "paced",
                                 ["--rate", str(rate), "--warmup", str(warm), "--duration", str(dur), "--match", "25"])
@@ -361,7 +362,7 @@ def main() -> int:
                         r.update(rate=rate, match=25, run=k)
                         results["paced"].append(r)
                         lat = r["latency_us"]
-                        log(f"paced {rate:>6}/s run {k + 1}/{runs} {c:20s} p50 {lat['p50']} p99 {lat['p99']} us"
+                        log(f"paced {rate:>6}/s run {k + 1}/{n_runs} {c:20s} p50 {lat['p50']} p99 {lat['p99']} us"
                             f"{'' if r['server'].get('sustained', True) else '  (rate not sustained)'}")
     elif a.smoke and "paced" not in skip:
         for c in clients:

@@ -153,36 +153,21 @@ impl Handoff {
         st.deadline = deadline;
         st.away_since = Instant::now();
         self.changed.notify_all();
-        // The run seen running at the last look, and how long until the next look.
-        let mut seen_run = None;
-        let mut look = LEASE;
+        let mut looks = Looks::new();
         loop {
-            let now = Instant::now();
-            let wake = if !st.running {
+            if !st.running {
                 if let Some(end) = st.end.take() {
                     st.lent = None;
                     return Some(end);
                 }
-                let lease_end = st.away_since + LEASE;
-                if now >= st.deadline || now >= lease_end {
-                    break;
+            }
+            let now = Instant::now();
+            let wake = match looks.next(&st, now) {
+                Look::TakeBack => break,
+                Look::Sleep { until, long } => {
+                    st.io_sleeps_long = long;
+                    until
                 }
-                seen_run = None;
-                st.deadline.min(lease_end)
-            } else if seen_run == Some(st.runs) {
-                // One receiver has waited in the same run since the last look: it keeps the
-                // timers; sleep until its next one, and be woken when it leaves.
-                st.io_sleeps_long = true;
-                if st.deadline > now {
-                    st.deadline
-                } else {
-                    now + RECHECK
-                }
-            } else {
-                seen_run = Some(st.runs);
-                let wake = now + look;
-                look = (look * 2).min(MAX_LOOK);
-                wake
             };
             st = self
                 .changed
@@ -288,6 +273,62 @@ impl Handoff {
     }
 }
 
+/// What the parked I/O thread does at a look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Look {
+    /// Take the connection back and run it (nobody runs it, and a timer is due or the
+    /// lease ran out).
+    TakeBack,
+    /// Sleep until `until`; `long`: past the lease, so the receiver must wake it on leaving.
+    Sleep { until: Instant, long: bool },
+}
+
+/// The parked I/O thread's looks at a lent connection (see the module documentation).
+struct Looks {
+    /// The run seen running at the last look.
+    seen_run: Option<u64>,
+    /// How long until the next look while receivers keep running the connection.
+    every: Duration,
+}
+
+impl Looks {
+    fn new() -> Looks {
+        Looks {
+            seen_run: None,
+            every: LEASE,
+        }
+    }
+
+    /// What to do now, given the shared state (its `end` already handled).
+    fn next(&mut self, st: &Shared, now: Instant) -> Look {
+        if !st.running {
+            let lease_end = st.away_since + LEASE;
+            if now >= st.deadline || now >= lease_end {
+                return Look::TakeBack;
+            }
+            self.seen_run = None;
+            return Look::Sleep {
+                until: st.deadline.min(lease_end),
+                long: false,
+            };
+        }
+        if self.seen_run == Some(st.runs) {
+            // One receiver has waited in the same run since the last look: it keeps the
+            // timers; sleep until its next one, and be woken when it leaves.
+            let until = if st.deadline > now {
+                st.deadline
+            } else {
+                now + RECHECK
+            };
+            return Look::Sleep { until, long: true };
+        }
+        self.seen_run = Some(st.runs);
+        let until = now + self.every;
+        self.every = (self.every * 2).min(MAX_LOOK);
+        Look::Sleep { until, long: false }
+    }
+}
+
 /// Runs turns until an event is queued, the connection ends, or `until` passes (a past
 /// `until`: one turn).
 fn drive(
@@ -311,5 +352,113 @@ fn drive(
             continue;
         }
         engine.wait(conn, until.map_or(deadline, |u| u.min(deadline)))?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(now: Instant) -> Shared {
+        Shared {
+            lent: None,
+            running: false,
+            live: true,
+            end: None,
+            deadline: now + Duration::from_secs(10),
+            io_sleeps_long: false,
+            runs: 0,
+            away_since: now,
+        }
+    }
+
+    #[test]
+    fn nobody_running_takes_back_when_the_lease_or_a_timer_runs_out() {
+        let t0 = Instant::now();
+        let mut st = shared(t0);
+        let mut looks = Looks::new();
+        assert_eq!(
+            looks.next(&st, t0),
+            Look::Sleep {
+                until: t0 + LEASE,
+                long: false
+            }
+        );
+        assert_eq!(looks.next(&st, t0 + LEASE), Look::TakeBack);
+        // A timer due before the lease ends.
+        st.deadline = t0 + Duration::from_millis(3);
+        assert_eq!(
+            looks.next(&st, t0),
+            Look::Sleep {
+                until: st.deadline,
+                long: false
+            }
+        );
+        assert_eq!(
+            looks.next(&st, t0 + Duration::from_millis(3)),
+            Look::TakeBack
+        );
+    }
+
+    #[test]
+    fn active_receivers_are_looked_at_less_and_less_often() {
+        let t0 = Instant::now();
+        let mut st = shared(t0);
+        st.running = true;
+        let mut looks = Looks::new();
+        let mut gaps = Vec::new();
+        let mut now = t0;
+        for run in 1..=7 {
+            st.runs = run; // a new run at every look: a busy stream
+            match looks.next(&st, now) {
+                Look::Sleep { until, long: false } => {
+                    gaps.push((until - now).as_millis());
+                    now = until;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(gaps, [10, 20, 40, 80, 100, 100, 100]);
+    }
+
+    #[test]
+    fn one_long_run_lets_the_io_thread_sleep_until_the_next_timer() {
+        let t0 = Instant::now();
+        let mut st = shared(t0);
+        st.running = true;
+        st.runs = 1;
+        let mut looks = Looks::new();
+        assert!(matches!(
+            looks.next(&st, t0),
+            Look::Sleep { long: false, .. }
+        ));
+        let later = t0 + LEASE;
+        assert_eq!(
+            looks.next(&st, later),
+            Look::Sleep {
+                until: st.deadline,
+                long: true
+            }
+        );
+        // The receiver is handling a deadline that just passed: look again shortly.
+        st.deadline = later;
+        assert_eq!(
+            looks.next(&st, later),
+            Look::Sleep {
+                until: later + RECHECK,
+                long: true
+            }
+        );
+        // It left: the lease applies from when it left.
+        st.running = false;
+        st.away_since = later;
+        st.deadline = later + Duration::from_secs(5);
+        assert_eq!(
+            looks.next(&st, later),
+            Look::Sleep {
+                until: later + LEASE,
+                long: false
+            }
+        );
     }
 }

@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from conftest import wait_until
@@ -191,9 +191,9 @@ def test_history_and_status(kit_daemon: DaemonServer) -> None:
         assert "live" in repr(client)
 
 
-def test_close_from_another_thread_while_iterating(kit_daemon: DaemonServer) -> None:
-    client = tradewire.Client(kit_daemon.url, preset="daemon")
-    client.start()
+def close_while_iterating(client: tradewire.Client, ready: Callable[[list[str]], bool]) -> list[str]:
+    """Iterates over `client` on another thread, closes it from this one once `ready(kinds seen
+    so far)`, checks that the iteration ended, and returns the kinds it saw."""
     kinds: list[str] = []
 
     def consume() -> None:
@@ -202,10 +202,17 @@ def test_close_from_another_thread_while_iterating(kit_daemon: DaemonServer) -> 
 
     consumer = threading.Thread(target=consume)
     consumer.start()
-    assert wait_until(lambda: "connected" in kinds, timeout=10)
+    assert wait_until(lambda: ready(kinds), timeout=10)
     client.close()
     consumer.join(timeout=10)
     assert not consumer.is_alive(), "iteration did not end after close()"
+    return kinds
+
+
+def test_close_from_another_thread_while_iterating(kit_daemon: DaemonServer) -> None:
+    client = tradewire.Client(kit_daemon.url, preset="daemon")
+    client.start()
+    close_while_iterating(client, lambda kinds: "connected" in kinds)
 
 
 def test_inline_reads_stream_filter_send_and_close_from_another_thread(daemon: Any) -> None:
@@ -228,18 +235,9 @@ def test_inline_reads_stream_filter_send_and_close_from_another_thread(daemon: A
     client.send({"type": "hello"})
     assert client.recv(timeout=0.2) is None
 
-    kinds: list[str] = []
-
-    def consume() -> None:
-        for ev in client:
-            kinds.append(ev.kind)
-
-    consumer = threading.Thread(target=consume)
-    consumer.start()
-    time.sleep(0.3)  # the consumer is waiting in the socket read
-    client.close()
-    consumer.join(timeout=10)
-    assert not consumer.is_alive(), "iteration did not end after close()"
+    # Closed once the consumer has had 0.3 s to be waiting in the socket read.
+    started = time.monotonic()
+    kinds = close_while_iterating(client, lambda _: time.monotonic() - started >= 0.3)
     assert kinds[-1:] == ["disconnected"], kinds
 
 

@@ -19,6 +19,17 @@ fn inline(url: String) -> Config {
     quick(Config::new(url)).inline_reads(true)
 }
 
+/// A server, and an inline client that has received one message from it (so that the
+/// connection is lent to the receiving thread).
+fn lent_client(config: impl FnOnce(Config) -> Config) -> (WsServer, Client) {
+    let server = WsServer::start(ServerOptions::default()).unwrap();
+    let client = Client::connect(config(inline(server.url()))).unwrap();
+    expect_kind(&client, "connected", SOON);
+    server.broadcast(&sequenced(0, None));
+    assert_eq!(take_messages(&client, 1), [0]);
+    (server, client)
+}
+
 /// Receives `n` messages, returning their sequence numbers in arrival order.
 fn take_messages(client: &Client, n: usize) -> Vec<u64> {
     let mut got = Vec::new();
@@ -61,16 +72,10 @@ fn the_receiving_thread_does_the_reading() {
 
 #[test]
 fn the_io_thread_reads_again_while_the_application_is_busy() {
-    let server = WsServer::start(ServerOptions::default()).unwrap();
-    let client = Client::connect(
-        inline(server.url())
-            .heartbeat_interval(Duration::from_secs(30))
-            .heartbeat_timeout(Duration::from_secs(60)),
-    )
-    .unwrap();
-    expect_kind(&client, "connected", SOON);
-    server.broadcast(&sequenced(0, None));
-    assert_eq!(take_messages(&client, 1), [0]);
+    let (server, client) = lent_client(|c| {
+        c.heartbeat_interval(Duration::from_secs(30))
+            .heartbeat_timeout(Duration::from_secs(60))
+    });
 
     // Busy: nobody waits in recv. After the lease the I/O thread reads into the channel, as
     // without inline reads (so server pings get answers and the overflow policy applies).
@@ -107,17 +112,11 @@ fn a_small_channel_under_block_loses_nothing() {
 
 #[test]
 fn heartbeats_go_out_while_the_receiver_is_away() {
-    let server = WsServer::start(ServerOptions::default()).unwrap();
     let timeout = Duration::from_millis(900);
-    let client = Client::connect(
-        inline(server.url())
-            .heartbeat_interval(Duration::from_millis(200))
-            .heartbeat_timeout(timeout),
-    )
-    .unwrap();
-    expect_kind(&client, "connected", SOON);
-    server.broadcast(&sequenced(0, None));
-    assert_eq!(take_messages(&client, 1), [0]);
+    let (_server, client) = lent_client(|c| {
+        c.heartbeat_interval(Duration::from_millis(200))
+            .heartbeat_timeout(timeout)
+    });
     // Away for more than three timeouts: the server answers the I/O thread's pings.
     std::thread::sleep(timeout * 4);
     let st = client.status();
@@ -131,17 +130,11 @@ fn heartbeats_go_out_while_the_receiver_is_away() {
 
 #[test]
 fn a_dead_connection_is_noticed_whether_the_receiver_waits_or_not() {
-    let server = WsServer::start(ServerOptions::default()).unwrap();
     let timeout = Duration::from_millis(600);
-    let client = Client::connect(
-        inline(server.url())
-            .heartbeat_interval(Duration::from_millis(200))
-            .heartbeat_timeout(timeout),
-    )
-    .unwrap();
-    expect_kind(&client, "connected", SOON);
-    server.broadcast(&sequenced(0, None));
-    assert_eq!(take_messages(&client, 1), [0]);
+    let (server, client) = lent_client(|c| {
+        c.heartbeat_interval(Duration::from_millis(200))
+            .heartbeat_timeout(timeout)
+    });
 
     // Receiver away: the I/O thread notices (bound: three timeouts, plus slack for a busy machine).
     server.set_silent(true);
@@ -169,11 +162,8 @@ fn a_dead_connection_is_noticed_whether_the_receiver_waits_or_not() {
 
 #[test]
 fn sends_go_out_from_the_receiving_thread_and_from_others() {
-    let server = WsServer::start(ServerOptions::default()).unwrap();
-    let client = Arc::new(Client::connect(inline(server.url())).unwrap());
-    expect_kind(&client, "connected", SOON);
-    server.broadcast(&sequenced(0, None));
-    assert_eq!(take_messages(&client, 1), [0]);
+    let (server, client) = lent_client(|c| c);
+    let client = Arc::new(client);
 
     // Lent, nobody running it: this thread runs the send's turn.
     client.send_text("from-the-receiver").unwrap();
@@ -197,11 +187,8 @@ fn sends_go_out_from_the_receiving_thread_and_from_others() {
 
 #[test]
 fn close_from_another_thread_stops_a_receiver_running_the_connection() {
-    let server = WsServer::start(ServerOptions::default()).unwrap();
-    let client = Arc::new(Client::connect(inline(server.url())).unwrap());
-    expect_kind(&client, "connected", SOON);
-    server.broadcast(&sequenced(0, None));
-    assert_eq!(take_messages(&client, 1), [0]);
+    let (server, client) = lent_client(|c| c);
+    let client = Arc::new(client);
 
     let c2 = client.clone();
     let receiver = std::thread::spawn(move || {
@@ -238,11 +225,7 @@ fn close_from_another_thread_stops_a_receiver_running_the_connection() {
 
 #[test]
 fn reconnects_after_the_server_drops_the_connection() {
-    let server = WsServer::start(ServerOptions::default()).unwrap();
-    let client = Client::connect(inline(server.url())).unwrap();
-    expect_kind(&client, "connected", SOON);
-    server.broadcast(&sequenced(0, None));
-    assert_eq!(take_messages(&client, 1), [0]);
+    let (server, client) = lent_client(|c| c);
     for round in 1..=3u64 {
         server.drop_all();
         expect_kind(&client, "disconnected", SOON);

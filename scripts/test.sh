@@ -25,12 +25,12 @@ step "Rust tests"
 if cargo nextest --version >/dev/null 2>&1; then
   # One process per test: thread and socket counts in the leak tests are exact.
   cargo nextest run --workspace --no-fail-fast
-  step "Rust scenarios again with inline_reads (the receiving thread reads the socket)"
-  TRADEWIRE_TEST_INLINE_READS=1 cargo nextest run -p tradewire-scenarios --no-fail-fast
+  step "Rust scenarios again without inline_reads (only the I/O thread reads the socket)"
+  TRADEWIRE_TEST_INLINE_READS=0 cargo nextest run -p tradewire-scenarios --no-fail-fast
 else
   echo "cargo-nextest not found: using cargo test (leak checks are skipped)" >&2
   cargo test --workspace --no-fail-fast
-  TRADEWIRE_TEST_INLINE_READS=1 cargo test -p tradewire-scenarios --no-fail-fast
+  TRADEWIRE_TEST_INLINE_READS=0 cargo test -p tradewire-scenarios --no-fail-fast
 fi
 cargo test --workspace --doc --quiet
 

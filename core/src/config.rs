@@ -319,14 +319,19 @@ impl Config {
     setter!(/// Size of the socket read buffer, in bytes (default 16 KiB).
         read_buffer_size: usize);
     setter!(/// The thread waiting in `recv`/`recv_timeout` reads the socket itself (default
-        /// false): no switch between threads from the socket to the application, the lowest
-        /// latency for one thread that consumes in a loop. The I/O thread still connects, logs
-        /// in and reconnects, and takes the socket back when no thread has waited in `recv`
-        /// for 10 ms (so a busy application still answers server pings, and the overflow
-        /// policy applies as without it). `try_recv`, callbacks and `events()` never read.
+        /// true): no switch between threads from the socket to the application, the lowest
+        /// latency for a thread that consumes in a loop (docs/BENCHMARKS.md). The I/O thread
+        /// still connects, logs in and reconnects, and takes the socket back when no thread
+        /// has run it for 10 ms (so a busy application still answers server pings, and the
+        /// overflow policy applies). `try_recv`, callbacks and `events()` never read: an
+        /// application that only uses those is read for by the I/O thread.
+        ///
+        /// `false`: the I/O thread alone reads, and a `received_at` is the time the frame was
+        /// read even while the application is busy (with inline reads, a frame that arrives
+        /// while the application is away is read when it next waits, or after 10 ms).
         ///
         /// ```
-        /// let config = tradewire::Config::new("ws://127.0.0.1:8765").inline_reads(true);
+        /// let config = tradewire::Config::new("ws://127.0.0.1:8765").inline_reads(false);
         /// ```
         inline_reads: bool);
     setter!(/// Close codes from the server that stop reconnecting.
@@ -731,7 +736,7 @@ impl Config {
             max_frame_size,
             max_write_buffer,
             read_buffer_size,
-            inline_reads: self.inline_reads.unwrap_or(false),
+            inline_reads: self.inline_reads.unwrap_or(true),
             fatal_close_codes: self.fatal_close_codes.clone().unwrap_or_else(|| vec![1008]),
             renew_url: auth_url.as_ref().map(|u| renew_url_for(u)),
             auth_url,

@@ -215,9 +215,15 @@ def test_close_from_another_thread_while_iterating(kit_daemon: DaemonServer) -> 
     close_while_iterating(client, lambda kinds: "connected" in kinds)
 
 
-def test_inline_reads_stream_filter_send_and_close_from_another_thread(daemon: Any) -> None:
-    """inline_reads=True: the thread in recv reads the socket; same events, same API."""
-    client = tradewire.Client(daemon.url, preset="daemon", account_id=123, inline_reads=True)
+@pytest.mark.parametrize("inline_reads", [True, False])
+def test_stream_filter_send_and_close_from_another_thread_with_and_without_inline_reads(
+    daemon: Any, inline_reads: bool
+) -> None:
+    """inline_reads (the default): the thread in recv reads the socket; without it the I/O
+    thread does. Same events, same API."""
+    client = tradewire.Client(
+        daemon.url, preset="daemon", account_id=123, inline_reads=inline_reads
+    )
     client.start()
     first_of(client, "connected")
     assert daemon.wait_for_connections(1, 10)

@@ -12,15 +12,16 @@ use tradewire::{Client, Config, Event};
 pub const SOON: Duration = Duration::from_secs(10);
 
 /// A config tuned for tests: quick backoff, no jitter, short timeouts. With
-/// `TRADEWIRE_TEST_INLINE_READS=1` (a second pass of the test command), also `inline_reads`.
+/// `TRADEWIRE_TEST_INLINE_READS=0` (a second pass of the test command), `inline_reads` off:
+/// only the I/O thread reads.
 pub fn quick(config: Config) -> Config {
     let config = config
         .backoff_initial(Duration::from_millis(100))
         .backoff_max(Duration::from_millis(400))
         .jitter(0.0)
         .connect_timeout(Duration::from_secs(5));
-    if std::env::var_os("TRADEWIRE_TEST_INLINE_READS").is_some_and(|v| v == "1") {
-        config.inline_reads(true)
+    if std::env::var_os("TRADEWIRE_TEST_INLINE_READS").is_some_and(|v| v == "0") {
+        config.inline_reads(false)
     } else {
         config
     }

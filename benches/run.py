@@ -54,11 +54,11 @@ def py(script: str) -> list[str]:
 CLIENTS: dict[str, list[str]] = {
     "minimal": [str(TARGET / "bench-minimal")],
     "tradewire-rust": [str(TARGET / "bench-tradewire")],
-    "tradewire-rust-inline": [str(TARGET / "bench-tradewire"), "--inline-reads", "true"],
+    "tradewire-rust-thread": [str(TARGET / "bench-tradewire"), "--inline-reads", "false"],
     "tradewire-c": [str(BUILD / "tw_bench")],
     "tradewire-py": py("tw_client.py"),
     "tradewire-py-dict": py("tw_client_dict.py"),
-    "tradewire-py-inline": py("tw_client_inline.py"),
+    "tradewire-py-thread": py("tw_client_thread.py"),
     "websocket-client": py("wsclient_client.py"),
     "websockets-sync": py("websockets_sync_client.py"),
     "websockets-asyncio": py("websockets_async_client.py"),
@@ -67,11 +67,11 @@ CLIENTS: dict[str, list[str]] = {
 LABELS = {
     "minimal": "hand-written Rust loop (reference)",
     "tradewire-rust": "tradewire Rust",
-    "tradewire-rust-inline": "tradewire Rust, inline_reads",
+    "tradewire-rust-thread": "tradewire Rust, inline_reads off",
     "tradewire-c": "tradewire C",
     "tradewire-py": "tradewire Python",
     "tradewire-py-dict": "tradewire Python, ev.data as dict",
-    "tradewire-py-inline": "tradewire Python, inline_reads",
+    "tradewire-py-thread": "tradewire Python, inline_reads off",
     "websocket-client": "websocket-client + orjson (doc 002)",
     "websockets-sync": "websockets sync + orjson",
     "websockets-asyncio": "websockets asyncio + orjson",
@@ -494,8 +494,6 @@ def ratios(results: dict) -> list[tuple[str, float | None, float, str]]:
         ("tradewire Python / picows, 100 % match", ratio(f100, "tradewire-py", "picows"), 1.2, "×"),
         ("picows p50 / tradewire Python p50 at 20k/s (≥ 1 = no worse)", lat_ok("p50"), 1.0, "×"),
         ("picows p99 / tradewire Python p99 at 20k/s (≥ 1 = no worse)", lat_ok("p99"), 1.0, "×"),
-        ("picows p50 / tradewire Python inline_reads p50 at 20k/s", lat_ok("p50", "tradewire-py-inline"), 1.0, "×"),
-        ("picows p99 / tradewire Python inline_reads p99 at 20k/s", lat_ok("p99", "tradewire-py-inline"), 1.0, "×"),
         ("tradewire C / tradewire Rust, 25 % match", ratio(f25, "tradewire-c", "tradewire-rust"), 0.9, "×"),
         ("tradewire C / tradewire Rust, 100 % match", ratio(f100, "tradewire-c", "tradewire-rust"), 0.9, "×"),
     ]
@@ -606,8 +604,8 @@ def plot(results: dict, clients: list[str], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(18, 6.2), gridspec_kw={"width_ratios": [1.25, 1.25, 1.0]})
-    colors = {"minimal": "#7f7f7f", "tradewire-rust": "#d62728", "tradewire-rust-inline": "#ff9896", "tradewire-c": "#ff7f0e",
-              "tradewire-py": "#1f77b4", "tradewire-py-dict": "#17becf", "tradewire-py-inline": "#aec7e8", "websocket-client": "#9467bd", "websockets-sync": "#8c564b",
+    colors = {"minimal": "#7f7f7f", "tradewire-rust": "#d62728", "tradewire-rust-thread": "#ff9896", "tradewire-c": "#ff7f0e",
+              "tradewire-py": "#1f77b4", "tradewire-py-dict": "#17becf", "tradewire-py-thread": "#aec7e8", "websocket-client": "#9467bd", "websockets-sync": "#8c564b",
               "websockets-asyncio": "#e377c2", "picows": "#2ca02c"}
     order = [c for c in clients]
 

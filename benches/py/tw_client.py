@@ -3,9 +3,9 @@ recv_batch; the account filter runs in the Rust core, so only matching events re
 Per delivered event the consumer reads ev.kind, ev.type and ev["ts"] (one member of the
 payload, converted on its own). With TW_ACCESS=dict (tw_client_dict.py) it reads
 ev.data["ts"] instead: the whole payload converted to a dict, as json.loads would give it.
-TW_BATCH=N sets recv_batch's max (default 1024, the API's default). With TW_INLINE=1
-(tw_client_inline.py) the client is made with inline_reads=True: the thread in recv_batch
-reads the socket itself."""
+TW_BATCH=N sets recv_batch's max (default 1024, the API's default). The thread in
+recv_batch reads the socket itself (inline_reads, the default); with TW_INLINE_READS=0
+(tw_client_thread.py) the client is made with inline_reads=False: the I/O thread reads."""
 
 import os
 
@@ -15,14 +15,15 @@ from benchlib import ACCOUNT, BEGIN, END, Mark, args, die, mono_ns, report
 
 BATCH = int(os.environ.get("TW_BATCH", "1024"))
 DICT = os.environ.get("TW_ACCESS") == "dict"
-INLINE = os.environ.get("TW_INLINE") == "1"
-NAME = "tradewire-py-dict" if DICT else "tradewire-py-inline" if INLINE else "tradewire-py"
+THREAD = os.environ.get("TW_INLINE_READS") == "0"
+NAME = "tradewire-py-dict" if DICT else "tradewire-py-thread" if THREAD else "tradewire-py"
 
 
 def main() -> None:
     url, mode = args()
     paced = mode == "paced"
-    client = tradewire.Client(url, preset="daemon", account_id=ACCOUNT, inline_reads=INLINE)
+    options = {"inline_reads": False} if THREAD else {}
+    client = tradewire.Client(url, preset="daemon", account_id=ACCOUNT, **options)
     client.start()
     mark = None
     matched = 0

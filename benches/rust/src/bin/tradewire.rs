@@ -1,10 +1,10 @@
 //! tradewire's Rust API as an application uses it: the daemon preset with an account
-//! filter, events taken from the channel on the main thread. With `--inline-reads true`
-//! (client `tradewire-rust-inline`) the events are taken with `Client::try_recv` /
-//! `recv_timeout`, so that the main thread reads the socket itself.
+//! filter, events taken with `Client::try_recv` / `recv_timeout` on the main thread, which
+//! (with the default `inline_reads`) reads the socket itself. With `--inline-reads false`
+//! (client `tradewire-rust-thread`) only the I/O thread reads, and hands events over.
 //!
 //! ```text
-//! bench-tradewire ws://127.0.0.1:PORT firehose|paced|idle [--read-buffer-size BYTES] [--inline-reads true]
+//! bench-tradewire ws://127.0.0.1:PORT firehose|paced|idle [--read-buffer-size BYTES] [--inline-reads false]
 //! ```
 
 use tradewire::{Client, Config, Event, Preset};
@@ -12,41 +12,30 @@ use tradewire_bench::{die, ClientArgs, Tally, ACCOUNT, STALL};
 
 fn main() {
     let args = ClientArgs::parse(
-        "bench-tradewire URL MODE [--read-buffer-size BYTES] [--inline-reads true]",
+        "bench-tradewire URL MODE [--read-buffer-size BYTES] [--inline-reads false]",
     );
-    let inline = args.get::<bool>("inline-reads").unwrap_or(false);
-    let name = if inline {
-        "tradewire-rust-inline"
-    } else {
-        "tradewire-rust"
-    };
     let mut config = Config::new(args.url.as_str())
         .preset(Preset::Daemon)
         .account_id(ACCOUNT);
+    let mut name = "tradewire-rust";
+    if let Some(inline) = args.get::<bool>("inline-reads") {
+        config = config.inline_reads(inline);
+        if !inline {
+            name = "tradewire-rust-thread";
+        }
+    }
     if let Some(n) = args.get::<usize>("read-buffer-size") {
         config = config.read_buffer_size(n);
     }
-    config = config.inline_reads(inline);
     let client = Client::connect(config).unwrap_or_else(|e| die(&format!("tradewire: {e}")));
-    let events = client.events();
     let mut tally = Tally::new(&args.mode);
     loop {
-        let ev = if inline {
-            match client.try_recv() {
+        let ev = match client.try_recv() {
+            Ok(Some(ev)) => ev,
+            _ => match client.recv_timeout(STALL) {
                 Ok(Some(ev)) => ev,
-                _ => match client.recv_timeout(STALL) {
-                    Ok(Some(ev)) => ev,
-                    _ => die("tradewire: no event for 60 s"),
-                },
-            }
-        } else {
-            match events.try_recv() {
-                Ok(ev) => ev,
-                Err(_) => match events.recv_timeout(STALL) {
-                    Ok(ev) => ev,
-                    Err(_) => die("tradewire: no event for 60 s"),
-                },
-            }
+                _ => die("tradewire: no event for 60 s"),
+            },
         };
         match ev {
             Event::Message(m) => {

@@ -147,7 +147,12 @@ pub unsafe extern "C" fn tw_client_next_event(
         let next = if queued.is_some() {
             queued
         } else if timeout_ms == TW_NO_TIMEOUT {
-            c.inner.events().recv().ok()
+            // Through the client, not its channel: with inline reads this thread reads.
+            match c.inner.recv() {
+                Ok(event) => Some(event),
+                Err(tradewire_core::Error::Closed) => None,
+                Err(other) => return Err(other.into()),
+            }
         } else {
             match c
                 .inner

@@ -138,41 +138,25 @@ pub unsafe extern "C" fn tw_client_next_event(
             ));
         }
         // An event already queued is taken without computing a deadline (a clock read per
-        // call was a visible cost per event in the benchmarks, docs/BENCHMARKS.md).
-        let queued = match c.inner.try_recv() {
-            Ok(queued) => queued,
+        // call was a visible cost per event in the benchmarks, docs/BENCHMARKS.md). Waits go
+        // through the client, not its channel: with inline reads this thread reads.
+        let next = match c.inner.try_recv() {
+            Ok(None) if timeout_ms == TW_NO_TIMEOUT => c.inner.recv().map(Some),
+            Ok(None) => c
+                .inner
+                .recv_timeout(Duration::from_millis(u64::from(timeout_ms))),
+            queued => queued,
+        };
+        let event = match next {
+            Ok(Some(event)) => event,
+            Ok(None) => return Ok(tw_result::TW_TIMEOUT),
             Err(tradewire_core::Error::Closed) => return Ok(tw_result::TW_CLOSED),
             Err(other) => return Err(other.into()),
         };
-        let next = if queued.is_some() {
-            queued
-        } else if timeout_ms == TW_NO_TIMEOUT {
-            // Through the client, not its channel: with inline reads this thread reads.
-            match c.inner.recv() {
-                Ok(event) => Some(event),
-                Err(tradewire_core::Error::Closed) => None,
-                Err(other) => return Err(other.into()),
-            }
-        } else {
-            match c
-                .inner
-                .recv_timeout(Duration::from_millis(u64::from(timeout_ms)))
-            {
-                Ok(None) => return Ok(tw_result::TW_TIMEOUT),
-                Ok(Some(event)) => Some(event),
-                Err(tradewire_core::Error::Closed) => None,
-                Err(other) => return Err(other.into()),
-            }
-        };
-        match next {
-            Some(event) => {
-                let boxed = tw_event::into_raw(event);
-                // SAFETY: checked non-NULL; the caller promises it is writable.
-                unsafe { *out_event = boxed };
-                Ok(tw_result::TW_OK)
-            }
-            None => Ok(tw_result::TW_CLOSED),
-        }
+        let boxed = tw_event::into_raw(event);
+        // SAFETY: checked non-NULL; the caller promises it is writable.
+        unsafe { *out_event = boxed };
+        Ok(tw_result::TW_OK)
     })
 }
 

@@ -3,7 +3,6 @@
 use std::cell::Cell;
 use std::ffi::{c_char, CStr};
 use std::ptr;
-use std::sync::{Mutex, OnceLock};
 use std::time::UNIX_EPOCH;
 
 use serde::ser::{Serialize, SerializeMap};
@@ -21,15 +20,16 @@ use crate::strings::{into_c_string, LazyCStr};
 /// call only. An event may be read from several threads at once; it is freed once.
 pub struct tw_event {
     event: Event,
-    /// The type, account and payload as NUL-terminated copies, made together on first use.
-    fields: OnceLock<Fields>,
-    /// The buffer of a previous event's `fields`, kept for the next one (see `into_raw`).
-    spare: Mutex<Vec<u8>>,
+    /// The type, account and payload as NUL-terminated copies, made when the event is
+    /// wrapped: every consumer reads at least one of them, and making them eagerly needs no
+    /// lock or once-cell on the read path (a visible cost per event, docs/BENCHMARKS.md).
+    fields: Fields,
     raw: LazyCStr,
 }
 
-/// NUL-terminated copies of a message's type, account and payload in one allocation (one
-/// `malloc` per event instead of one per field: a visible cost per event, docs/BENCHMARKS.md).
+/// NUL-terminated copies of a message's type, account and payload in one buffer, reused
+/// from event to event (no `malloc` per event for a consumer that frees what it takes).
+#[derive(Default)]
 struct Fields {
     buf: Vec<u8>,
     msg_type: Option<usize>,
@@ -38,16 +38,16 @@ struct Fields {
 }
 
 impl Fields {
-    fn of(ev: &tw_event) -> Fields {
-        let (t, a) = match ev.event.as_message() {
+    /// Refills the buffer with `event`'s fields.
+    fn fill(&mut self, event: &Event) {
+        let (t, a) = match event.as_message() {
             Some(m) => (m.msg_type(), m.account_id()),
             None => (None, None),
         };
-        let d = ev.data_json();
-        let len = [t, a, d].iter().flatten().map(|s| s.len() + 1).sum();
-        let mut buf = std::mem::take(&mut *ev.spare.lock().unwrap_or_else(|p| p.into_inner()));
+        let d = data_json(event);
+        let buf = &mut self.buf;
         buf.clear();
-        buf.reserve(len);
+        buf.reserve([t, a, d].iter().flatten().map(|s| s.len() + 1).sum());
         let mut put = |s: Option<&str>| {
             s.map(|s| {
                 let at = buf.len();
@@ -56,13 +56,7 @@ impl Fields {
                 at
             })
         };
-        let (msg_type, account_id, data) = (put(t), put(a), put(d));
-        Fields {
-            buf,
-            msg_type,
-            account_id,
-            data,
-        }
+        (self.msg_type, self.account_id, self.data) = (put(t), put(a), put(d));
     }
 
     fn ptr(&self, at: Option<usize>) -> *const c_char {
@@ -73,6 +67,18 @@ impl Fields {
     }
 }
 
+/// The payload as JSON text (see `tw_event_data_json`).
+fn data_json(event: &Event) -> Option<&str> {
+    match event {
+        Event::Message(m) => m.data_json(),
+        Event::Response { data, .. } => data.as_deref(),
+        _ => None,
+    }
+}
+
+/// The largest field buffer kept for reuse after an event is freed.
+const SPARE_BUFFER_MAX: usize = 64 * 1024;
+
 thread_local! {
     /// The last event this thread freed, kept for the next `tw_client_next_event` here: a
     /// consumer that takes and frees events in a loop allocates no `tw_event` per event.
@@ -82,18 +88,21 @@ thread_local! {
 impl tw_event {
     /// Wraps a core event.
     pub fn new(event: Event) -> tw_event {
+        let mut fields = Fields::default();
+        fields.fill(&event);
         tw_event {
             event,
-            fields: OnceLock::new(),
-            spare: Mutex::new(Vec::new()),
+            fields,
             raw: LazyCStr::default(),
         }
     }
 
-    /// The event on the heap for the C side (reusing this thread's spare allocation).
+    /// The event on the heap for the C side (reusing this thread's spare allocation and
+    /// its field buffer).
     pub fn into_raw(event: Event) -> *mut tw_event {
         let boxed = match SPARE.try_with(Cell::take).ok().flatten() {
             Some(mut spare) => {
+                spare.fields.fill(&event);
                 spare.event = event;
                 spare
             }
@@ -103,27 +112,24 @@ impl tw_event {
     }
 
     /// Frees an event from [`tw_event::into_raw`]: what it holds is freed now, its
-    /// allocation is kept as this thread's spare.
+    /// allocation (and its field buffer's memory) is kept as this thread's spare.
     ///
     /// # Safety
     /// `event` must come from `into_raw` and not be used afterwards.
     unsafe fn free_raw(event: *mut tw_event) {
         // SAFETY: forwarded from the caller.
         let mut boxed = unsafe { Box::from_raw(event) };
-        // Drop the message now; keep the field buffer's memory (not its contents) for reuse.
         boxed.event = Event::Lagged { dropped: 0 };
-        if let Some(f) = boxed.fields.take() {
-            let spare = boxed.spare.get_mut().unwrap_or_else(|p| p.into_inner());
-            if f.buf.capacity() >= spare.capacity() {
-                *spare = f.buf;
-            }
-        }
         boxed.raw = LazyCStr::default();
+        // A buffer grown by one large message is not kept for the small ones after it.
+        if boxed.fields.buf.capacity() > SPARE_BUFFER_MAX {
+            boxed.fields.buf = Vec::new();
+        }
         let _ = SPARE.try_with(move |spare| spare.set(Some(boxed)));
     }
 
     fn fields(&self) -> &Fields {
-        self.fields.get_or_init(|| Fields::of(self))
+        &self.fields
     }
 
     /// The core event.
@@ -144,14 +150,6 @@ impl tw_event {
             "lagged" => c"lagged",
             "response" => c"response",
             _ => c"unknown",
-        }
-    }
-
-    fn data_json(&self) -> Option<&str> {
-        match &self.event {
-            Event::Message(m) => m.data_json(),
-            Event::Response { data, .. } => data.as_deref(),
-            _ => None,
         }
     }
 
@@ -628,6 +626,24 @@ mod tests {
             tw_event_free(second);
             tw_event_free(third);
         }
+    }
+
+    #[test]
+    fn a_large_field_buffer_is_not_kept_for_the_next_event() {
+        let big = format!("\"{}\"", "x".repeat(SPARE_BUFFER_MAX));
+        let response = |data: &str| Event::Response {
+            id: 1,
+            status: 200,
+            data: Some(data.into()),
+        };
+        let first = tw_event::into_raw(response(&big));
+        assert_eq!(s(unsafe { tw_event_data_json(first) }).unwrap(), big);
+        unsafe { tw_event_free(first) };
+        let second = tw_event::into_raw(response("1"));
+        assert_eq!(second, first);
+        assert!(unsafe { &*second }.fields.buf.capacity() < SPARE_BUFFER_MAX);
+        assert_eq!(s(unsafe { tw_event_data_json(second) }).unwrap(), "1");
+        unsafe { tw_event_free(second) };
     }
 
     #[test]

@@ -4,7 +4,7 @@ interleaved, several times, and writes the results (JSON, Markdown tables, a PNG
 
 Run it through scripts/bench.sh, which builds everything first:
 
-    scripts/bench.sh              # the full run (about 20 minutes), updates docs/BENCHMARKS.md
+    scripts/bench.sh              # the full run (about 30 minutes), updates docs/BENCHMARKS.md
     scripts/bench.sh --smoke      # every client once, briefly (< 20 s once built)
 
 A measurement run refuses to start (exit status 3) when the machine is busy: the 1-minute

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks tradewire (Rust, C, Python) against the clients users would otherwise pick.
 #
-#   scripts/bench.sh            the full run (~20 min): docs/bench/results.json, docs/bench/benchmarks.png
+#   scripts/bench.sh            the full run (~30 min): docs/bench/results.json, docs/bench/benchmarks.png
 #                               and the tables in docs/BENCHMARKS.md are rewritten
 #   scripts/bench.sh --smoke    every client once, briefly: checks that all of them run (< 20 s once built)
 #   scripts/bench.sh --help     the harness's options (--runs, --clients, --skip, --max-load, ...)

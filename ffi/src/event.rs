@@ -128,10 +128,6 @@ impl tw_event {
         let _ = SPARE.try_with(move |spare| spare.set(Some(boxed)));
     }
 
-    fn fields(&self) -> &Fields {
-        &self.fields
-    }
-
     /// The core event.
     pub fn event(&self) -> &Event {
         &self.event
@@ -341,7 +337,7 @@ pub unsafe extern "C" fn tw_event_type(event: *const tw_event) -> *const c_char 
     guard_value(ptr::null(), || {
         // SAFETY: forwarded from the caller.
         let ev = unsafe { event_ref(event, "tw_event_type") }?;
-        let fields = ev.fields();
+        let fields = &ev.fields;
         Ok(fields.ptr(fields.msg_type))
     })
 }
@@ -361,7 +357,7 @@ pub unsafe extern "C" fn tw_event_account_id(event: *const tw_event) -> *const c
     guard_value(ptr::null(), || {
         // SAFETY: forwarded from the caller.
         let ev = unsafe { event_ref(event, "tw_event_account_id") }?;
-        let fields = ev.fields();
+        let fields = &ev.fields;
         Ok(fields.ptr(fields.account_id))
     })
 }
@@ -382,7 +378,7 @@ pub unsafe extern "C" fn tw_event_data_json(event: *const tw_event) -> *const c_
     guard_value(ptr::null(), || {
         // SAFETY: forwarded from the caller.
         let ev = unsafe { event_ref(event, "tw_event_data_json") }?;
-        let fields = ev.fields();
+        let fields = &ev.fields;
         Ok(fields.ptr(fields.data))
     })
 }

@@ -65,16 +65,19 @@ fi
 
 export CARGO_TARGET_DIR="$ROOT/benches/.target"
 start=$SECONDS
-log "building (release): bench server and Rust clients, libtradewire, the Python extension"
-cargo build --release --quiet -p tradewire-bench -p tradewire-ffi
+# The Rust clients as a Rust application builds them by default (release); libtradewire and
+# the Python extension as we ship them (the dist profile, Cargo.toml).
+log "building: bench server and Rust clients (release), libtradewire and the Python extension (dist)"
+cargo build --release --quiet -p tradewire-bench
+cargo build --profile dist --quiet -p tradewire-ffi
 # Built apart so that its serde_json features do not change the others' build.
-PYO3_PYTHON="$PY" cargo build --release --quiet -p tradewire-python
+PYO3_PYTHON="$PY" cargo build --profile dist --quiet -p tradewire-python
 BUILD="$ROOT/benches/.build"
 mkdir -p "$BUILD/py/tradewire"
 cp python/tradewire/*.py python/tradewire/py.typed "$BUILD/py/tradewire/"
-cp "$CARGO_TARGET_DIR/release/lib_native.so" "$BUILD/py/tradewire/_native.abi3.so"
+cp "$CARGO_TARGET_DIR/dist/lib_native.so" "$BUILD/py/tradewire/_native.abi3.so"
 gcc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude benches/c/tw_bench.c \
-    -L"$CARGO_TARGET_DIR/release" -ltradewire -Wl,-rpath,"$CARGO_TARGET_DIR/release" -o "$BUILD/tw_bench"
+    -L"$CARGO_TARGET_DIR/dist" -ltradewire -Wl,-rpath,"$CARGO_TARGET_DIR/dist" -o "$BUILD/tw_bench"
 log "built in $((SECONDS - start)) s"
 
 if [[ $SMOKE == 0 ]] && above "$(load1)" "$MAX_LOAD"; then

@@ -363,6 +363,9 @@ mod tests {
         assert_eq!(due_now(start, 100_000.0, 5, 7, 1_000_000), 2);
         assert_eq!(due_now(start, 100_000.0, 6, 7, 1_000_000), 1);
         // Seconds behind: a bounded write at a time.
-        assert_eq!(due_now(start, 100_000.0, 0, 500_000, 3_000_000_000), CATCH_UP_MAX);
+        assert_eq!(
+            due_now(start, 100_000.0, 0, 500_000, 3_000_000_000),
+            CATCH_UP_MAX
+        );
     }
 }

@@ -96,6 +96,23 @@ impl Event {
             _ => None,
         }
     }
+
+    /// The payload as JSON text: a message's (see [`Message::data_json`]) or a response's
+    /// data; `None` for lifecycle events.
+    ///
+    /// ```
+    /// use tradewire::Event;
+    /// let ev = Event::Response { id: 7, status: 200, data: Some("{\"ok\":true}".into()) };
+    /// assert_eq!(ev.data_json(), Some("{\"ok\":true}"));
+    /// assert_eq!(Event::Lagged { dropped: 3 }.data_json(), None);
+    /// ```
+    pub fn data_json(&self) -> Option<&str> {
+        match self {
+            Event::Message(m) => m.data_json(),
+            Event::Response { data, .. } => data.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// The frame a message came in.

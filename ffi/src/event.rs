@@ -44,7 +44,7 @@ impl Fields {
             Some(m) => (m.msg_type(), m.account_id()),
             None => (None, None),
         };
-        let d = data_json(event);
+        let d = event.data_json();
         let buf = &mut self.buf;
         buf.clear();
         buf.reserve([t, a, d].iter().flatten().map(|s| s.len() + 1).sum());
@@ -64,15 +64,6 @@ impl Fields {
             Some(i) => self.buf[i..].as_ptr().cast(),
             None => ptr::null(),
         }
-    }
-}
-
-/// The payload as JSON text (see `tw_event_data_json`).
-fn data_json(event: &Event) -> Option<&str> {
-    match event {
-        Event::Message(m) => m.data_json(),
-        Event::Response { data, .. } => data.as_deref(),
-        _ => None,
     }
 }
 

@@ -51,14 +51,6 @@ impl PyEvent {
         unsafe { pyo3::ffi::PyObject_GC_UnTrack(obj.as_ptr().cast()) };
         Ok(obj)
     }
-
-    fn data_json(&self) -> Option<&str> {
-        match &self.event {
-            Event::Message(m) => m.data_json(),
-            Event::Response { data, .. } => data.as_deref(),
-            _ => None,
-        }
-    }
 }
 
 /// What `ev[key]` finds.
@@ -81,7 +73,7 @@ impl PyEvent {
                 Err(_) => Member::NoObject,
             });
         }
-        let Some(text) = self.data_json() else {
+        let Some(text) = self.event.data_json() else {
             return Ok(Member::NoObject);
         };
         if !text.trim_start().starts_with('{') {
@@ -148,7 +140,7 @@ impl PyEvent {
     /// Converted on first access, then cached.
     #[getter]
     fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let Some(text) = self.data_json() else {
+        let Some(text) = self.event.data_json() else {
             return Ok(py.None());
         };
         self.data

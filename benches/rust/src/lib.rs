@@ -16,6 +16,8 @@
 
 use std::time::Duration;
 
+pub mod noise;
+
 use serde_json::json;
 
 /// The account every client filters for.

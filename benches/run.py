@@ -26,6 +26,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -694,7 +695,8 @@ def plot(results: dict, clients: list[str], path: Path) -> None:
         ax.set_ylabel("one-way latency, µs (log scale)")
         title = f"Latency percentiles at {rate:,} events/s (25 % match)"
         if left_out:
-            title += "\nnot shown (rate not sustained): " + ", ".join(left_out)
+            # Wrapped: three long names do not fit over one panel.
+            title += "\n" + textwrap.fill("not shown (rate not sustained): " + ", ".join(left_out), 60)
         ax.set_title(title, fontsize=10)
         ax.grid(which="both", alpha=0.3)
     axes[1].legend(fontsize=7, loc="upper left")

@@ -179,11 +179,18 @@ def host_noise(part: str, seconds: float = 0.5) -> list[dict]:
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
              for cpu in (SERVER_CPU, CLIENT_CPU)]
     probes = []
-    for cpu, p in procs:
-        out, err = p.communicate(timeout=30 + seconds)
-        if p.returncode != 0 or not out.strip():
-            raise Failed(f"bench-noise on CPU {cpu} failed (exit {p.returncode}): {err.strip()[-400:]}")
-        probes.append({"part": part, "cpu": int(cpu), "seconds": seconds, **json.loads(out)})
+    try:
+        for cpu, p in procs:
+            try:
+                out, err = p.communicate(timeout=30 + seconds)
+            except subprocess.TimeoutExpired:
+                raise Failed(f"bench-noise on CPU {cpu} gave no result within {30 + seconds} s")
+            if p.returncode != 0 or not out.strip():
+                raise Failed(f"bench-noise on CPU {cpu} failed (exit {p.returncode}): {err.strip()[-400:]}")
+            probes.append({"part": part, "cpu": int(cpu), "seconds": seconds, **json.loads(out)})
+    finally:
+        for _, p in procs:
+            stop(p)
     log(f"host noise before {part}: " + ", ".join(
         f"CPU {n['cpu']} stalled {n['stalled_pct']:.2f} % (longest {n['max_us']:.0f} us), parse p50 {n['unit_p50_ns']} ns"
         for n in probes))

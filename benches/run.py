@@ -8,9 +8,11 @@ Run it through scripts/bench.sh, which builds everything first:
     scripts/bench.sh --smoke      # every client once, briefly (< 20 s once built)
 
 A measurement run refuses to start (exit status 3) when the machine is busy: the 1-minute
-load average must be at most --max-load (default 1.0, or $BENCH_MAX_LOAD; the published
-figures were taken below 0.5). The smoke run only records the load: it checks, it does not
-measure.
+load average must be at most --max-load (default 1.0, or $BENCH_MAX_LOAD), and bench-noise
+must find no CPU losing more than --max-stall per cent of its time to stalls (default 10: a
+host busy in ways the load average of a VM does not show). Before each part of the run
+bench-noise is run again and recorded with the results. The smoke run only records: it
+checks, it does not measure.
 """
 
 from __future__ import annotations
@@ -306,6 +308,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5, help="runs of each client in each scenario (default 5)")
     ap.add_argument("--max-load", type=float, default=float(os.environ.get("BENCH_MAX_LOAD", 1.0)),
                     help="refuse to run when the 1-minute load average is above this (default 1.0)")
+    ap.add_argument("--max-stall", type=float, default=10.0,
+                    help="refuse to run when bench-noise finds a CPU losing more than this per cent of "
+                         "its time to stalls (default 10)")
     ap.add_argument("--clients", default=",".join(CLIENTS), help="comma-separated subset of clients")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: firehose,paced,idle,many,rbuf")
     ap.add_argument("--out", default=None, help="results directory (default benches/results, or benches/.results for --smoke)")
@@ -331,6 +336,16 @@ def main() -> int:
         log(f"refusing to run: the 1-minute load average is {load:.2f}, above {a.max_load} "
             f"(other work on this machine would distort the figures; wait, or pass --max-load)")
         return 3
+    try:
+        first_noise = host_noise("the run", 0.2 if a.smoke else 0.5)
+    except Failed as e:
+        log(f"FAILED: {e}")
+        return 1
+    stalled = max(n["stalled_pct"] for n in first_noise)
+    if stalled > a.max_stall and not a.smoke:
+        log(f"refusing to run: a CPU lost {stalled:.1f} % of its time to stalls (bench-noise), above "
+            f"{a.max_stall} % (the host is busy, which the load average does not show; wait, or pass --max-stall)")
+        return 3
     clients = [c for c in a.clients.split(",") if c]
     unknown = [c for c in clients if c not in CLIENTS]
     if unknown:
@@ -345,7 +360,7 @@ def main() -> int:
         "load_before": Path("/proc/loadavg").read_text().strip(),
         "machine": machine(),
         "firehose": [], "paced": [], "idle": [], "many_idle": [], "read_buffer": [], "failures": [],
-        "noise": [],
+        "noise": first_noise,
     }
 
     def attempt(fn, *args, **kw):
@@ -632,7 +647,7 @@ def render(results: dict, clients: list[str]) -> str:
     if probes:
         stalled = [n["stalled_pct"] for n in probes]
         p50 = [n["unit_p50_ns"] for n in probes]
-        add(f"Host noise (`bench-noise`, {probes[0]['seconds']} s on both CPUs before each part, {len(probes) // 2} times): "
+        add(f"Host noise (`bench-noise`, {probes[0]['seconds']} s on both CPUs at the start, before each part and at the end, {len(probes) // 2} times): "
             f"{min(stalled):.2f}–{max(stalled):.2f} % of a CPU's time lost to stalls over 20 µs, "
             f"longest {max(n['max_us'] for n in probes):,.0f} µs; one event parsed in "
             f"{min(p50)}–{max(p50)} ns at the median.")

@@ -4,14 +4,15 @@
 #   scripts/bench.sh            the full run (~30 min): docs/bench/results.json, docs/bench/benchmarks.png
 #                               and the tables in docs/BENCHMARKS.md are rewritten
 #   scripts/bench.sh --smoke    every client once, briefly: checks that all of them run (< 20 s once built)
-#   scripts/bench.sh --help     the harness's options (--runs, --clients, --skip, --max-load, ...)
+#   scripts/bench.sh --help     the harness's options (--runs, --clients, --skip, --max-load, --max-stall, ...)
 #   scripts/bench.sh --render docs/bench/results.json   redraw the tables and the plot from saved results
 #
 # It builds what it runs (release, in benches/.target so that other builds in target/ do not
 # disturb it), creates benches/.venv with the peer clients (benches/requirements.txt), then runs
 # benches/run.py. The server runs on CPU 0 and each client on CPU 1 (taskset). A measurement
 # run refuses to start when the 1-minute load average is above 1.0 (--max-load or
-# BENCH_MAX_LOAD to change that): other work on the machine would distort the figures.
+# BENCH_MAX_LOAD to change that): other work on the machine would distort the figures; and
+# when bench-noise finds the host taking more than 10 % of a CPU (--max-stall).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

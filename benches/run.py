@@ -336,8 +336,9 @@ def main() -> int:
         log(f"refusing to run: the 1-minute load average is {load:.2f}, above {a.max_load} "
             f"(other work on this machine would distort the figures; wait, or pass --max-load)")
         return 3
+    noise_s = 0.2 if a.smoke else 0.5
     try:
-        first_noise = host_noise("the run", 0.2 if a.smoke else 0.5)
+        first_noise = host_noise("the run", noise_s)
     except Failed as e:
         log(f"FAILED: {e}")
         return 1
@@ -372,7 +373,7 @@ def main() -> int:
             return None
 
     def noise(part: str) -> None:
-        results["noise"].extend(attempt(host_noise, part, 0.2 if a.smoke else 0.5) or [])
+        results["noise"].extend(attempt(host_noise, part, noise_s) or [])
 
     if a.smoke:
         plan_fire = [(25, 0.2, 0.5)]

@@ -7,8 +7,8 @@
 #   scripts/bench.sh --help     the harness's options (--runs, --clients, --skip, --max-load, --max-stall, ...)
 #   scripts/bench.sh --render docs/bench/results.json   redraw the tables and the plot from saved results
 #
-# It builds what it runs (release, in benches/.target so that other builds in target/ do not
-# disturb it), creates benches/.venv with the peer clients (benches/requirements.txt), then runs
+# It builds what it runs (the Rust clients with release, libtradewire and the Python extension
+# with dist; in benches/.target so that other builds in target/ do not disturb it), creates benches/.venv with the peer clients (benches/requirements.txt), then runs
 # benches/run.py. The server runs on CPU 0 and each client on CPU 1 (taskset). A measurement
 # run refuses to start when the 1-minute load average is above 1.0 (--max-load or
 # BENCH_MAX_LOAD to change that): other work on the machine would distort the figures; and

@@ -140,7 +140,7 @@ impl Client {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.run()));
             if let Err(panic) = result {
                 let what = crate::error::panic_message(&*panic);
-                log::error!("tradewire: internal error on the I/O thread: {what}; the client is closed (please report this)");
+                tw_error!("tradewire: internal error on the I/O thread: {what}; the client is closed (please report this)");
                 counters.set_state(State::Closed);
             }
         });
@@ -186,7 +186,7 @@ impl Client {
                     }
                     let kind = event.kind();
                     if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(event))).is_err() {
-                        log::error!("tradewire: the event callback panicked on a `{kind}` event; the stream goes on");
+                        tw_error!("tradewire: the event callback panicked on a `{kind}` event; the stream goes on");
                     }
                 }
             })

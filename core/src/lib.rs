@@ -31,6 +31,9 @@
 
 #![warn(missing_docs)]
 
+// First: its logging macros are used by every module below.
+#[macro_use]
+pub mod redact;
 pub mod auth;
 pub mod backoff;
 mod client;

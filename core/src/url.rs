@@ -251,6 +251,74 @@ pub fn redact_url(url: &str, extra: &[&str]) -> String {
     out
 }
 
+/// The secret values a URL carries: the values of secret-looking query parameters (and of
+/// those named in `extra`), and the password (and the whole `user:password`) of its
+/// authority. Pure.
+///
+/// ```
+/// use tradewire::url::secrets_in_url;
+/// assert_eq!(secrets_in_url("ws://u:pw1@h/ws?token=abc&agentId=a1", &[]), ["u:pw1", "pw1", "abc"]);
+/// ```
+pub fn secrets_in_url(url: &str, extra: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let (before_query, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    if let Some((_, rest)) = before_query.split_once("://") {
+        let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+        if let Some(at) = authority.rfind('@') {
+            let userinfo = &authority[..at];
+            out.push(userinfo.to_string());
+            if let Some((_, password)) = userinfo.split_once(':') {
+                out.push(password.to_string());
+            }
+        }
+    }
+    for pair in query.unwrap_or("").split(['&', '#']) {
+        if let Some((k, v)) = pair.split_once('=') {
+            if !v.is_empty()
+                && (is_sensitive_name(k) || extra.iter().any(|e| e.eq_ignore_ascii_case(k)))
+            {
+                out.push(v.to_string());
+                // The decoded value, in case the URL carried it percent-encoded.
+                if let Some(decoded) = percent_decode(v) {
+                    if decoded != v {
+                        out.push(decoded);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes and `+` (as a space); `None` when the result is not UTF-8 or an
+/// escape is malformed.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,7 +60,7 @@ impl Ctx<'_> {
     /// Reports bad input: counted, logged and delivered as an `Error` event.
     pub fn bad_input(&mut self, kind: ErrorKind, message: String, raw: Option<&str>) {
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
-        log::warn!(
+        tw_warn!(
             "tradewire: skipped a bad message ({}): {}",
             kind.as_str(),
             message

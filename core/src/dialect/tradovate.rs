@@ -102,7 +102,7 @@ impl Dialect for Tradovate {
         if !s.market_data {
             match user_id {
                 Some(uid) => out.push(sockjs::request_frame("user/syncrequest", take(), Some(&format!(r#"{{"users":[{uid}]}}"#)))),
-                None => log::warn!("tradewire: no user id is known (static token), so user/syncrequest was not sent"),
+                None => tw_warn!("tradewire: no user id is known (static token), so user/syncrequest was not sent"),
             }
         }
         for m in &s.on_connect {

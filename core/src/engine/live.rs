@@ -255,7 +255,7 @@ impl Engine {
                 match signal {
                     Signal::Authenticated => {
                         *live = true;
-                        log::info!("tradewire: logged in (connection {})", self.epoch);
+                        tw_info!("tradewire: logged in (connection {})", self.epoch);
                         let user_id = self.token.as_ref().and_then(|t| t.user_id);
                         for frame in self.dialect.after_auth(&s, user_id, &mut self.next_id) {
                             if let Err((e, true)) = write(ws, Outgoing::Text(frame), want_write) {
@@ -298,7 +298,10 @@ impl Engine {
                                 Err(Error::Request(format!(
                                     "{} (request {id}) was answered with status {status}: {}",
                                     p.endpoint,
-                                    data.as_deref().unwrap_or("no details")
+                                    crate::redact::untrusted(
+                                        data.as_deref().unwrap_or("no details"),
+                                        SERVER_TEXT_LIMIT
+                                    )
                                 )))
                             };
                             let _ = p.reply.send(r);
@@ -499,7 +502,7 @@ impl Engine {
             ),
         };
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
-        log::warn!("tradewire: {message}");
+        tw_warn!("tradewire: {message}");
         self.delivery.push(Event::Error(ErrorEvent::new(
             kind,
             message.clone(),

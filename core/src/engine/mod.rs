@@ -83,6 +83,27 @@ enum End {
     Shutdown(String),
 }
 
+/// Longest piece of server-supplied text kept in an event, error or log line.
+const SERVER_TEXT_LIMIT: usize = 512;
+
+impl End {
+    /// The same end with every text that came from the server (close reasons, refusals,
+    /// shutdown notes) scrubbed of secrets, its control characters escaped, and cut.
+    fn sanitized(self) -> End {
+        let clean = |t: String| crate::redact::untrusted(&t, SERVER_TEXT_LIMIT);
+        match self {
+            End::ServerClose { code, reason } => End::ServerClose {
+                code,
+                reason: clean(reason),
+            },
+            End::Broken(m) => End::Broken(clean(m)),
+            End::AuthRejected(m) => End::AuthRejected(clean(m)),
+            End::Shutdown(m) => End::Shutdown(clean(m)),
+            other => other,
+        }
+    }
+}
+
 pub(crate) struct Engine {
     pub s: Arc<Settings>,
     pub reactor: Reactor,
@@ -147,7 +168,7 @@ impl Engine {
         self.counters.set_state(State::Closed);
         self.delivery.flush();
         if self.delivery.has_pending() {
-            log::warn!("tradewire: the client closed while the application was not reading; undelivered events were discarded");
+            tw_warn!("tradewire: the client closed while the application was not reading; undelivered events were discarded");
         }
     }
 
@@ -163,7 +184,7 @@ impl Engine {
                 TokenOutcome::Retry(message) => return Next::Retry(message),
             }
         }
-        log::debug!("tradewire: connecting to {}", s.redacted_url);
+        tw_debug!("tradewire: connecting to {}", s.redacted_url);
         let attempt = {
             let Engine {
                 reactor,
@@ -184,7 +205,7 @@ impl Engine {
                 fatal,
                 auth,
             }) => {
-                log::warn!("tradewire: {message}");
+                tw_warn!("tradewire: {message}");
                 if fatal {
                     let kind = if auth {
                         ErrorKind::Auth
@@ -202,7 +223,7 @@ impl Engine {
         if self.epoch > 1 {
             self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
         }
-        log::info!(
+        tw_info!(
             "tradewire: connected to {} (connection {})",
             s.redacted_url,
             self.epoch
@@ -221,13 +242,13 @@ impl Engine {
             url: s.redacted_url.clone(),
         });
         let since = Instant::now();
-        let end = self.live(ws);
+        let end = self.live(ws).sanitized();
         self.counters.authenticated.store(false, Ordering::Relaxed);
         if since.elapsed() >= s.min_uptime {
             self.reset_attempts();
         }
         let (code, reason, error) = describe(&end, &s);
-        log::info!("tradewire: connection {} ended: {reason}", self.epoch);
+        tw_info!("tradewire: connection {} ended: {reason}", self.epoch);
         self.emit(Event::Disconnected {
             epoch: self.epoch,
             code,
@@ -305,7 +326,7 @@ impl Engine {
             }
         }
         let delay = s.backoff.delay(self.attempt - 1, self.jitter.next_f64());
-        log::info!(
+        tw_info!(
             "tradewire: reconnecting in {:.1} s (attempt {}): {last_error}",
             delay.as_secs_f64(),
             self.attempt
@@ -341,13 +362,14 @@ impl Engine {
         self.counters.attempts.store(0, Ordering::Relaxed);
     }
 
+    /// Delivers a lifecycle event, its texts scrubbed of every known secret.
     fn emit(&mut self, ev: Event) {
-        self.delivery.push(ev);
+        self.delivery.push(crate::redact::scrub_event(ev));
     }
 
     /// Emits `GaveUp` and waits for `reconnect()` or `close()`.
     fn give_up(&mut self, reason: String) -> Interrupt {
-        log::warn!("tradewire: gave up: {reason}");
+        tw_warn!("tradewire: gave up: {reason}");
         self.emit(Event::GaveUp { reason });
         self.counters.set_state(State::GaveUp);
         match self.idle(None, "stopped (gave up); call reconnect() to try again") {
@@ -382,7 +404,7 @@ impl Engine {
             wake = Some(wake.map_or(retry, |d| d.min(retry)));
         }
         if let Err(e) = self.reactor.wait(wake) {
-            log::error!("tradewire: poll failed: {e}");
+            tw_error!("tradewire: poll failed: {e}");
             std::thread::sleep(Duration::from_millis(10));
         }
     }

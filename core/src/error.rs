@@ -5,7 +5,8 @@
 use std::fmt;
 
 /// One problem found in a configuration, with the name of the field it concerns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Display` and `Debug` scrub every known secret from the message.
+#[derive(Clone, PartialEq, Eq)]
 pub struct FieldError {
     /// The configuration field, as named in the schema (`heartbeat_timeout`, `url`, ...).
     pub field: String,
@@ -15,7 +16,16 @@ pub struct FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
+        write!(f, "{}: {}", self.field, crate::redact::scrub(&self.message))
+    }
+}
+
+impl fmt::Debug for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FieldError")
+            .field("field", &self.field)
+            .field("message", &crate::redact::scrub(&self.message))
+            .finish()
     }
 }
 
@@ -82,16 +92,7 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scrub = |m: &str| crate::redact::scrub(m).into_owned();
         match self {
-            Error::Config(problems) => {
-                let problems: Vec<FieldError> = problems
-                    .iter()
-                    .map(|p| FieldError {
-                        field: p.field.clone(),
-                        message: scrub(&p.message),
-                    })
-                    .collect();
-                f.debug_tuple("Config").field(&problems).finish()
-            }
+            Error::Config(problems) => f.debug_tuple("Config").field(problems).finish(),
             Error::Closed => f.write_str("Closed"),
             other => {
                 let name = match other {

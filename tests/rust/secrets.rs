@@ -517,7 +517,16 @@ fn configuration_errors_and_debug_output() {
     ));
     if let Err(e) = c.validate() {
         out.error(&e);
+        if let tradewire::Error::Config(problems) = &e {
+            out.0.extend(problems.iter().map(|p| format!("{p} {p:?}")));
+        }
     }
+    let token = tradewire::auth::token::TokenInfo::from_response(
+        &serde_json::json!({"accessToken": BEARER, "mdAccessToken": QUERY_TOKEN, "expirationTime": "2030-01-01T00:00:00Z"}),
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    out.0.push(format!("{token:?}"));
     tradewire_testkit::canary::assert_no_leak(
         out.0.iter(),
         &[

@@ -159,7 +159,7 @@ fn read_answer(
         Ok(t) => t,
         Err(ureq::Error::BodyExceedsLimit(_)) => {
             return Err(AuthError::Network(format!(
-                "the {what} answer (HTTP {status}) is too large (limit {MAX_ANSWER} bytes): the auth URL may not be a Tradovate token endpoint"
+                "the {what} failed: response too large (limit {MAX_ANSWER} bytes, HTTP {status}); check that the auth URL is a Tradovate token endpoint"
             )))
         }
         Err(e) => {

@@ -140,12 +140,7 @@ impl HttpScript {
                 while !s.load(Ordering::SeqCst) {
                     match listener.accept() {
                         Ok((stream, _)) => {
-                            let n = r.fetch_add(1, Ordering::SeqCst);
-                            if let Ok(req) = serve(stream, &answer, n) {
-                                if let Ok(mut v) = v.lock() {
-                                    v.push(req);
-                                }
-                            }
+                            let _ = serve(stream, &answer, &r, &v);
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                             std::thread::sleep(Duration::from_millis(5))
@@ -198,7 +193,14 @@ impl Drop for HttpScript {
     }
 }
 
-fn serve(stream: TcpStream, answer: &Answer, n: usize) -> io::Result<String> {
+/// Reads one request, records it, then answers it (recorded first: a test that saw the
+/// answer's effect finds the request recorded).
+fn serve(
+    stream: TcpStream,
+    answer: &Answer,
+    count: &AtomicUsize,
+    seen: &Mutex<Vec<String>>,
+) -> io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -222,6 +224,10 @@ fn serve(stream: TcpStream, answer: &Answer, n: usize) -> io::Result<String> {
     let mut body = vec![0u8; length.min(1 << 20)];
     reader.read_exact(&mut body)?;
     let request = format!("{head}{}", String::from_utf8_lossy(&body));
+    let n = count.fetch_add(1, Ordering::SeqCst);
+    if let Ok(mut v) = seen.lock() {
+        v.push(request.clone());
+    }
     let (status, text) = answer(&request, n);
     let mut out = stream;
     let reason = match status {
@@ -236,6 +242,5 @@ fn serve(stream: TcpStream, answer: &Answer, n: usize) -> io::Result<String> {
         text.len()
     );
     out.write_all(answer.as_bytes())?;
-    out.flush()?;
-    Ok(request)
+    out.flush()
 }

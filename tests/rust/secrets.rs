@@ -372,7 +372,10 @@ fn token_endpoint_failures() {
     let Event::Reconnecting { reason, .. } = ev else {
         unreachable!()
     };
-    assert!(reason.contains("response too large (limit 65536 bytes"), "{reason}");
+    assert!(
+        reason.contains("response too large (limit 65536 bytes"),
+        "{reason}"
+    );
 
     tradovate_against(
         |req, _| (500, format!("internal error while handling {req}{FORGERY}")),

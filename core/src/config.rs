@@ -516,6 +516,22 @@ impl Config {
                 );
             }
         }
+        // `user:password@` in the URL: sent as HTTP Basic authentication (as browsers and
+        // Python's websockets do) unless an Authorization header is configured, and never
+        // kept in the URL that is logged or shown.
+        let (base_url, userinfo) = crate::url::split_userinfo(&base_url);
+        if let Some((user, password)) = &userinfo {
+            crate::redact::register(password);
+            crate::redact::register(&format!("{user}:{password}"));
+            let basic = crate::url::basic_auth(user, password);
+            crate::redact::register(without_auth_scheme(&basic));
+            if !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            {
+                headers.push(("Authorization".into(), basic));
+            }
+        }
         let url = with_query(&base_url, &query);
         let mut sensitive: Vec<String> = token_query_param.iter().cloned().collect();
         sensitive.extend(self.query.keys().filter(|k| is_sensitive_name(k)).cloned());
@@ -1259,6 +1275,29 @@ mod tests {
             "ws://localhost:4000/ws?agentId=a1&token=<redacted>"
         );
         assert_eq!(s.ping_type.as_deref(), Some("ping"));
+    }
+
+    #[test]
+    fn url_credentials_become_basic_auth_and_leave_the_url() {
+        let s = Config::new("wss://me:p%40ss@h/ws").resolve().unwrap();
+        assert_eq!(s.url, "wss://h/ws");
+        assert_eq!(
+            s.headers,
+            [(
+                "Authorization".to_string(),
+                "Basic bWU6cEBzcw==".to_string()
+            )]
+        );
+        assert_eq!(
+            s.scrub("why: bWU6cEBzcw== p@ss"),
+            "why: <redacted> <redacted>"
+        );
+        // An explicit token wins.
+        let s = Config::new("wss://me:pw@h/ws")
+            .token("t0k3n-x")
+            .resolve()
+            .unwrap();
+        assert_eq!(s.headers[0].1, "Bearer t0k3n-x");
     }
 
     #[test]

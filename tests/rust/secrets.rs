@@ -187,8 +187,14 @@ fn refused_handshake_echoing_the_request() {
             unreachable!()
         };
         assert!(reason.contains(&status.to_string()), "{reason}");
-        // The echo reached the client (so the test is meaningful), scrubbed.
+        // The echo reached the client (so the test is meaningful), scrubbed. The URL's
+        // user:password went as Basic authentication, not in the request line.
         assert!(server.seen().iter().any(|r| r.contains("api_token=")));
+        assert!(
+            server.seen().iter().all(|r| !r.contains("user:")),
+            "{:?}",
+            server.seen()
+        );
         assert!(reason.contains("<redacted>"), "{reason}");
         if let Err(e) = client.send_text("x") {
             out.error(&e);

@@ -47,6 +47,7 @@ mod history;
 pub mod preset;
 pub mod sockjs;
 mod status;
+mod streams;
 pub mod time;
 mod transport;
 pub mod url;

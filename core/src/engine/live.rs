@@ -235,7 +235,8 @@ impl Engine {
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the client");
                     return Err(End::Close);
                 }
-                Ok(Command::Reconnect) => {
+                Ok(Command::Reconnect { done }) => {
+                    let _ = done.send(());
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "reconnecting");
                     return Err(End::Reconnect);
                 }

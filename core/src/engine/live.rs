@@ -430,11 +430,13 @@ impl Engine {
                 epoch: self.epoch,
                 signals,
                 token,
+                bad: Default::default(),
             };
             match incoming {
                 Incoming::Text(t) => {
                     messages += 1;
                     self.dialect.on_text(t, &mut ctx);
+                    ctx.end_frame();
                 }
                 Incoming::Binary(b) => {
                     messages += 1;

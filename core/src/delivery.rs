@@ -12,7 +12,10 @@
 //! - every discarded run of messages is reported by one `Lagged{dropped}` marker at the
 //!   place of the gap, so delivered + dropped = sent, exactly;
 //! - an event in the channel is never taken back (the application may be taking it at that
-//!   moment): `drop_oldest` discards the oldest messages that wait here, not in the channel.
+//!   moment): `drop_oldest` discards the oldest messages that wait here, not in the channel;
+//! - lifecycle events waiting here are bounded apart: while more than `queue_capacity` wait,
+//!   the I/O loop stops reading the socket, as under `block` (a flood of bad frames while the
+//!   application does not read cannot grow memory without bound).
 //!
 //! A stream ends after `GaveUp` ([`Delivery::end_stream`]): once everything before it is in
 //! the channel, the channel's sender is dropped, so the application's receivers see the end
@@ -70,6 +73,10 @@ pub(crate) struct Delivery {
     /// drop_oldest: the messages in `pending`, and the most it may hold.
     waiting: usize,
     keep: usize,
+    /// Lifecycle events in `pending` (markers and messages aside), and the most that may wait
+    /// before the socket is no longer read.
+    lifecycle_waiting: usize,
+    lifecycle_limit: usize,
     /// drop_newest: drops not reported yet; they happened after the last pending event.
     lagged: u64,
     /// `GaveUp` was pushed: the stream ends once everything is in the channel.
@@ -93,6 +100,7 @@ impl Delivery {
         // event (benches/, docs/BENCHMARKS.md); this one grows and shrinks with what is queued.
         let (tx, rx) = crossbeam_channel::unbounded();
         let capacity = capacity.max(1);
+        let lifecycle_limit = capacity;
         // drop_oldest splits the capacity: events in the channel are the application's and
         // are never taken back, so the newest are kept by discarding among those waiting here.
         let (capacity, keep) = match policy {
@@ -111,6 +119,8 @@ impl Delivery {
             pending: VecDeque::new(),
             waiting: 0,
             keep,
+            lifecycle_waiting: 0,
+            lifecycle_limit,
             lagged: 0,
             ending: false,
             ended: false,
@@ -120,9 +130,11 @@ impl Delivery {
         (d, streams)
     }
 
-    /// Under `block`, true while events wait: the I/O loop must not read more from the socket.
+    /// True while the I/O loop must not read more from the socket: under `block` while events
+    /// wait, under every policy while too many lifecycle events wait.
     pub fn blocked(&self) -> bool {
-        !self.pending.is_empty() && self.policy == Overflow::Block
+        (!self.pending.is_empty() && self.policy == Overflow::Block)
+            || self.lifecycle_waiting > self.lifecycle_limit
     }
 
     /// True while anything (events or a marker) waits for room.
@@ -160,7 +172,7 @@ impl Delivery {
                     });
                     self.lagged = 0;
                 }
-                self.pending.push_back(ev);
+                self.wait(ev);
             }
         }
     }
@@ -169,11 +181,15 @@ impl Delivery {
     pub fn flush(&mut self) {
         while let Some(ev) = self.pending.pop_front() {
             let message = matches!(ev, Event::Message(_));
+            let lifecycle = is_lifecycle(&ev);
             match self.offer(ev) {
                 Ok(()) => {
                     self.delivered(1);
                     if message && self.keep > 0 {
                         self.waiting -= 1;
+                    }
+                    if lifecycle {
+                        self.lifecycle_waiting -= 1;
                     }
                 }
                 Err(ev) => {
@@ -215,10 +231,18 @@ impl Delivery {
         if matches!(ev, Event::Message(_)) {
             self.waiting += 1;
         }
-        self.pending.push_back(ev);
+        self.wait(ev);
         while self.waiting > self.keep {
             self.discard_oldest_waiting();
         }
+    }
+
+    /// Puts an event in line behind those waiting.
+    fn wait(&mut self, ev: Event) {
+        if is_lifecycle(&ev) {
+            self.lifecycle_waiting += 1;
+        }
+        self.pending.push_back(ev);
     }
 
     /// drop_oldest: discards the first message waiting and counts it in a `Lagged` marker
@@ -300,6 +324,11 @@ impl Delivery {
         self.counters.delivered.fetch_add(n, Ordering::Relaxed);
     }
 }
+/// Events that are neither messages nor `Lagged` markers: never discarded, bounded apart.
+fn is_lifecycle(ev: &Event) -> bool {
+    !matches!(ev, Event::Message(_) | Event::Lagged { .. })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,6 +458,27 @@ mod tests {
         assert_eq!(drain(&rx), ["5"]);
         assert!(!d.has_pending());
         assert_eq!(c.dropped.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn too_many_waiting_lifecycle_events_stop_the_reading_under_every_policy() {
+        for policy in [Overflow::DropOldest, Overflow::DropNewest] {
+            let (mut d, streams, _) = setup(4, policy);
+            let rx = streams.current();
+            let mut i = 0;
+            while !d.blocked() {
+                d.push(life(i));
+                d.push(msg(i));
+                i += 1;
+                assert!(i < 100, "{policy:?} never stops reading");
+            }
+            // Once they are taken, reading goes on.
+            while d.has_pending() {
+                drain(&rx);
+                d.flush();
+            }
+            assert!(!d.blocked(), "{policy:?}");
+        }
     }
 
     #[test]

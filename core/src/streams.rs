@@ -9,6 +9,7 @@
 //! first, so nothing is lost and the order is kept across the switch.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -19,6 +20,11 @@ use crate::event::Event;
 
 /// The current stream and its successors; shared by the client and the I/O thread.
 pub(crate) struct Streams {
+    /// The first stream, read without the lock until another one starts (the common case:
+    /// `try_recv` per event costs no lock).
+    first: Receiver<Event>,
+    /// A stream started after the first (set once, never cleared).
+    moved_on: AtomicBool,
     state: Mutex<State>,
     /// Signalled when a stream becomes current, and on `close()`.
     changed: Condvar,
@@ -37,6 +43,8 @@ impl Streams {
     /// Streams starting with the one `rx` receives.
     pub fn new(rx: Receiver<Event>) -> Streams {
         Streams {
+            first: rx.clone(),
+            moved_on: AtomicBool::new(false),
             state: Mutex::new(State {
                 queue: VecDeque::from([rx]),
                 parked: None,
@@ -60,6 +68,14 @@ impl Streams {
     /// The next event if one is queued; `Err(Closed)` once the last stream has ended and
     /// every event has been taken.
     pub fn try_recv(&self) -> Result<Option<Event>> {
+        if !self.moved_on.load(Ordering::Acquire) {
+            match self.first.try_recv() {
+                Ok(e) => return Ok(Some(e)),
+                Err(TryRecvError::Empty) => return Ok(None),
+                // Ended: a next stream may have started meanwhile.
+                Err(TryRecvError::Disconnected) => {}
+            }
+        }
         let mut s = self.lock();
         loop {
             match s.queue[0].try_recv() {
@@ -124,6 +140,7 @@ impl Streams {
         let mut s = self.lock();
         if let Some(rx) = s.parked.take() {
             s.queue.push_back(rx);
+            self.moved_on.store(true, Ordering::Release);
         }
         drop(s);
         self.changed.notify_all();
@@ -143,5 +160,72 @@ impl State {
         while self.queue.len() > 1 && self.queue[0].is_empty() {
             self.queue.pop_front();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn ev(epoch: u64) -> Event {
+        Event::Authenticated { epoch }
+    }
+
+    fn epoch(e: Event) -> u64 {
+        match e {
+            Event::Authenticated { epoch } => epoch,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_blocked_reader_sees_the_end_then_follows_the_next_stream() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let streams = Arc::new(Streams::new(rx));
+        let reader = {
+            let streams = streams.clone();
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                while let Ok(Some(e)) = streams.recv_until(None) {
+                    got.push(epoch(e));
+                }
+                got
+            })
+        };
+        tx.send(ev(1)).unwrap();
+        drop(tx); // the stream ends: the blocked reader wakes up with Err(Closed)
+        assert_eq!(reader.join().unwrap(), [1]);
+        assert!(matches!(streams.try_recv(), Err(Error::Closed)));
+
+        // The next stream, made at the end and made current by reconnect().
+        let (tx2, rx2) = crossbeam_channel::unbounded();
+        streams.park(rx2);
+        assert!(
+            matches!(streams.try_recv(), Err(Error::Closed)),
+            "parked only"
+        );
+        let waiter = {
+            let streams = streams.clone();
+            std::thread::spawn(move || streams.wait_next())
+        };
+        streams.activate();
+        assert!(waiter.join().unwrap());
+        tx2.send(ev(2)).unwrap();
+        assert_eq!(streams.try_recv().unwrap().map(epoch), Some(2));
+        assert_eq!(
+            streams.recv_until(Some(Instant::now())).unwrap().map(epoch),
+            None
+        );
+        assert_eq!(streams.current().len(), 0);
+
+        // close(): whoever waits for a next stream stops waiting.
+        drop(tx2);
+        let waiter = {
+            let streams = streams.clone();
+            std::thread::spawn(move || streams.wait_next())
+        };
+        streams.close();
+        assert!(!waiter.join().unwrap());
     }
 }

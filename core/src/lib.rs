@@ -50,6 +50,7 @@ mod history;
 pub mod preset;
 pub mod sockjs;
 mod status;
+mod streams;
 pub mod time;
 mod transport;
 pub mod url;

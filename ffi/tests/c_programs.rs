@@ -127,6 +127,42 @@ fn reconnects_after_the_server_restarts_and_on_demand() {
     assert!(first_disconnect < second_connect, "{kinds:?}");
 }
 
+/// After `gave_up` the stream ends (`TW_CLOSED` once drained, at once even without a time
+/// limit) and `tw_client_reconnect` starts a new one; `tw_last_error` is cleared by the next
+/// successful call on the thread (the program checks both).
+#[test]
+fn gave_up_ends_the_stream_and_reconnect_starts_a_new_one() {
+    let exe = program("gave_up", Flavor::Sanitized);
+    let daemon = DaemonServer::start().expect("start the daemon server");
+    let url = daemon.url();
+    let running = start(&exe, &[&url], &[]);
+    assert!(
+        daemon.wait_for_connections(1, SOON),
+        "the C client did not connect"
+    );
+    daemon.stop();
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("gave_up");
+    assert_eq!(done.value("streams"), Some("2"));
+    let kinds: Vec<String> = done
+        .events()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or("?").to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "connected",
+            "disconnected",
+            "reconnecting",
+            "gave_up",
+            "reconnecting",
+            "gave_up"
+        ],
+        "{kinds:?}"
+    );
+}
+
 #[test]
 fn close_from_another_thread_wakes_a_blocked_next_event() {
     let exe = program("close_blocked", Flavor::Sanitized);

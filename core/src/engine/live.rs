@@ -235,7 +235,8 @@ impl Engine {
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the client");
                     return Err(End::Close);
                 }
-                Ok(Command::Reconnect) => {
+                Ok(Command::Reconnect { done }) => {
+                    let _ = done.send(());
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "reconnecting");
                     return Err(End::Reconnect);
                 }
@@ -432,11 +433,13 @@ impl Engine {
                 epoch: self.epoch,
                 signals,
                 token,
+                bad: Default::default(),
             };
             match incoming {
                 Incoming::Text(t) => {
                     messages += 1;
                     self.dialect.on_text(t, &mut ctx);
+                    ctx.end_frame();
                 }
                 Incoming::Binary(b) => {
                     messages += 1;

@@ -60,7 +60,10 @@ pub(crate) enum Command {
         timeout: Duration,
         reply: Sender<Result<String>>,
     },
-    Reconnect,
+    /// `reconnect()`; `done` is answered once the I/O thread has taken it.
+    Reconnect {
+        done: Sender<()>,
+    },
     Close,
 }
 
@@ -372,6 +375,8 @@ impl Engine {
         tw_warn!("tradewire: gave up: {reason}");
         self.emit(Event::GaveUp { reason });
         self.counters.set_state(State::GaveUp);
+        // The stream ends here: receivers see its end once they have taken the queued events.
+        self.delivery.end_stream();
         match self.idle(None, "stopped (gave up); call reconnect() to try again") {
             Some(Interrupt::Reconnect) => {
                 self.reset_attempts();
@@ -434,7 +439,12 @@ fn offline_commands(
                 ))));
             }
             Ok(Command::Close) | Err(TryRecvError::Disconnected) => return Some(Interrupt::Close),
-            Ok(Command::Reconnect) => return Some(Interrupt::Reconnect),
+            Ok(Command::Reconnect { done }) => {
+                // After `GaveUp` the next stream starts now, before `reconnect()` returns.
+                delivery.restart();
+                let _ = done.send(());
+                return Some(Interrupt::Reconnect);
+            }
             Err(TryRecvError::Empty) => return None,
         }
     }

@@ -100,9 +100,7 @@ impl Client {
             epoch: 0,
             attempt: 0,
             next_id: 1,
-            token: None,
-            auth_job: None,
-            renew_not_before: None,
+            login: crate::dialect::login_for(&settings, &counters, &poller),
             pending: std::collections::HashMap::new(),
             handoff: handoff.clone(),
         };
@@ -485,6 +483,6 @@ pub mod diagnostics {
     /// Token request threads still running in this process (an HTTP request in flight cannot
     /// be interrupted; it ends within its timeout, and a cancelled one makes no further request).
     pub fn auth_threads_in_flight() -> usize {
-        crate::engine::AUTH_THREADS.load(std::sync::atomic::Ordering::SeqCst)
+        crate::tradovate::renew::AUTH_THREADS.load(std::sync::atomic::Ordering::SeqCst)
     }
 }

@@ -34,7 +34,6 @@
 // First: its logging macros are used by every module below.
 #[macro_use]
 pub mod redact;
-pub mod auth;
 pub mod backoff;
 mod client;
 pub mod config;
@@ -48,10 +47,10 @@ pub mod filter;
 mod frames;
 mod history;
 pub mod preset;
-pub mod sockjs;
 mod status;
 mod streams;
 pub mod time;
+pub mod tradovate;
 mod transport;
 pub mod url;
 

@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use tradewire::envelope::{member, parse, AccountField, Pointer, Pointers};
-use tradewire::sockjs::{decode, Frame, Item};
+use tradewire::tradovate::sockjs::{decode, Frame, Item};
 
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![

@@ -530,7 +530,7 @@ fn configuration_errors_and_debug_output() {
             out.0.extend(problems.iter().map(|p| format!("{p} {p:?}")));
         }
     }
-    let token = tradewire::auth::token::TokenInfo::from_response(
+    let token = tradewire::tradovate::token::TokenInfo::from_response(
         &serde_json::json!({"accessToken": BEARER, "mdAccessToken": QUERY_TOKEN, "expirationTime": "2030-01-01T00:00:00Z"}),
         std::time::SystemTime::now(),
     )

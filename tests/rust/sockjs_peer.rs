@@ -1,7 +1,7 @@
 //! The SockJS frame decoder against a real SockJS server nobody here wrote (the npm
 //! `sockjs` package): its `o`, `h`, `a` and `c` frames.
 
-use tradewire::sockjs::{decode, Frame, Item};
+use tradewire::tradovate::sockjs::{decode, Frame, Item};
 
 use crate::support::peer::PeerServer;
 

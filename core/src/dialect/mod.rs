@@ -2,16 +2,17 @@
 //! (login, subscriptions, pongs, heartbeats).
 
 pub(crate) mod json;
-pub(crate) mod tradovate;
 
 use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::Settings;
 use crate::delivery::Delivery;
 use crate::event::{ErrorEvent, ErrorKind, Event, Message};
 use crate::history::History;
 use crate::status::Counters;
+use crate::transport::Poller;
 
 /// Something the engine must act on, found in a frame.
 #[derive(Debug)]
@@ -176,10 +177,57 @@ pub(crate) trait Dialect: Send {
     fn on_binary(&mut self, bytes: &[u8], ctx: &mut Ctx<'_>);
 }
 
+/// How a dialect that logs in gets the credential it logs in with, kept across connections
+/// (Tradovate: an access token requested, saved and renewed, `tradovate::renew::Tokens`).
+pub(crate) trait Login: Send {
+    /// Before a connection: `Ready` when a usable credential is at hand, `Waiting` while one
+    /// is being obtained (the engine waits for a wake-up or a command and asks again).
+    fn poll_ready(&mut self) -> Readiness;
+    /// The credential to log in with.
+    fn token(&self) -> Option<String>;
+    /// The user the credential belongs to, when known.
+    fn user_id(&self) -> Option<i64>;
+    /// While live: renews ahead of expiry; when to look again (`None`: no timer).
+    fn tend(&mut self) -> Option<Instant>;
+    /// The server refused the credential: forgets it. `false` when no new one can be had
+    /// (the engine gives up).
+    fn refused(&mut self) -> bool;
+    /// Stops waiting for any request in flight.
+    fn cancel(&mut self);
+}
+
+/// What [`Login::poll_ready`] found.
+pub(crate) enum Readiness {
+    Ready,
+    Waiting,
+    /// Retrying cannot help (refused credentials, a captcha, none configured).
+    Fatal(String),
+    /// Worth retrying after the backoff delay.
+    Retry(String),
+}
+
+/// The login of a configuration, for dialects that log in with an obtained credential.
+pub(crate) fn login_for(
+    s: &Arc<Settings>,
+    counters: &Arc<Counters>,
+    poller: &Arc<Poller>,
+) -> Option<Box<dyn Login>> {
+    match s.preset {
+        crate::preset::Preset::Tradovate => Some(Box::new(crate::tradovate::renew::Tokens::new(
+            s.clone(),
+            counters.clone(),
+            poller.clone(),
+        ))),
+        _ => None,
+    }
+}
+
 /// The dialect of a configuration.
 pub(crate) fn for_settings(s: &Settings) -> Box<dyn Dialect> {
     match s.preset {
-        crate::preset::Preset::Tradovate => Box::new(tradovate::Tradovate::default()),
+        crate::preset::Preset::Tradovate => {
+            Box::new(crate::tradovate::dialect::Tradovate::default())
+        }
         _ => Box::new(json::Json { raw: s.raw }),
     }
 }

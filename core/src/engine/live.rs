@@ -105,7 +105,7 @@ impl Engine {
         } else {
             State::Authenticating
         });
-        let token = if needs_auth { self.login_token() } else { None };
+        let token = self.login.as_ref().and_then(|l| l.token());
         let seen = ws.get_ref().read_total;
         let last_rx = Instant::now();
         self.counters.mark_rx(last_rx);
@@ -257,7 +257,7 @@ impl Engine {
                     Signal::Authenticated => {
                         *live = true;
                         tw_info!("tradewire: logged in (connection {})", self.epoch);
-                        let user_id = self.token.as_ref().and_then(|t| t.user_id);
+                        let user_id = self.login.as_ref().and_then(|l| l.user_id());
                         for frame in self.dialect.after_auth(&s, user_id, &mut self.next_id) {
                             if let Err((e, true)) = write(ws, Outgoing::Text(frame), want_write) {
                                 return Err(End::Broken(e.to_string()));
@@ -377,11 +377,7 @@ impl Engine {
             self.pending.retain(|_, p| p.deadline > now);
             next_expiry = self.pending.values().map(|p| p.deadline).min();
         }
-        let renew_at = if needs_auth && self.s.static_token.is_none() {
-            self.tend_token()
-        } else {
-            None
-        };
+        let renew_at = self.login.as_mut().and_then(|l| l.tend());
 
         let more = *readable && !self.delivery.blocked();
         let mut deadline = *last_rx + s.heartbeat_timeout;

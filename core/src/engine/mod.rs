@@ -6,13 +6,11 @@
 
 mod handoff;
 mod live;
-mod token;
 
 pub(crate) use handoff::{Handoff, Ran};
-pub(crate) use token::{AuthJob, AUTH_THREADS};
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -21,13 +19,10 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::{Bytes, Message as WsMessage, WebSocket};
 
-use crate::auth::http::{renew_token, request_token, AuthError};
-use crate::auth::token::TokenInfo;
-use crate::auth::token_file;
 use crate::backoff::Jitter;
 use crate::config::Settings;
 use crate::delivery::Delivery;
-use crate::dialect::{Ctx, Dialect, Signal};
+use crate::dialect::{Ctx, Dialect, Login, Readiness, Signal};
 use crate::error::{Error, Result};
 use crate::event::{ErrorEvent, ErrorKind, Event};
 use crate::history::History;
@@ -121,11 +116,8 @@ pub(crate) struct Engine {
     pub attempt: u32,
     /// Request ids, from 1, never reused by this client (0 is the login).
     pub next_id: u64,
-    /// The access token in use (tradovate).
-    pub token: Option<TokenInfo>,
-    pub auth_job: Option<AuthJob>,
-    /// No renewal attempt before this time (after a failed one).
-    pub renew_not_before: Option<Instant>,
+    /// How the dialect gets the credential it logs in with (tradovate: its access token).
+    pub login: Option<Box<dyn Login>>,
     pub pending: HashMap<u64, Pending>,
     /// Inline reads: lends live connections to threads waiting in `recv`.
     pub handoff: Option<Arc<Handoff>>,
@@ -141,8 +133,8 @@ enum Next {
     Retry(String),
 }
 
-/// How getting a token ended.
-enum TokenOutcome {
+/// How getting the login credential ended.
+enum LoginOutcome {
     Ready,
     Interrupted(Interrupt),
     Fatal(String),
@@ -152,7 +144,6 @@ enum TokenOutcome {
 impl Engine {
     /// Runs until `close()`.
     pub fn run(mut self) {
-        self.load_token_file();
         loop {
             match self.cycle() {
                 Next::Stop => break,
@@ -166,7 +157,9 @@ impl Engine {
                 }
             }
         }
-        self.auth_job = None;
+        if let Some(login) = &mut self.login {
+            login.cancel();
+        }
         self.fail_pending("the client was closed");
         self.counters.set_state(State::Closed);
         self.delivery.flush();
@@ -179,13 +172,11 @@ impl Engine {
     fn cycle(&mut self) -> Next {
         self.counters.set_state(State::Connecting);
         let s = self.s.clone();
-        if self.dialect.needs_auth() {
-            match self.ensure_token() {
-                TokenOutcome::Ready => {}
-                TokenOutcome::Interrupted(i) => return self.interrupted(i),
-                TokenOutcome::Fatal(message) => return self.fatal(ErrorKind::Auth, message),
-                TokenOutcome::Retry(message) => return Next::Retry(message),
-            }
+        match self.ensure_login() {
+            LoginOutcome::Ready => {}
+            LoginOutcome::Interrupted(i) => return self.interrupted(i),
+            LoginOutcome::Fatal(message) => return self.fatal(ErrorKind::Auth, message),
+            LoginOutcome::Retry(message) => return Next::Retry(message),
         }
         tw_debug!("tradewire: connecting to {}", s.redacted_url);
         let attempt = {
@@ -263,11 +254,11 @@ impl Engine {
             End::Reconnect => self.interrupted(Interrupt::Reconnect),
             End::AuthRejected(message) => {
                 self.emit_error(ErrorKind::Auth, &message);
-                if self.s.credentials.is_none() || self.token.take().is_none() {
+                // The credential was refused: the next attempt asks for a new one, if one
+                // can be had.
+                if !self.login.as_mut().is_some_and(|l| l.refused()) {
                     return self.give_up_then(message);
                 }
-                // The token was refused: the next attempt asks for a new one.
-                self.counters.token_expiry_ms.store(0, Ordering::Relaxed);
                 Next::Retry(message)
             }
             End::ServerClose { code, reason } => match fatal_close(&s, code, &reason) {
@@ -397,6 +388,26 @@ impl Engine {
                 return None;
             }
             self.offline_wait(deadline);
+        }
+    }
+
+    /// Makes sure the login credential is at hand before connecting, waiting (commands
+    /// honoured) while it is being obtained.
+    fn ensure_login(&mut self) -> LoginOutcome {
+        loop {
+            let Some(login) = self.login.as_mut() else {
+                return LoginOutcome::Ready;
+            };
+            match login.poll_ready() {
+                Readiness::Ready => return LoginOutcome::Ready,
+                Readiness::Fatal(m) => return LoginOutcome::Fatal(m),
+                Readiness::Retry(m) => return LoginOutcome::Retry(m),
+                Readiness::Waiting => self.counters.set_state(State::Authenticating),
+            }
+            if let Some(i) = offline_commands(&self.cmds, &mut self.delivery, "logging in") {
+                return LoginOutcome::Interrupted(i);
+            }
+            self.offline_wait(None);
         }
     }
 

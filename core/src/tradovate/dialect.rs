@@ -5,11 +5,11 @@ use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
-use super::json::handle_json_text;
-use super::{Ctx, Dialect, Signal};
+use super::sockjs::{self, Frame, Item};
 use crate::config::Settings;
+use crate::dialect::json::handle_json_text;
+use crate::dialect::{Ctx, Dialect, Signal};
 use crate::event::ErrorKind;
-use crate::sockjs::{self, Frame, Item};
 
 /// Request id of the login (`authorize`), as the reference uses it.
 const AUTH_ID: u64 = 0;

@@ -36,7 +36,7 @@ pub enum Item<'a> {
 /// Decodes one text frame.
 ///
 /// ```
-/// use tradewire::sockjs::{decode, Frame, Item};
+/// use tradewire::tradovate::sockjs::{decode, Frame, Item};
 /// assert_eq!(decode("o").unwrap(), Frame::Open);
 /// let Frame::Messages(items) = decode(r#"a[{"i":0,"s":200}]"#).unwrap() else { panic!() };
 /// assert_eq!(items, [Item::Json(r#"{"i":0,"s":200}"#)]);

@@ -48,7 +48,9 @@ pub enum Error {
     Request(String),
     /// An operation did not complete in time.
     Timeout(String),
-    /// The client has been closed; create a new one to connect again.
+    /// The client has been closed (create a new one to connect again); from `recv`, also:
+    /// the event stream ended after `GaveUp` and every event was taken (`reconnect()` starts
+    /// a new stream).
     Closed,
     /// The client was used in a way its state does not allow (for example `start()` twice).
     Usage(String),
@@ -152,7 +154,7 @@ impl fmt::Display for Plain<'_> {
             Error::Timeout(m) => write!(f, "timed out: {m}"),
             Error::Closed => write!(
                 f,
-                "the client is closed; create a new client to connect again"
+                "the client is closed (create a new client to connect again), or its event stream ended after gave_up (reconnect() starts a new one)"
             ),
             Error::Usage(m) => write!(f, "{m}"),
             Error::Io(m) => write!(f, "I/O error: {m}"),

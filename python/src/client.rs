@@ -9,7 +9,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use serde_json::{Map, Value};
-use tradewire::{Client, Config, Event};
+use tradewire::{Client, Config, Event, State};
 
 use crate::errors::{
     self, closed_error, config_error, core_call, detached, request_error, seconds,
@@ -88,6 +88,16 @@ impl PyClient {
                 Err(_) => return Ok(Next::Closed),
             }
         }
+    }
+
+    /// The ClosedError for the end of the stream, saying which end it is.
+    fn ended(&self, py: Python<'_>) -> PyErr {
+        let why = if self.client.status().state == State::GaveUp {
+            "the client gave up (see the 'gave_up' event) and every event has been received; call reconnect() to start a new stream"
+        } else {
+            "the client is closed and every event has been received"
+        };
+        closed_error(py, why)
     }
 
     fn do_start(&self, py: Python<'_>) -> PyResult<()> {
@@ -183,16 +193,14 @@ impl PyClient {
     }
 
     /// The next event, or None if none came within `timeout` seconds (None: wait for ever).
-    /// Raises ClosedError once the client is closed and every event has been taken.
+    /// Raises ClosedError once the stream has ended and every event has been taken: after
+    /// close(), and after a 'gave_up' event until reconnect() starts a new stream.
     #[pyo3(signature = (timeout=None))]
     fn recv(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<PyEvent>> {
         match self.next_event(py, timeout)? {
             Next::Event(e) => Ok(Some(PyEvent::new(e))),
             Next::Timeout => Ok(None),
-            Next::Closed => Err(closed_error(
-                py,
-                "the client is closed and every event has been received",
-            )),
+            Next::Closed => Err(self.ended(py)),
         }
     }
 
@@ -211,12 +219,7 @@ impl PyClient {
         let first = match self.next_event(py, timeout)? {
             Next::Event(e) => e,
             Next::Timeout => return Ok(PyList::empty(py)),
-            Next::Closed => {
-                return Err(closed_error(
-                    py,
-                    "the client is closed and every event has been received",
-                ))
-            }
+            Next::Closed => return Err(self.ended(py)),
         };
         let mut batch = Vec::with_capacity(max.min(1024));
         batch.push(PyEvent::into_py(py, first)?);
@@ -299,7 +302,7 @@ impl PyClient {
     }
 
     /// Drops the current connection (if any) and connects again now; after 'gave_up',
-    /// starts trying again.
+    /// starts trying again on a new stream (recv() and iteration give events again).
     fn reconnect(&self, py: Python<'_>) -> PyResult<()> {
         let client = &self.client;
         core_call(py, || client.reconnect())

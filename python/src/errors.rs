@@ -61,7 +61,7 @@ fn create(py: Python<'_>) -> PyResult<Exceptions> {
         )?,
         closed: sub(
             "ClosedError",
-            "The client has been closed; create a new client to connect again.",
+            "The event stream has ended: the client was closed (create a new client to connect again), or it gave up (reconnect() starts a new stream).",
         )?,
         error,
     })

@@ -64,7 +64,7 @@ class TimeoutError(Error, builtins.TimeoutError):
     """An operation did not complete in time."""
 
 class ClosedError(Error):
-    """The client has been closed."""
+    """The event stream has ended: the client was closed, or it gave up (until reconnect())."""
 
 @final
 class Event:

@@ -167,3 +167,28 @@ fn drop_oldest_drops_only_messages_across_reconnects_then_ends_after_gave_up() {
 fn drop_newest_drops_only_messages_across_reconnects_then_ends_after_gave_up() {
     lifecycle_and_accounting_across_reconnects(Overflow::DropNewest);
 }
+
+/// A callback gets `gave_up`, then, after `reconnect()`, the events of the new stream.
+#[test]
+fn the_callback_follows_the_new_stream_after_gave_up() {
+    let server = DaemonServer::start().unwrap();
+    let url = server.url();
+    server.stop();
+    let client = Client::new(quick(Config::new(url)).max_reconnect_attempts(Some(1))).unwrap();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    client
+        .set_callback(move |e| {
+            let _ = tx.send(e.kind());
+        })
+        .unwrap();
+    client.start().unwrap();
+    let mut kinds = Vec::new();
+    while kinds.last() != Some(&"gave_up") {
+        kinds.push(rx.recv_timeout(SOON).expect("events stopped"));
+    }
+    assert_eq!(kinds, ["reconnecting", "gave_up"]);
+    server.restart().unwrap();
+    client.reconnect().unwrap();
+    assert_eq!(rx.recv_timeout(SOON), Ok("connected"));
+    client.close();
+}

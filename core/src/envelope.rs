@@ -869,6 +869,36 @@ mod tests {
     }
 
     #[test]
+    fn any_depth_is_read_without_recursion() {
+        // Far beyond serde_json's recursion limit (128) and deep enough to overflow a
+        // thread's stack if anything recursed per level: the scanner leaves such messages
+        // to serde_json, whose raw-value skipping is iterative.
+        let objects = |n: usize| format!("{}0{}", r#"{"a":"#.repeat(n), "}".repeat(n));
+        for n in [61, 129, 1_000, 200_000] {
+            let arrays = format!("{}{}", "[".repeat(n), "]".repeat(n));
+            for inner in [arrays.clone(), objects(n)] {
+                let text = format!(r#"{{"type":"deep","account_id":7,"data":{inner}}}"#);
+                let e = parse(&text, &p()).unwrap_or_else(|e| panic!("{n}: {e}"));
+                assert_eq!(&text[e.data], inner, "{n}");
+                assert_eq!(e.account, AccountField::Id("7".into()));
+                assert_eq!(member(&text, "data"), Some(inner.as_str()));
+                // With an escaped key too (serde_json reads the whole message).
+                let text = format!(r#"{{"typ\u0065":"deep","data":{inner}}}"#);
+                let e = parse(&text, &p()).unwrap_or_else(|e| panic!("{n}: {e}"));
+                assert_eq!(&text[e.data], inner, "{n}");
+            }
+            // Not an object at the top: valid JSON all the same (the 004 form's `data`).
+            assert_eq!(parse(&arrays, &p()), Err(EnvelopeError::NotAnObject), "{n}");
+            // Broken at the bottom: invalid JSON.
+            let broken = format!("{}{}", "[".repeat(n), "]".repeat(n - 1));
+            assert!(
+                matches!(parse(&broken, &p()), Err(EnvelopeError::InvalidJson(_))),
+                "{n}"
+            );
+        }
+    }
+
+    #[test]
     fn duplicate_keys_last_wins() {
         let e = parse(r#"{"type":"a","type":"b"}"#, &p()).unwrap();
         assert_eq!(e.msg_type.as_deref(), Some("b"));

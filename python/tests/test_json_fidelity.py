@@ -257,3 +257,20 @@ def test_the_account_filter_treats_int_and_str_as_equal() -> None:
                         got.append(ev.account_id)
                 assert got == [123, "123", None], (ours, got)
             assert server.wait_for_at_most(0, 10)
+
+
+def test_nan_and_infinity_are_refused_with_the_reason() -> None:
+    # json.loads accepts them; RFC 8259 does not, and tradewire hands payloads on as JSON
+    # text (CLI, C), so it refuses them and says why.
+    with WsServer() as server, tradewire.Client(server.url, preset="daemon") as client:
+        assert server.wait_for_connections(1, 10)
+        for value in ("NaN", "-Infinity"):
+            server.broadcast(f'{{"type":"t","account_id":null,"data":{{"px":{value}}}}}')
+            for _ in range(100):
+                ev = client.recv(timeout=0.2)
+                if ev is not None and ev.kind == "error":
+                    break
+            else:
+                raise AssertionError("no error event")
+            assert ev.type == "invalid_json"
+            assert ev.error is not None and "NaN and Infinity are not JSON" in ev.error, ev.error

@@ -379,6 +379,10 @@ impl Message {
 
     /// The payload deserialized into any type (`serde_json::Value` for a generic tree).
     /// `None` when there is no JSON payload or it does not fit `T`.
+    ///
+    /// This goes through serde_json as configured in this build: it reads at most 128
+    /// levels of nesting, and a `serde_json::Value` holds an integer beyond 64 bits as a
+    /// float. [`Message::data_json`] is always the server's text, digits and depth intact.
     pub fn data<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
         serde_json::from_str(self.data_json()?).ok()
     }

@@ -357,6 +357,23 @@ char *tw_client_status_json(struct tw_client *client);
 const char *tw_event_account_id(const struct tw_event *event);
 
 /**
+ * The account of a `message` event as JSON text, with the type the server gave it: `123`
+ * for a number (every digit, beyond 64 bits too), `"123"` for a string (quoted, with JSON
+ * escapes). NULL when the event is not a message or the message names no account.
+ * `tw_event_account_id` gives the same account as plain text (`123` for both), and the
+ * account filter treats `123` and `"123"` as the same account.
+ *
+ * Ownership: borrowed from the event; valid until `tw_event_free(event)` (for a callback's
+ * event: until the callback returns). Never free it.
+ * Threads: any thread.
+ * Errors: NULL, with `tw_last_error()` set, when `event` is NULL.
+ *
+ * # Safety
+ * `event` must be NULL or a live event.
+ */
+const char *tw_event_account_id_json(const struct tw_event *event);
+
+/**
  * Copies an event, for example to keep one that a callback lends beyond the call. Cheap:
  * the frame's bytes are shared, not copied.
  *
@@ -458,8 +475,9 @@ const uint8_t *tw_event_raw_bytes(const struct tw_event *event, size_t *len);
 
 /**
  * Describes any event as one JSON object, with `"kind"` first and the fields of its kind:
- * `message`: type, account_id, epoch, received_at (Unix seconds), binary, size, data (the
- * payload JSON, embedded as is), raw; `connected`: epoch, url; `authenticated`: epoch;
+ * `message`: type, account_id (with the JSON type the server gave it: `123` or `"123"`),
+ * epoch, received_at (Unix seconds), binary, size, data (the payload JSON, embedded as is:
+ * numbers keep their digits), raw; `connected`: epoch, url; `authenticated`: epoch;
  * `disconnected`: epoch, code, reason, error; `reconnecting`: attempt, delay (seconds),
  * reason; `gave_up`: reason; `error`: error (its kind), message, raw, epoch; `lagged`:
  * dropped; `response`: id, status, data. Absent values are `null`.

@@ -3,8 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde_json::Value;
-use tradewire::{Event, Message};
+use tradewire::{AccountValue, Event, Message};
 
 /// The parts of a message that go into its JSON line. `tradewire::Message` has no public
 /// constructor, so the formatting works on this view (which tests can build).
@@ -12,8 +11,8 @@ use tradewire::{Event, Message};
 pub struct MessageFields<'a> {
     /// The message type.
     pub msg_type: Option<&'a str>,
-    /// The account id in canonical text form.
-    pub account_id: Option<&'a str>,
+    /// The account id, with the JSON type the server gave it.
+    pub account_id: Option<AccountValue<'a>>,
     /// The payload JSON, `None` when the frame was not JSON.
     pub data_json: Option<&'a str>,
     /// The frame's text (`None` for a binary frame).
@@ -30,7 +29,7 @@ impl<'a> From<&'a Message> for MessageFields<'a> {
     fn from(m: &'a Message) -> Self {
         MessageFields {
             msg_type: m.msg_type(),
-            account_id: m.account_id(),
+            account_id: m.account_value(),
             data_json: m.data_json(),
             text: m.raw(),
             binary: m.is_binary().then(|| m.raw_bytes()),
@@ -49,10 +48,12 @@ pub fn message_line(m: &Message) -> String {
 ///
 /// `{"type":..,"account_id":..,"data":..,"raw":..,"received_at":..,"epoch":n}`
 ///
-/// * `type` and `account_id` are `null` when the message had none; an account id that is an
-///   integer is written as a number (`123`), any other as a string;
-/// * `data` is the payload JSON (the `data` field, or the whole message when it has none), or
-///   `null` when the frame was not JSON;
+/// * `type` and `account_id` are `null` when the message had none; the account keeps the
+///   JSON type the server gave it: `123` stays a number (with all its digits, beyond 64 bits
+///   too), `"123"` stays a string;
+/// * `data` is the payload JSON exactly as the server wrote it (the `data` field, or the whole
+///   message when it has none: numbers keep their digits), or `null` when the frame was not
+///   JSON;
 /// * `raw` is the frame's text when it was not JSON, else `null`;
 /// * a binary frame has `data` and `raw` `null` and its bytes in `binary` (base64);
 /// * `received_at` is ISO-8601 UTC with milliseconds; `epoch` is the connection number.
@@ -63,8 +64,8 @@ pub fn fields_line(m: &MessageFields<'_>) -> String {
     push_opt_str(&mut out, m.msg_type);
     out.push_str(",\"account_id\":");
     match m.account_id {
-        Some(a) if is_json_integer(a) => out.push_str(a),
-        other => push_opt_str(&mut out, other),
+        Some(AccountValue::Integer(digits)) if is_json_integer(digits) => out.push_str(digits),
+        other => push_opt_str(&mut out, other.map(|a| a.as_str())),
     }
     out.push_str(",\"data\":");
     match m.data_json {
@@ -101,27 +102,41 @@ fn push_opt_str(out: &mut String, s: Option<&str>) {
 }
 
 /// Payload JSON is a slice of what the server sent: copied as is when it is on one line,
-/// re-serialized compactly when the server pretty-printed it (a JSON line must not break).
+/// with its whitespace between tokens removed when the server pretty-printed it (a JSON line
+/// must not break). Nothing is parsed into numbers, so every number keeps its digits, and
+/// any depth is fine.
 fn push_json_one_line(out: &mut String, json: &str) {
     if !json.contains(['\n', '\r']) {
         out.push_str(json);
         return;
     }
-    match serde_json::from_str::<Value>(json) {
-        Ok(v) => out.push_str(&v.to_string()),
-        // Not expected (the core only hands out valid JSON here): keep the line valid anyway.
-        Err(_) => push_str(out, json),
+    out.reserve(json.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in json.chars() {
+        if in_string {
+            // JSON strings hold no raw line breaks: everything in them is copied.
+            out.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            in_string = c == '"';
+            out.push(c);
+        }
     }
 }
 
-/// Whether `s` is an integer as JSON writes it (`0`, `-12`, `123`; no leading zeros), so
-/// that `"123"` round-trips to the number `123` and `"007"` stays a string.
+/// Whether `s` is an integer as JSON writes it (`0`, `-12`, `123`, of any length; no leading
+/// zeros): an account the server sent as a number is written as one.
 fn is_json_integer(s: &str) -> bool {
     let digits = s.strip_prefix('-').unwrap_or(s);
     !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
         && (digits == "0" || !digits.starts_with('0'))
-        && s.parse::<i64>().is_ok()
 }
 
 /// Standard base64 with padding.
@@ -226,6 +241,7 @@ pub fn shorten(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn fields<'a>() -> MessageFields<'a> {
         MessageFields {
@@ -250,7 +266,7 @@ mod tests {
         let text = r#"{"type":"GatewayUserTrade","account_id":123,"data":{"profitAndLoss":-45.5}}"#;
         let f = MessageFields {
             msg_type: Some("GatewayUserTrade"),
-            account_id: Some("123"),
+            account_id: Some(AccountValue::Integer("123")),
             data_json: Some(r#"{"profitAndLoss":-45.5}"#),
             text: Some(text),
             epoch: 3,
@@ -265,7 +281,7 @@ mod tests {
     #[test]
     fn text_account_null_type_and_raw_fallback() {
         let v = parsed(&MessageFields {
-            account_id: Some("ACC-\"1\""),
+            account_id: Some(AccountValue::String("ACC-\"1\"")),
             text: Some("not json\nat all"),
             ..fields()
         });
@@ -275,10 +291,24 @@ mod tests {
         assert_eq!(v["raw"], "not json\nat all");
         assert!(v.get("binary").is_none());
         let v = parsed(&MessageFields {
-            account_id: Some("007"),
+            account_id: Some(AccountValue::String("007")),
             ..fields()
         });
         assert_eq!(v["account_id"], "007");
+        // A string of digits stays a string, a number (of any size) stays a number.
+        let line = fields_line(&MessageFields {
+            account_id: Some(AccountValue::String("123")),
+            ..fields()
+        });
+        assert!(line.contains(r#""account_id":"123","#), "{line}");
+        let line = fields_line(&MessageFields {
+            account_id: Some(AccountValue::Integer("123456789012345678901234567890")),
+            ..fields()
+        });
+        assert!(
+            line.contains(r#""account_id":123456789012345678901234567890,"#),
+            "{line}"
+        );
     }
 
     #[test]
@@ -307,10 +337,16 @@ mod tests {
 
     #[test]
     fn integers() {
-        for yes in ["0", "123", "-7", "9223372036854775807"] {
+        for yes in [
+            "0",
+            "123",
+            "-7",
+            "9223372036854775807",
+            "99999999999999999999",
+        ] {
             assert!(is_json_integer(yes), "{yes}");
         }
-        for no in ["", "-", "007", "1.5", "ACC-1", "99999999999999999999", "+1"] {
+        for no in ["", "-", "007", "1.5", "ACC-1", "+1"] {
             assert!(!is_json_integer(no), "{no}");
         }
     }
@@ -340,6 +376,18 @@ mod tests {
         let mut s = String::new();
         push_json_one_line(&mut s, "{\n  \"a\": [1,\r\n 2]\n}");
         assert_eq!(s, "{\"a\":[1,2]}");
+        // Digits, strings (with their spaces and escaped quotes) and depth are kept.
+        let pretty = "{\n \"big\": 123456789012345678901234567890,\n \"f\": 1e400,\n \"s\": \"a \\\" b\\\\\",\n \"t\": \" \\ud800 \"\n}";
+        let mut s = String::new();
+        push_json_one_line(&mut s, pretty);
+        assert_eq!(
+            s,
+            "{\"big\":123456789012345678901234567890,\"f\":1e400,\"s\":\"a \\\" b\\\\\",\"t\":\" \\ud800 \"}"
+        );
+        let deep = format!("{}\n1{}", "[ ".repeat(10_000), " ]".repeat(10_000));
+        let mut s = String::new();
+        push_json_one_line(&mut s, &deep);
+        assert_eq!(s, format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000)));
     }
 
     #[test]

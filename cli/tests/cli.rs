@@ -364,6 +364,51 @@ fn listen_prints_filtered_json_lines_and_exits_0_on_ctrl_c() {
 }
 
 #[test]
+fn listen_keeps_the_servers_json_unchanged() {
+    let server = WsServer::start(ServerOptions::default()).unwrap();
+    let url = server.url();
+    let mut p = Proc::spawn(&["listen", &url, "--preset", "json", "--count", "4"]);
+    assert!(
+        server.wait_for_connections(1, LONG),
+        "no connection; stderr:\n{}",
+        p.stderr()
+    );
+    let big = "123456789012345678901234567890";
+    let payload =
+        format!(r#"{{"id":{big},"n":-18446744073709551617,"f":[0.1,1e400,5e-324],"s":"\ud800"}}"#);
+    let deep = format!("{}1{}", "[".repeat(1000), "]".repeat(1000));
+    server.broadcast(&format!(
+        r#"{{"type":"t","account_id":{big},"data":{payload}}}"#
+    ));
+    server.broadcast(r#"{"type":"t","account_id":"123","data":{}}"#);
+    // Pretty-printed by the server: put on one line, digits kept.
+    server.broadcast(&format!(
+        "{{\n \"type\": \"t\",\n \"account_id\": 123,\n \"data\": {{\n  \"id\": {big}\n }}\n}}"
+    ));
+    server.broadcast(&format!(r#"{{"type":"t","data":{deep}}}"#));
+
+    let first = p.line(LONG);
+    assert!(
+        first.contains(&format!(r#""account_id":{big},"data":{payload},"#)),
+        "{first}"
+    );
+    let second = p.json_line();
+    assert_eq!(second["account_id"], "123", "a string stays a string");
+    let third = p.line(LONG);
+    assert!(
+        third.contains(&format!(r#""account_id":123,"data":{{"id":{big}}},"#)),
+        "{third}"
+    );
+    let fourth = p.line(LONG);
+    assert!(
+        fourth.contains(&format!(r#""data":{deep},"#)),
+        "{}",
+        &fourth[..200]
+    );
+    assert_eq!(p.wait(LONG).code(), Some(0), "stderr:\n{}", p.stderr());
+}
+
+#[test]
 fn count_stops_after_n_messages_and_the_token_is_never_printed() {
     let secret = "s3cret-token-value";
     let server = WsServer::start(ServerOptions {

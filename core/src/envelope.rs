@@ -129,7 +129,7 @@ pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeEr
     if first != Some(b'{') {
         return Err(match serde_json::from_str::<IgnoredAny>(text) {
             Ok(_) => EnvelopeError::NotAnObject,
-            Err(e) => EnvelopeError::InvalidJson(e.to_string()),
+            Err(e) => EnvelopeError::InvalidJson(explain(text, &e)),
         });
     }
     // The scanner reads the common case; whatever it is not sure of (an escaped key, an
@@ -137,7 +137,7 @@ pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeEr
     let fields = match scan::lookup(text, p) {
         Some(fields) => fields,
         None => lookup(text, p)
-            .map_err(|e| EnvelopeError::InvalidJson(e.to_string()))?
+            .map_err(|e| EnvelopeError::InvalidJson(explain(text, &e)))?
             .map(|raw| raw.map(RawValue::get)),
     };
     let (msg_type, has_type_field) = match fields[0] {
@@ -158,6 +158,33 @@ pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeEr
         account,
         data,
     })
+}
+
+/// serde_json's reason why `text` is not JSON, and when the offending token is `NaN`,
+/// `Infinity` or `-Infinity` (which Python's `json.loads` accepts), that these are refused
+/// on purpose: RFC 8259 has no such numbers, and the payload handed on (`data_json`, the
+/// CLI's JSON lines, `tw_event_data_json`) must stay readable by any JSON reader
+/// (serde_json, JavaScript's `JSON.parse`).
+fn explain(text: &str, e: &serde_json::Error) -> String {
+    let why = e.to_string();
+    // The error's position (lines and columns from 1, columns in bytes).
+    let line_start = match e.line() {
+        0 | 1 => Some(0),
+        n => text.match_indices('\n').nth(n - 2).map(|(i, _)| i + 1),
+    };
+    let at = line_start.map(|l| l + e.column().saturating_sub(1));
+    let near = at.and_then(|at| {
+        let from = at.saturating_sub(1);
+        let b = text.as_bytes().get(from..(at + 9).min(text.len()))?;
+        Some(String::from_utf8_lossy(b).into_owned())
+    });
+    match near {
+        Some(n) if n.contains("NaN") || n.contains("Infinity") => format!(
+            "{why}: NaN and Infinity are not JSON numbers (RFC 8259) and are refused, \
+             although Python's json.loads accepts them"
+        ),
+        _ => why,
+    }
 }
 
 /// The raw JSON text of the member `key` of the JSON object `object`, found without
@@ -865,6 +892,59 @@ mod tests {
         fn the_scanner_agrees_with_serde_json_on_any_text(text in "[{}\\[\\]\":,\\\\ 0-9a-z.+\\-é\u{0}\u{7f}]{0,40}") {
             agrees(&text)?;
             agrees(&format!("{{{text}"))?;
+        }
+    }
+
+    #[test]
+    fn any_depth_is_read_without_recursion() {
+        // Far beyond serde_json's recursion limit (128) and deep enough to overflow a
+        // thread's stack if anything recursed per level: the scanner leaves such messages
+        // to serde_json, whose raw-value skipping is iterative.
+        let objects = |n: usize| format!("{}0{}", r#"{"a":"#.repeat(n), "}".repeat(n));
+        for n in [61, 129, 1_000, 200_000] {
+            let arrays = format!("{}{}", "[".repeat(n), "]".repeat(n));
+            for inner in [arrays.clone(), objects(n)] {
+                let text = format!(r#"{{"type":"deep","account_id":7,"data":{inner}}}"#);
+                let e = parse(&text, &p()).unwrap_or_else(|e| panic!("{n}: {e}"));
+                assert_eq!(&text[e.data], inner, "{n}");
+                assert_eq!(e.account, AccountField::Id("7".into()));
+                assert_eq!(member(&text, "data"), Some(inner.as_str()));
+                // With an escaped key too (serde_json reads the whole message).
+                let text = format!(r#"{{"typ\u0065":"deep","data":{inner}}}"#);
+                let e = parse(&text, &p()).unwrap_or_else(|e| panic!("{n}: {e}"));
+                assert_eq!(&text[e.data], inner, "{n}");
+            }
+            // Not an object at the top: valid JSON all the same (the 004 form's `data`).
+            assert_eq!(parse(&arrays, &p()), Err(EnvelopeError::NotAnObject), "{n}");
+            // Broken at the bottom: invalid JSON.
+            let broken = format!("{}{}", "[".repeat(n), "]".repeat(n - 1));
+            assert!(
+                matches!(parse(&broken, &p()), Err(EnvelopeError::InvalidJson(_))),
+                "{n}"
+            );
+        }
+    }
+
+    #[test]
+    fn nan_and_infinity_are_refused_with_the_reason() {
+        for t in [
+            r#"{"type":"t","data":NaN}"#,
+            r#"{"type":"t","data":{"px":[1, -Infinity]}}"#,
+            "{\n \"type\": \"t\",\n \"data\": Infinity\n}",
+            "[NaN]",
+            "Infinity",
+        ] {
+            match parse(t, &p()) {
+                Err(EnvelopeError::InvalidJson(why)) => {
+                    assert!(why.contains("NaN and Infinity are not JSON"), "{t}: {why}")
+                }
+                other => panic!("{t}: {other:?}"),
+            }
+        }
+        // Other errors keep serde_json's words alone.
+        match parse(r#"{"type":"t","data":nope}"#, &p()) {
+            Err(EnvelopeError::InvalidJson(why)) => assert!(!why.contains("NaN"), "{why}"),
+            other => panic!("{other:?}"),
         }
     }
 

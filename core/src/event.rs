@@ -1,5 +1,6 @@
 //! Everything the application receives: messages and lifecycle events, in one ordered stream.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::time::{Duration, SystemTime};
@@ -275,8 +276,65 @@ impl Message {
     }
 
     /// The account the message is for, in canonical text form (`"123"`), if it had one.
+    /// [`Message::account_value`] also says whether the server sent a number or a string.
     pub fn account_id(&self) -> Option<&str> {
         self.field(self.account_id)
+    }
+
+    /// The account the message is for with its JSON type: `123` is
+    /// [`AccountValue::Integer`], `"123"` is [`AccountValue::String`] (the account filter
+    /// treats both as the same account). `None` when the message names no account.
+    ///
+    /// ```
+    /// use tradewire::AccountValue;
+    /// # fn show(m: &tradewire::Message) {
+    /// match m.account_value() {
+    ///     Some(AccountValue::Integer(digits)) => log::info!("numeric account {digits}"),
+    ///     Some(AccountValue::String(text)) => log::info!("account {text:?}"),
+    ///     _ => log::info!("no account"),
+    /// }
+    /// # }
+    /// ```
+    pub fn account_value(&self) -> Option<AccountValue<'_>> {
+        let text = self.field(self.account_id)?;
+        // The envelope keeps an integer as the digits of the frame and a string either as
+        // the content between its quotes (no escapes) or, unescaped, after the frame: the
+        // byte before the span tells them apart, with no flag stored per message.
+        let start = self.account_id.start as usize;
+        let is_string = start >= self.frame_len as usize
+            || start
+                .checked_sub(1)
+                .and_then(|i| self.raw_bytes().get(i))
+                .is_some_and(|b| *b == b'"');
+        Some(if is_string {
+            AccountValue::String(text)
+        } else {
+            AccountValue::Integer(text)
+        })
+    }
+
+    /// The account the message is for as JSON text, with its type: `123` or `"123"`
+    /// (borrowed from the frame, unless the server escaped characters in the string).
+    /// `None` when the message names no account.
+    pub fn account_id_json(&self) -> Option<Cow<'_, str>> {
+        Some(match self.account_value()? {
+            AccountValue::Integer(digits) => Cow::Borrowed(digits),
+            AccountValue::String(text) => {
+                let (start, end) = (self.account_id.start as usize, self.account_id.end as usize);
+                let quoted = match (start.checked_sub(1), self.raw()) {
+                    (Some(open), Some(raw)) if end < self.frame_len as usize => {
+                        raw.get(open..end + 1)
+                    }
+                    _ => None,
+                };
+                match quoted {
+                    // Between its quotes in the frame, as the server wrote it.
+                    Some(quoted) => Cow::Borrowed(quoted),
+                    // Unescaped after the frame: written again (serializing a str cannot fail).
+                    None => Cow::Owned(serde_json::to_string(text).unwrap_or_default()),
+                }
+            }
+        })
     }
 
     /// The whole frame as text, exactly as received (`None` for a binary frame).
@@ -321,6 +379,10 @@ impl Message {
 
     /// The payload deserialized into any type (`serde_json::Value` for a generic tree).
     /// `None` when there is no JSON payload or it does not fit `T`.
+    ///
+    /// This goes through serde_json as configured in this build: it reads at most 128
+    /// levels of nesting, and a `serde_json::Value` holds an integer beyond 64 bits as a
+    /// float. [`Message::data_json`] is always the server's text, digits and depth intact.
     pub fn data<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
         serde_json::from_str(self.data_json()?).ok()
     }
@@ -353,6 +415,26 @@ impl fmt::Debug for Message {
             }
         }
         d.finish()
+    }
+}
+
+/// The account a message names, with the JSON type the server gave it
+/// ([`Message::account_value`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AccountValue<'a> {
+    /// A JSON integer, as its digits (`-7`, `123`, or more than 64 bits' worth).
+    Integer(&'a str),
+    /// A JSON string, unescaped.
+    String(&'a str),
+}
+
+impl<'a> AccountValue<'a> {
+    /// The canonical text: an integer's digits or a string's content.
+    pub fn as_str(&self) -> &'a str {
+        match self {
+            AccountValue::Integer(s) | AccountValue::String(s) => s,
+        }
     }
 }
 
@@ -471,10 +553,78 @@ mod tests {
         assert_eq!(clone.msg_type(), Some("Trade"));
 
         let b = Message::binary(Bytes::from_static(b"\x00\x01"), SystemTime::now(), 1);
+        assert_eq!(b.account_value(), None);
         assert_eq!(
             (b.msg_type(), b.raw(), b.raw_bytes()),
             (None, None, &b"\x00\x01"[..])
         );
         assert!(format!("{m:?}").contains("Trade"));
+    }
+
+    /// A message as the json dialect builds it from `frame`.
+    fn parsed(frame: &str) -> Message {
+        let env = crate::envelope::parse(frame, &Default::default()).unwrap();
+        let account = match &env.account {
+            crate::envelope::AccountField::Id(a) => Some(a.as_ref()),
+            _ => None,
+        };
+        let t = env.msg_type.as_deref();
+        Message::text(frame, t, account, Some(env.data), SystemTime::now(), 1)
+    }
+
+    #[test]
+    fn the_account_keeps_its_json_type() {
+        let cases = [
+            (
+                r#"{"type":"t","account_id":123}"#,
+                Some(AccountValue::Integer("123")),
+                Some("123"),
+            ),
+            (
+                r#"{"account_id": -7 ,"type":"t"}"#,
+                Some(AccountValue::Integer("-7")),
+                Some("-7"),
+            ),
+            (
+                r#"{"type":"t","account_id":123456789012345678901234567890}"#,
+                Some(AccountValue::Integer("123456789012345678901234567890")),
+                Some("123456789012345678901234567890"),
+            ),
+            (
+                r#"{"type":"t","account_id":"123"}"#,
+                Some(AccountValue::String("123")),
+                Some(r#""123""#),
+            ),
+            (
+                r#"{"account_id":"A-1","type":"t"}"#,
+                Some(AccountValue::String("A-1")),
+                Some(r#""A-1""#),
+            ),
+            // Escaped: unescaped after the frame, written again as JSON.
+            (
+                r#"{"type":"t","account_id":"A\u0042\"C"}"#,
+                Some(AccountValue::String("AB\"C")),
+                Some(r#""AB\"C""#),
+            ),
+            (
+                r#"{"type":"T\u0041","account_id":"\u0031"}"#,
+                Some(AccountValue::String("1")),
+                Some(r#""1""#),
+            ),
+            (r#"{"type":"t","account_id":null}"#, None, None),
+            (r#"{"type":"t","account_id":1.5}"#, None, None),
+            (r#"{"type":"t"}"#, None, None),
+        ];
+        for (frame, value, json) in cases {
+            let m = parsed(frame);
+            assert_eq!(m.account_value(), value, "{frame}");
+            assert_eq!(m.account_id_json().as_deref(), json, "{frame}");
+            assert_eq!(m.account_id(), value.map(|v| v.as_str()), "{frame}");
+            if let Some(json) = json {
+                let v: serde_json::Value = serde_json::from_str(json).unwrap();
+                let sent: serde_json::Value = serde_json::from_str(frame).unwrap();
+                assert_eq!(v, sent["account_id"], "{frame}");
+            }
+        }
     }
 }

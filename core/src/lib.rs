@@ -59,7 +59,7 @@ pub use client::{diagnostics, Client};
 pub use config::{Config, Credentials, Secret};
 pub use delivery::Overflow;
 pub use error::{Error, FieldError, Result};
-pub use event::{ErrorEvent, ErrorKind, Event, Message};
+pub use event::{AccountValue, ErrorEvent, ErrorKind, Event, Message};
 pub use filter::AccountId;
 pub use preset::Preset;
 pub use status::{State, Status};

@@ -25,6 +25,8 @@ pub struct tw_event {
     /// lock or once-cell on the read path (a visible cost per event, docs/BENCHMARKS.md).
     fields: Fields,
     raw: LazyCStr,
+    /// The account as JSON text, made on first use (few consumers ask for it).
+    account_json: LazyCStr,
 }
 
 /// NUL-terminated copies of a message's type, account and payload in one buffer, reused
@@ -85,6 +87,7 @@ impl tw_event {
             event,
             fields,
             raw: LazyCStr::default(),
+            account_json: LazyCStr::default(),
         }
     }
 
@@ -112,6 +115,7 @@ impl tw_event {
         let mut boxed = unsafe { Box::from_raw(event) };
         boxed.event = Event::Lagged { dropped: 0 };
         boxed.raw = LazyCStr::default();
+        boxed.account_json = LazyCStr::default();
         // A buffer grown by one large message is not kept for the small ones after it.
         if boxed.fields.buf.capacity() > SPARE_BUFFER_MAX {
             boxed.fields.buf = Vec::new();
@@ -170,10 +174,12 @@ impl tw_event {
     pub fn to_json(&self) -> String {
         use serde_json::json;
         let kind = self.event.kind();
+        // With the JSON type the server gave it: 123 or "123".
+        let account_json = self.event.as_message().and_then(|m| m.account_id_json());
         let fields: Vec<(&str, Field<'_>)> = match &self.event {
             Event::Message(m) => vec![
                 ("type", json!(m.msg_type()).into()),
-                ("account_id", json!(m.account_id()).into()),
+                ("account_id", Field::embedded(account_json.as_deref())),
                 ("epoch", json!(m.epoch()).into()),
                 (
                     "received_at",
@@ -353,6 +359,33 @@ pub unsafe extern "C" fn tw_event_account_id(event: *const tw_event) -> *const c
     })
 }
 
+/// The account of a `message` event as JSON text, with the type the server gave it: `123`
+/// for a number (every digit, beyond 64 bits too), `"123"` for a string (quoted, with JSON
+/// escapes). NULL when the event is not a message or the message names no account.
+/// `tw_event_account_id` gives the same account as plain text (`123` for both), and the
+/// account filter treats `123` and `"123"` as the same account.
+///
+/// Ownership: borrowed from the event; valid until `tw_event_free(event)` (for a callback's
+/// event: until the callback returns). Never free it.
+/// Threads: any thread.
+/// Errors: NULL, with `tw_last_error()` set, when `event` is NULL.
+///
+/// # Safety
+/// `event` must be NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_account_id_json(event: *const tw_event) -> *const c_char {
+    guard_value(ptr::null(), || {
+        // SAFETY: forwarded from the caller.
+        let ev = unsafe { event_ref(event, "tw_event_account_id_json") }?;
+        Ok(
+            match ev.event.as_message().and_then(|m| m.account_id_json()) {
+                Some(json) => ev.account_json.get(json.as_bytes()),
+                None => ptr::null(),
+            },
+        )
+    })
+}
+
 /// The payload as JSON text: for a `message`, its data (`/data` by default, or the whole
 /// object when it has no data field); for a `response`, the response data. NULL when there
 /// is none (other kinds, or a message that was not JSON).
@@ -445,8 +478,9 @@ pub unsafe extern "C" fn tw_event_epoch(event: *const tw_event) -> u64 {
 }
 
 /// Describes any event as one JSON object, with `"kind"` first and the fields of its kind:
-/// `message`: type, account_id, epoch, received_at (Unix seconds), binary, size, data (the
-/// payload JSON, embedded as is), raw; `connected`: epoch, url; `authenticated`: epoch;
+/// `message`: type, account_id (with the JSON type the server gave it: `123` or `"123"`),
+/// epoch, received_at (Unix seconds), binary, size, data (the payload JSON, embedded as is:
+/// numbers keep their digits), raw; `connected`: epoch, url; `authenticated`: epoch;
 /// `disconnected`: epoch, code, reason, error; `reconnecting`: attempt, delay (seconds),
 /// reason; `gave_up`: reason; `error`: error (its kind), message, raw, epoch; `lagged`:
 /// dropped; `response`: id, status, data. Absent values are `null`.

@@ -75,7 +75,10 @@ fn events_filtered(flavor: Flavor, wrapper: &[String], inline_reads: bool) -> Fi
         .collect();
     assert_eq!(messages.len(), 4);
     assert_eq!(messages[0]["data"], json!({"symbol": "ES", "qty": 1}));
-    assert_eq!(messages[0]["account_id"], "123");
+    assert_eq!(
+        messages[0]["account_id"], 123,
+        "the daemon sends the integer 123"
+    );
     assert_eq!(messages[1]["account_id"], serde_json::Value::Null);
     done
 }
@@ -315,7 +318,98 @@ fn listen_example_prints_json_lines_and_exits_cleanly_on_sigint() {
         .collect();
     assert_eq!(messages.len(), 2, "{:?}", done.stdout);
     assert_eq!(messages[0]["data"], json!({"cash": 1000}));
-    assert!(messages.iter().all(|m| m["account_id"] == "7"));
+    assert!(messages.iter().all(|m| m["account_id"] == 7));
+}
+
+/// The server's JSON reaches C unchanged: `tw_event_data_json` has the original digits of
+/// integers beyond 64 bits and of floats out of range, at any depth; the account keeps its
+/// JSON type in `tw_event_account_id_json` (and in `tw_event_to_json`) while
+/// `tw_event_account_id` stays the plain text.
+#[test]
+fn json_values_reach_c_unchanged() {
+    let exe = program("json_values", Flavor::Sanitized);
+    let server = WsServer::start(ServerOptions::default()).expect("start the server");
+    let url = server.url();
+    let big = "123456789012345678901234567890";
+    let deep = format!(
+        "{}-18446744073709551617{}",
+        "[".repeat(1000),
+        "]".repeat(1000)
+    );
+    // (frame, tw_event_account_id, tw_event_account_id_json, tw_event_data_json)
+    let frames: Vec<[String; 4]> = vec![
+        [
+            format!(
+                r#"{{"type":"t","account_id":{big},"data":{{"id":{big},"f":[0.1,1e400,5e-324]}}}}"#
+            ),
+            big.into(),
+            big.into(),
+            format!(r#"{{"id":{big},"f":[0.1,1e400,5e-324]}}"#),
+        ],
+        [
+            r#"{"type":"t","account_id":123,"data":{}}"#.into(),
+            "123".into(),
+            "123".into(),
+            "{}".into(),
+        ],
+        [
+            r#"{"type":"t","account_id":"123","data":{}}"#.into(),
+            "123".into(),
+            r#""123""#.into(),
+            "{}".into(),
+        ],
+        [
+            r#"{"type":"t","account_id":"A\u0042\"C","data":{"s":"\ud800"}}"#.into(),
+            r#"AB"C"#.into(),
+            r#""AB\"C""#.into(),
+            r#"{"s":"\ud800"}"#.into(),
+        ],
+        [
+            format!(r#"{{"type":"t","data":{deep}}}"#),
+            "NULL".into(),
+            "NULL".into(),
+            deep.clone(),
+        ],
+    ];
+    let count = frames.len().to_string();
+    let running = start(&exe, &[url.as_str(), count.as_str()], &[]);
+    assert!(
+        server.wait_for_connections(1, SOON),
+        "the C client did not connect"
+    );
+    for f in &frames {
+        server.broadcast(&f[0]);
+    }
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("json_values");
+    let printed = |key: &str| -> Vec<String> {
+        let prefix = format!("{key}=");
+        done.stdout
+            .iter()
+            .filter_map(|l| l.strip_prefix(prefix.as_str()).map(str::to_string))
+            .collect()
+    };
+    let column = |i: usize| -> Vec<String> { frames.iter().map(|f| f[i].clone()).collect() };
+    assert_eq!(printed("account"), column(1));
+    assert_eq!(printed("account_json"), column(2));
+    assert_eq!(printed("data"), column(3));
+    // tw_event_to_json: the account keeps its type, the data its digits (compared as text:
+    // serde_json::Value would read neither the lone surrogate nor 1,000 levels).
+    let lines: Vec<&String> = done
+        .stdout
+        .iter()
+        .filter(|l| l.starts_with(r#"{"kind":"message""#))
+        .collect();
+    assert_eq!(lines.len(), frames.len());
+    for (line, f) in lines.iter().zip(&frames) {
+        let account = if f[2] == "NULL" { "null" } else { &f[2] };
+        let expected = format!(r#""account_id":{account},"#);
+        assert!(line.contains(&expected), "{expected} in {line:.300}");
+        assert!(
+            line.contains(&format!(r#""data":{},"#, f[3])),
+            "{line:.300}"
+        );
+    }
 }
 
 /// The C part of the secret-canary suite (tests/rust/secrets.rs has the rest): a server that

@@ -8,7 +8,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyString};
-use tradewire::Event;
+use tradewire::{AccountValue, Event};
 
 use crate::json;
 
@@ -129,10 +129,19 @@ impl PyEvent {
         }
     }
 
-    /// The account the message is for, as text ('123'), or None.
+    /// The account the message is for, with the JSON type the server gave it: an int for
+    /// `123` (of any size), a str for `"123"`; None when the message names none. The
+    /// `account_id` filter treats `123` and `"123"` as the same account.
     #[getter]
-    fn account_id(&self) -> Option<&str> {
-        self.event.as_message().and_then(|m| m.account_id())
+    fn account_id<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(account) = self.event.as_message().and_then(|m| m.account_value()) else {
+            return Ok(None);
+        };
+        Ok(Some(match account {
+            // Digits of any length: an int, big ones through the exact reader.
+            AccountValue::Integer(digits) => json::value_to_py(py, digits)?,
+            other => PyString::new(py, other.as_str()).into_any(),
+        }))
     }
 
     /// The payload as Python objects (the `data` field, or the whole message when it has
@@ -316,8 +325,12 @@ impl PyEvent {
                 if let Some(t) = m.msg_type() {
                     parts.push(format!("type={}", py_str(t)));
                 }
-                if let Some(a) = m.account_id() {
-                    parts.push(format!("account_id={}", py_str(a)));
+                match m.account_value() {
+                    Some(AccountValue::Integer(digits)) => {
+                        parts.push(format!("account_id={digits}"))
+                    }
+                    Some(other) => parts.push(format!("account_id={}", py_str(other.as_str()))),
+                    None => {}
                 }
                 parts.push(format!("epoch={}", m.epoch()));
                 match m.raw() {

@@ -13,20 +13,36 @@ use serde_json::{Map, Number, Value};
 /// Deepest nesting `to_json` follows (a self-referencing list would recurse forever).
 const MAX_DEPTH: usize = 128;
 
-/// Parses JSON text into Python objects: dicts, lists, str, int, float, bool and None, as
-/// `json.loads` would.
+/// Parses JSON text into Python objects: dicts, lists, str, int, float, bool and None, equal
+/// to what `json.loads` gives (same types and values) for every document it accepts.
+///
+/// The fast path is serde_json driving a visitor that builds the objects directly. It gives
+/// up on what it cannot read exactly: nesting deeper than serde_json's 128 levels, numbers
+/// that may be integers beyond 64 bits (serde_json reads them as floats), `-0`, numbers out
+/// of float range, `NaN`/`Infinity`, lone surrogate escapes, and invalid JSON. Those
+/// documents go to [`crate::json_exact`], which reads any depth without recursion and says
+/// where and why a document is invalid.
 pub fn to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     // One lock per document, not per key. `try_lock`: a conversion can run Python code
     // (a garbage collection finalizer) that converts another document; that one goes uncached.
     let mut guard = KEYS.try_lock().ok();
     let keys = guard.as_deref_mut();
     let mut de = serde_json::Deserializer::from_str(text);
-    let value = Seed { py, keys }
+    let fast = Seed { py, keys }
         .deserialize(&mut de)
-        .and_then(|v| de.end().map(|()| v))
-        .map_err(|e| PyValueError::new_err(format!("invalid JSON: {e}")))?;
-    Ok(value)
+        .and_then(|v| de.end().map(|()| v));
+    match fast {
+        Ok(value) => Ok(value),
+        Err(_) => {
+            drop(guard);
+            crate::json_exact::to_py(py, text)
+        }
+    }
 }
+
+/// The smallest magnitude at which serde_json may have read an integer literal as a float
+/// (2^63: an integer beyond `i64`/`u64` comes to the visitor as an `f64`).
+const MAYBE_BIG_INT: f64 = 9_223_372_036_854_775_808.0;
 
 /// One JSON value (a member of a payload) as a Python object: integers and plain strings
 /// directly, anything else through [`to_py`].
@@ -102,6 +118,11 @@ impl<'de, 'py> Visitor<'de> for Seed<'_, 'py> {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // A float this large may have been an integer literal beyond 64 bits, and a negative
+        // zero may have been `-0` (an int for json.loads): the exact reader decides.
+        if v.abs() >= MAYBE_BIG_INT || (v == 0.0 && v.is_sign_negative()) {
+            return Err(E::custom("left to the exact reader"));
+        }
         Ok(PyFloat::new(self.py, v).into_any())
     }
 

@@ -10,6 +10,7 @@ mod client;
 mod errors;
 mod event;
 mod json;
+mod json_exact;
 mod logging;
 mod testing;
 

@@ -51,7 +51,7 @@ def test_messages_are_converted_like_json_loads(kit_daemon: DaemonServer) -> Non
         kit_daemon.trigger_event("GatewayUserTrade", 123, data)
         ev = first_of(client, "message")
         assert ev.type == "GatewayUserTrade"
-        assert ev.account_id == "123"
+        assert ev.account_id == 123  # the server sent the integer 123
         assert isinstance(ev.raw, str)
         assert ev.data == json.loads(ev.raw)["data"] == data
         assert ev.data is ev.data  # converted once, then cached

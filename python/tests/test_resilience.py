@@ -199,7 +199,7 @@ def test_stream_helper(kit_daemon: DaemonServer) -> None:
 
         wait_until(take)
         assert [m.data["seq"] for m in msgs] == list(range(1, 201))
-        assert all(m.account_id == "7" for m in msgs)
+        assert all(m.account_id == 7 for m in msgs)  # the server sent the integer 7
         json.dumps([m.data for m in msgs])
 
 

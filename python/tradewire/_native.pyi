@@ -75,9 +75,15 @@ class Event:
     @property
     def type(self) -> Optional[str]: ...
     @property
-    def account_id(self) -> Optional[str]: ...
+    def account_id(self) -> Union[int, str, None]:
+        """The account with the JSON type the server sent: ``123`` is an ``int`` (of any
+        size), ``"123"`` a ``str``; None when the message names none. The ``account_id``
+        filter treats ``123`` and ``"123"`` as the same account."""
     @property
-    def data(self) -> Any: ...
+    def data(self) -> Any:
+        """The payload as ``json.loads`` would give it: integers of any size are ``int``,
+        floats compare equal to ``json.loads``'s, ``1e400`` is ``inf``, lone surrogate escapes
+        are kept, and any nesting depth is read (no recursion). Converted once, then cached."""
     def __getitem__(self, key: str, /) -> Any: ...
     def get(self, key: str, default: Any = None) -> Any: ...
     @property

@@ -79,7 +79,7 @@ pub fn fields_line(m: &MessageFields<'_>) -> String {
     }
     if let Some(bytes) = m.binary {
         out.push_str(",\"binary\":");
-        push_str(&mut out, &base64(bytes));
+        push_str(&mut out, &tradewire::base64::encode(bytes));
     }
     out.push_str(",\"received_at\":\"");
     out.push_str(&tradewire::time::iso8601(m.received_at));
@@ -137,28 +137,6 @@ fn is_json_integer(s: &str) -> bool {
     !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
         && (digits == "0" || !digits.starts_with('0'))
-}
-
-/// Standard base64 with padding.
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// A connection change or problem in plain words, or `None` for a message.
@@ -349,23 +327,6 @@ mod tests {
         for no in ["", "-", "007", "1.5", "ACC-1", "+1"] {
             assert!(!is_json_integer(no), "{no}");
         }
-    }
-
-    #[test]
-    fn base64_matches_rfc_4648_vectors() {
-        let cases = [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ];
-        for (input, want) in cases {
-            assert_eq!(base64(input.as_bytes()), want);
-        }
-        assert_eq!(base64(&[0xde, 0xad, 0xbe, 0xef]), "3q2+7w==");
     }
 
     #[test]

@@ -125,20 +125,26 @@ impl fmt::Display for EnvelopeError {
 /// assert_eq!(&text[env.data], r#"{"bid":1.5}"#);
 /// ```
 pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeError> {
-    let first = text.trim_start().as_bytes().first().copied();
-    if first != Some(b'{') {
-        return Err(match serde_json::from_str::<IgnoredAny>(text) {
-            Ok(_) => EnvelopeError::NotAnObject,
-            Err(e) => EnvelopeError::InvalidJson(explain(text, &e)),
-        });
-    }
-    // The scanner reads the common case; whatever it is not sure of (an escaped key, an
-    // error, deep nesting) goes to serde_json, whose answer is the reference.
-    let fields = match scan::lookup(text, p) {
-        Some(fields) => fields,
-        None => lookup(text, p)
-            .map_err(|e| EnvelopeError::InvalidJson(explain(text, &e)))?
-            .map(|raw| raw.map(RawValue::get)),
+    let fields = match fields_of(text, p) {
+        Ok(fields) => fields,
+        // `NaN`, `Infinity` and `-Infinity` are not JSON (RFC 8259), but Python's
+        // `json.loads` accepts them and Python's `json.dumps` writes them (a Python server's
+        // NaN price): read the message with those tokens masked by numbers of the same
+        // length, and keep the text as it came (spans are the same in both).
+        Err(EnvelopeError::InvalidJson(why)) => {
+            let masked = mask_non_finite(text).ok_or(EnvelopeError::InvalidJson(why.clone()))?;
+            let fields = fields_of(&masked, p).map_err(|e| match e {
+                EnvelopeError::NotAnObject => EnvelopeError::NotAnObject,
+                EnvelopeError::InvalidJson(_) => EnvelopeError::InvalidJson(why.clone()),
+            })?;
+            fields.map(|raw| {
+                raw.map(|r| {
+                    let at = r.as_ptr() as usize - masked.as_ptr() as usize;
+                    &text[at..at + r.len()]
+                })
+            })
+        }
+        Err(e) => return Err(e),
     };
     let (msg_type, has_type_field) = match fields[0] {
         None => (None, false),
@@ -160,31 +166,63 @@ pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeEr
     })
 }
 
-/// serde_json's reason why `text` is not JSON, and when the offending token is `NaN`,
-/// `Infinity` or `-Infinity` (which Python's `json.loads` accepts), that these are refused
-/// on purpose: RFC 8259 has no such numbers, and the payload handed on (`data_json`, the
-/// CLI's JSON lines, `tw_event_data_json`) must stay readable by any JSON reader
-/// (serde_json, JavaScript's `JSON.parse`).
-fn explain(text: &str, e: &serde_json::Error) -> String {
-    let why = e.to_string();
-    // The error's position (lines and columns from 1, columns in bytes).
-    let line_start = match e.line() {
-        0 | 1 => Some(0),
-        n => text.match_indices('\n').nth(n - 2).map(|(i, _)| i + 1),
-    };
-    let at = line_start.map(|l| l + e.column().saturating_sub(1));
-    let near = at.and_then(|at| {
-        let from = at.saturating_sub(1);
-        let b = text.as_bytes().get(from..(at + 9).min(text.len()))?;
-        Some(String::from_utf8_lossy(b).into_owned())
-    });
-    match near {
-        Some(n) if n.contains("NaN") || n.contains("Infinity") => format!(
-            "{why}: NaN and Infinity are not JSON numbers (RFC 8259) and are refused, \
-             although Python's json.loads accepts them"
-        ),
-        _ => why,
+/// The raw texts of the type, account and payload members of a JSON object.
+fn fields_of<'t>(text: &'t str, p: &Pointers) -> Result<[Option<&'t str>; 3], EnvelopeError> {
+    let first = text.trim_start().as_bytes().first().copied();
+    if first != Some(b'{') {
+        return Err(match serde_json::from_str::<IgnoredAny>(text) {
+            Ok(_) => EnvelopeError::NotAnObject,
+            Err(e) => EnvelopeError::InvalidJson(e.to_string()),
+        });
     }
+    // The scanner reads the common case; whatever it is not sure of (an escaped key, an
+    // error, deep nesting) goes to serde_json, whose answer is the reference.
+    match scan::lookup(text, p) {
+        Some(fields) => Ok(fields),
+        None => Ok(lookup(text, p)
+            .map_err(|e| EnvelopeError::InvalidJson(e.to_string()))?
+            .map(|raw| raw.map(RawValue::get))),
+    }
+}
+
+/// The text with every `NaN`, `Infinity` and `-Infinity` outside strings replaced by a JSON
+/// number of the same length (`0.0`, `0.000000`, `-0.000000`); `None` when it has none.
+/// Pure.
+fn mask_non_finite(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out: Option<Vec<u8>> = None;
+    let (mut i, mut in_string) = (0, false);
+    while i < b.len() {
+        let c = b[i];
+        if in_string {
+            match c {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if c == b'"' {
+            in_string = true;
+        } else {
+            // `-NaN` is not accepted by json.loads either: only a bare NaN is masked.
+            let after_minus = i > 0 && b[i - 1] == b'-';
+            let token: Option<(&[u8], &[u8])> = if b[i..].starts_with(b"NaN") && !after_minus {
+                Some((b"NaN", b"0.0"))
+            } else if b[i..].starts_with(b"Infinity") {
+                Some((b"Infinity", b"0.000000"))
+            } else {
+                None
+            };
+            if let Some((from, to)) = token {
+                let o = out.get_or_insert_with(|| b.to_vec());
+                o[i..i + from.len()].copy_from_slice(to);
+                i += from.len();
+                continue;
+            }
+        }
+        i += 1;
+    }
+    // Only ASCII bytes were replaced by ASCII bytes: still UTF-8.
+    out.and_then(|o| String::from_utf8(o).ok())
 }
 
 /// The raw JSON text of the member `key` of the JSON object `object`, found without
@@ -926,26 +964,33 @@ mod tests {
     }
 
     #[test]
-    fn nan_and_infinity_are_refused_with_the_reason() {
-        for t in [
-            r#"{"type":"t","data":NaN}"#,
-            r#"{"type":"t","data":{"px":[1, -Infinity]}}"#,
-            "{\n \"type\": \"t\",\n \"data\": Infinity\n}",
-            "[NaN]",
-            "Infinity",
+    fn nan_and_infinity_are_read_as_json_loads_reads_them_and_kept_as_sent() {
+        let t = r#"{"type":"t","account_id":7,"data":{"px":[NaN, -Infinity, Infinity],"s":"NaN"}}"#;
+        let e = parse(t, &p()).unwrap();
+        assert_eq!(e.msg_type.as_deref(), Some("t"));
+        assert_eq!(e.account, AccountField::Id("7".into()));
+        assert_eq!(&t[e.data], r#"{"px":[NaN, -Infinity, Infinity],"s":"NaN"}"#);
+        let t = "{\n \"type\": \"t\",\n \"data\": Infinity\n}";
+        assert_eq!(&t[parse(t, &p()).unwrap().data], "Infinity");
+        // Not an object, masked or not.
+        assert_eq!(parse("[NaN]", &p()), Err(EnvelopeError::NotAnObject));
+        // What json.loads refuses stays refused, with serde_json's reason.
+        for bad in [
+            r#"{"type":"t","data":-NaN}"#,
+            r#"{"type":"t","data":+Infinity}"#,
+            r#"{"type":"t","data":nan}"#,
+            r#"{"type":"t","data":NaNa}"#,
         ] {
-            match parse(t, &p()) {
-                Err(EnvelopeError::InvalidJson(why)) => {
-                    assert!(why.contains("NaN and Infinity are not JSON"), "{t}: {why}")
-                }
-                other => panic!("{t}: {other:?}"),
+            match parse(bad, &p()) {
+                Err(EnvelopeError::InvalidJson(why)) => assert!(why.contains("line 1"), "{why}"),
+                other => panic!("{bad}: {other:?}"),
             }
         }
-        // Other errors keep serde_json's words alone.
-        match parse(r#"{"type":"t","data":nope}"#, &p()) {
-            Err(EnvelopeError::InvalidJson(why)) => assert!(!why.contains("NaN"), "{why}"),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(mask_non_finite(r#"[1,"NaN"]"#), None);
+        assert_eq!(
+            mask_non_finite(r#"[NaN,"\"NaN",-Infinity]"#).as_deref(),
+            Some(r#"[0.0,"\"NaN",-0.000000]"#)
+        );
     }
 
     #[test]

@@ -35,6 +35,7 @@
 #[macro_use]
 pub mod redact;
 pub mod backoff;
+pub mod base64;
 mod client;
 pub mod config;
 pub(crate) mod delivery;

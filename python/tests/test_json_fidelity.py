@@ -259,18 +259,25 @@ def test_the_account_filter_treats_int_and_str_as_equal() -> None:
             assert server.wait_for_at_most(0, 10)
 
 
-def test_nan_and_infinity_are_refused_with_the_reason() -> None:
-    # json.loads accepts them; RFC 8259 does not, and tradewire hands payloads on as JSON
-    # text (CLI, C), so it refuses them and says why.
+def test_nan_and_infinity_arrive_as_json_loads_reads_them() -> None:
+    # Not JSON (RFC 8259), but json.loads reads them and json.dumps writes them (a Python
+    # server's NaN price): ev.data and ev[key] give what json.loads gives, under the strict
+    # daemon preset too, and the text is kept as sent.
     with WsServer() as server, tradewire.Client(server.url, preset="daemon") as client:
         assert server.wait_for_connections(1, 10)
-        for value in ("NaN", "-Infinity"):
-            server.broadcast(f'{{"type":"t","account_id":null,"data":{{"px":{value}}}}}')
+        for value in ("NaN", "-Infinity", "Infinity"):
+            text = f'{{"type":"t","account_id":null,"data":{{"px":{value},"s":"NaN"}}}}'
+            server.broadcast(text)
             for _ in range(100):
                 ev = client.recv(timeout=0.2)
-                if ev is not None and ev.kind == "error":
+                if ev is not None and ev.kind in ("message", "error"):
                     break
             else:
-                raise AssertionError("no error event")
-            assert ev.type == "invalid_json"
-            assert ev.error is not None and "NaN and Infinity are not JSON" in ev.error, ev.error
+                raise AssertionError("no event")
+            assert ev.kind == "message", ev
+            want = json.loads(text)["data"]
+            got = ev.data
+            assert isinstance(got, dict) and got["s"] == "NaN"
+            assert repr(got["px"]) == repr(want["px"]), (got, want)
+            assert repr(ev["px"]) == repr(want["px"])
+            assert ev.raw == text

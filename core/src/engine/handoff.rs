@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::live::Conn;
+use super::session::Conn;
 use super::{End, Engine};
 use crate::transport::Poller;
 

@@ -3,9 +3,20 @@
 //! One thread owns the socket and waits on it and on the waker at once (see `transport`).
 //! Commands from other threads (`send`, `reconnect`, `close`) arrive on a channel and wake it.
 //! Under inline reads it lends a live connection to the thread waiting in `recv` (`handoff`).
+//!
+//! Each decision has its file: `supervisor` (the thread's loop: log in, connect, live, back
+//! off), `reconnect` (the policy: which ends are fatal, the backoff schedule, giving up),
+//! `session` (one live connection: a turn of commands, reads, signals and timers), `liveness`
+//! (heartbeats and the silence deadline), `commands` (what other threads ask, live or not),
+//! `handoff` (the live connection lent to a thread waiting in `recv`). This file holds the
+//! types they share.
 
+mod commands;
 mod handoff;
-mod live;
+mod liveness;
+mod reconnect;
+mod session;
+mod supervisor;
 
 pub(crate) use handoff::{Handoff, Ran};
 
@@ -87,7 +98,7 @@ const SERVER_TEXT_LIMIT: usize = 512;
 impl End {
     /// The same end with every text that came from the server (close reasons, refusals,
     /// shutdown notes) scrubbed of secrets, its control characters escaped, and cut.
-    fn sanitized(self) -> End {
+    pub(super) fn sanitized(self) -> End {
         let clean = |t: String| crate::redact::untrusted(&t, SERVER_TEXT_LIMIT);
         match self {
             End::ServerClose { code, reason } => End::ServerClose {
@@ -142,207 +153,19 @@ enum LoginOutcome {
 }
 
 impl Engine {
-    /// Runs until `close()`.
-    pub fn run(mut self) {
-        loop {
-            match self.cycle() {
-                Next::Stop => break,
-                Next::Again => continue,
-                Next::Retry(last_error) => {
-                    // The connection is gone or never came: schedule the next attempt.
-                    let s = self.s.clone();
-                    if let Some(Interrupt::Close) = self.schedule_retry(&s, &last_error) {
-                        break;
-                    }
-                }
-            }
-        }
-        if let Some(login) = &mut self.login {
-            login.cancel();
-        }
-        self.fail_pending("the client was closed");
-        self.counters.set_state(State::Closed);
-        self.delivery.flush();
-        if self.delivery.has_pending() {
-            tw_warn!("tradewire: the client closed while the application was not reading; undelivered events were discarded");
-        }
+    /// Delivers a lifecycle event, its texts scrubbed of every known secret.
+    pub(super) fn emit(&mut self, ev: Event) {
+        self.delivery.push(crate::redact::scrub_event(ev));
     }
 
-    /// One attempt: a token if the preset needs one, a connection, and its live time.
-    fn cycle(&mut self) -> Next {
-        self.counters.set_state(State::Connecting);
-        let s = self.s.clone();
-        match self.ensure_login() {
-            LoginOutcome::Ready => {}
-            LoginOutcome::Interrupted(i) => return self.interrupted(i),
-            LoginOutcome::Fatal(message) => return self.fatal(ErrorKind::Auth, message),
-            LoginOutcome::Retry(message) => return Next::Retry(message),
-        }
-        tw_debug!("tradewire: connecting to {}", s.redacted_url);
-        let attempt = {
-            let Engine {
-                reactor,
-                cmds,
-                delivery,
-                counters,
-                tls,
-                ..
-            } = &mut *self;
-            let mut check = || offline_commands(cmds, delivery, "connecting");
-            connect(&s, tls.as_ref(), reactor, counters, &mut check)
-        };
-        let ws = match attempt {
-            Ok(ws) => ws,
-            Err(Failure::Interrupted(i)) => return self.interrupted(i),
-            Err(Failure::Failed {
-                message,
-                fatal,
-                auth,
-            }) => {
-                tw_warn!("tradewire: {message}");
-                if fatal {
-                    let kind = if auth {
-                        ErrorKind::Auth
-                    } else {
-                        ErrorKind::Connect
-                    };
-                    return self.fatal(kind, message);
-                }
-                return Next::Retry(message);
-            }
-        };
-
-        self.epoch += 1;
-        self.counters.epoch.store(self.epoch, Ordering::Relaxed);
-        if self.epoch > 1 {
-            self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
-        }
-        tw_info!(
-            "tradewire: connected to {} (connection {})",
-            s.redacted_url,
-            self.epoch
-        );
-        // The state says connected before the event does, so that an application reacting
-        // to `Connected` sees it in status().
-        let live = !self.dialect.needs_auth();
-        self.counters.authenticated.store(live, Ordering::Relaxed);
-        self.counters.set_state(if live {
-            State::Live
-        } else {
-            State::Authenticating
-        });
-        self.emit(Event::Connected {
-            epoch: self.epoch,
-            url: s.redacted_url.clone(),
-        });
-        let since = Instant::now();
-        let end = self.live(ws).sanitized();
-        self.counters.authenticated.store(false, Ordering::Relaxed);
-        if since.elapsed() >= s.min_uptime {
-            self.reset_attempts();
-        }
-        let (code, reason, error) = describe(&end, &s);
-        tw_info!("tradewire: connection {} ended: {reason}", self.epoch);
-        self.emit(Event::Disconnected {
-            epoch: self.epoch,
-            code,
-            reason: reason.clone(),
-            error,
-        });
-        match end {
-            End::Close => Next::Stop,
-            End::Reconnect => self.interrupted(Interrupt::Reconnect),
-            End::AuthRejected(message) => {
-                self.emit_error(ErrorKind::Auth, &message);
-                // The credential was refused: the next attempt asks for a new one, if one
-                // can be had.
-                if !self.login.as_mut().is_some_and(|l| l.refused()) {
-                    return self.give_up_then(message);
-                }
-                Next::Retry(message)
-            }
-            End::ServerClose { code, reason } => match fatal_close(&s, code, &reason) {
-                Some(why) => self.give_up_then(why),
-                None => Next::Retry(format!(
-                    "the server closed the connection ({code} {reason})"
-                )),
-            },
-            _ => Next::Retry(reason),
-        }
-    }
-
-    /// What follows a `close()` or `reconnect()` that interrupted an attempt.
-    fn interrupted(&mut self, i: Interrupt) -> Next {
-        match i {
-            Interrupt::Close => Next::Stop,
-            Interrupt::Reconnect => {
-                self.reset_attempts();
-                Next::Again
-            }
-        }
-    }
-
-    /// Reports a failure that retrying cannot fix, then gives up.
-    fn fatal(&mut self, kind: ErrorKind, message: String) -> Next {
-        self.emit_error(kind, &message);
-        self.give_up_then(message)
-    }
-
-    fn emit_error(&mut self, kind: ErrorKind, message: &str) {
+    pub(super) fn emit_error(&mut self, kind: ErrorKind, message: &str) {
         self.emit(Event::Error(ErrorEvent::new(
             kind, message, None, self.epoch,
         )));
     }
 
-    /// Gives up and waits; then stops or starts again as the application says.
-    fn give_up_then(&mut self, reason: String) -> Next {
-        match self.give_up(reason) {
-            Interrupt::Close => Next::Stop,
-            Interrupt::Reconnect => Next::Again,
-        }
-    }
-
-    /// After a failure: gives up (reconnect disabled, attempts exhausted) or waits the backoff
-    /// delay. `Some(Close)` means stop; `Some(Reconnect)`/`None` mean try again.
-    fn schedule_retry(&mut self, s: &Settings, last_error: &str) -> Option<Interrupt> {
-        if !s.reconnect {
-            return Some(self.give_up(format!("reconnect is disabled; {last_error}")));
-        }
-        self.attempt += 1;
-        self.counters
-            .attempts
-            .store(self.attempt, Ordering::Relaxed);
-        if let Some(max) = s.max_reconnect_attempts {
-            if self.attempt > max {
-                return Some(self.give_up(format!(
-                    "gave up after {max} reconnect attempts; last error: {last_error}"
-                )));
-            }
-        }
-        let delay = s.backoff.delay(self.attempt - 1, self.jitter.next_f64());
-        tw_info!(
-            "tradewire: reconnecting in {:.1} s (attempt {}): {last_error}",
-            delay.as_secs_f64(),
-            self.attempt
-        );
-        self.emit(Event::Reconnecting {
-            attempt: self.attempt,
-            delay,
-            reason: last_error.to_string(),
-        });
-        self.counters.set_state(State::Backoff);
-        match self.idle(Some(Instant::now() + delay), "waiting to reconnect") {
-            Some(Interrupt::Close) => Some(Interrupt::Close),
-            Some(Interrupt::Reconnect) => {
-                self.reset_attempts();
-                Some(Interrupt::Reconnect)
-            }
-            None => None,
-        }
-    }
-
     /// Fails every waiting request: its outcome is unknown.
-    fn fail_pending(&mut self, why: &str) {
+    pub(super) fn fail_pending(&mut self, why: &str) {
         for (id, p) in self.pending.drain() {
             let _ = p.reply.send(Err(Error::Request(format!(
                 "{why} before the response to {} (request {id}) arrived: the outcome is unknown; check the state on the server before retrying",
@@ -350,157 +173,4 @@ impl Engine {
             ))));
         }
     }
-
-    fn reset_attempts(&mut self) {
-        self.attempt = 0;
-        self.counters.attempts.store(0, Ordering::Relaxed);
-    }
-
-    /// Delivers a lifecycle event, its texts scrubbed of every known secret.
-    fn emit(&mut self, ev: Event) {
-        self.delivery.push(crate::redact::scrub_event(ev));
-    }
-
-    /// Emits `GaveUp` and waits for `reconnect()` or `close()`.
-    fn give_up(&mut self, reason: String) -> Interrupt {
-        tw_warn!("tradewire: gave up: {reason}");
-        self.emit(Event::GaveUp { reason });
-        self.counters.set_state(State::GaveUp);
-        // The stream ends here: receivers see its end once they have taken the queued events.
-        self.delivery.end_stream();
-        match self.idle(None, "stopped (gave up); call reconnect() to try again") {
-            Some(Interrupt::Reconnect) => {
-                self.reset_attempts();
-                Interrupt::Reconnect
-            }
-            _ => Interrupt::Close,
-        }
-    }
-
-    /// Waits without a connection until `deadline` (or forever), handling commands.
-    fn idle(&mut self, deadline: Option<Instant>, state: &str) -> Option<Interrupt> {
-        loop {
-            if let Some(i) = offline_commands(&self.cmds, &mut self.delivery, state) {
-                return Some(i);
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                return None;
-            }
-            self.offline_wait(deadline);
-        }
-    }
-
-    /// Makes sure the login credential is at hand before connecting, waiting (commands
-    /// honoured) while it is being obtained.
-    fn ensure_login(&mut self) -> LoginOutcome {
-        loop {
-            let Some(login) = self.login.as_mut() else {
-                return LoginOutcome::Ready;
-            };
-            match login.poll_ready() {
-                Readiness::Ready => return LoginOutcome::Ready,
-                Readiness::Fatal(m) => return LoginOutcome::Fatal(m),
-                Readiness::Retry(m) => return LoginOutcome::Retry(m),
-                Readiness::Waiting => self.counters.set_state(State::Authenticating),
-            }
-            if let Some(i) = offline_commands(&self.cmds, &mut self.delivery, "logging in") {
-                return LoginOutcome::Interrupted(i);
-            }
-            self.offline_wait(None);
-        }
-    }
-
-    /// Sleeps without a connection until `deadline`, a command or a notification; wakes
-    /// sooner while events wait for room in the channel.
-    fn offline_wait(&mut self, deadline: Option<Instant>) {
-        let mut wake = deadline;
-        if self.delivery.has_pending() {
-            let retry = Instant::now() + DELIVERY_RETRY;
-            wake = Some(wake.map_or(retry, |d| d.min(retry)));
-        }
-        if let Err(e) = self.reactor.wait(wake) {
-            tw_error!("tradewire: poll failed: {e}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-/// Runs whenever the thread wakes without a live connection: delivers what waits for room in
-/// the event channel and handles commands. `send` fails at once: nothing is queued for
-/// later, so nothing can be sent twice after a reconnect.
-fn offline_commands(
-    cmds: &Receiver<Command>,
-    delivery: &mut Delivery,
-    state: &str,
-) -> Option<Interrupt> {
-    delivery.flush();
-    loop {
-        match cmds.try_recv() {
-            Ok(Command::Send { reply, .. }) => {
-                let _ = reply.send(Err(Error::NotConnected(format!(
-                    "the client is {state}; nothing was sent (messages are never queued while disconnected, so none is sent twice after a reconnect)"
-                ))));
-            }
-            Ok(Command::Request {
-                endpoint, reply, ..
-            }) => {
-                let _ = reply.send(Err(Error::NotConnected(format!(
-                    "the client is {state}; the request to {endpoint} was not sent"
-                ))));
-            }
-            Ok(Command::Close) | Err(TryRecvError::Disconnected) => return Some(Interrupt::Close),
-            Ok(Command::Reconnect { done }) => {
-                // After `GaveUp` the next stream starts now, before `reconnect()` returns.
-                delivery.restart();
-                let _ = done.send(());
-                return Some(Interrupt::Reconnect);
-            }
-            Err(TryRecvError::Empty) => return None,
-        }
-    }
-}
-
-/// The close code, reason and error of a `Disconnected` event.
-fn describe(end: &End, s: &Settings) -> (Option<u16>, String, Option<String>) {
-    match end {
-        End::Close => (Some(1000), "closed by the client".into(), None),
-        End::Reconnect => (Some(1000), "reconnect requested".into(), None),
-        End::ServerClose { code, reason } => (Some(*code), reason.clone(), None),
-        End::Dead { silence } => {
-            let m = format!(
-                "no data from the server for {:.1} s (heartbeat_timeout {:.1} s): the connection is dead",
-                silence.as_secs_f64(),
-                s.heartbeat_timeout.as_secs_f64()
-            );
-            (None, m.clone(), Some(m))
-        }
-        End::Broken(e) => (None, "connection lost".into(), Some(s.scrub(e))),
-        End::Violation { code, message } => (Some(*code), message.clone(), Some(message.clone())),
-        End::AuthRejected(m) => (None, "login refused".into(), Some(m.clone())),
-        End::Shutdown(m) => (Some(1000), m.clone(), None),
-    }
-}
-
-/// Whether a close from the server stops reconnecting, and why.
-fn fatal_close(s: &Settings, code: u16, reason: &str) -> Option<String> {
-    if s.fatal_close_codes.contains(&code) {
-        let shown = if reason.is_empty() {
-            String::new()
-        } else {
-            format!(" \"{reason}\"")
-        };
-        return Some(format!(
-            "the server closed the connection with {code}{shown}, which is fatal (fatal_close_codes): not reconnecting; fix the cause (credentials, ids) and call reconnect()"
-        ));
-    }
-    if code == 1000
-        && !s.reconnect_when_superseded
-        && s.superseded_reason.as_deref() == Some(reason)
-    {
-        return Some(format!(
-            "superseded: another connection took this one's place (1000 \"{reason}\"); not fighting it (set reconnect_when_superseded = true to reconnect anyway)"
-        ));
-    }
-    None
 }

@@ -6,22 +6,22 @@ use crate::frames::{Incoming, ReadError, Reader};
 /// The state of one live connection between turns. Owned by the I/O thread; lent to a
 /// thread waiting in `recv` under inline reads (see `handoff`).
 pub(crate) struct Conn {
-    ws: WebSocket<Metered>,
-    reader: Reader,
-    want_write: bool,
+    pub(super) ws: WebSocket<Metered>,
+    pub(super) reader: Reader,
+    pub(super) want_write: bool,
     /// Logged in (always, for presets without a login).
-    live: bool,
-    needs_auth: bool,
-    token: Option<String>,
-    replies: Vec<String>,
-    signals: Vec<Signal>,
+    pub(super) live: bool,
+    pub(super) needs_auth: bool,
+    pub(super) token: Option<String>,
+    pub(super) replies: Vec<String>,
+    pub(super) signals: Vec<Signal>,
     /// `read_total` when the timers last looked.
-    seen: u64,
-    last_rx: Instant,
-    next_ping: Instant,
-    ping_sent: Option<Instant>,
+    pub(super) seen: u64,
+    pub(super) last_rx: Instant,
+    pub(super) next_ping: Instant,
+    pub(super) ping_sent: Option<Instant>,
     /// The socket may have bytes to read (or frames wait in the reader's buffer).
-    readable: bool,
+    pub(super) readable: bool,
 }
 
 impl Conn {
@@ -146,251 +146,108 @@ impl Engine {
 
     /// One turn of a live connection: commands, reads, signals, timers. Returns whether more
     /// may be read at once, and when the next timer is due (wait for the socket until then).
-    // Inlined into its two callers: as a call of its own it took the I/O thread's stack one
-    // page deeper, 4 KiB more resident memory per idle connection (1,000 connections:
-    // 47.5 → 43.5 KiB each, scripts/bench.sh's idle part).
+    // Inlined into its two callers, with the parts it calls: as a call of its own it took the
+    // I/O thread's stack one page deeper, 4 KiB more resident memory per idle connection
+    // (1,000 connections: 47.5 → 43.5 KiB each, scripts/bench.sh's idle part).
     #[inline(always)]
     pub(super) fn turn(&mut self, c: &mut Conn) -> std::result::Result<(bool, Instant), End> {
-        let s = self.s.clone();
-        let Conn {
-            ws,
-            reader,
-            want_write,
-            live,
-            needs_auth,
-            token,
-            replies,
-            signals,
-            seen,
-            last_rx,
-            next_ping,
-            ping_sent,
-            readable,
-        } = c;
-        let needs_auth = *needs_auth;
         // Commands first: a send goes out at once.
-        loop {
-            match self.cmds.try_recv() {
-                Ok(Command::Send { frame, reply }) => {
-                    if !*live {
-                        let _ = reply.send(Err(Error::NotConnected(
-                            "the client is logging in; nothing was sent (wait for the authenticated event)".into(),
-                        )));
-                        continue;
-                    }
-                    let r = write(ws, frame, want_write);
-                    let broken = match &r {
-                        Err((e, true)) => Some(e.to_string()),
-                        _ => None,
-                    };
-                    let _ = reply.send(r.map_err(|(e, _)| e));
-                    if let Some(e) = broken {
-                        return Err(End::Broken(e));
-                    }
-                }
-                Ok(Command::Request {
-                    endpoint,
-                    body,
-                    timeout,
-                    reply,
-                }) => {
-                    if !*live {
-                        let _ = reply.send(Err(Error::NotConnected(
-                            "the client is not logged in yet; the request was not sent".into(),
-                        )));
-                        continue;
-                    }
-                    let id = self.next_id;
-                    let Some(frame) = self.dialect.request_frame(&endpoint, id, body.as_deref())
-                    else {
-                        let _ = reply.send(Err(Error::Usage(format!(
-                            "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
-                            s.preset.name()
-                        ))));
-                        continue;
-                    };
-                    self.next_id += 1;
-                    match write(ws, Outgoing::Text(frame), want_write) {
-                        Ok(()) => {
-                            let deadline = Instant::now() + timeout;
-                            self.pending.insert(
-                                id,
-                                Pending {
-                                    endpoint,
-                                    deadline,
-                                    reply,
-                                },
-                            );
-                        }
-                        Err((e, broken)) => {
-                            let msg = e.to_string();
-                            let _ = reply.send(Err(e));
-                            if broken {
-                                return Err(End::Broken(msg));
-                            }
-                        }
-                    }
-                }
-                Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
-                    close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the client");
-                    return Err(End::Close);
-                }
-                Ok(Command::Reconnect { done }) => {
-                    let _ = done.send(());
-                    close_gracefully(ws, reader, &mut self.reactor, 1000, "reconnecting");
-                    return Err(End::Reconnect);
-                }
-                Err(TryRecvError::Empty) => break,
-            }
-        }
-
-        if *readable && !self.delivery.blocked() {
-            *readable =
-                self.read_batch(ws, reader, replies, signals, ping_sent, token.as_deref())?;
-            for text in replies.drain(..) {
-                if let Err((e, true)) = write(ws, Outgoing::Text(text), want_write) {
-                    return Err(End::Broken(e.to_string()));
-                }
-            }
-            for signal in std::mem::take(signals) {
-                match signal {
-                    Signal::Authenticated => {
-                        *live = true;
-                        tw_info!("tradewire: logged in (connection {})", self.epoch);
-                        let user_id = self.login.as_ref().and_then(|l| l.user_id());
-                        for frame in self.dialect.after_auth(&s, user_id, &mut self.next_id) {
-                            if let Err((e, true)) = write(ws, Outgoing::Text(frame), want_write) {
-                                return Err(End::Broken(e.to_string()));
-                            }
-                        }
-                        self.counters.authenticated.store(true, Ordering::Relaxed);
-                        self.counters.set_state(State::Live);
-                        self.delivery
-                            .push(Event::Authenticated { epoch: self.epoch });
-                        *next_ping = Instant::now() + s.heartbeat_interval;
-                    }
-                    Signal::AuthRejected(why) => {
-                        let _ = ws.close(Some(CloseFrame {
-                            code: CloseCode::Normal,
-                            reason: "login refused".into(),
-                        }));
-                        let _ = ws.flush();
-                        return Err(End::AuthRejected(why));
-                    }
-                    Signal::Shutdown(why) => {
-                        close_gracefully(ws, reader, &mut self.reactor, 1000, "server shutdown");
-                        return Err(End::Shutdown(why));
-                    }
-                    Signal::ServerClose { code, reason } => {
-                        close_gracefully(
-                            ws,
-                            reader,
-                            &mut self.reactor,
-                            1000,
-                            "closed by the server",
-                        );
-                        return Err(End::ServerClose { code, reason });
-                    }
-                    Signal::Response { id, status, data } => match self.pending.remove(&id) {
-                        Some(p) => {
-                            let r = if (200..300).contains(&status) {
-                                Ok(data.unwrap_or_else(|| "null".into()))
-                            } else {
-                                Err(Error::Request(format!(
-                                    "{} (request {id}) was answered with status {status}: {}",
-                                    p.endpoint,
-                                    crate::redact::untrusted(
-                                        data.as_deref().unwrap_or("no details"),
-                                        SERVER_TEXT_LIMIT
-                                    )
-                                )))
-                            };
-                            let _ = p.reply.send(r);
-                        }
-                        None => self.delivery.push(Event::Response { id, status, data }),
-                    },
-                }
-            }
+        self.take_commands(c)?;
+        if c.readable && !self.delivery.blocked() {
+            c.readable = self.read_batch(
+                &mut c.ws,
+                &mut c.reader,
+                &mut c.replies,
+                &mut c.signals,
+                &mut c.ping_sent,
+                c.token.as_deref(),
+            )?;
+            self.act(c)?;
         }
         if self.delivery.has_pending() {
             let was_blocked = self.delivery.blocked();
             self.delivery.flush();
             if was_blocked && !self.delivery.blocked() {
-                *readable = true;
+                c.readable = true;
             }
         }
-
         // Timers keep their time whatever the consumer does.
-        let now = Instant::now();
-        let total = ws.get_ref().read_total;
-        if total != *seen {
-            *seen = total;
-            *last_rx = now;
-            self.counters.mark_rx(now);
-        } else if self.delivery.blocked() && ws.get_ref().has_unread_bytes() {
-            // Not reading because the application is behind; bytes waiting prove the server lives.
-            *last_rx = now;
-        }
-        let silence = now.saturating_duration_since(*last_rx);
-        if silence >= s.heartbeat_timeout {
-            let (code, reason) = if needs_auth {
-                (4000, "Server timeout - no heartbeat response")
-            } else {
-                (1001, "heartbeat timeout")
-            };
-            let _ = ws.close(Some(CloseFrame {
-                code: CloseCode::from(code),
-                reason: reason.into(),
-            }));
-            let _ = ws.flush();
-            return Err(End::Dead { silence });
-        }
-        let heartbeat_due = s.ws_ping || (*live && self.dialect.heartbeat().is_some());
-        if heartbeat_due && now >= *next_ping {
-            let msg = match self.dialect.heartbeat() {
-                Some(text) if !s.ws_ping => WsMessage::Text(text.into()),
-                _ => WsMessage::Ping(Bytes::from(
-                    crate::time::unix_millis(SystemTime::now())
-                        .to_be_bytes()
-                        .to_vec(),
-                )),
-            };
-            match ws.write(msg) {
-                Ok(()) => {}
-                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(End::Broken(format!("could not send a heartbeat: {e}"))),
-            }
-            *want_write = true;
-            *ping_sent = Some(now);
-            *next_ping = now + s.heartbeat_interval;
-        }
-        if *want_write {
-            match ws.flush() {
-                Ok(()) => *want_write = false,
-                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(End::Broken(format!("write failed: {e}"))),
-            }
-        }
-        // Requests whose caller stopped waiting: a late response becomes a Response event.
-        let mut next_expiry: Option<Instant> = None;
-        if !self.pending.is_empty() {
-            self.pending.retain(|_, p| p.deadline > now);
-            next_expiry = self.pending.values().map(|p| p.deadline).min();
-        }
-        let renew_at = self.login.as_mut().and_then(|l| l.tend());
+        self.keep_time(c)
+    }
 
-        let more = *readable && !self.delivery.blocked();
-        let mut deadline = *last_rx + s.heartbeat_timeout;
-        if heartbeat_due {
-            deadline = deadline.min(*next_ping);
+    /// Sends the dialect's replies and acts on the signals found in what was just read
+    /// (logged in, refused, shutdown, closed, responses).
+    #[inline(always)]
+    fn act(&mut self, c: &mut Conn) -> std::result::Result<(), End> {
+        let Conn {
+            ws,
+            reader,
+            want_write,
+            live,
+            replies,
+            signals,
+            next_ping,
+            ..
+        } = c;
+        for text in replies.drain(..) {
+            if let Err((e, true)) = write(ws, Outgoing::Text(text), want_write) {
+                return Err(End::Broken(e.to_string()));
+            }
         }
-        for t in [next_expiry, renew_at].into_iter().flatten() {
-            deadline = deadline.min(t);
+        for signal in std::mem::take(signals) {
+            match signal {
+                Signal::Authenticated => {
+                    *live = true;
+                    tw_info!("tradewire: logged in (connection {})", self.epoch);
+                    let user_id = self.login.as_ref().and_then(|l| l.user_id());
+                    for frame in self.dialect.after_auth(&self.s, user_id, &mut self.next_id) {
+                        if let Err((e, true)) = write(ws, Outgoing::Text(frame), want_write) {
+                            return Err(End::Broken(e.to_string()));
+                        }
+                    }
+                    self.counters.authenticated.store(true, Ordering::Relaxed);
+                    self.counters.set_state(State::Live);
+                    self.delivery
+                        .push(Event::Authenticated { epoch: self.epoch });
+                    *next_ping = Instant::now() + self.s.heartbeat_interval;
+                }
+                Signal::AuthRejected(why) => {
+                    let _ = ws.close(Some(CloseFrame {
+                        code: CloseCode::Normal,
+                        reason: "login refused".into(),
+                    }));
+                    let _ = ws.flush();
+                    return Err(End::AuthRejected(why));
+                }
+                Signal::Shutdown(why) => {
+                    close_gracefully(ws, reader, &mut self.reactor, 1000, "server shutdown");
+                    return Err(End::Shutdown(why));
+                }
+                Signal::ServerClose { code, reason } => {
+                    close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the server");
+                    return Err(End::ServerClose { code, reason });
+                }
+                Signal::Response { id, status, data } => match self.pending.remove(&id) {
+                    Some(p) => {
+                        let r = if (200..300).contains(&status) {
+                            Ok(data.unwrap_or_else(|| "null".into()))
+                        } else {
+                            Err(Error::Request(format!(
+                                "{} (request {id}) was answered with status {status}: {}",
+                                p.endpoint,
+                                crate::redact::untrusted(
+                                    data.as_deref().unwrap_or("no details"),
+                                    SERVER_TEXT_LIMIT
+                                )
+                            )))
+                        };
+                        let _ = p.reply.send(r);
+                    }
+                    None => self.delivery.push(Event::Response { id, status, data }),
+                },
+            }
         }
-        if self.delivery.has_pending() {
-            deadline = deadline.min(now + DELIVERY_RETRY);
-        }
-        Ok((more, deadline))
+        Ok(())
     }
 
     /// Reads frames until none is waiting, the budget is spent, or delivery blocks.
@@ -527,7 +384,7 @@ const FRAME_HEADER_MAX: usize = 14;
 
 /// Writes one frame and flushes what the socket takes. The error's flag says whether the
 /// connection is broken.
-fn write(
+pub(super) fn write(
     ws: &mut WebSocket<Metered>,
     frame: Outgoing,
     want_write: &mut bool,
@@ -593,7 +450,7 @@ fn write(
 
 /// Sends a close frame and waits briefly for the server's answer (its close frame, or the
 /// end of the connection).
-fn close_gracefully(
+pub(super) fn close_gracefully(
     ws: &mut WebSocket<Metered>,
     reader: &mut Reader,
     reactor: &mut Reactor,

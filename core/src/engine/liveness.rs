@@ -1,0 +1,141 @@
+//! Liveness of a live connection: any frame from the server proves it alive; silence for
+//! `heartbeat_timeout` means it is dead (closed with 4000 for presets with a login, as the
+//! Tradovate reference does, 1001 otherwise); heartbeats go out every `heartbeat_interval`
+//! (a WebSocket ping carrying its send time, or the dialect's own heartbeat text); and the
+//! turn's next deadline is the earliest of every timer.
+
+use super::session::Conn;
+use super::*;
+
+/// The close code and reason for a connection found dead by silence. Pure.
+pub(super) fn silence_close(needs_auth: bool) -> (u16, &'static str) {
+    if needs_auth {
+        (4000, "Server timeout - no heartbeat response")
+    } else {
+        (1001, "heartbeat timeout")
+    }
+}
+
+/// When the turn must run again at the latest: the silence deadline, the next heartbeat when
+/// one is due, any other timer, and soon when events wait for room. Pure.
+pub(super) fn next_deadline(
+    silence_deadline: Instant,
+    next_ping: Option<Instant>,
+    others: impl IntoIterator<Item = Instant>,
+    retry_delivery: Option<Instant>,
+) -> Instant {
+    others
+        .into_iter()
+        .chain(next_ping)
+        .chain(retry_delivery)
+        .fold(silence_deadline, Instant::min)
+}
+
+impl Engine {
+    /// The turn's timers: notices silence (the connection is dead), sends the heartbeat when
+    /// due, flushes what waits to be written, expires requests nobody waits for, lets the
+    /// login renew its credential. Returns whether more may be read at once, and when the
+    /// next timer is due.
+    #[inline(always)]
+    pub(super) fn keep_time(&mut self, c: &mut Conn) -> std::result::Result<(bool, Instant), End> {
+        let Conn {
+            ws,
+            want_write,
+            live,
+            needs_auth,
+            seen,
+            last_rx,
+            next_ping,
+            ping_sent,
+            readable,
+            ..
+        } = c;
+        let s = &*self.s;
+        let now = Instant::now();
+        let total = ws.get_ref().read_total;
+        if total != *seen {
+            *seen = total;
+            *last_rx = now;
+            self.counters.mark_rx(now);
+        } else if self.delivery.blocked() && ws.get_ref().has_unread_bytes() {
+            // Not reading because the application is behind; bytes waiting prove the server lives.
+            *last_rx = now;
+        }
+        let silence = now.saturating_duration_since(*last_rx);
+        if silence >= s.heartbeat_timeout {
+            let (code, reason) = silence_close(*needs_auth);
+            let _ = ws.close(Some(CloseFrame {
+                code: CloseCode::from(code),
+                reason: reason.into(),
+            }));
+            let _ = ws.flush();
+            return Err(End::Dead { silence });
+        }
+        let heartbeat_due = s.ws_ping || (*live && self.dialect.heartbeat().is_some());
+        if heartbeat_due && now >= *next_ping {
+            let msg = match self.dialect.heartbeat() {
+                Some(text) if !s.ws_ping => WsMessage::Text(text.into()),
+                _ => WsMessage::Ping(Bytes::from(
+                    crate::time::unix_millis(SystemTime::now())
+                        .to_be_bytes()
+                        .to_vec(),
+                )),
+            };
+            match ws.write(msg) {
+                Ok(()) => {}
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(End::Broken(format!("could not send a heartbeat: {e}"))),
+            }
+            *want_write = true;
+            *ping_sent = Some(now);
+            *next_ping = now + s.heartbeat_interval;
+        }
+        if *want_write {
+            match ws.flush() {
+                Ok(()) => *want_write = false,
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(End::Broken(format!("write failed: {e}"))),
+            }
+        }
+        // Requests whose caller stopped waiting: a late response becomes a Response event.
+        let mut next_expiry: Option<Instant> = None;
+        if !self.pending.is_empty() {
+            self.pending.retain(|_, p| p.deadline > now);
+            next_expiry = self.pending.values().map(|p| p.deadline).min();
+        }
+        let renew_at = self.login.as_mut().and_then(|l| l.tend());
+
+        let more = *readable && !self.delivery.blocked();
+        let deadline = next_deadline(
+            *last_rx + s.heartbeat_timeout,
+            heartbeat_due.then_some(*next_ping),
+            [next_expiry, renew_at].into_iter().flatten(),
+            self.delivery.has_pending().then(|| now + DELIVERY_RETRY),
+        );
+        Ok((more, deadline))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_silent_connection_is_closed_with_the_presets_code() {
+        assert_eq!(silence_close(true).0, 4000);
+        assert_eq!(silence_close(false), (1001, "heartbeat timeout"));
+    }
+
+    #[test]
+    fn the_next_deadline_is_the_earliest_timer() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        assert_eq!(next_deadline(at(100), None, [], None), at(100));
+        assert_eq!(next_deadline(at(100), Some(at(40)), [], None), at(40));
+        assert_eq!(
+            next_deadline(at(100), Some(at(40)), [at(70), at(30)], None),
+            at(30)
+        );
+        assert_eq!(next_deadline(at(100), None, [at(70)], Some(at(2))), at(2));
+    }
+}

@@ -1,0 +1,161 @@
+//! The reconnect policy: which ends of a connection are fatal, how long to wait before the
+//! next attempt, when to give up; and giving up (wait for `reconnect()` or `close()`).
+
+use super::*;
+
+impl Engine {
+    /// After a failure: gives up (reconnect disabled, attempts exhausted) or waits the backoff
+    /// delay. `Some(Close)` means stop; `Some(Reconnect)`/`None` mean try again.
+    pub(super) fn schedule_retry(&mut self, s: &Settings, last_error: &str) -> Option<Interrupt> {
+        let attempt = self.attempt + 1;
+        if let Some(why) =
+            give_up_before(s.reconnect, attempt, s.max_reconnect_attempts, last_error)
+        {
+            if s.reconnect {
+                self.attempt = attempt;
+                self.counters.attempts.store(attempt, Ordering::Relaxed);
+            }
+            return Some(self.give_up(why));
+        }
+        self.attempt = attempt;
+        self.counters
+            .attempts
+            .store(self.attempt, Ordering::Relaxed);
+        let delay = s.backoff.delay(self.attempt - 1, self.jitter.next_f64());
+        tw_info!(
+            "tradewire: reconnecting in {:.1} s (attempt {}): {last_error}",
+            delay.as_secs_f64(),
+            self.attempt
+        );
+        self.emit(Event::Reconnecting {
+            attempt: self.attempt,
+            delay,
+            reason: last_error.to_string(),
+        });
+        self.counters.set_state(State::Backoff);
+        match self.idle(Some(Instant::now() + delay), "waiting to reconnect") {
+            Some(Interrupt::Close) => Some(Interrupt::Close),
+            Some(Interrupt::Reconnect) => {
+                self.reset_attempts();
+                Some(Interrupt::Reconnect)
+            }
+            None => None,
+        }
+    }
+
+    /// Emits `GaveUp` and waits for `reconnect()` or `close()`.
+    pub(super) fn give_up(&mut self, reason: String) -> Interrupt {
+        tw_warn!("tradewire: gave up: {reason}");
+        self.emit(Event::GaveUp { reason });
+        self.counters.set_state(State::GaveUp);
+        // The stream ends here: receivers see its end once they have taken the queued events.
+        self.delivery.end_stream();
+        match self.idle(None, "stopped (gave up); call reconnect() to try again") {
+            Some(Interrupt::Reconnect) => {
+                self.reset_attempts();
+                Interrupt::Reconnect
+            }
+            _ => Interrupt::Close,
+        }
+    }
+
+    pub(super) fn reset_attempts(&mut self) {
+        self.attempt = 0;
+        self.counters.attempts.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Why the client gives up before attempt number `attempt` (from 1), if it does: reconnect
+/// is disabled, or `max_attempts` are spent. Pure.
+pub(super) fn give_up_before(
+    reconnect: bool,
+    attempt: u32,
+    max_attempts: Option<u32>,
+    last_error: &str,
+) -> Option<String> {
+    if !reconnect {
+        return Some(format!("reconnect is disabled; {last_error}"));
+    }
+    match max_attempts {
+        Some(max) if attempt > max => Some(format!(
+            "gave up after {max} reconnect attempts; last error: {last_error}"
+        )),
+        _ => None,
+    }
+}
+
+/// The close code, reason and error of a `Disconnected` event.
+pub(super) fn describe(end: &End, s: &Settings) -> (Option<u16>, String, Option<String>) {
+    match end {
+        End::Close => (Some(1000), "closed by the client".into(), None),
+        End::Reconnect => (Some(1000), "reconnect requested".into(), None),
+        End::ServerClose { code, reason } => (Some(*code), reason.clone(), None),
+        End::Dead { silence } => {
+            let m = format!(
+                "no data from the server for {:.1} s (heartbeat_timeout {:.1} s): the connection is dead",
+                silence.as_secs_f64(),
+                s.heartbeat_timeout.as_secs_f64()
+            );
+            (None, m.clone(), Some(m))
+        }
+        End::Broken(e) => (None, "connection lost".into(), Some(s.scrub(e))),
+        End::Violation { code, message } => (Some(*code), message.clone(), Some(message.clone())),
+        End::AuthRejected(m) => (None, "login refused".into(), Some(m.clone())),
+        End::Shutdown(m) => (Some(1000), m.clone(), None),
+    }
+}
+
+/// Whether a close from the server stops reconnecting, and why.
+pub(super) fn fatal_close(s: &Settings, code: u16, reason: &str) -> Option<String> {
+    if s.fatal_close_codes.contains(&code) {
+        let shown = if reason.is_empty() {
+            String::new()
+        } else {
+            format!(" \"{reason}\"")
+        };
+        return Some(format!(
+            "the server closed the connection with {code}{shown}, which is fatal (fatal_close_codes): not reconnecting; fix the cause (credentials, ids) and call reconnect()"
+        ));
+    }
+    if code == 1000
+        && !s.reconnect_when_superseded
+        && s.superseded_reason.as_deref() == Some(reason)
+    {
+        return Some(format!(
+            "superseded: another connection took this one's place (1000 \"{reason}\"); not fighting it (set reconnect_when_superseded = true to reconnect anyway)"
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn give_up_when_disabled_or_after_the_last_attempt() {
+        assert!(give_up_before(false, 1, None, "x")
+            .unwrap()
+            .contains("disabled"));
+        assert_eq!(give_up_before(true, 10, Some(10), "x"), None);
+        let why = give_up_before(true, 11, Some(10), "refused").unwrap();
+        assert!(why.contains("after 10 reconnect attempts") && why.contains("refused"));
+        assert_eq!(give_up_before(true, 1_000_000, None, "x"), None);
+    }
+
+    #[test]
+    fn fatal_close_codes_and_supersession() {
+        let mut s = crate::Config::new("ws://h").resolve().unwrap();
+        s.fatal_close_codes = vec![1008];
+        assert!(fatal_close(&s, 1008, "Agent not found")
+            .unwrap()
+            .contains("Agent not found"));
+        assert_eq!(fatal_close(&s, 1011, "busy"), None);
+        s.superseded_reason = Some("New connection established".into());
+        assert!(fatal_close(&s, 1000, "New connection established")
+            .unwrap()
+            .starts_with("superseded"));
+        s.reconnect_when_superseded = true;
+        assert_eq!(fatal_close(&s, 1000, "New connection established"), None);
+    }
+}

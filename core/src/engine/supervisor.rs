@@ -1,0 +1,210 @@
+//! The I/O thread's loop: log in, connect, run the live connection, back off, again; and
+//! waiting without a connection (commands honoured, the event channel drained).
+
+use super::commands::offline_commands;
+use super::reconnect::{describe, fatal_close};
+use super::*;
+
+impl Engine {
+    /// Runs until `close()`.
+    pub fn run(mut self) {
+        loop {
+            match self.cycle() {
+                Next::Stop => break,
+                Next::Again => continue,
+                Next::Retry(last_error) => {
+                    // The connection is gone or never came: schedule the next attempt.
+                    let s = self.s.clone();
+                    if let Some(Interrupt::Close) = self.schedule_retry(&s, &last_error) {
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(login) = &mut self.login {
+            login.cancel();
+        }
+        self.fail_pending("the client was closed");
+        self.counters.set_state(State::Closed);
+        self.delivery.flush();
+        if self.delivery.has_pending() {
+            tw_warn!("tradewire: the client closed while the application was not reading; undelivered events were discarded");
+        }
+    }
+
+    /// One attempt: a token if the preset needs one, a connection, and its live time.
+    pub(super) fn cycle(&mut self) -> Next {
+        self.counters.set_state(State::Connecting);
+        let s = self.s.clone();
+        match self.ensure_login() {
+            LoginOutcome::Ready => {}
+            LoginOutcome::Interrupted(i) => return self.interrupted(i),
+            LoginOutcome::Fatal(message) => return self.fatal(ErrorKind::Auth, message),
+            LoginOutcome::Retry(message) => return Next::Retry(message),
+        }
+        tw_debug!("tradewire: connecting to {}", s.redacted_url);
+        let attempt = {
+            let Engine {
+                reactor,
+                cmds,
+                delivery,
+                counters,
+                tls,
+                ..
+            } = &mut *self;
+            let mut check = || offline_commands(cmds, delivery, "connecting");
+            connect(&s, tls.as_ref(), reactor, counters, &mut check)
+        };
+        let ws = match attempt {
+            Ok(ws) => ws,
+            Err(Failure::Interrupted(i)) => return self.interrupted(i),
+            Err(Failure::Failed {
+                message,
+                fatal,
+                auth,
+            }) => {
+                tw_warn!("tradewire: {message}");
+                if fatal {
+                    let kind = if auth {
+                        ErrorKind::Auth
+                    } else {
+                        ErrorKind::Connect
+                    };
+                    return self.fatal(kind, message);
+                }
+                return Next::Retry(message);
+            }
+        };
+
+        self.epoch += 1;
+        self.counters.epoch.store(self.epoch, Ordering::Relaxed);
+        if self.epoch > 1 {
+            self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
+        }
+        tw_info!(
+            "tradewire: connected to {} (connection {})",
+            s.redacted_url,
+            self.epoch
+        );
+        // The state says connected before the event does, so that an application reacting
+        // to `Connected` sees it in status().
+        let live = !self.dialect.needs_auth();
+        self.counters.authenticated.store(live, Ordering::Relaxed);
+        self.counters.set_state(if live {
+            State::Live
+        } else {
+            State::Authenticating
+        });
+        self.emit(Event::Connected {
+            epoch: self.epoch,
+            url: s.redacted_url.clone(),
+        });
+        let since = Instant::now();
+        let end = self.live(ws).sanitized();
+        self.counters.authenticated.store(false, Ordering::Relaxed);
+        if since.elapsed() >= s.min_uptime {
+            self.reset_attempts();
+        }
+        let (code, reason, error) = describe(&end, &s);
+        tw_info!("tradewire: connection {} ended: {reason}", self.epoch);
+        self.emit(Event::Disconnected {
+            epoch: self.epoch,
+            code,
+            reason: reason.clone(),
+            error,
+        });
+        match end {
+            End::Close => Next::Stop,
+            End::Reconnect => self.interrupted(Interrupt::Reconnect),
+            End::AuthRejected(message) => {
+                self.emit_error(ErrorKind::Auth, &message);
+                // The credential was refused: the next attempt asks for a new one, if one
+                // can be had.
+                if !self.login.as_mut().is_some_and(|l| l.refused()) {
+                    return self.give_up_then(message);
+                }
+                Next::Retry(message)
+            }
+            End::ServerClose { code, reason } => match fatal_close(&s, code, &reason) {
+                Some(why) => self.give_up_then(why),
+                None => Next::Retry(format!(
+                    "the server closed the connection ({code} {reason})"
+                )),
+            },
+            _ => Next::Retry(reason),
+        }
+    }
+
+    /// What follows a `close()` or `reconnect()` that interrupted an attempt.
+    pub(super) fn interrupted(&mut self, i: Interrupt) -> Next {
+        match i {
+            Interrupt::Close => Next::Stop,
+            Interrupt::Reconnect => {
+                self.reset_attempts();
+                Next::Again
+            }
+        }
+    }
+
+    /// Reports a failure that retrying cannot fix, then gives up.
+    pub(super) fn fatal(&mut self, kind: ErrorKind, message: String) -> Next {
+        self.emit_error(kind, &message);
+        self.give_up_then(message)
+    }
+
+    /// Gives up and waits; then stops or starts again as the application says.
+    pub(super) fn give_up_then(&mut self, reason: String) -> Next {
+        match self.give_up(reason) {
+            Interrupt::Close => Next::Stop,
+            Interrupt::Reconnect => Next::Again,
+        }
+    }
+
+    /// Makes sure the login credential is at hand before connecting, waiting (commands
+    /// honoured) while it is being obtained.
+    pub(super) fn ensure_login(&mut self) -> LoginOutcome {
+        loop {
+            let Some(login) = self.login.as_mut() else {
+                return LoginOutcome::Ready;
+            };
+            match login.poll_ready() {
+                Readiness::Ready => return LoginOutcome::Ready,
+                Readiness::Fatal(m) => return LoginOutcome::Fatal(m),
+                Readiness::Retry(m) => return LoginOutcome::Retry(m),
+                Readiness::Waiting => self.counters.set_state(State::Authenticating),
+            }
+            if let Some(i) = offline_commands(&self.cmds, &mut self.delivery, "logging in") {
+                return LoginOutcome::Interrupted(i);
+            }
+            self.offline_wait(None);
+        }
+    }
+
+    /// Waits without a connection until `deadline` (or forever), handling commands.
+    pub(super) fn idle(&mut self, deadline: Option<Instant>, state: &str) -> Option<Interrupt> {
+        loop {
+            if let Some(i) = offline_commands(&self.cmds, &mut self.delivery, state) {
+                return Some(i);
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return None;
+            }
+            self.offline_wait(deadline);
+        }
+    }
+
+    /// Sleeps without a connection until `deadline`, a command or a notification; wakes
+    /// sooner while events wait for room in the channel.
+    pub(super) fn offline_wait(&mut self, deadline: Option<Instant>) {
+        let mut wake = deadline;
+        if self.delivery.has_pending() {
+            let retry = Instant::now() + DELIVERY_RETRY;
+            wake = Some(wake.map_or(retry, |d| d.min(retry)));
+        }
+        if let Err(e) = self.reactor.wait(wake) {
+            tw_error!("tradewire: poll failed: {e}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}

@@ -423,10 +423,19 @@ impl Config {
             r.field(&mut c, &key, v);
         }
         if r.errors.is_empty() {
-            Ok(c)
-        } else {
-            Err(Error::Config(r.errors))
+            return Ok(c);
         }
+        // Unknown fields and unreadable values must not hide the other problems: check the
+        // values that were read too, and report the problems of fields not yet reported.
+        let mut errors = r.errors;
+        if let Err(Error::Config(more)) = c.resolve() {
+            for p in more {
+                if !errors.iter().any(|e| e.field == p.field) {
+                    errors.push(p);
+                }
+            }
+        }
+        Err(Error::Config(errors))
     }
 
     /// Checks the configuration without creating a client.
@@ -446,7 +455,8 @@ impl Config {
         let preset = self.get_preset();
         let d = preset.defaults();
 
-        // URL: explicit, else document 004's options, else the preset's default.
+        // URL: explicit, else document 004's options, else the preset's default; a preset
+        // without one (json, raw) needs a URL: never a silent ws://localhost:80.
         let base_url = if let Some(u) = &self.url {
             if self.metis.any {
                 err(
@@ -457,6 +467,15 @@ impl Config {
             u.clone()
         } else if let (Some(default), false) = (d.url, self.metis.any) {
             default.to_string()
+        } else if !self.metis.any {
+            err(
+                "url",
+                format!(
+                    "is required: the `{}` preset has no default URL; give `url` (ws:// or wss://), or the protocol/host/port options",
+                    preset.name()
+                ),
+            );
+            String::new()
         } else {
             match metis_url(
                 self.metis.protocol.as_deref(),
@@ -1254,6 +1273,49 @@ mod tests {
     }
 
     #[test]
+    fn unknown_fields_do_not_hide_bad_values() {
+        let err = Config::from_json(r#"{"url":"http://x","queue_capacity":0,"jitter":7,"nope":1}"#)
+            .unwrap_err();
+        let Error::Config(problems) = err else {
+            panic!()
+        };
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["nope", "url", "jitter", "queue_capacity"]);
+    }
+
+    #[test]
+    fn a_preset_without_a_default_url_needs_one() {
+        for preset in [Preset::Json, Preset::Raw] {
+            let err = Config::for_preset(preset).validate().unwrap_err();
+            let Error::Config(problems) = err else {
+                panic!()
+            };
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].field, "url");
+            assert!(
+                problems[0]
+                    .message
+                    .contains(&format!("`{}` preset has no default URL", preset.name())),
+                "{}",
+                problems[0].message
+            );
+        }
+        assert!(Config::from_json("{}").unwrap().validate().is_err());
+        let err = Config::from_json(r#"{"preset": "raw", "jitter": 2}"#)
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        let Error::Config(problems) = err else {
+            panic!()
+        };
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["url", "jitter"]);
+        for preset in [Preset::Daemon, Preset::Agent, Preset::Breakout] {
+            assert!(Config::for_preset(preset).resolve().is_ok(), "{preset:?}");
+        }
+    }
+
+    #[test]
     fn preset_defaults_apply() {
         let s = Config::for_preset(Preset::Daemon).resolve().unwrap();
         assert_eq!(s.url, "ws://localhost:8765");
@@ -1328,7 +1390,10 @@ mod tests {
         assert_eq!(s.url, "wss://api.example.com:443");
         assert!(!s.verify_tls);
         assert_eq!(s.connect_timeout, Duration::from_millis(1000));
-        let s = Config::from_value(json!({})).unwrap().resolve().unwrap();
+        let s = Config::from_value(json!({"protocol": "ws"}))
+            .unwrap()
+            .resolve()
+            .unwrap();
         assert_eq!(s.url, "ws://localhost:80");
         let err = Config::from_value(json!({"url": "ws://a", "host": "b"}))
             .unwrap()

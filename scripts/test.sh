@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of tradewire: Rust (unit, scenarios, doc tests), C and Python.
+# Runs every test of tradewire: Rust (unit, scenarios, doc tests), C, Python, and the
+# examples of the READMEs (scripts/test-docs.sh).
 #
 #   ./scripts/test.sh
 #
@@ -46,5 +47,8 @@ if [ -x scripts/test-python.sh ]; then
   step "Python tests"
   ./scripts/test-python.sh
 fi
+
+step "Documents: every README example run as written, links and figures checked"
+./scripts/test-docs.sh
 
 step "all tests passed"

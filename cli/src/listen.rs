@@ -235,8 +235,8 @@ impl LoopState {
                     }
                     if !args.quiet {
                         note(format!(
-                            "received {} messages (--count); closing",
-                            self.printed
+                            "received {} (--count); closing",
+                            crate::output::plural(self.printed, "message")
                         ));
                     }
                     return Flow::Exit(exit::OK);

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use tradewire::{AccountValue, Event, Message};
+use tradewire::{AccountValue, ErrorKind, Event, Message};
 
 /// The parts of a message that go into its JSON line. `tradewire::Message` has no public
 /// constructor, so the formatting works on this view (which tests can build).
@@ -139,6 +139,15 @@ fn is_json_integer(s: &str) -> bool {
         && (digits == "0" || !digits.starts_with('0'))
 }
 
+/// `1 message`, `2 messages`: a count with its noun.
+pub fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A connection change or problem in plain words, or `None` for a message.
 pub fn lifecycle_line(event: &Event) -> Option<String> {
     Some(match event {
@@ -164,7 +173,11 @@ pub fn lifecycle_line(event: &Event) -> Option<String> {
             "reconnecting in {} (attempt {attempt}): {reason}",
             seconds(*delay)
         ),
-        Event::GaveUp { reason } => format!("gave up: {reason}"),
+        Event::GaveUp { reason } => format!(
+            "gave up: {reason} (check that the server is up and the URL right, or allow more attempts with --max-reconnects N)"
+        ),
+        Event::Error(e) if e.kind == ErrorKind::Auth => format!("login refused: {}", e.message),
+        Event::Error(e) if e.kind == ErrorKind::Connect => format!("could not connect: {}", e.message),
         Event::Error(e) => {
             let mut s = format!("bad input ({}): {}", e.kind.as_str(), e.message);
             if let Some(raw) = &e.raw {
@@ -383,7 +396,9 @@ mod tests {
         let gave_up = Event::GaveUp {
             reason: "too many".into(),
         };
-        assert_eq!(lifecycle_line(&gave_up).unwrap(), "gave up: too many");
+        assert!(lifecycle_line(&gave_up)
+            .unwrap()
+            .starts_with("gave up: too many ("));
         assert!(lifecycle_line(&Event::Lagged { dropped: 5 })
             .unwrap()
             .starts_with("lagged: 5 events"));
@@ -403,5 +418,26 @@ mod tests {
         assert_eq!(shorten("abc", 5), "abc");
         assert_eq!(shorten("abcdef", 3), "abc…");
         assert_eq!(shorten("a\nb", 5), "a b");
+    }
+
+    #[test]
+    fn counts_auth_refusals_and_giving_up_in_plain_words() {
+        assert_eq!(plural(1, "message"), "1 message");
+        assert_eq!(plural(10, "message"), "10 messages");
+        let auth = Event::Error(tradewire::ErrorEvent {
+            kind: ErrorKind::Auth,
+            message: "HTTP 401".into(),
+            raw: None,
+            epoch: 0,
+        });
+        assert_eq!(
+            lifecycle_line(&auth).as_deref(),
+            Some("login refused: HTTP 401")
+        );
+        let gave_up = Event::GaveUp {
+            reason: "10 attempts failed".into(),
+        };
+        let line = lifecycle_line(&gave_up).unwrap_or_default();
+        assert!(line.contains("--max-reconnects"), "{line}");
     }
 }

@@ -62,9 +62,16 @@ pub struct Client {
     thread: Mutex<Option<JoinHandle<()>>>,
     callback: Mutex<Option<JoinHandle<()>>>,
     closed: AtomicBool,
+    /// Set by `start()`: waiting for events on a client never started is a usage error.
+    started: AtomicBool,
     /// Set when `close()` begins: the callback thread stops calling the callback.
     stopping: Arc<AtomicBool>,
 }
+
+/// The error of waiting for events on a client that was never started.
+pub(crate) const NOT_STARTED: &str = "the client was never started, so no event will come: \
+call start() first (Client::connect in Rust, tw_client_start in C; in Python, or use the \
+client in a `with` block)";
 
 impl Client {
     /// Creates a client from a configuration. Checks the configuration (every problem at
@@ -116,6 +123,7 @@ impl Client {
             thread: Mutex::new(None),
             callback: Mutex::new(None),
             closed: AtomicBool::new(false),
+            started: AtomicBool::new(false),
             stopping: Arc::new(AtomicBool::new(false)),
         })
     }
@@ -135,6 +143,7 @@ impl Client {
         let engine = lock(&self.engine)
             .take()
             .ok_or_else(|| Error::Usage("the client is already started".into()))?;
+        self.started.store(true, Ordering::SeqCst);
         let counters = self.counters.clone();
         let spawned = std::thread::Builder::new().name("tradewire-io".into()).spawn(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.run()));
@@ -293,7 +302,8 @@ impl Client {
     }
 
     /// Waits for the next event; `Err(Closed)` once the stream has ended (after `close()`,
-    /// or after `GaveUp` until `reconnect()`) and every queued event has been taken.
+    /// or after `GaveUp` until `reconnect()`) and every queued event has been taken;
+    /// `Err(Usage)` at once if the client was never started.
     pub fn recv(&self) -> Result<Event> {
         loop {
             if let Some(e) = self.recv_until(None)? {
@@ -304,7 +314,7 @@ impl Client {
 
     /// Waits up to `timeout` for the next event: `Ok(None)` on timeout, `Err(Closed)` once
     /// the stream has ended (after `close()`, or after `GaveUp` until `reconnect()`) and
-    /// every queued event has been taken.
+    /// every queued event has been taken; `Err(Usage)` at once if the client was never started.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<Event>> {
         self.recv_until(Instant::now().checked_add(timeout))
     }
@@ -316,8 +326,12 @@ impl Client {
         self.streams.try_recv()
     }
 
-    /// Waits until `until` (`None`: no limit) for the next event.
+    /// Waits until `until` (`None`: no limit) for the next event. A client that was never
+    /// started (nor closed) would wait for ever: that is `Err(Usage)` saying to start it.
     fn recv_until(&self, until: Option<Instant>) -> Result<Option<Event>> {
+        if !self.started.load(Ordering::Acquire) && !self.closed.load(Ordering::SeqCst) {
+            return Err(Error::Usage(NOT_STARTED.into()));
+        }
         if let Some(h) = &self.handoff {
             let rx = self.streams.current();
             loop {
@@ -484,5 +498,29 @@ pub mod diagnostics {
     /// be interrupted; it ends within its timeout, and a cancelled one makes no further request).
     pub fn auth_threads_in_flight() -> usize {
         crate::tradovate::renew::AUTH_THREADS.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Preset;
+
+    #[test]
+    fn waiting_on_a_client_never_started_says_to_start_it() {
+        let client = Client::new(Config::for_preset(Preset::Daemon)).unwrap();
+        for result in [
+            client.recv_timeout(Duration::from_secs(3600)).map(|_| ()),
+            client.recv().map(|_| ()),
+        ] {
+            let Err(Error::Usage(message)) = result else {
+                panic!("expected a usage error, got {result:?}")
+            };
+            assert!(message.contains("start()"), "{message}");
+            assert!(message.contains("`with`"), "{message}");
+        }
+        // Closed without ever starting: the stream has ended, as after any close.
+        client.close();
+        assert!(matches!(client.recv(), Err(Error::Closed)));
     }
 }

@@ -58,6 +58,8 @@ pub mod url;
 pub use backoff::BackoffKind;
 pub use client::{diagnostics, Client};
 pub use config::{Config, Credentials, Secret};
+/// The receiver [`Client::events`] returns (crossbeam's), so applications need not name the crate.
+pub use crossbeam_channel::Receiver;
 pub use delivery::Overflow;
 pub use error::{Error, FieldError, Result};
 pub use event::{AccountValue, ErrorEvent, ErrorKind, Event, Message};

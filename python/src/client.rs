@@ -66,6 +66,7 @@ impl PyClient {
             Ok(None) => {}
             Err(_) => return Ok(Next::Closed),
         }
+
         let deadline = match timeout {
             Some(t) => Instant::now().checked_add(seconds("timeout", t)?),
             None => None,
@@ -85,6 +86,8 @@ impl PyClient {
             match detached(py, || client.recv_timeout(slice))? {
                 Ok(Some(e)) => return Ok(Next::Event(e)),
                 Ok(None) => py.check_signals()?,
+                // Never started: core's rule, an error saying to call start() or use `with`.
+                Err(e @ tradewire::Error::Usage(_)) => return Err(errors::to_py(e)),
                 Err(_) => return Ok(Next::Closed),
             }
         }

@@ -1,0 +1,371 @@
+//! The one declaration of every configuration field: its JSON name, its Rust type, its
+//! builder method, how the JSON reader reads it, its default (per preset where the preset
+//! decides) and its documentation. `declare.rs` turns it into the `Config` struct, the
+//! builder, the JSON reader's dispatch (used by `Config::from_value`, so by Python's keyword
+//! arguments, C's JSON string and the CLI's `--config` file alike), `FIELDS`, the effective
+//! values `resolve.rs` starts from, and the README's field table (`docs.rs`).
+//!
+//! Checks that involve one field's value and others (heartbeat_timeout against
+//! heartbeat_interval, ...) are in `resolve.rs`, in the order they are reported.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::backoff::BackoffKind;
+use crate::delivery::Overflow;
+use crate::filter::AccountId;
+use crate::preset::Preset;
+
+use super::declare::Bytes;
+use super::reader;
+use super::{Credentials, Secret};
+
+config_fields! {
+    /// The WebSocket URL (`ws://` or `wss://`). The `json` and `raw` presets have no
+    /// default: without a URL (or the document 004 options), validation says so.
+    "url" => url: String {
+        set: into,
+        read: get("a ws:// or wss:// URL string"),
+        default: shown(p => p.defaults().url),
+    }
+    /// The preset: dialect and defaults.
+    "preset" => preset: Preset {
+        set: value,
+        read: with(reader::preset, "`json`, `daemon`, `agent`, `breakout`, `tradovate` or `raw`"),
+        default: text("`json`"),
+    }
+    /// Keep only messages for this account (or with no account). `123` and `"123"` match alike.
+    "account_id" => account_id: AccountId {
+        set: {
+            pub fn account_id(mut self, account: impl Into<AccountId>) -> Self {
+                self.account_id = Some(account.into());
+                self
+            }
+        },
+        read: get("an integer or a non-empty string"),
+        default: text("none: every account"),
+    }
+    /// Keep only these message types.
+    "types" => types: Vec<String> {
+        set: {
+            pub fn types<I, T>(mut self, types: I) -> Self
+            where
+                I: IntoIterator<Item = T>,
+                T: Into<String>,
+            {
+                self.types = Some(types.into_iter().map(Into::into).collect());
+                self
+            }
+        },
+        read: get("a list of message type strings"),
+        default: text("none: every type"),
+    }
+    /// A static token, sent as `Authorization: Bearer` (or as `token_query_param`).
+    "token" => token: Secret {
+        set: {
+            pub fn token(mut self, token: impl Into<String>) -> Self {
+                self.token = Some(Secret::new(token));
+                self
+            }
+        },
+        read: get("a string"),
+        default: text("none"),
+    }
+    /// Query parameter that carries the token instead of the `Authorization` header.
+    "token_query_param" => token_query_param: String {
+        set: into,
+        read: get("a query parameter name"),
+        default: maybe(p => p.defaults().token_query_param),
+    }
+    /// A first message sent after connecting; `{token}` in it is replaced by the token.
+    "auth_message" => auth_message: String {
+        set: into,
+        read: get("a string"),
+        default: text("none"),
+    }
+    /// Query parameters added to the URL (the builder adds one per call).
+    "query" => query: BTreeMap<String, String> {
+        set: {
+            pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+                self.query
+                    .get_or_insert_with(BTreeMap::new)
+                    .insert(key.into(), value.into());
+                self
+            }
+        },
+        read: call(string_map, "an object of strings"),
+        default: text("none"),
+    }
+    /// Headers of the WebSocket handshake (the builder adds one per call).
+    "headers" => headers: BTreeMap<String, String> {
+        set: {
+            pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+                self.headers
+                    .get_or_insert_with(BTreeMap::new)
+                    .insert(name.into(), value.into());
+                self
+            }
+        },
+        read: call(string_map, "an object of strings"),
+        default: text("none"),
+    }
+    /// Tradovate credentials.
+    "credentials" => credentials: Credentials {
+        set: value,
+        read: call(credentials, "`{name, password, appId, appVersion, sec, cid, deviceId}`"),
+        default: text("tradovate: from `TRADOVATE_NAME`, `TRADOVATE_PASSWORD`, `TRADOVATE_APP_ID`, `TRADOVATE_APP_VERSION`, `TRADOVATE_SEC`, `TRADOVATE_CID` when the name and password are set"),
+    }
+    /// Tradovate access-token URL.
+    "auth_url" => auth_url: String {
+        set: into,
+        read: get("a URL string"),
+        default: text("tradovate: `/v1/auth/accesstokenrequest` on the host and port of `url` (http for ws, https for wss)"),
+    }
+    /// File that keeps the Tradovate access token between runs.
+    "token_file" => token_file: String {
+        set: into,
+        read: get("a file path"),
+        default: text("none"),
+    }
+    /// How often the client sends its heartbeat (WebSocket ping by default).
+    "heartbeat_interval" => heartbeat_interval: Duration {
+        set: value,
+        read: call(secs, "seconds"),
+        default: value(p => p.defaults().heartbeat_interval),
+    }
+    /// Silence from the server after which the connection is dead.
+    "heartbeat_timeout" => heartbeat_timeout: Duration {
+        set: value,
+        read: call(secs, "seconds"),
+        default: value(p => p.defaults().heartbeat_timeout),
+    }
+    /// Bound on DNS + TCP + TLS + WebSocket handshake together.
+    "connect_timeout" => connect_timeout: Duration {
+        set: value,
+        read: call(secs, "seconds"),
+        default: value(p => Duration::from_secs(10)),
+    }
+    /// Whether to reconnect after a connection ends.
+    "reconnect" => reconnect: bool {
+        set: value,
+        read: get("true or false"),
+        default: value(p => true),
+    }
+    /// Exponential or fixed backoff.
+    "backoff" => backoff: BackoffKind {
+        set: value,
+        read: get("\"exponential\" or \"fixed\""),
+        default: value(p => p.defaults().backoff.kind),
+    }
+    /// First reconnect delay.
+    "backoff_initial" => backoff_initial: Duration {
+        set: value,
+        read: call(secs, "seconds"),
+        default: value(p => p.defaults().backoff.initial),
+    }
+    /// Largest reconnect delay.
+    "backoff_max" => backoff_max: Duration {
+        set: value,
+        read: call(secs, "seconds"),
+        default: value(p => p.defaults().backoff.max),
+    }
+    /// Growth factor of the delay.
+    "backoff_factor" => backoff_factor: f64 {
+        set: value,
+        read: get("a number >= 1"),
+        default: value(p => p.defaults().backoff.factor),
+    }
+    /// Random extra delay, as a fraction of the delay (0.1 = 0–10 %).
+    "jitter" => jitter: f64 {
+        set: value,
+        read: get("a fraction between 0 and 1"),
+        default: value(p => p.defaults().backoff.jitter),
+    }
+    /// Gives up after this many failed attempts in a row (`None`: never gives up).
+    "max_reconnect_attempts" => max_reconnect_attempts: Option<u32> {
+        set: {
+            pub fn max_reconnect_attempts(mut self, attempts: Option<u32>) -> Self {
+                self.max_reconnect_attempts = Some(attempts);
+                self
+            }
+        },
+        read: or_null("a whole number, or null for no limit"),
+        default: value(p => p.defaults().max_reconnect_attempts),
+    }
+    /// A connection must stay up this long before the attempt counter resets.
+    "min_uptime" => min_uptime: Duration {
+        set: value,
+        read: call(secs, "seconds"),
+        default: value(p => Duration::from_secs(10)),
+    }
+    /// Capacity of the event channel.
+    "queue_capacity" => queue_capacity: usize {
+        set: value,
+        read: call(size, "a whole number"),
+        default: value(p => 65_536usize),
+    }
+    /// What to do when the event channel is full.
+    "overflow" => overflow: Overflow {
+        set: value,
+        read: get("\"block\", \"drop_oldest\" or \"drop_newest\""),
+        default: value(p => p.defaults().overflow),
+    }
+    /// How many messages the history ring keeps.
+    "history" => history: usize {
+        set: value,
+        read: call(size, "a whole number"),
+        default: value(p => p.defaults().history),
+    }
+    /// Verify the server's TLS certificate and host name (default true).
+    "verify_tls" => verify_tls: bool {
+        set: value,
+        read: get("true or false"),
+        default: value(p => true),
+    }
+    /// Messages sent after every (re)connect, before messages are delivered as live (the
+    /// builder adds one per call).
+    "on_connect" => on_connect: Vec<String> {
+        set: {
+            pub fn on_connect(mut self, message: impl Into<String>) -> Self {
+                self.on_connect
+                    .get_or_insert_with(Vec::new)
+                    .push(message.into());
+                self
+            }
+        },
+        read: call(messages, "a string or a JSON object, or a list of them"),
+        default: text("none"),
+    }
+    /// Largest accepted message, in bytes.
+    "max_message_size" => max_message_size: usize {
+        set: value,
+        read: call(size, "bytes"),
+        default: value(p => Bytes(16 << 20)),
+    }
+    /// Largest accepted frame, in bytes.
+    "max_frame_size" => max_frame_size: usize {
+        set: value,
+        read: call(size, "bytes"),
+        default: text("`max_message_size`"),
+    }
+    /// Largest amount of unsent data buffered before `send` fails, in bytes.
+    "max_write_buffer" => max_write_buffer: usize {
+        set: value,
+        read: call(size, "bytes"),
+        default: value(p => Bytes(8 << 20)),
+    }
+    /// Size of the socket read buffer, in bytes (default 16 KiB).
+    "read_buffer_size" => read_buffer_size: usize {
+        set: value,
+        read: call(size, "bytes"),
+        // 16 KiB: as fast as 64 KiB on a firehose and an idle connection costs about half
+        // the memory (tungstenite fills the whole buffer with zeros on its first read), see
+        // docs/BENCHMARKS.md.
+        default: value(p => Bytes(16 << 10)),
+    }
+    /// The thread waiting in `recv`/`recv_timeout` reads the socket itself (default
+    /// true): no switch between threads from the socket to the application, the lowest
+    /// latency for a thread that consumes in a loop (docs/BENCHMARKS.md). The I/O thread
+    /// still connects, logs in and reconnects, and takes the socket back when no thread
+    /// has run it for 10 ms (so a busy application still answers server pings, and the
+    /// overflow policy applies). `try_recv`, callbacks and `events()` never read: an
+    /// application that only uses those is read for by the I/O thread.
+    ///
+    /// `false`: the I/O thread alone reads, and a `received_at` is the time the frame was
+    /// read even while the application is busy (with inline reads, a frame that arrives
+    /// while the application is away is read when it next waits, or after 10 ms).
+    ///
+    /// ```
+    /// let config = tradewire::Config::new("ws://127.0.0.1:8765").inline_reads(false);
+    /// ```
+    "inline_reads" => inline_reads: bool {
+        set: value,
+        read: get("true or false"),
+        default: value(p => true),
+    }
+    /// Close codes from the server that stop reconnecting.
+    "fatal_close_codes" => fatal_close_codes: Vec<u16> {
+        set: value,
+        read: get("a list of close codes"),
+        default: value(p => vec![1008u16]),
+    }
+    /// Reconnect even when another connection superseded ours.
+    "reconnect_when_superseded" => reconnect_when_superseded: bool {
+        set: value,
+        read: get("true or false"),
+        default: value(p => false),
+    }
+    /// Messages of this type are answered with a JSON pong (`None` turns it off).
+    "ping_type" => ping_type: Option<String> {
+        set: {
+            pub fn ping_type(mut self, t: Option<String>) -> Self {
+                self.ping_type = Some(t);
+                self
+            }
+        },
+        read: or_null("a message type"),
+        default: value(p => p.defaults().ping_type),
+    }
+    /// JSON pointer of the message type.
+    "type_pointer" => type_pointer: String {
+        set: into,
+        read: get("a JSON pointer such as \"/type\""),
+        default: value(p => if p == Preset::Tradovate { "/e" } else { "/type" }),
+    }
+    /// JSON pointer of the account id.
+    "account_pointer" => account_pointer: String {
+        set: into,
+        read: get("a JSON pointer such as \"/account_id\""),
+        default: value(p => if p == Preset::Tradovate { "/d/entity/accountId" } else { "/account_id" }),
+    }
+    /// JSON pointer of the payload.
+    "data_pointer" => data_pointer: String {
+        set: into,
+        read: get("a JSON pointer such as \"/data\""),
+        default: value(p => if p == Preset::Tradovate { "/d" } else { "/data" }),
+    }
+    /// Tradovate: connect to the market-data endpoint (authorizes with `mdAccessToken`).
+    "market_data" => market_data: bool {
+        set: value,
+        read: get("true or false"),
+        default: value(p => false),
+    }
+    /// Tradovate: a token is used only while now < expiry − this margin (default 5 min).
+    "token_expiry_margin" => token_expiry_margin: Duration {
+        set: value,
+        read: call(secs, "seconds"),
+        default: value(p => Duration::from_secs(300)),
+    }
+    // The connection options of reference document 004 (JSON only: the Rust builder takes
+    // the URL they make).
+    /// Document 004: `ws` or `wss`; with `host` and `port`, builds the URL when `url` is not given.
+    "protocol" {
+        set: none,
+        read: with(reader::protocol, "`\"ws\"` or `\"wss\"`"),
+        default: text("`ws` (when `host` or `port` is given)"),
+    }
+    /// Document 004: the host name, optionally with `:port`.
+    "host" {
+        set: none,
+        read: with(reader::host, "a host name"),
+        default: text("`localhost` (when `protocol` or `port` is given)"),
+    }
+    /// Document 004: the port (1-65535).
+    "port" {
+        set: none,
+        read: with(reader::port, "a port number"),
+        default: text("80 for ws, 443 for wss"),
+    }
+    /// Document 004: the other name of `verify_tls`.
+    "rejectUnauthorized" {
+        set: none,
+        read: with(reader::reject_unauthorized, "true or false"),
+        default: text("true"),
+    }
+    /// Document 004: `connect_timeout` in milliseconds, clamped to 1000..=60000.
+    "connectTimeout" {
+        set: none,
+        read: with(reader::connect_timeout_ms, "milliseconds"),
+        default: text("none: `connect_timeout` applies"),
+    }
+}

@@ -1,0 +1,281 @@
+//! The JSON reader: turns a JSON object into a `Config`, collecting a problem per field
+//! instead of stopping at the first. Which field is read how is declared in `fields.rs`;
+//! here are the readers those declarations name.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::fields::{read_field, Config};
+use super::{Credentials, FIELDS};
+use crate::error::FieldError;
+use crate::preset::Preset;
+
+/// The `{protocol, host, port, rejectUnauthorized, connectTimeout}` options of document 004.
+#[derive(Clone, Default, Debug)]
+pub(crate) struct Metis {
+    pub protocol: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub connect_timeout_ms: Option<f64>,
+    /// One of `protocol`, `host` or `port` was given (even with a bad value).
+    pub any: bool,
+}
+
+/// Collects field errors while reading a JSON configuration.
+#[derive(Default)]
+pub(crate) struct Reader {
+    pub errors: Vec<FieldError>,
+}
+
+/// Reads every field of `map`; unknown fields and unreadable values are in the errors.
+pub(super) fn read(map: serde_json::Map<String, Value>) -> (Config, Vec<FieldError>) {
+    let mut r = Reader::default();
+    let mut c = Config::default();
+    for (key, v) in map {
+        // `null` means "the default", so an unknown field set to null is passed over.
+        let null = v.is_null();
+        if !read_field(&mut r, &mut c, &key, v) && !null {
+            let hint = closest(&key)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            r.push(&key, format!("unknown field{hint}"));
+        }
+    }
+    (c, r.errors)
+}
+
+impl Reader {
+    pub(crate) fn push(&mut self, field: &str, message: String) {
+        self.errors.push(FieldError {
+            field: field.to_string(),
+            message,
+        });
+    }
+
+    pub(crate) fn get<T: DeserializeOwned>(
+        &mut self,
+        field: &str,
+        v: Value,
+        expected: &str,
+    ) -> Option<T> {
+        match serde_json::from_value::<T>(v.clone()) {
+            Ok(t) => Some(t),
+            Err(_) => {
+                self.push(field, format!("expected {expected}, got {}", describe(&v)));
+                None
+            }
+        }
+    }
+
+    pub(crate) fn secs(&mut self, field: &str, v: Value) -> Option<Duration> {
+        match v.as_f64() {
+            Some(s) if (0.0..1e9).contains(&s) => Some(Duration::from_secs_f64(s)),
+            _ => {
+                self.push(
+                    field,
+                    format!(
+                        "expected a duration in seconds (a number >= 0), got {}",
+                        describe(&v)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn size(&mut self, field: &str, v: Value) -> Option<usize> {
+        self.get::<u64>(field, v, "a whole number of bytes")
+            .map(|n| n.min(usize::MAX as u64) as usize)
+    }
+
+    pub(crate) fn string_map(&mut self, field: &str, v: Value) -> Option<BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    match v {
+                        Value::String(s) => {
+                            out.insert(k, s);
+                        }
+                        Value::Number(n) => {
+                            out.insert(k, n.to_string());
+                        }
+                        Value::Bool(b) => {
+                            out.insert(k, b.to_string());
+                        }
+                        other => self.push(
+                            field,
+                            format!(
+                                "the value of `{k}` must be a string, got {}",
+                                describe(&other)
+                            ),
+                        ),
+                    }
+                }
+            }
+            Value::Null => {}
+            other => self.push(
+                field,
+                format!("expected an object of strings, got {}", describe(&other)),
+            ),
+        }
+        Some(out)
+    }
+
+    pub(crate) fn credentials(&mut self, field: &str, v: Value) -> Option<Credentials> {
+        match serde_json::from_value::<Credentials>(v) {
+            Ok(cr) => Some(cr),
+            Err(e) => {
+                self.push(
+                    field,
+                    format!("expected {{name, password, appId, appVersion, sec, cid}}: {e}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// `on_connect`: one message or a list; a JSON object is sent as its JSON text.
+    pub(crate) fn messages(&mut self, field: &str, v: Value) -> Option<Vec<String>> {
+        let items = match v {
+            Value::Array(a) => a,
+            other => vec![other],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            match item {
+                Value::String(s) => out.push(s),
+                Value::Object(_) | Value::Array(_) => out.push(item.to_string()),
+                other => self.push(
+                    field,
+                    format!(
+                        "each message must be a string or a JSON object, got {}",
+                        describe(&other)
+                    ),
+                ),
+            }
+        }
+        Some(out)
+    }
+}
+
+/// `preset`: one of the preset names.
+pub(super) fn preset(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
+    let name: Option<String> = r.get(key, v, "a preset name");
+    if let Some(n) = name {
+        match Preset::from_name(&n) {
+            Some(p) => c.preset = Some(p),
+            None => r.push(
+                key,
+                format!("unknown preset {n:?}; expected one of json, daemon, agent, breakout, tradovate, raw"),
+            ),
+        }
+    }
+}
+
+/// Document 004's `protocol`.
+pub(super) fn protocol(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
+    c.metis.any = true;
+    c.metis.protocol = r.get(key, v, "\"ws\" or \"wss\"");
+}
+
+/// Document 004's `host`.
+pub(super) fn host(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
+    c.metis.any = true;
+    c.metis.host = r.get(key, v, "a host name, optionally with :port");
+}
+
+/// Document 004's `port` (0 means "the scheme's default").
+pub(super) fn port(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
+    c.metis.any = true;
+    c.metis.port = r
+        .get::<u16>(key, v, "a port number (1-65535)")
+        .filter(|p| *p != 0);
+}
+
+/// Document 004's `rejectUnauthorized`: `verify_tls` by another name.
+pub(super) fn reject_unauthorized(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
+    c.verify_tls = r.get(key, v, "true or false");
+}
+
+/// Document 004's `connectTimeout`, in milliseconds.
+pub(super) fn connect_timeout_ms(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
+    c.metis.connect_timeout_ms = r.get(key, v, "milliseconds (1000-60000)");
+}
+
+/// The known field closest to a misspelled one, if it is close enough.
+fn closest(name: &str) -> Option<&'static str> {
+    FIELDS
+        .iter()
+        .map(|f| {
+            (
+                edit_distance(&name.to_ascii_lowercase(), &f.to_ascii_lowercase()),
+                *f,
+            )
+        })
+        .filter(|(d, _)| *d <= 3)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, f)| f)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// What kind of JSON value `v` is, for error messages.
+pub(super) fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A short description of a value for error messages (never long).
+fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.len() <= 40 => format!("the string {s:?}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::Bool(b) => format!("{b}"),
+        other => kind_of(other).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_means_the_default_even_for_an_unknown_field() {
+        let map = serde_json::json!({"url": null, "nope": null, "ping_type": null});
+        let Value::Object(map) = map else { panic!() };
+        let (c, errors) = read(map);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!((c.url, c.ping_type), (None, Some(None)));
+    }
+
+    #[test]
+    fn a_misspelled_field_gets_the_closest_name() {
+        assert_eq!(closest("heartbeat_intervall"), Some("heartbeat_interval"));
+        assert_eq!(closest("rejectunauthorized"), Some("rejectUnauthorized"));
+        assert_eq!(closest("something_else_entirely"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}

@@ -1,0 +1,82 @@
+//! `Settings`: a configuration with every default applied and every value checked, the
+//! form the engine runs on.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::{Credentials, Secret};
+use crate::backoff::Backoff;
+use crate::delivery::Overflow;
+use crate::envelope::Pointers;
+use crate::filter::AccountId;
+use crate::preset::Preset;
+use crate::url::Endpoint;
+
+/// A configuration with every default applied and every value checked.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub preset: Preset,
+    pub url: String,
+    pub redacted_url: String,
+    pub endpoint: Endpoint,
+    pub headers: Vec<(String, String)>,
+    pub account: Option<AccountId>,
+    pub types: Vec<String>,
+    pub auth_message: Option<String>,
+    pub on_connect: Vec<String>,
+    pub strict_json: bool,
+    pub raw: bool,
+    pub pointers: Pointers,
+    pub ping_type: Option<String>,
+    pub server_heartbeat_type: Option<String>,
+    pub ws_ping: bool,
+    pub heartbeat_interval: Duration,
+    pub heartbeat_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub reconnect: bool,
+    pub backoff: Backoff,
+    pub max_reconnect_attempts: Option<u32>,
+    pub min_uptime: Duration,
+    pub queue_capacity: usize,
+    pub overflow: Overflow,
+    pub history: usize,
+    pub verify_tls: bool,
+    pub max_message_size: usize,
+    pub max_frame_size: usize,
+    pub max_write_buffer: usize,
+    pub read_buffer_size: usize,
+    pub inline_reads: bool,
+    pub fatal_close_codes: Vec<u16>,
+    pub superseded_reason: Option<String>,
+    pub reconnect_when_superseded: bool,
+    /// Tradovate: the access-token request URL.
+    pub auth_url: Option<String>,
+    /// Tradovate: the token renewal URL.
+    pub renew_url: Option<String>,
+    /// Tradovate: credentials (config or environment).
+    pub credentials: Option<Credentials>,
+    /// Tradovate: an access token given directly.
+    pub static_token: Option<Secret>,
+    /// Tradovate: where the token is kept between runs.
+    pub token_file: Option<std::path::PathBuf>,
+    /// Tradovate: market-data endpoint (authorize with mdAccessToken).
+    pub market_data: bool,
+    /// Tradovate: tokens are used only while now < expiry − margin.
+    pub token_margin: Duration,
+}
+
+impl Settings {
+    /// Replaces every known secret in `text` by `<redacted>` (see [`crate::redact`]).
+    pub fn scrub(&self, text: &str) -> String {
+        crate::redact::scrub(text).into_owned()
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("preset", &self.preset)
+            .field("url", &self.redacted_url)
+            .finish_non_exhaustive()
+    }
+}

@@ -471,7 +471,7 @@ impl Config {
             err(
                 "url",
                 format!(
-                    "is required: the `{}` preset has no default URL; give `url` (ws:// or wss://), or the protocol/host/port options",
+                    "missing: the `{}` preset has no default URL; give one (ws:// or wss://), or the protocol/host/port options",
                     preset.name()
                 ),
             );

@@ -29,7 +29,7 @@ Directives are HTML comments right before a block (blank lines between are allow
                                       while the documents run (a later sh block compiles it)
     <!-- doc-test: interrupt -->      sh: each line is a long-running command: it must print a
                                       line on stdout, then Ctrl-C must stop it with `exit`
-                                      (a `# ws://...` comment on the line must be that line's start)
+                                      (a `# ws://...` comment on the line must be in that line)
     <!-- doc-test: shape-of=listen --> json: same keys as a line `tradewire listen` printed
 
 Also checked: relative links resolve inside the repository, and every measured figure
@@ -291,7 +291,7 @@ def run_sh(block: Block, ctx: Context, env: dict[str, str]) -> None:
             finally:
                 code = proc.interrupt()
             m = re.search(r"#\s*(ws://\S+)", line)
-            if m and not first.startswith(m.group(1).rstrip(",")):
+            if m and m.group(1).rstrip(",") not in first:
                 raise Failure(f"`{line}` printed {first!r}; its comment says {m.group(1)}")
             if code != want:
                 raise Failure(f"`{line}` exited {code} on Ctrl-C; the text says {want}\n"

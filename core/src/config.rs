@@ -1085,7 +1085,8 @@ fn closest(name: &str) -> Option<&'static str> {
                 *f,
             )
         })
-        .filter(|(d, _)| *d <= 3)
+        // Up to 3 edits, and fewer than a third of the name: `nope` is not a typo of `types`.
+        .filter(|(d, _)| *d <= 3 && *d * 3 <= name.chars().count())
         .min_by_key(|(d, _)| *d)
         .map(|(_, f)| f)
 }
@@ -1260,6 +1261,7 @@ mod tests {
         };
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["nope", "url", "jitter", "queue_capacity"]);
+        assert_eq!(problems[0].message, "unknown field", "no far-fetched hint");
     }
 
     #[test]

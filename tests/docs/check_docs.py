@@ -24,6 +24,7 @@ Directives are HTML comments right before a block (blank lines between are allow
                                       agent, breakout) on its default port for the block;
                                       with agent, AGENT_JWT is the token it prints
     <!-- doc-test: stdout=REGEX -->   stdout must match (re.search, multiline); repeatable
+    <!-- doc-test: stderr=REGEX -->   the same for stderr
     <!-- doc-test: exit=N -->         expected exit status (default 0)
     <!-- doc-test: save-as=FILE -->   the block is also saved as FILE in the repository root
                                       while the documents run (a later sh block compiles it)
@@ -150,10 +151,11 @@ def check_result(block: Block, r: subprocess.CompletedProcess[str], what: str) -
     if r.returncode != want:
         raise Failure(f"{what} exited {r.returncode}, the text says {want}\n"
                       f"stdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}")
-    for pattern in block.all("stdout"):
-        if not re.search(pattern, r.stdout, re.M):
-            raise Failure(f"{what}: stdout does not match /{pattern}/\nstdout:\n{r.stdout[-3000:]}"
-                          f"\nstderr:\n{r.stderr[-2000:]}")
+    for stream, text in (("stdout", r.stdout), ("stderr", r.stderr)):
+        for pattern in block.all(stream):
+            if not re.search(pattern, text, re.M):
+                raise Failure(f"{what}: {stream} does not match /{pattern}/\nstdout:\n"
+                              f"{r.stdout[-3000:]}\nstderr:\n{r.stderr[-2000:]}")
 
 
 class LongRunning:

@@ -48,8 +48,9 @@ enum tw_result
      */
     TW_TIMEOUT = 1,
     /**
-     * `tw_client_next_event`: the client is closed and every queued event has been taken;
-     * no event will ever come (not an error).
+     * `tw_client_next_event`: the event stream has ended and every queued event has been
+     * taken (not an error): after `tw_client_close` no event will ever come; after a
+     * `gave_up` event none comes until `tw_client_reconnect` starts a new stream.
      */
     TW_CLOSED = 2,
     /**
@@ -203,9 +204,10 @@ struct tw_client *tw_client_new(const char *config_json);
  * `TW_NO_TIMEOUT`: no time limit).
  *
  * Returns `TW_OK` and stores a new event in `*out_event`; `TW_TIMEOUT` when none arrived in
- * time; `TW_CLOSED` once the client is closed and every event queued before the close has
- * been taken (a call blocked here when another thread calls `tw_client_close` returns
- * promptly, with the remaining events and then `TW_CLOSED`).
+ * time; `TW_CLOSED` once the event stream has ended and every event queued before its end
+ * has been taken: after `tw_client_close` (a call blocked here when another thread calls
+ * `tw_client_close` returns promptly, with the remaining events and then `TW_CLOSED`), and
+ * after a `gave_up` event, until `tw_client_reconnect` starts a new stream.
  *
  * Ownership: on `TW_OK` the caller owns `*out_event` and frees it with `tw_event_free`;
  * `*out_event` is written only on `TW_OK`.
@@ -223,7 +225,9 @@ tw_result tw_client_next_event(struct tw_client *client,
 
 /**
  * Drops the current connection (if any) and connects again now, resetting the attempt
- * counter; after a `gave_up` event, starts trying again.
+ * counter; after a `gave_up` event, starts trying again on a new event stream
+ * (`tw_client_next_event` gives events again; those of the old stream not taken yet come
+ * first).
  *
  * Ownership: `client` stays the caller's.
  * Threads: any thread.
@@ -486,10 +490,14 @@ const char *tw_event_type(const struct tw_event *event);
 
 /**
  * The message of the last failure of a tradewire call on the calling thread, or an empty
- * string when no call has failed on this thread yet.
+ * string when the last call that can fail succeeded (or none was made yet).
  *
- * Calls that succeed do not clear it, so read it right after a call that reported a failure
- * (a negative `tw_result`, or NULL from a function that returns a pointer).
+ * The next successful call on the same thread clears it (every function that can fail,
+ * including `tw_client_next_event` returning `TW_TIMEOUT` or `TW_CLOSED`); the functions
+ * that cannot fail (`tw_version`, `tw_result_name`, `tw_string_free`, `tw_event_free`,
+ * `tw_client_free`, and `tw_last_error`/`tw_last_error_code` themselves) leave it as it is.
+ * Read it right after a call that reported a failure (a negative `tw_result`, or NULL from
+ * a function that returns a pointer).
  *
  * Ownership: the library owns the string; it stays valid until the next `tw_` call on the
  * same thread. Copy it to keep it. Never NULL, never free it.
@@ -499,9 +507,9 @@ const char *tw_event_type(const struct tw_event *event);
 const char *tw_last_error(void);
 
 /**
- * The code of the last failure of a tradewire call on the calling thread (`TW_OK` when no
- * call has failed on this thread yet). Useful after a function that returns NULL, such as
- * `tw_client_new`.
+ * The code of the last failure of a tradewire call on the calling thread (`TW_OK` when the
+ * last call that can fail succeeded, or none was made yet; cleared like `tw_last_error`).
+ * Useful after a function that returns NULL, such as `tw_client_new`.
  *
  * Ownership: nothing to free. Threads: any thread; each thread has its own last error.
  * Errors: none.

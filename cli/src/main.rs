@@ -111,11 +111,14 @@ impl log::Log for StderrLogger {
     }
 
     fn log(&self, record: &log::Record) {
+        // Every known secret scrubbed, whatever crate logged the line (tungstenite's TRACE
+        // dumps of the handshake included).
+        let text = record.args().to_string();
         eprintln!(
             "[{} {}] {}",
             record.level().as_str().to_ascii_lowercase(),
             record.target(),
-            record.args()
+            tradewire::redact::scrub(&text)
         );
     }
 

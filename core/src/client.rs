@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, Message};
 use crate::history::History;
 use crate::status::{Counters, State, Status};
+use crate::streams::Streams;
 use crate::transport::connect::tls_connector;
 use crate::transport::{Poller, Reactor};
 use crate::url::Scheme;
@@ -51,7 +52,8 @@ pub struct Client {
     settings: Arc<Settings>,
     counters: Arc<Counters>,
     history: Arc<History>,
-    events: Receiver<Event>,
+    /// The event streams: the current one, and the next after `reconnect()` following `GaveUp`.
+    streams: Arc<Streams>,
     commands: Sender<Command>,
     poller: Arc<Poller>,
     /// Inline reads: the live connection, lent to threads waiting in `recv`.
@@ -85,7 +87,7 @@ impl Client {
             Scheme::Wss => Some(tls_connector(settings.verify_tls).map_err(Error::Connect)?),
             Scheme::Ws => None,
         };
-        let (delivery, events) =
+        let (delivery, streams) =
             Delivery::new(settings.queue_capacity, settings.overflow, counters.clone());
         let (commands, cmd_rx) = crossbeam_channel::unbounded();
         let salt = Arc::as_ptr(&counters) as u64;
@@ -115,7 +117,7 @@ impl Client {
             settings,
             counters,
             history,
-            events,
+            streams,
             commands,
             poller,
             handoff,
@@ -149,7 +151,7 @@ impl Client {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.run()));
             if let Err(panic) = result {
                 let what = crate::error::panic_message(&*panic);
-                log::error!("tradewire: internal error on the I/O thread: {what}; the client is closed (please report this)");
+                tw_error!("tradewire: internal error on the I/O thread: {what}; the client is closed (please report this)");
                 counters.set_state(State::Closed);
             }
         });
@@ -184,19 +186,24 @@ impl Client {
                 "a callback is already set for this client".into(),
             ));
         }
-        let events = self.events.clone();
+        let streams = self.streams.clone();
         let stopping = self.stopping.clone();
         let handle = std::thread::Builder::new()
             .name("tradewire-cb".into())
-            .spawn(move || {
-                for event in events.iter() {
+            .spawn(move || loop {
+                // One stream after the other: after `GaveUp` the callback waits for
+                // `reconnect()` (or `close()`).
+                for event in streams.current().iter() {
                     if stopping.load(Ordering::SeqCst) {
-                        break;
+                        return;
                     }
                     let kind = event.kind();
                     if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(event))).is_err() {
-                        log::error!("tradewire: the event callback panicked on a `{kind}` event; the stream goes on");
+                        tw_error!("tradewire: the event callback panicked on a `{kind}` event; the stream goes on");
                     }
+                }
+                if stopping.load(Ordering::SeqCst) || !streams.wait_next() {
+                    return;
                 }
             })
             .map_err(|e| Error::Io(format!("could not start the callback thread: {e}")))?;
@@ -287,14 +294,18 @@ impl Client {
         }
     }
 
-    /// The event stream. Every clone receives from the same queue (each event goes to one
-    /// receiver). Iteration ends after `close()`, once the queued events are taken.
+    /// The current event stream. Every clone receives from the same queue (each event goes
+    /// to one receiver). The stream ends, and iteration over it with it, once the queued
+    /// events are taken after `close()`, or after a `GaveUp` event; `reconnect()` after
+    /// `GaveUp` starts a new stream: call `events()` again to read it ([`Client::recv`] and
+    /// the callback move to it by themselves).
     pub fn events(&self) -> Receiver<Event> {
-        self.events.clone()
+        self.streams.current()
     }
 
-    /// Waits for the next event; `Err(Closed)` once the client is closed and every queued
-    /// event has been taken, `Err(Usage)` at once if the client was never started.
+    /// Waits for the next event; `Err(Closed)` once the stream has ended (after `close()`,
+    /// or after `GaveUp` until `reconnect()`) and every queued event has been taken,
+    /// `Err(Usage)` at once if the client was never started.
     pub fn recv(&self) -> Result<Event> {
         loop {
             if let Some(e) = self.recv_until(None)? {
@@ -304,16 +315,18 @@ impl Client {
     }
 
     /// Waits up to `timeout` for the next event: `Ok(None)` on timeout, `Err(Closed)` once
-    /// the client is closed and every queued event has been taken, `Err(Usage)` at once if
-    /// the client was never started.
+    /// the stream has ended (after `close()`, or after `GaveUp` until `reconnect()`) and
+    /// every queued event has been taken, `Err(Usage)` at once if the client was never
+    /// started.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<Event>> {
         self.recv_until(Instant::now().checked_add(timeout))
     }
 
-    /// The next event if one is queued. Never waits and never reads the socket (under
-    /// inline reads too: events queued by the I/O thread, or by a receiver's last read).
+    /// The next event if one is queued, `Err(Closed)` as [`Client::recv`]. Never waits and
+    /// never reads the socket (under inline reads too: events queued by the I/O thread, or
+    /// by a receiver's last read).
     pub fn try_recv(&self) -> Result<Option<Event>> {
-        channel_result(self.events.try_recv())
+        self.streams.try_recv()
     }
 
     /// Waits until `until` (`None`: no limit) for the next event. A client that was never
@@ -323,34 +336,22 @@ impl Client {
             return Err(Error::Usage(NOT_STARTED.into()));
         }
         if let Some(h) = &self.handoff {
+            let rx = self.streams.current();
             loop {
-                if let Some(e) = channel_result(self.events.try_recv())? {
+                if let Some(e) = self.streams.try_recv()? {
                     return Ok(Some(e));
                 }
                 if until.is_some_and(|u| Instant::now() >= u) {
                     return Ok(None);
                 }
-                if h.run(until, true, &|| !self.events.is_empty()) == Ran::Elsewhere {
+                if h.run(until, true, &|| !rx.is_empty()) == Ran::Elsewhere {
                     // Another thread runs the connection, or none is live: wait for the
                     // next event (a connection that goes live announces itself with one).
                     break;
                 }
             }
         }
-        let r = match until {
-            Some(u) => self
-                .events
-                .recv_timeout(u.saturating_duration_since(Instant::now())),
-            None => self
-                .events
-                .recv()
-                .map_err(|_| RecvTimeoutError::Disconnected),
-        };
-        match r {
-            Ok(e) => Ok(Some(e)),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
-        }
+        self.streams.recv_until(until)
     }
 
     /// Sends a text frame now. Fails with `NotConnected` when the connection is not live:
@@ -412,7 +413,8 @@ impl Client {
     }
 
     /// Drops the current connection (if any) and connects again now, resetting the attempt
-    /// counter. After `GaveUp`, starts trying again.
+    /// counter. After `GaveUp`, starts trying again on a new event stream (see
+    /// [`Client::events`]); events of the old stream not taken yet come first.
     pub fn reconnect(&self) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
             return Err(Error::Closed);
@@ -422,7 +424,16 @@ impl Client {
                 "the client is not started; call start() first".into(),
             ));
         }
-        self.command(Command::Reconnect)
+        let (done, answer) = crossbeam_channel::bounded(1);
+        self.command(Command::Reconnect { done })?;
+        // Waits for the I/O thread to take it, so that after `GaveUp` the new stream is the
+        // current one when this returns (a `recv` right after it waits for its events).
+        match self.await_reply(&answer, Instant::now() + COMMAND_TIMEOUT) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => Ok(()),
+            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(
+                "the I/O thread did not take the reconnect request".into(),
+            )),
+        }
     }
 
     /// Closes the connection, stops reconnecting and joins the I/O thread. Idempotent; returns
@@ -436,6 +447,7 @@ impl Client {
         let _ = self.command(Command::Close);
         let io = lock(&self.thread).take();
         join_unless_current(io);
+        self.streams.close();
         let cb = lock(&self.callback).take();
         join_unless_current(cb);
         self.counters.set_state(State::Closed);
@@ -470,14 +482,6 @@ fn join_unless_current(handle: Option<JoinHandle<()>>) {
         if h.thread().id() != std::thread::current().id() {
             let _ = h.join();
         }
-    }
-}
-
-fn channel_result(r: std::result::Result<Event, TryRecvError>) -> Result<Option<Event>> {
-    match r {
-        Ok(e) => Ok(Some(e)),
-        Err(TryRecvError::Empty) => Ok(None),
-        Err(TryRecvError::Disconnected) => Err(Error::Closed),
     }
 }
 

@@ -535,11 +535,41 @@ impl Config {
                 );
             }
         }
+        // `user:password@` in the URL: sent as HTTP Basic authentication (as browsers and
+        // Python's websockets do) unless an Authorization header is configured, and never
+        // kept in the URL that is logged or shown.
+        let (base_url, userinfo) = crate::url::split_userinfo(&base_url);
+        if let Some((user, password)) = &userinfo {
+            crate::redact::register(password);
+            crate::redact::register(&format!("{user}:{password}"));
+            let basic = crate::url::basic_auth(user, password);
+            crate::redact::register(without_auth_scheme(&basic));
+            if !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            {
+                headers.push(("Authorization".into(), basic));
+            }
+        }
         let url = with_query(&base_url, &query);
         let mut sensitive: Vec<String> = token_query_param.iter().cloned().collect();
         sensitive.extend(self.query.keys().filter(|k| is_sensitive_name(k)).cloned());
         let sensitive_refs: Vec<&str> = sensitive.iter().map(String::as_str).collect();
         let redacted_url = redact_url(&url, &sensitive_refs);
+        // Known before any problem is reported, so that no message can show them.
+        for secret in crate::url::secrets_in_url(&url, &sensitive_refs)
+            .iter()
+            .map(String::as_str)
+            .chain(self.token.iter().map(|t| t.expose()))
+            .chain(
+                headers
+                    .iter()
+                    .filter(|(k, _)| is_sensitive_name(k))
+                    .map(|(_, v)| without_auth_scheme(v)),
+            )
+        {
+            crate::redact::register(secret);
+        }
         let endpoint = if base_url.is_empty() {
             None
         } else {
@@ -658,6 +688,10 @@ impl Config {
         } else {
             None
         };
+        if let Some(c) = &credentials {
+            crate::redact::register(c.password.expose());
+            crate::redact::register(c.sec.expose());
+        }
         if preset == Preset::Tradovate
             && credentials.is_none()
             && self.token.is_none()
@@ -701,19 +735,6 @@ impl Config {
             return Err(Error::Config(errors));
         }
         let endpoint = endpoint.ok_or_else(|| Error::config("url", "is required"))?;
-        let mut secrets: Vec<String> = Vec::new();
-        if let Some(t) = &self.token {
-            secrets.push(t.expose().to_string());
-        }
-        if let Some(c) = &credentials {
-            secrets.push(c.password.expose().to_string());
-            secrets.push(c.sec.expose().to_string());
-        }
-        for (k, v) in self.headers.iter().chain(self.query.iter()) {
-            if is_sensitive_name(k) && !v.is_empty() {
-                secrets.push(v.clone());
-            }
-        }
         Ok(Settings {
             preset,
             url,
@@ -770,7 +791,6 @@ impl Config {
             token_margin: self.token_expiry_margin.unwrap_or(Duration::from_secs(300)),
             superseded_reason: d.superseded_reason.map(String::from),
             reconnect_when_superseded: self.reconnect_when_superseded.unwrap_or(false),
-            secrets,
         })
     }
 }
@@ -1117,6 +1137,15 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
+/// The credentials of an `Authorization`-style value (`Bearer abc` → `abc`): the scheme is
+/// no secret, and scrubbing it would eat the words around a token.
+fn without_auth_scheme(value: &str) -> &str {
+    match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.bytes().all(|b| b.is_ascii_alphabetic()) => rest.trim(),
+        _ => value,
+    }
+}
+
 /// A short description of a value for error messages (never long).
 fn describe(v: &Value) -> String {
     match v {
@@ -1164,8 +1193,6 @@ pub(crate) struct Settings {
     pub fatal_close_codes: Vec<u16>,
     pub superseded_reason: Option<String>,
     pub reconnect_when_superseded: bool,
-    /// Secret values to scrub from any text that leaves the library.
-    pub secrets: Vec<String>,
     /// Tradovate: the access-token request URL.
     pub auth_url: Option<String>,
     /// Tradovate: the token renewal URL.
@@ -1183,15 +1210,9 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    /// Replaces every configured secret in `text` by `<redacted>`.
+    /// Replaces every known secret in `text` by `<redacted>` (see [`crate::redact`]).
     pub fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for s in &self.secrets {
-            if s.len() >= 3 {
-                out = out.replace(s.as_str(), "<redacted>");
-            }
-        }
-        out
+        crate::redact::scrub(text).into_owned()
     }
 }
 
@@ -1318,6 +1339,29 @@ mod tests {
             "ws://localhost:4000/ws?agentId=a1&token=<redacted>"
         );
         assert_eq!(s.ping_type.as_deref(), Some("ping"));
+    }
+
+    #[test]
+    fn url_credentials_become_basic_auth_and_leave_the_url() {
+        let s = Config::new("wss://me:p%40ss@h/ws").resolve().unwrap();
+        assert_eq!(s.url, "wss://h/ws");
+        assert_eq!(
+            s.headers,
+            [(
+                "Authorization".to_string(),
+                "Basic bWU6cEBzcw==".to_string()
+            )]
+        );
+        assert_eq!(
+            s.scrub("why: bWU6cEBzcw== p@ss"),
+            "why: <redacted> <redacted>"
+        );
+        // An explicit token wins.
+        let s = Config::new("wss://me:pw@h/ws")
+            .token("t0k3n-x")
+            .resolve()
+            .unwrap();
+        assert_eq!(s.headers[0].1, "Bearer t0k3n-x");
     }
 
     #[test]

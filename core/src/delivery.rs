@@ -1,17 +1,36 @@
 //! Hands events to the application through a bounded channel, applying the overflow policy
 //! and reporting every drop in order with a `Lagged` marker.
 //!
-//! Runs on the I/O thread. It never blocks: under the `block` policy it keeps the events that
-//! did not fit and tells the I/O loop to stop reading the socket until they are delivered.
+//! Runs on the I/O thread. It never blocks: what does not fit in the channel waits here
+//! (`pending`), and under the `block` policy the I/O loop stops reading the socket until it
+//! is delivered.
+//!
+//! Rules every policy keeps (the proptest at the end checks them on random sequences):
+//! - only `Message` events are ever discarded; lifecycle events (`Connected`,
+//!   `Authenticated`, `Disconnected`, `Reconnecting`, `GaveUp`, `Error`, `Response`) and
+//!   `Lagged` markers never are, and everything keeps its order;
+//! - every discarded run of messages is reported by one `Lagged{dropped}` marker at the
+//!   place of the gap, so delivered + dropped = sent, exactly;
+//! - an event in the channel is never taken back (the application may be taking it at that
+//!   moment): `drop_oldest` discards the oldest messages that wait here, not in the channel;
+//! - lifecycle events waiting here are bounded apart: while more than `queue_capacity` wait,
+//!   the I/O loop stops reading the socket, as under `block` (a flood of bad frames while the
+//!   application does not read cannot grow memory without bound).
+//!
+//! A stream ends after `GaveUp` ([`Delivery::end_stream`]): once everything before it is in
+//! the channel, the channel's sender is dropped, so the application's receivers see the end
+//! after taking the queued events. [`Delivery::restart`] (on `reconnect()`) starts the next
+//! stream on a new channel, published through [`Streams`].
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 
 use crate::event::Event;
 use crate::status::Counters;
+use crate::streams::Streams;
 
 /// What happens when the application does not keep up and the event channel is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -20,7 +39,10 @@ pub enum Overflow {
     /// Stop reading the socket (TCP pushes back on the server); timers keep running. Nothing is dropped.
     #[default]
     Block,
-    /// Discard the oldest queued events to make room; a `Lagged` marker says how many.
+    /// Keep the newest messages: the queue holds half of `queue_capacity` events ready to be
+    /// taken and up to half waiting behind them; when those are full, the oldest waiting
+    /// messages are discarded and a `Lagged` marker stands where they were. Lifecycle events
+    /// are never discarded.
     DropOldest,
     /// Discard new messages until there is room; a `Lagged` marker says how many.
     /// Lifecycle events are never discarded.
@@ -40,45 +62,79 @@ impl Overflow {
 
 pub(crate) struct Delivery {
     tx: Sender<Event>,
-    rx: Receiver<Event>,
     policy: Overflow,
+    /// The most events the channel holds.
     capacity: usize,
     /// Places known to be free in the channel (see `offer`).
     room: usize,
-    /// Events that did not fit yet, in order (block: everything; drop_newest: lifecycle events and markers).
+    /// Events that did not fit yet, in order (block: everything; drop_newest: lifecycle
+    /// events and markers; drop_oldest: everything, with markers where messages were discarded).
     pending: VecDeque<Event>,
-    /// Drops not reported yet; they happened after the last pending event.
+    /// drop_oldest: the messages in `pending`, and the most it may hold.
+    waiting: usize,
+    keep: usize,
+    /// Lifecycle events in `pending` (markers and messages aside), and the most that may wait
+    /// before the socket is no longer read.
+    lifecycle_waiting: usize,
+    lifecycle_limit: usize,
+    /// drop_newest: drops not reported yet; they happened after the last pending event.
     lagged: u64,
+    /// `GaveUp` was pushed: the stream ends once everything is in the channel.
+    ending: bool,
+    /// The stream ended; the next one's sender is `tx`, its receiver is parked in `streams`.
+    ended: bool,
+    streams: Arc<Streams>,
     counters: Arc<Counters>,
 }
 
 impl Delivery {
+    /// A delivery for a new client, and the streams the client reads.
     pub fn new(
         capacity: usize,
         policy: Overflow,
         counters: Arc<Counters>,
-    ) -> (Delivery, Receiver<Event>) {
+    ) -> (Delivery, Arc<Streams>) {
         // An unbounded (linked-list) channel holding at most `capacity` events, enforced by
         // `offer`: a bounded channel allocates and writes every slot up front, which for
         // the default 65 536 events is 8 MiB of resident memory per client before the first
         // event (benches/, docs/BENCHMARKS.md); this one grows and shrinks with what is queued.
         let (tx, rx) = crossbeam_channel::unbounded();
+        let capacity = capacity.max(1);
+        let lifecycle_limit = capacity;
+        // drop_oldest splits the capacity: events in the channel are the application's and
+        // are never taken back, so the newest are kept by discarding among those waiting here.
+        let (capacity, keep) = match policy {
+            Overflow::DropOldest => {
+                let keep = (capacity / 2).max(1);
+                ((capacity - keep).max(1), keep)
+            }
+            _ => (capacity, 0),
+        };
+        let streams = Arc::new(Streams::new(rx));
         let d = Delivery {
             tx,
-            rx: rx.clone(),
             policy,
             capacity,
             room: 0,
             pending: VecDeque::new(),
+            waiting: 0,
+            keep,
+            lifecycle_waiting: 0,
+            lifecycle_limit,
             lagged: 0,
+            ending: false,
+            ended: false,
+            streams: streams.clone(),
             counters,
         };
-        (d, rx)
+        (d, streams)
     }
 
-    /// Under `block`, true while events wait: the I/O loop must not read more from the socket.
+    /// True while the I/O loop must not read more from the socket: under `block` while events
+    /// wait, under every policy while too many lifecycle events wait.
     pub fn blocked(&self) -> bool {
-        !self.pending.is_empty() && self.policy == Overflow::Block
+        (!self.pending.is_empty() && self.policy == Overflow::Block)
+            || self.lifecycle_waiting > self.lifecycle_limit
     }
 
     /// True while anything (events or a marker) waits for room.
@@ -116,7 +172,7 @@ impl Delivery {
                     });
                     self.lagged = 0;
                 }
-                self.pending.push_back(ev);
+                self.wait(ev);
             }
         }
     }
@@ -124,8 +180,18 @@ impl Delivery {
     /// Delivers what waits, in order, as far as there is room.
     pub fn flush(&mut self) {
         while let Some(ev) = self.pending.pop_front() {
+            let message = matches!(ev, Event::Message(_));
+            let lifecycle = is_lifecycle(&ev);
             match self.offer(ev) {
-                Ok(()) => self.delivered(1),
+                Ok(()) => {
+                    self.delivered(1);
+                    if message && self.keep > 0 {
+                        self.waiting -= 1;
+                    }
+                    if lifecycle {
+                        self.lifecycle_waiting -= 1;
+                    }
+                }
                 Err(ev) => {
                     self.pending.push_front(ev);
                     return;
@@ -142,55 +208,96 @@ impl Delivery {
             self.lagged = 0;
             self.delivered(1);
         }
+        if self.ending && self.lagged == 0 {
+            self.finish_stream();
+        }
     }
 
-    fn push_drop_oldest(&mut self, mut ev: Event) {
-        loop {
-            if self.lagged > 0 {
-                match self.offer(Event::Lagged {
-                    dropped: self.lagged,
-                }) {
-                    Ok(()) => {
-                        self.lagged = 0;
-                        self.delivered(1);
-                    }
-                    Err(_) => {
-                        self.make_room();
-                        continue;
-                    }
-                }
-            }
+    /// drop_oldest: straight to the channel while nothing waits; otherwise in line, and the
+    /// oldest waiting messages beyond `keep` are discarded.
+    fn push_drop_oldest(&mut self, ev: Event) {
+        self.flush();
+        let ev = if self.pending.is_empty() {
             match self.offer(ev) {
                 Ok(()) => {
                     self.delivered(1);
                     return;
                 }
-                Err(e) => {
-                    ev = e;
-                    self.make_room();
-                }
+                Err(ev) => ev,
             }
+        } else {
+            ev
+        };
+        if matches!(ev, Event::Message(_)) {
+            self.waiting += 1;
+        }
+        self.wait(ev);
+        while self.waiting > self.keep {
+            self.discard_oldest_waiting();
         }
     }
 
-    /// Discards the oldest events (a chunk at a time, at least two) so that a marker and an
-    /// event fit. A discarded marker's count is carried into the next marker.
-    fn make_room(&mut self) {
-        let chunk = (self.capacity / 16).max(2);
-        for _ in 0..chunk {
-            match self.rx.try_recv() {
-                Ok(Event::Lagged { dropped }) => {
-                    self.lagged += dropped;
-                    self.counters.delivered.fetch_sub(1, Ordering::Relaxed);
-                }
-                Ok(_) => {
-                    self.lagged += 1;
-                    self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-                    self.counters.delivered.fetch_sub(1, Ordering::Relaxed);
-                }
-                Err(_) => break,
+    /// Puts an event in line behind those waiting.
+    fn wait(&mut self, ev: Event) {
+        if is_lifecycle(&ev) {
+            self.lifecycle_waiting += 1;
+        }
+        self.pending.push_back(ev);
+    }
+
+    /// drop_oldest: discards the first message waiting and counts it in a `Lagged` marker
+    /// at its place (merged with a marker next to it). Lifecycle events before it stay.
+    fn discard_oldest_waiting(&mut self) {
+        let Some(i) = self
+            .pending
+            .iter()
+            .position(|e| matches!(e, Event::Message(_)))
+        else {
+            self.waiting = 0;
+            return;
+        };
+        self.pending.remove(i);
+        self.waiting -= 1;
+        self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+        let before = i.checked_sub(1);
+        for at in before.into_iter().chain([i]) {
+            if let Some(Event::Lagged { dropped }) = self.pending.get_mut(at) {
+                *dropped += 1;
+                return;
             }
         }
+        self.pending.insert(i, Event::Lagged { dropped: 1 });
+    }
+
+    /// `GaveUp` was pushed: the stream ends once everything before it is in the channel
+    /// (receivers then see the end after taking the queued events).
+    pub fn end_stream(&mut self) {
+        self.ending = true;
+        self.flush();
+    }
+
+    /// `reconnect()`: if the stream ended, the next one starts (its receiver becomes the
+    /// application's once the old one is drained); if it has not ended yet (events still
+    /// wait for room), it simply goes on.
+    pub fn restart(&mut self) {
+        self.ending = false;
+        if self.ended {
+            self.ended = false;
+            self.streams.activate();
+        }
+    }
+
+    /// Ends the stream if nothing waits: drops its sender and parks a new channel for the next.
+    fn finish_stream(&mut self) {
+        if !self.pending.is_empty() {
+            return;
+        }
+        let (tx, rx) = crossbeam_channel::unbounded();
+        drop(std::mem::replace(&mut self.tx, tx));
+        self.room = 0;
+        self.ending = false;
+        self.ended = true;
+        self.streams.park(rx);
     }
 
     /// Puts an event in the channel if it holds fewer than `capacity`; gives it back if not.
@@ -208,8 +315,8 @@ impl Delivery {
             }
         }
         self.room -= 1;
-        // The channel is unbounded and `self.rx` keeps it open: this cannot fail, but if it
-        // did the event is handed back like a full channel's.
+        // The channel is unbounded and `Streams` keeps its receiver: this cannot fail, but if
+        // it did the event is handed back like a full channel's.
         self.tx.send(ev).map_err(|e| e.into_inner())
     }
 
@@ -217,11 +324,17 @@ impl Delivery {
         self.counters.delivered.fetch_add(n, Ordering::Relaxed);
     }
 }
+/// Events that are neither messages nor `Lagged` markers: never discarded, bounded apart.
+fn is_lifecycle(ev: &Event) -> bool {
+    !matches!(ev, Event::Message(_) | Event::Lagged { .. })
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::Message;
+    use crossbeam_channel::Receiver;
+    use proptest::prelude::*;
     use std::time::SystemTime;
 
     fn msg(i: u64) -> Event {
@@ -235,10 +348,16 @@ mod tests {
         ))
     }
 
+    /// A lifecycle event that says which one it is.
+    fn life(i: u64) -> Event {
+        Event::Authenticated { epoch: i }
+    }
+
     fn id(ev: &Event) -> String {
         match ev {
             Event::Message(m) => m.raw().unwrap().to_string(),
             Event::Lagged { dropped } => format!("L{dropped}"),
+            Event::Authenticated { epoch } => format!("A{epoch}"),
             other => other.kind().to_string(),
         }
     }
@@ -247,10 +366,16 @@ mod tests {
         rx.try_iter().map(|e| id(&e)).collect()
     }
 
+    fn setup(capacity: usize, policy: Overflow) -> (Delivery, Arc<Streams>, Arc<Counters>) {
+        let c = Arc::new(Counters::default());
+        let (d, streams) = Delivery::new(capacity, policy, c.clone());
+        (d, streams, c)
+    }
+
     #[test]
     fn block_keeps_everything_in_order() {
-        let c = Arc::new(Counters::default());
-        let (mut d, rx) = Delivery::new(2, Overflow::Block, c.clone());
+        let (mut d, streams, c) = setup(2, Overflow::Block);
+        let rx = streams.current();
         for i in 0..5 {
             d.push(msg(i));
         }
@@ -266,8 +391,8 @@ mod tests {
 
     #[test]
     fn drop_newest_reports_drops_in_place_and_keeps_lifecycle() {
-        let c = Arc::new(Counters::default());
-        let (mut d, rx) = Delivery::new(2, Overflow::DropNewest, c.clone());
+        let (mut d, streams, c) = setup(2, Overflow::DropNewest);
+        let rx = streams.current();
         d.push(msg(0));
         d.push(msg(1));
         d.push(msg(2)); // dropped
@@ -284,12 +409,16 @@ mod tests {
 
     #[test]
     fn drop_oldest_counts_add_up() {
-        let c = Arc::new(Counters::default());
-        let (mut d, rx) = Delivery::new(4, Overflow::DropOldest, c.clone());
+        let (mut d, streams, c) = setup(4, Overflow::DropOldest);
+        let rx = streams.current();
         for i in 0..100 {
             d.push(msg(i));
         }
-        let got = drain(&rx);
+        let mut got = drain(&rx);
+        while d.has_pending() {
+            d.flush();
+            got.extend(drain(&rx));
+        }
         let lagged: u64 = got
             .iter()
             .filter_map(|s| s.strip_prefix('L'))
@@ -299,5 +428,198 @@ mod tests {
         assert_eq!(lagged + messages, 100, "{got:?}");
         assert_eq!(lagged, c.dropped.load(Ordering::Relaxed));
         assert_eq!(got.last().unwrap(), "99");
+        assert_eq!(got, ["0", "1", "L96", "98", "99"]);
+    }
+
+    #[test]
+    fn drop_oldest_never_discards_lifecycle_and_marks_each_gap_in_place() {
+        // Capacity 4: two in the channel, up to two messages waiting behind them.
+        let (mut d, streams, c) = setup(4, Overflow::DropOldest);
+        let rx = streams.current();
+        d.push(msg(0));
+        d.push(msg(1));
+        d.push(Event::Disconnected {
+            epoch: 1,
+            code: None,
+            reason: "r".into(),
+            error: None,
+        });
+        d.push(msg(2));
+        d.push(msg(3));
+        d.push(msg(4)); // discards 2
+        d.push(Event::GaveUp { reason: "x".into() });
+        d.push(msg(5)); // discards 3
+        assert_eq!(drain(&rx), ["0", "1"]);
+        d.flush();
+        assert_eq!(drain(&rx), ["disconnected", "L2"]);
+        d.flush();
+        assert_eq!(drain(&rx), ["4", "gave_up"]);
+        d.flush();
+        assert_eq!(drain(&rx), ["5"]);
+        assert!(!d.has_pending());
+        assert_eq!(c.dropped.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn too_many_waiting_lifecycle_events_stop_the_reading_under_every_policy() {
+        for policy in [Overflow::DropOldest, Overflow::DropNewest] {
+            let (mut d, streams, _) = setup(4, policy);
+            let rx = streams.current();
+            let mut i = 0;
+            while !d.blocked() {
+                d.push(life(i));
+                d.push(msg(i));
+                i += 1;
+                assert!(i < 100, "{policy:?} never stops reading");
+            }
+            // Once they are taken, reading goes on.
+            while d.has_pending() {
+                drain(&rx);
+                d.flush();
+            }
+            assert!(!d.blocked(), "{policy:?}");
+        }
+    }
+
+    #[test]
+    fn a_stream_ends_after_gave_up_once_everything_is_taken() {
+        let (mut d, streams, _) = setup(2, Overflow::Block);
+        let rx = streams.current();
+        for i in 0..3 {
+            d.push(msg(i));
+        }
+        d.push(Event::GaveUp { reason: "x".into() });
+        d.end_stream();
+        assert_eq!(drain(&rx), ["0", "1"]);
+        assert_eq!(streams.try_recv().unwrap().map(|e| id(&e)), None);
+        d.flush();
+        assert_eq!(drain(&rx), ["2", "gave_up"]);
+        assert!(matches!(
+            rx.try_recv(),
+            Err(crossbeam_channel::TryRecvError::Disconnected)
+        ));
+        assert!(matches!(streams.try_recv(), Err(crate::Error::Closed)));
+        // reconnect(): a new stream.
+        d.restart();
+        assert!(streams.try_recv().unwrap().is_none());
+        d.push(life(2));
+        assert_eq!(drain(&streams.current()), ["A2"]);
+    }
+
+    #[test]
+    fn reconnect_before_the_end_is_reached_continues_the_stream() {
+        let (mut d, streams, _) = setup(1, Overflow::Block);
+        let rx = streams.current();
+        d.push(msg(0));
+        d.push(Event::GaveUp { reason: "x".into() });
+        d.end_stream();
+        d.restart();
+        d.push(life(2));
+        let mut got = drain(&rx);
+        while d.has_pending() {
+            d.flush();
+            got.extend(drain(&rx));
+        }
+        assert_eq!(got, ["0", "gave_up", "A2"]);
+        assert!(streams.try_recv().unwrap().is_none(), "the stream goes on");
+    }
+
+    #[test]
+    fn events_of_the_old_stream_come_before_the_new_one() {
+        let (mut d, streams, _) = setup(4, Overflow::DropOldest);
+        let old = streams.current();
+        d.push(msg(0));
+        d.push(Event::GaveUp { reason: "x".into() });
+        d.end_stream();
+        d.restart();
+        d.push(life(2));
+        let mut got = Vec::new();
+        while let Some(e) = streams.try_recv().unwrap() {
+            got.push(id(&e));
+        }
+        assert_eq!(got, ["0", "gave_up", "A2"]);
+        assert!(old.try_recv().is_err());
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Message,
+        Lifecycle,
+        Take(usize),
+        Flush,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => Just(Op::Message),
+            1 => Just(Op::Lifecycle),
+            2 => (1usize..8).prop_map(Op::Take),
+            1 => Just(Op::Flush),
+        ]
+    }
+
+    fn policy() -> impl Strategy<Value = Overflow> {
+        prop_oneof![
+            Just(Overflow::Block),
+            Just(Overflow::DropOldest),
+            Just(Overflow::DropNewest)
+        ]
+    }
+
+    proptest! {
+        /// Whatever the pushes and takes: the channel never holds more than the capacity;
+        /// every lifecycle event arrives, in order; the messages that arrive are in order;
+        /// each `Lagged{n}` stands exactly where n consecutive messages were discarded; and
+        /// delivered + dropped = sent, with `status().dropped` the Lagged total.
+        #[test]
+        fn delivery_keeps_order_lifecycle_and_exact_accounting(
+            capacity in 1usize..7,
+            policy in policy(),
+            ops in proptest::collection::vec(op(), 0..200),
+        ) {
+            let (mut d, streams, c) = setup(capacity, policy);
+            let rx = streams.current();
+            let mut sent: Vec<String> = Vec::new();
+            let mut got: Vec<String> = Vec::new();
+            for (i, op) in ops.iter().enumerate() {
+                let i = i as u64;
+                match op {
+                    Op::Message => { d.push(msg(i)); sent.push(i.to_string()); }
+                    Op::Lifecycle => { d.push(life(i)); sent.push(format!("A{i}")); }
+                    Op::Take(n) => got.extend(rx.try_iter().take(*n).map(|e| id(&e))),
+                    Op::Flush => d.flush(),
+                }
+                prop_assert!(rx.len() <= capacity);
+            }
+            while d.has_pending() {
+                d.flush();
+                got.extend(drain(&rx));
+            }
+            got.extend(drain(&rx));
+            // Walk what was sent along what arrived.
+            let mut s = sent.iter().peekable();
+            let mut lagged = 0u64;
+            for g in &got {
+                if let Some(n) = g.strip_prefix('L') {
+                    let n: u64 = n.parse().unwrap();
+                    prop_assert!(n > 0);
+                    lagged += n;
+                    for _ in 0..n {
+                        let skipped = s.next();
+                        prop_assert!(
+                            skipped.is_some_and(|x| !x.starts_with('A')),
+                            "{g} covers {skipped:?}: sent {sent:?}, got {got:?}"
+                        );
+                    }
+                } else {
+                    prop_assert_eq!(s.next(), Some(g), "sent {:?}, got {:?}", sent, got);
+                }
+            }
+            prop_assert_eq!(s.next(), None, "sent {:?}, got {:?}", sent, got);
+            prop_assert_eq!(lagged, c.dropped.load(Ordering::Relaxed));
+            if policy == Overflow::Block {
+                prop_assert_eq!(lagged, 0);
+            }
+        }
     }
 }

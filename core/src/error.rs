@@ -5,7 +5,8 @@
 use std::fmt;
 
 /// One problem found in a configuration, with the name of the field it concerns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Display` and `Debug` scrub every known secret from the message.
+#[derive(Clone, PartialEq, Eq)]
 pub struct FieldError {
     /// The configuration field, as named in the schema (`heartbeat_timeout`, `url`, ...).
     pub field: String,
@@ -15,12 +16,24 @@ pub struct FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
+        write!(f, "{}: {}", self.field, crate::redact::scrub(&self.message))
+    }
+}
+
+impl fmt::Debug for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FieldError")
+            .field("field", &self.field)
+            .field("message", &crate::redact::scrub(&self.message))
+            .finish()
     }
 }
 
 /// Everything that can go wrong in tradewire.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Display` and `Debug` scrub every secret the library knows of (tokens, passwords, token
+/// query parameters, access tokens obtained) from the message, in every encoding.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// The configuration is invalid. Every problem found is listed, each with its field name.
@@ -70,7 +83,57 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = Plain(self).to_string();
+        f.write_str(&crate::redact::scrub(&text))
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scrub = |m: &str| crate::redact::scrub(m).into_owned();
         match self {
+            Error::Config(problems) => f.debug_tuple("Config").field(problems).finish(),
+            Error::Closed => f.write_str("Closed"),
+            other => {
+                let name = match other {
+                    Error::Connect(_) => "Connect",
+                    Error::Auth(_) => "Auth",
+                    Error::NotConnected(_) => "NotConnected",
+                    Error::Request(_) => "Request",
+                    Error::Timeout(_) => "Timeout",
+                    Error::Usage(_) => "Usage",
+                    _ => "Io",
+                };
+                f.debug_tuple(name)
+                    .field(&scrub(&Plain(other).message()))
+                    .finish()
+            }
+        }
+    }
+}
+
+/// An error's text before scrubbing.
+struct Plain<'a>(&'a Error);
+
+impl Plain<'_> {
+    /// The message a variant carries (empty for `Config` and `Closed`).
+    fn message(&self) -> String {
+        match self.0 {
+            Error::Connect(m)
+            | Error::Auth(m)
+            | Error::NotConnected(m)
+            | Error::Request(m)
+            | Error::Timeout(m)
+            | Error::Usage(m)
+            | Error::Io(m) => m.clone(),
+            Error::Config(_) | Error::Closed => String::new(),
+        }
+    }
+}
+
+impl fmt::Display for Plain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             Error::Config(problems) => {
                 if problems.len() == 1 {
                     write!(f, "invalid configuration: {}", problems[0])

@@ -420,17 +420,18 @@ impl ErrorEvent {
         raw: Option<&str>,
         epoch: u64,
     ) -> ErrorEvent {
+        // Scrubbed first (a window a little longer than what is kept, so that a secret
+        // across the cut is recognised), cut after.
         let raw = raw.map(|r| {
-            let cut = r
-                .char_indices()
-                .nth(1024)
-                .map(|(i, _)| i)
-                .unwrap_or(r.len());
-            r[..cut].to_string()
+            let cut = |t: &str, n: usize| {
+                let end = t.char_indices().nth(n).map(|(i, _)| i).unwrap_or(t.len());
+                t[..end].to_string()
+            };
+            cut(&crate::redact::scrub(&cut(r, 1024 + 64)), 1024)
         });
         ErrorEvent {
             kind,
-            message: message.into(),
+            message: crate::redact::scrub(&message.into()).into_owned(),
             raw,
             epoch,
         }

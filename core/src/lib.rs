@@ -31,6 +31,9 @@
 
 #![warn(missing_docs)]
 
+// First: its logging macros are used by every module below.
+#[macro_use]
+pub mod redact;
 pub mod auth;
 pub mod backoff;
 mod client;
@@ -47,6 +50,7 @@ mod history;
 pub mod preset;
 pub mod sockjs;
 mod status;
+mod streams;
 pub mod time;
 mod transport;
 pub mod url;

@@ -251,9 +251,190 @@ pub fn redact_url(url: &str, extra: &[&str]) -> String {
     out
 }
 
+/// Splits the `user:password@` part off a URL: the URL without it, and the user and password
+/// (percent-decoded) when it had one. Pure.
+///
+/// ```
+/// use tradewire::url::split_userinfo;
+/// assert_eq!(
+///     split_userinfo("wss://me:p%40ss@h:1/ws?x=1"),
+///     ("wss://h:1/ws?x=1".to_string(), Some(("me".to_string(), "p@ss".to_string())))
+/// );
+/// assert_eq!(split_userinfo("ws://h/ws").1, None);
+/// ```
+pub fn split_userinfo(url: &str) -> (String, Option<(String, String)>) {
+    let Some(scheme_end) = url.find("://") else {
+        return (url.to_string(), None);
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return (url.to_string(), None);
+    };
+    let userinfo = &rest[..at];
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let decode = |t: &str| percent_decode_strict(t).unwrap_or_else(|| t.to_string());
+    let stripped = format!("{}{}", &url[..scheme_end + 3], &rest[at + 1..]);
+    (stripped, Some((decode(user), decode(password))))
+}
+
+/// `Basic <base64(user:password)>`, the `Authorization` value of RFC 7617. Pure.
+///
+/// ```
+/// assert_eq!(tradewire::url::basic_auth("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+/// ```
+pub fn basic_auth(user: &str, password: &str) -> String {
+    format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))
+}
+
+/// Standard base64 with padding (RFC 4648 §4). Pure.
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes only (a `+` stays a `+`, as in a URL's authority); `None` when an
+/// escape is malformed or the result is not UTF-8.
+fn percent_decode_strict(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The secret values a URL carries: the values of secret-looking query parameters (and of
+/// those named in `extra`), and the password (and the whole `user:password`) of its
+/// authority. Pure.
+///
+/// ```
+/// use tradewire::url::secrets_in_url;
+/// assert_eq!(secrets_in_url("ws://u:pw1@h/ws?token=abc&agentId=a1", &[]), ["u:pw1", "pw1", "abc"]);
+/// ```
+pub fn secrets_in_url(url: &str, extra: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let (before_query, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    if let Some((_, rest)) = before_query.split_once("://") {
+        let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+        if let Some(at) = authority.rfind('@') {
+            let userinfo = &authority[..at];
+            out.push(userinfo.to_string());
+            if let Some((_, password)) = userinfo.split_once(':') {
+                out.push(password.to_string());
+            }
+        }
+    }
+    for pair in query.unwrap_or("").split(['&', '#']) {
+        if let Some((k, v)) = pair.split_once('=') {
+            if !v.is_empty()
+                && (is_sensitive_name(k) || extra.iter().any(|e| e.eq_ignore_ascii_case(k)))
+            {
+                out.push(v.to_string());
+                // The decoded value, in case the URL carried it percent-encoded.
+                if let Some(decoded) = percent_decode(v) {
+                    if decoded != v {
+                        out.push(decoded);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes and `+` (as a space); `None` when the result is not UTF-8 or an
+/// escape is malformed.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        let vectors = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in vectors {
+            assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
+        }
+        assert_eq!(base64(&[0xfb, 0xff]), "+/8=");
+    }
+
+    #[test]
+    fn userinfo_is_split_off_and_decoded() {
+        assert_eq!(
+            split_userinfo("ws://u:a+b%2Fc@[::1]:9/x@y"),
+            (
+                "ws://[::1]:9/x@y".to_string(),
+                Some(("u".to_string(), "a+b/c".to_string()))
+            )
+        );
+        assert_eq!(
+            split_userinfo("ws://token@h"),
+            (
+                "ws://h".to_string(),
+                Some(("token".to_string(), String::new()))
+            )
+        );
+        assert_eq!(split_userinfo("ws://h/p?q=a@b").1, None);
+    }
 
     /// The URL-building table of reference document 004, row by row.
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tradewire_core::{Client, Config};
 
-use crate::error::{guard_result, guard_value, Failure};
+use crate::error::{guard_infallible, guard_result, guard_value, Failure};
 use crate::event::tw_event;
 use crate::result::tw_result;
 use crate::strings::{into_c_string, opt_str_arg, str_arg};
@@ -107,9 +107,10 @@ pub unsafe extern "C" fn tw_client_start(client: *mut tw_client) -> tw_result {
 /// `TW_NO_TIMEOUT`: no time limit).
 ///
 /// Returns `TW_OK` and stores a new event in `*out_event`; `TW_TIMEOUT` when none arrived in
-/// time; `TW_CLOSED` once the client is closed and every event queued before the close has
-/// been taken (a call blocked here when another thread calls `tw_client_close` returns
-/// promptly, with the remaining events and then `TW_CLOSED`).
+/// time; `TW_CLOSED` once the event stream has ended and every event queued before its end
+/// has been taken: after `tw_client_close` (a call blocked here when another thread calls
+/// `tw_client_close` returns promptly, with the remaining events and then `TW_CLOSED`), and
+/// after a `gave_up` event, until `tw_client_reconnect` starts a new stream.
 ///
 /// Ownership: on `TW_OK` the caller owns `*out_event` and frees it with `tw_event_free`;
 /// `*out_event` is written only on `TW_OK`.
@@ -338,7 +339,9 @@ impl UserData {
 }
 
 /// Drops the current connection (if any) and connects again now, resetting the attempt
-/// counter; after a `gave_up` event, starts trying again.
+/// counter; after a `gave_up` event, starts trying again on a new event stream
+/// (`tw_client_next_event` gives events again; those of the old stream not taken yet come
+/// first).
 ///
 /// Ownership: `client` stays the caller's.
 /// Threads: any thread.
@@ -391,13 +394,12 @@ pub unsafe extern "C" fn tw_client_close(client: *mut tw_client) -> tw_result {
 /// thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_free(client: *mut tw_client) {
-    guard_value((), || {
+    guard_infallible((), || {
         if !client.is_null() {
             // SAFETY: the caller promises the client came from `Box::into_raw` here and is
             // no longer in use; dropping it closes it.
             drop(unsafe { Box::from_raw(client) });
         }
-        Ok(())
     })
 }
 

@@ -66,19 +66,38 @@ pub fn set_last_error(failure: Failure) -> tw_result {
     code
 }
 
-/// Runs `f`, turning an error or a panic into a negative code (recorded as the last error).
+/// Clears this thread's last error: the call that just returned succeeded.
+pub fn clear_last_error() {
+    let _ = LAST_ERROR.try_with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            if slot.is_some() {
+                *slot = None;
+            }
+        }
+    });
+}
+
+/// Runs `f`, turning an error or a panic into a negative code (recorded as the last error);
+/// a success clears the last error.
 pub fn guard_result(f: impl FnOnce() -> Result<tw_result, Failure>) -> tw_result {
     match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(code)) => code,
+        Ok(Ok(code)) => {
+            clear_last_error();
+            code
+        }
         Ok(Err(failure)) => set_last_error(failure),
         Err(panic) => set_last_error(panic_failure(panic.as_ref())),
     }
 }
 
-/// Runs `f`, returning `on_failure` after an error or a panic (recorded as the last error).
+/// Runs `f`, returning `on_failure` after an error or a panic (recorded as the last error);
+/// a success clears the last error.
 pub fn guard_value<T>(on_failure: T, f: impl FnOnce() -> Result<T, Failure>) -> T {
     match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(value)) => value,
+        Ok(Ok(value)) => {
+            clear_last_error();
+            value
+        }
         Ok(Err(failure)) => {
             set_last_error(failure);
             on_failure
@@ -86,6 +105,19 @@ pub fn guard_value<T>(on_failure: T, f: impl FnOnce() -> Result<T, Failure>) -> 
         Err(panic) => {
             set_last_error(panic_failure(panic.as_ref()));
             on_failure
+        }
+    }
+}
+
+/// Runs `f`, a function that cannot fail (`tw_version`, `tw_result_name`, the `*_free`
+/// functions): it leaves the last error as it is, so that it can be called between a
+/// failing call and `tw_last_error()`; a panic (a bug) is recorded and gives `on_panic`.
+pub fn guard_infallible<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(value) => value,
+        Err(panic) => {
+            set_last_error(panic_failure(panic.as_ref()));
+            on_panic
         }
     }
 }
@@ -104,10 +136,14 @@ pub fn panic_failure(panic: &(dyn std::any::Any + Send)) -> Failure {
 }
 
 /// The message of the last failure of a tradewire call on the calling thread, or an empty
-/// string when no call has failed on this thread yet.
+/// string when the last call that can fail succeeded (or none was made yet).
 ///
-/// Calls that succeed do not clear it, so read it right after a call that reported a failure
-/// (a negative `tw_result`, or NULL from a function that returns a pointer).
+/// The next successful call on the same thread clears it (every function that can fail,
+/// including `tw_client_next_event` returning `TW_TIMEOUT` or `TW_CLOSED`); the functions
+/// that cannot fail (`tw_version`, `tw_result_name`, `tw_string_free`, `tw_event_free`,
+/// `tw_client_free`, and `tw_last_error`/`tw_last_error_code` themselves) leave it as it is.
+/// Read it right after a call that reported a failure (a negative `tw_result`, or NULL from
+/// a function that returns a pointer).
 ///
 /// Ownership: the library owns the string; it stays valid until the next `tw_` call on the
 /// same thread. Copy it to keep it. Never NULL, never free it.
@@ -132,9 +168,9 @@ fn read_last_error_message() -> *const c_char {
         .unwrap_or(c"".as_ptr())
 }
 
-/// The code of the last failure of a tradewire call on the calling thread (`TW_OK` when no
-/// call has failed on this thread yet). Useful after a function that returns NULL, such as
-/// `tw_client_new`.
+/// The code of the last failure of a tradewire call on the calling thread (`TW_OK` when the
+/// last call that can fail succeeded, or none was made yet; cleared like `tw_last_error`).
+/// Useful after a function that returns NULL, such as `tw_client_new`.
 ///
 /// Ownership: nothing to free. Threads: any thread; each thread has its own last error.
 /// Errors: none.
@@ -165,16 +201,29 @@ mod tests {
     }
 
     #[test]
-    fn empty_until_something_fails_then_kept_until_the_next_failure() {
+    fn empty_until_something_fails_then_cleared_by_the_next_success() {
         std::thread::spawn(|| {
             assert_eq!(last(), "");
             assert_eq!(tw_last_error_code(), tw_result::TW_OK);
             let code = guard_result(|| Err(Failure::invalid("bad thing")));
             assert_eq!(code, tw_result::TW_ERR_INVALID_ARGUMENT);
             assert_eq!(last(), "bad thing");
-            assert_eq!(guard_result(|| Ok(tw_result::TW_OK)), tw_result::TW_OK);
+            // Reading it, and calls that cannot fail, keep it.
             assert_eq!(last(), "bad thing");
+            guard_infallible((), || ());
             assert_eq!(tw_last_error_code(), tw_result::TW_ERR_INVALID_ARGUMENT);
+            // A success clears it: a guarded result (TW_TIMEOUT is a success too) ...
+            assert_eq!(
+                guard_result(|| Ok(tw_result::TW_TIMEOUT)),
+                tw_result::TW_TIMEOUT
+            );
+            assert_eq!(last(), "");
+            assert_eq!(tw_last_error_code(), tw_result::TW_OK);
+            // ... and a guarded value.
+            guard_value(0, || Err(Failure::invalid("again")));
+            assert_eq!(last(), "again");
+            assert_eq!(guard_value(0, || Ok(5)), 5);
+            assert_eq!(last(), "");
         })
         .join()
         .unwrap();

@@ -9,7 +9,7 @@ use serde::ser::{Serialize, SerializeMap};
 use serde_json::value::RawValue;
 use tradewire_core::Event;
 
-use crate::error::{guard_value, Failure};
+use crate::error::{guard_infallible, guard_value, Failure};
 use crate::strings::{into_c_string, LazyCStr};
 
 /// An event: a message from the server or a lifecycle event (connected, disconnected,
@@ -497,12 +497,11 @@ pub unsafe extern "C" fn tw_event_clone(event: *const tw_event) -> *mut tw_event
 /// and not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn tw_event_free(event: *mut tw_event) {
-    guard_value((), || {
+    guard_infallible((), || {
         if !event.is_null() {
             // SAFETY: the caller promises the event came from this library and is not used again.
             unsafe { tw_event::free_raw(event) };
         }
-        Ok(())
     })
 }
 

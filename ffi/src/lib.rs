@@ -9,7 +9,8 @@
 //! Conventions, stated once here and in every function's comment in the header:
 //!
 //! - Every function that can fail returns a [`tw_result`] (negative = error) or a pointer
-//!   that is NULL on error; `tw_last_error()` explains the last failure on the calling thread.
+//!   that is NULL on error; `tw_last_error()` explains the last failure on the calling thread
+//!   until the next successful call on that thread clears it.
 //! - Out-parameters are written only on success. `*_free(NULL)` is a no-op.
 //! - Strings going in are UTF-8 and NUL-terminated; they stay the caller's. Strings coming
 //!   out are either lent (valid until a stated point, never freed by the caller) or given
@@ -43,7 +44,7 @@ const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 /// Errors: none.
 #[no_mangle]
 pub extern "C" fn tw_version() -> *const c_char {
-    error::guard_value(std::ptr::null(), || Ok(VERSION.as_ptr().cast()))
+    error::guard_infallible(std::ptr::null(), || VERSION.as_ptr().cast())
 }
 
 #[cfg(test)]

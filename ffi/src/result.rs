@@ -18,8 +18,9 @@ pub enum tw_result {
     TW_OK = 0,
     /// `tw_client_next_event`: no event arrived within the timeout (not an error).
     TW_TIMEOUT = 1,
-    /// `tw_client_next_event`: the client is closed and every queued event has been taken;
-    /// no event will ever come (not an error).
+    /// `tw_client_next_event`: the event stream has ended and every queued event has been
+    /// taken (not an error): after `tw_client_close` no event will ever come; after a
+    /// `gave_up` event none comes until `tw_client_reconnect` starts a new stream.
     TW_CLOSED = 2,
     /// A pointer argument was NULL, a string was not valid UTF-8, or a value was out of range.
     TW_ERR_INVALID_ARGUMENT = -1,
@@ -116,13 +117,12 @@ impl tw_result {
 /// Errors: none.
 #[no_mangle]
 pub extern "C" fn tw_result_name(code: i32) -> *const c_char {
-    crate::error::guard_value(c"TW_UNKNOWN_RESULT".as_ptr(), || {
-        Ok(ALL
-            .iter()
+    crate::error::guard_infallible(c"TW_UNKNOWN_RESULT".as_ptr(), || {
+        ALL.iter()
             .find(|r| **r as i32 == code)
             .map(|r| r.name())
             .unwrap_or(c"TW_UNKNOWN_RESULT")
-            .as_ptr())
+            .as_ptr()
     })
 }
 

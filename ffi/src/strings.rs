@@ -5,7 +5,7 @@
 use std::ffi::{c_char, CStr, CString};
 use std::sync::OnceLock;
 
-use crate::error::{guard_value, Failure};
+use crate::error::{guard_infallible, Failure};
 
 /// Reads a C string argument: `TW_ERR_INVALID_ARGUMENT` when it is NULL or not UTF-8.
 ///
@@ -97,12 +97,11 @@ impl LazyCStr {
 /// `s` must be NULL or a string returned by this library and not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn tw_string_free(s: *mut c_char) {
-    guard_value((), || {
+    guard_infallible((), || {
         if !s.is_null() {
             // SAFETY: the caller promises `s` came from `CString::into_raw` in this library.
             drop(unsafe { CString::from_raw(s) });
         }
-        Ok(())
     })
 }
 

@@ -127,6 +127,42 @@ fn reconnects_after_the_server_restarts_and_on_demand() {
     assert!(first_disconnect < second_connect, "{kinds:?}");
 }
 
+/// After `gave_up` the stream ends (`TW_CLOSED` once drained, at once even without a time
+/// limit) and `tw_client_reconnect` starts a new one; `tw_last_error` is cleared by the next
+/// successful call on the thread (the program checks both).
+#[test]
+fn gave_up_ends_the_stream_and_reconnect_starts_a_new_one() {
+    let exe = program("gave_up", Flavor::Sanitized);
+    let daemon = DaemonServer::start().expect("start the daemon server");
+    let url = daemon.url();
+    let running = start(&exe, &[&url], &[]);
+    assert!(
+        daemon.wait_for_connections(1, SOON),
+        "the C client did not connect"
+    );
+    daemon.stop();
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("gave_up");
+    assert_eq!(done.value("streams"), Some("2"));
+    let kinds: Vec<String> = done
+        .events()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or("?").to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "connected",
+            "disconnected",
+            "reconnecting",
+            "gave_up",
+            "reconnecting",
+            "gave_up"
+        ],
+        "{kinds:?}"
+    );
+}
+
 #[test]
 fn close_from_another_thread_wakes_a_blocked_next_event() {
     let exe = program("close_blocked", Flavor::Sanitized);
@@ -280,4 +316,47 @@ fn listen_example_prints_json_lines_and_exits_cleanly_on_sigint() {
     assert_eq!(messages.len(), 2, "{:?}", done.stdout);
     assert_eq!(messages[0]["data"], json!({"cash": 1000}));
     assert!(messages.iter().all(|m| m["account_id"] == "7"));
+}
+
+/// The C part of the secret-canary suite (tests/rust/secrets.rs has the rest): a server that
+/// refuses the handshake with a body echoing the request (token header and query parameter),
+/// and a bad configuration holding the same secrets. Nothing the C API hands out may hold an
+/// 8-character run of any form of any secret.
+#[test]
+fn no_secret_reaches_a_c_string() {
+    use tradewire_testkit::canary::{assert_no_leak, HttpScript};
+    const BEARER: &str = "tok+Bear/er=3%&!' z";
+    const QUERY_TOKEN: &str = "qry+Que/ry=4%&!' q";
+    let server = HttpScript::start(|req, _| (401, format!("you sent:\n{req}\r\nforged\x1b[2J")))
+        .expect("start the echoing server");
+    let config = json!({
+        "url": format!("{}/ws", server.ws_url()),
+        "token": BEARER,
+        "query": {"api_token": QUERY_TOKEN},
+        "reconnect": false,
+    })
+    .to_string();
+    let bad = json!({
+        "url": format!("ws://h/?token={}", QUERY_TOKEN.replace(' ', "+")),
+        "token": BEARER,
+        "jitter": "lots",
+    })
+    .to_string();
+    let exe = program("secrets", Flavor::Sanitized);
+    let done = start(&exe, &[&config, &bad], &[]).finish(PROGRAM_TIMEOUT);
+    done.assert_success("secrets");
+    assert!(server.requests() >= 1, "the server was reached");
+    let printed: Vec<String> = done.stdout.clone();
+    assert!(
+        printed.iter().any(|l| l.contains("<redacted>")),
+        "the echo reached the program: {printed:?}"
+    );
+    assert_no_leak(
+        printed.iter(),
+        &[BEARER.to_string(), QUERY_TOKEN.to_string()],
+    );
+    assert!(
+        !printed.iter().any(|l| l.contains('\x1b')),
+        "server text unescaped: {printed:?}"
+    );
 }

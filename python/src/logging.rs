@@ -65,7 +65,8 @@ impl Log for Bridge {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let message = record.args().to_string();
+        // Core scrubs its own lines; this catches any other tradewire crate's too.
+        let message = tradewire::redact::scrub(&record.args().to_string()).into_owned();
         let message = message
             .strip_prefix("tradewire: ")
             .map(str::to_string)

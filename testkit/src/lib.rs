@@ -32,6 +32,7 @@
 
 pub mod agent;
 pub mod breakout;
+pub mod canary;
 pub mod daemon;
 pub mod events;
 pub mod frames;

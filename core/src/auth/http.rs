@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::token::TokenInfo;
 use crate::config::Credentials;
+use crate::redact::untrusted;
 
 /// Why no token was obtained.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,8 +72,10 @@ pub(crate) fn request_token(
             .and_then(|t| t.as_str())
             .filter(|t| !t.is_empty())
         {
+            // The server's words (a server may echo the password): scrubbed, escaped, cut.
             return Err(AuthError::Rejected(format!(
-                "the access-token request was refused: {text}"
+                "the access-token request was refused: {}",
+                untrusted(text, SERVER_TEXT_LIMIT)
             )));
         }
         if let Some(t) = v.get("p-ticket").and_then(|t| t.as_str()) {
@@ -86,15 +89,19 @@ pub(crate) fn request_token(
                 .and_then(|t| t.as_f64())
                 .unwrap_or(1.0)
                 .clamp(0.0, 3600.0);
-            log::warn!("tradewire: the access-token request is penalised: retrying in {wait:.0} s as the server asks");
+            tw_warn!("tradewire: the access-token request is penalised: retrying in {wait:.0} s as the server asks");
             if !sleep_unless_cancelled(Duration::from_secs_f64(wait), cancel) {
                 return Err(AuthError::Cancelled);
             }
             ticket = Some(t.to_string());
             continue;
         }
-        return TokenInfo::from_response(&v, SystemTime::now())
-            .map_err(|e| AuthError::Network(format!("unexpected access-token answer: {e}")));
+        return TokenInfo::from_response(&v, SystemTime::now()).map_err(|e| {
+            AuthError::Network(format!(
+                "unexpected access-token answer: {}",
+                untrusted(&e, SERVER_TEXT_LIMIT)
+            ))
+        });
     }
     Err(AuthError::Network(format!(
         "the access-token request was still penalised after {MAX_PENALTIES} waits"
@@ -115,8 +122,12 @@ pub(crate) fn renew_token(
         .call()
         .map_err(|e| AuthError::Network(format!("the token renewal failed: {e}")))?;
     let v = read_answer(response, "token renewal")?;
-    TokenInfo::from_response(&v, SystemTime::now())
-        .map_err(|e| AuthError::Rejected(format!("the token renewal was refused: {e}")))
+    TokenInfo::from_response(&v, SystemTime::now()).map_err(|e| {
+        AuthError::Rejected(format!(
+            "the token renewal was refused: {}",
+            untrusted(&e, SERVER_TEXT_LIMIT)
+        ))
+    })
 }
 
 fn post_json(
@@ -139,20 +150,56 @@ fn read_answer(
     what: &str,
 ) -> Result<serde_json::Value, AuthError> {
     let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().unwrap_or_default();
+    let text = match response
+        .body_mut()
+        .with_config()
+        .limit(MAX_ANSWER as u64)
+        .read_to_string()
+    {
+        Ok(t) => t,
+        Err(ureq::Error::BodyExceedsLimit(_)) => {
+            return Err(AuthError::Network(format!(
+                "the {what} failed: response too large (limit {MAX_ANSWER} bytes, HTTP {status}); check that the auth URL is a Tradovate token endpoint"
+            )))
+        }
+        Err(e) => {
+            return Err(AuthError::Network(format!(
+                "the {what} answer (HTTP {status}) could not be read: {e}"
+            )))
+        }
+    };
+    let details = || {
+        let t = text.trim();
+        if t.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", untrusted(t, SERVER_TEXT_LIMIT))
+        }
+    };
     if status == 401 || status == 403 {
         return Err(AuthError::Rejected(format!(
-            "the {what} was refused with HTTP {status}: check the credentials"
+            "the {what} was refused with HTTP {status}{}: check the credentials",
+            details()
         )));
     }
     if !(200..300).contains(&status) {
         return Err(AuthError::Network(format!(
-            "the {what} failed with HTTP {status}"
+            "the {what} failed with HTTP {status}{}",
+            details()
         )));
     }
-    serde_json::from_str(&text)
-        .map_err(|_| AuthError::Network(format!("the {what} answer is not JSON")))
+    serde_json::from_str(&text).map_err(|e| {
+        AuthError::Network(format!(
+            "the {what} answer (HTTP {status}) is not JSON ({e}){}",
+            details()
+        ))
+    })
 }
+
+/// Largest token answer read (a real one is well under 2 KiB).
+const MAX_ANSWER: usize = 64 * 1024;
+/// Longest piece of a server's text kept in an error.
+const SERVER_TEXT_LIMIT: usize = 200;
 
 /// Sleeps in short slices; false if cancelled meanwhile.
 fn sleep_unless_cancelled(d: Duration, cancel: &AtomicBool) -> bool {

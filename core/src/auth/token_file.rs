@@ -20,14 +20,14 @@ pub(crate) fn load(
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {
-            log::warn!("tradewire: ignoring the token file {}: {e}", path.display());
+            tw_warn!("tradewire: ignoring the token file {}: {e}", path.display());
             return None;
         }
     };
     let v: serde_json::Value = match serde_json::from_str(&text) {
         Ok(v) => v,
         Err(_) => {
-            log::warn!(
+            tw_warn!(
                 "tradewire: ignoring the token file {}: it is not valid JSON",
                 path.display()
             );
@@ -37,7 +37,7 @@ pub(crate) fn load(
     let mut info = match TokenInfo::from_response(&v, now) {
         Ok(i) => i,
         Err(e) => {
-            log::warn!("tradewire: ignoring the token file {}: {e}", path.display());
+            tw_warn!("tradewire: ignoring the token file {}: {e}", path.display());
             return None;
         }
     };
@@ -50,7 +50,7 @@ pub(crate) fn load(
     }
     if let (Some(want), Some(have)) = (user, info.name.as_deref()) {
         if want != have {
-            log::warn!(
+            tw_warn!(
                 "tradewire: ignoring the token file {}: it belongs to another user",
                 path.display()
             );
@@ -58,13 +58,13 @@ pub(crate) fn load(
         }
     }
     if !info.is_valid(now, margin) {
-        log::info!(
+        tw_info!(
             "tradewire: ignoring the token file {}: the token has expired",
             path.display()
         );
         return None;
     }
-    log::info!(
+    tw_info!(
         "tradewire: loaded an access token from {} (expires {})",
         path.display(),
         iso8601(info.expires_at)

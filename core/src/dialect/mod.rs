@@ -48,6 +48,49 @@ pub(crate) struct Ctx<'a> {
     pub signals: &'a mut Vec<Signal>,
     /// The token to log in with, for dialects with a login step.
     pub token: Option<&'a str>,
+    /// Bad input found in this frame so far (a frame may carry many items).
+    pub bad: BadInFrame,
+}
+
+/// Bad items of one frame reported as events of their own; the rest are coalesced into one
+/// event with their count, so that a frame of 200,000 bad items gives 4 events, not 200,000.
+pub(crate) const BAD_SHOWN_PER_FRAME: u32 = 3;
+
+/// Counts the bad input of one frame: the first [`BAD_SHOWN_PER_FRAME`] are reported on
+/// their own, the others only counted until the end of the frame.
+#[derive(Debug, Default)]
+pub(crate) struct BadInFrame {
+    shown: u32,
+    more: u64,
+    kind: Option<ErrorKind>,
+}
+
+impl BadInFrame {
+    /// Whether this bad input is reported on its own (true) or only counted.
+    pub fn admit(&mut self, kind: ErrorKind) -> bool {
+        if self.shown < BAD_SHOWN_PER_FRAME {
+            self.shown += 1;
+            return true;
+        }
+        self.more += 1;
+        self.kind.get_or_insert(kind);
+        false
+    }
+
+    /// At the end of the frame: the kind and message of the event that reports the bad
+    /// input only counted, if any; then starts over.
+    pub fn summary(&mut self) -> Option<(ErrorKind, String)> {
+        let done = std::mem::take(self);
+        let kind = done.kind?;
+        let s = if done.more == 1 { "" } else { "s" };
+        Some((
+            kind,
+            format!(
+                "{} more bad item{s} in this frame were skipped (the first {} were reported on their own)",
+                done.more, done.shown
+            ),
+        ))
+    }
 }
 
 impl Ctx<'_> {
@@ -57,10 +100,14 @@ impl Ctx<'_> {
         self.delivery.push(Event::Message(m));
     }
 
-    /// Reports bad input: counted, logged and delivered as an `Error` event.
+    /// Reports bad input: counted, logged and delivered as an `Error` event; beyond the
+    /// first few of a frame, only counted until [`Ctx::end_frame`] reports them in one event.
     pub fn bad_input(&mut self, kind: ErrorKind, message: String, raw: Option<&str>) {
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
-        log::warn!(
+        if !self.bad.admit(kind) {
+            return;
+        }
+        tw_warn!(
             "tradewire: skipped a bad message ({}): {}",
             kind.as_str(),
             message
@@ -68,6 +115,16 @@ impl Ctx<'_> {
         self.delivery.push(Event::Error(ErrorEvent::new(
             kind, message, raw, self.epoch,
         )));
+    }
+
+    /// Ends a frame: the bad input only counted in it is reported by one `Error` event.
+    pub fn end_frame(&mut self) {
+        if let Some((kind, message)) = self.bad.summary() {
+            tw_warn!("tradewire: {message}");
+            self.delivery.push(Event::Error(ErrorEvent::new(
+                kind, message, None, self.epoch,
+            )));
+        }
     }
 
     /// Counts a message held back by a filter.
@@ -124,5 +181,30 @@ pub(crate) fn for_settings(s: &Settings) -> Box<dyn Dialect> {
     match s.preset {
         crate::preset::Preset::Tradovate => Box::new(tradovate::Tradovate::default()),
         _ => Box::new(json::Json { raw: s.raw }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_shows_its_first_bad_items_and_counts_the_rest_once() {
+        let mut bad = BadInFrame::default();
+        assert_eq!(bad.summary(), None, "nothing bad, no summary");
+        let shown = (0..200_000)
+            .filter(|_| bad.admit(ErrorKind::Decode))
+            .count();
+        assert_eq!(shown, BAD_SHOWN_PER_FRAME as usize);
+        let (kind, message) = bad.summary().unwrap();
+        assert_eq!(kind, ErrorKind::Decode);
+        assert!(
+            message.starts_with("199997 more bad items in this frame were skipped"),
+            "{message}"
+        );
+        // The next frame starts over.
+        assert_eq!(bad.summary(), None);
+        assert!(bad.admit(ErrorKind::InvalidJson));
+        assert_eq!(bad.summary(), None, "only shown ones: no summary");
     }
 }

@@ -102,7 +102,7 @@ impl Dialect for Tradovate {
         if !s.market_data {
             match user_id {
                 Some(uid) => out.push(sockjs::request_frame("user/syncrequest", take(), Some(&format!(r#"{{"users":[{uid}]}}"#)))),
-                None => log::warn!("tradewire: no user id is known (static token), so user/syncrequest was not sent"),
+                None => tw_warn!("tradewire: no user id is known (static token), so user/syncrequest was not sent"),
             }
         }
         for m in &s.on_connect {
@@ -186,6 +186,83 @@ fn on_connect_frame(message: &str, id: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::delivery::{Delivery, Overflow};
+    use crate::event::Event;
+    use crate::history::History;
+    use crate::status::Counters;
+    use crate::{Config, Preset};
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+
+    /// Runs one text frame through the dialect as the engine does; returns the events.
+    fn events_of(frame: &str) -> (Vec<Event>, Arc<Counters>) {
+        let s = Config::for_preset(Preset::Tradovate)
+            .token("t")
+            .resolve()
+            .unwrap();
+        let counters = Arc::new(Counters::default());
+        let history = History::new(0);
+        let (mut delivery, streams) = Delivery::new(1 << 20, Overflow::Block, counters.clone());
+        let (mut replies, mut signals) = (Vec::new(), Vec::new());
+        let mut ctx = Ctx {
+            s: &s,
+            counters: &counters,
+            history: &history,
+            delivery: &mut delivery,
+            replies: &mut replies,
+            latency: None,
+            now: std::time::SystemTime::now(),
+            epoch: 1,
+            signals: &mut signals,
+            token: Some("t"),
+            bad: Default::default(),
+        };
+        let mut d = Tradovate {
+            authenticated: true,
+        };
+        d.on_text(frame, &mut ctx);
+        ctx.end_frame();
+        let events = streams.current().try_iter().collect();
+        (events, counters)
+    }
+
+    #[test]
+    fn a_frame_of_200000_bad_items_gives_a_bounded_number_of_error_events() {
+        let mut frame = String::from("a[");
+        for i in 0..200_000 {
+            if i > 0 {
+                frame.push(',');
+            }
+            frame.push_str(if i % 2 == 0 { "1" } else { "{}" });
+        }
+        frame.push(']');
+        let (events, counters) = events_of(&frame);
+        let errors: Vec<_> = events
+            .iter()
+            .map(|e| match e {
+                Event::Error(e) => e.message.clone(),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(
+            errors[3].starts_with("199997 more bad items in this frame were skipped"),
+            "{errors:?}"
+        );
+        // Every bad item is counted.
+        assert_eq!(counters.errors.load(Ordering::Relaxed), 200_000);
+    }
+
+    #[test]
+    fn good_items_around_bad_ones_are_delivered_in_order() {
+        let (events, _) =
+            events_of(r#"a[{"e":"props","d":{"n":1}},5,6,7,8,{"e":"props","d":{"n":2}}]"#);
+        let kinds: Vec<_> = events.iter().map(|e| e.kind()).collect();
+        assert_eq!(
+            kinds,
+            ["message", "error", "error", "error", "message", "error"]
+        );
+    }
 
     #[test]
     fn on_connect_entries() {

@@ -261,7 +261,7 @@ impl Handoff {
             Ok(Err(end)) => Some(end),
             Err(panic) => {
                 let what = crate::error::panic_message(&*panic);
-                log::error!("tradewire: internal error while reading on the receiving thread: {what}; the connection is dropped (please report this)");
+                tw_error!("tradewire: internal error while reading on the receiving thread: {what}; the connection is dropped (please report this)");
                 Some(End::Broken(format!("internal error: {what}")))
             }
         };

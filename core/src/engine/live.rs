@@ -235,7 +235,8 @@ impl Engine {
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the client");
                     return Err(End::Close);
                 }
-                Ok(Command::Reconnect) => {
+                Ok(Command::Reconnect { done }) => {
+                    let _ = done.send(());
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "reconnecting");
                     return Err(End::Reconnect);
                 }
@@ -255,7 +256,7 @@ impl Engine {
                 match signal {
                     Signal::Authenticated => {
                         *live = true;
-                        log::info!("tradewire: logged in (connection {})", self.epoch);
+                        tw_info!("tradewire: logged in (connection {})", self.epoch);
                         let user_id = self.token.as_ref().and_then(|t| t.user_id);
                         for frame in self.dialect.after_auth(&s, user_id, &mut self.next_id) {
                             if let Err((e, true)) = write(ws, Outgoing::Text(frame), want_write) {
@@ -298,7 +299,10 @@ impl Engine {
                                 Err(Error::Request(format!(
                                     "{} (request {id}) was answered with status {status}: {}",
                                     p.endpoint,
-                                    data.as_deref().unwrap_or("no details")
+                                    crate::redact::untrusted(
+                                        data.as_deref().unwrap_or("no details"),
+                                        SERVER_TEXT_LIMIT
+                                    )
                                 )))
                             };
                             let _ = p.reply.send(r);
@@ -429,11 +433,13 @@ impl Engine {
                 epoch: self.epoch,
                 signals,
                 token,
+                bad: Default::default(),
             };
             match incoming {
                 Incoming::Text(t) => {
                     messages += 1;
                     self.dialect.on_text(t, &mut ctx);
+                    ctx.end_frame();
                 }
                 Incoming::Binary(b) => {
                     messages += 1;
@@ -499,7 +505,7 @@ impl Engine {
             ),
         };
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
-        log::warn!("tradewire: {message}");
+        tw_warn!("tradewire: {message}");
         self.delivery.push(Event::Error(ErrorEvent::new(
             kind,
             message.clone(),

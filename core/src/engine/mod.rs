@@ -60,7 +60,10 @@ pub(crate) enum Command {
         timeout: Duration,
         reply: Sender<Result<String>>,
     },
-    Reconnect,
+    /// `reconnect()`; `done` is answered once the I/O thread has taken it.
+    Reconnect {
+        done: Sender<()>,
+    },
     Close,
 }
 
@@ -81,6 +84,27 @@ enum End {
     Violation { code: u16, message: String },
     AuthRejected(String),
     Shutdown(String),
+}
+
+/// Longest piece of server-supplied text kept in an event, error or log line.
+const SERVER_TEXT_LIMIT: usize = 512;
+
+impl End {
+    /// The same end with every text that came from the server (close reasons, refusals,
+    /// shutdown notes) scrubbed of secrets, its control characters escaped, and cut.
+    fn sanitized(self) -> End {
+        let clean = |t: String| crate::redact::untrusted(&t, SERVER_TEXT_LIMIT);
+        match self {
+            End::ServerClose { code, reason } => End::ServerClose {
+                code,
+                reason: clean(reason),
+            },
+            End::Broken(m) => End::Broken(clean(m)),
+            End::AuthRejected(m) => End::AuthRejected(clean(m)),
+            End::Shutdown(m) => End::Shutdown(clean(m)),
+            other => other,
+        }
+    }
 }
 
 pub(crate) struct Engine {
@@ -147,7 +171,7 @@ impl Engine {
         self.counters.set_state(State::Closed);
         self.delivery.flush();
         if self.delivery.has_pending() {
-            log::warn!("tradewire: the client closed while the application was not reading; undelivered events were discarded");
+            tw_warn!("tradewire: the client closed while the application was not reading; undelivered events were discarded");
         }
     }
 
@@ -163,7 +187,7 @@ impl Engine {
                 TokenOutcome::Retry(message) => return Next::Retry(message),
             }
         }
-        log::debug!("tradewire: connecting to {}", s.redacted_url);
+        tw_debug!("tradewire: connecting to {}", s.redacted_url);
         let attempt = {
             let Engine {
                 reactor,
@@ -184,7 +208,7 @@ impl Engine {
                 fatal,
                 auth,
             }) => {
-                log::warn!("tradewire: {message}");
+                tw_warn!("tradewire: {message}");
                 if fatal {
                     let kind = if auth {
                         ErrorKind::Auth
@@ -202,7 +226,7 @@ impl Engine {
         if self.epoch > 1 {
             self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
         }
-        log::info!(
+        tw_info!(
             "tradewire: connected to {} (connection {})",
             s.redacted_url,
             self.epoch
@@ -221,13 +245,13 @@ impl Engine {
             url: s.redacted_url.clone(),
         });
         let since = Instant::now();
-        let end = self.live(ws);
+        let end = self.live(ws).sanitized();
         self.counters.authenticated.store(false, Ordering::Relaxed);
         if since.elapsed() >= s.min_uptime {
             self.reset_attempts();
         }
         let (code, reason, error) = describe(&end, &s);
-        log::info!("tradewire: connection {} ended: {reason}", self.epoch);
+        tw_info!("tradewire: connection {} ended: {reason}", self.epoch);
         self.emit(Event::Disconnected {
             epoch: self.epoch,
             code,
@@ -305,7 +329,7 @@ impl Engine {
             }
         }
         let delay = s.backoff.delay(self.attempt - 1, self.jitter.next_f64());
-        log::info!(
+        tw_info!(
             "tradewire: reconnecting in {:.1} s (attempt {}): {last_error}",
             delay.as_secs_f64(),
             self.attempt
@@ -341,15 +365,18 @@ impl Engine {
         self.counters.attempts.store(0, Ordering::Relaxed);
     }
 
+    /// Delivers a lifecycle event, its texts scrubbed of every known secret.
     fn emit(&mut self, ev: Event) {
-        self.delivery.push(ev);
+        self.delivery.push(crate::redact::scrub_event(ev));
     }
 
     /// Emits `GaveUp` and waits for `reconnect()` or `close()`.
     fn give_up(&mut self, reason: String) -> Interrupt {
-        log::warn!("tradewire: gave up: {reason}");
+        tw_warn!("tradewire: gave up: {reason}");
         self.emit(Event::GaveUp { reason });
         self.counters.set_state(State::GaveUp);
+        // The stream ends here: receivers see its end once they have taken the queued events.
+        self.delivery.end_stream();
         match self.idle(None, "stopped (gave up); call reconnect() to try again") {
             Some(Interrupt::Reconnect) => {
                 self.reset_attempts();
@@ -382,7 +409,7 @@ impl Engine {
             wake = Some(wake.map_or(retry, |d| d.min(retry)));
         }
         if let Err(e) = self.reactor.wait(wake) {
-            log::error!("tradewire: poll failed: {e}");
+            tw_error!("tradewire: poll failed: {e}");
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -412,7 +439,12 @@ fn offline_commands(
                 ))));
             }
             Ok(Command::Close) | Err(TryRecvError::Disconnected) => return Some(Interrupt::Close),
-            Ok(Command::Reconnect) => return Some(Interrupt::Reconnect),
+            Ok(Command::Reconnect { done }) => {
+                // After `GaveUp` the next stream starts now, before `reconnect()` returns.
+                delivery.restart();
+                let _ = done.send(());
+                return Some(Interrupt::Reconnect);
+            }
             Err(TryRecvError::Empty) => return None,
         }
     }

@@ -36,6 +36,10 @@ impl Engine {
     }
 
     pub(super) fn set_token(&mut self, t: TokenInfo, save: bool) {
+        crate::redact::register(&t.access_token);
+        if let Some(md) = &t.md_access_token {
+            crate::redact::register(md);
+        }
         self.counters.token_expiry_ms.store(
             crate::time::unix_millis(t.expires_at).max(1),
             Ordering::Relaxed,
@@ -44,9 +48,9 @@ impl Engine {
             if let Some(path) = &self.s.token_file {
                 match token_file::save(path, &t) {
                     Ok(()) => {
-                        log::debug!("tradewire: saved the access token to {}", path.display())
+                        tw_debug!("tradewire: saved the access token to {}", path.display())
                     }
-                    Err(e) => log::warn!(
+                    Err(e) => tw_warn!(
                         "tradewire: could not save the access token to {}: {e}",
                         path.display()
                     ),
@@ -92,7 +96,7 @@ impl Engine {
                 let result = match (renew, &s.renew_url) {
                     (Some(token), Some(url)) => match renew_token(url, &token, timeout) {
                         Err(AuthError::Rejected(why)) if s.credentials.is_some() => {
-                            log::info!("tradewire: {why}; requesting a new access token instead");
+                            tw_info!("tradewire: {why}; requesting a new access token instead");
                             fresh(&flag)
                         }
                         other => other,
@@ -107,7 +111,7 @@ impl Engine {
             Ok(_) => Some(AuthJob { rx, cancel }),
             Err(e) => {
                 AUTH_THREADS.fetch_sub(1, Ordering::SeqCst);
-                log::error!("tradewire: could not start the token thread: {e}");
+                tw_error!("tradewire: could not start the token thread: {e}");
                 None
             }
         }
@@ -141,7 +145,7 @@ impl Engine {
         loop {
             match job.rx.try_recv() {
                 Ok(Ok(t)) => {
-                    log::info!(
+                    tw_info!(
                         "tradewire: obtained an access token (expires {})",
                         crate::time::iso8601(t.expires_at)
                     );
@@ -172,7 +176,7 @@ impl Engine {
         if let Some(job) = &self.auth_job {
             match job.rx.try_recv() {
                 Ok(Ok(t)) => {
-                    log::info!(
+                    tw_info!(
                         "tradewire: renewed the access token (expires {})",
                         crate::time::iso8601(t.expires_at)
                     );
@@ -180,7 +184,7 @@ impl Engine {
                     self.set_token(t, true);
                 }
                 Ok(Err(e)) => {
-                    log::warn!("tradewire: token renewal failed ({e:?}); retrying in 30 s");
+                    tw_warn!("tradewire: token renewal failed ({e:?}); retrying in 30 s");
                     self.auth_job = None;
                     self.renew_not_before = Some(Instant::now() + Duration::from_secs(30));
                 }

@@ -370,24 +370,52 @@ fn handshake_failure(s: &Settings, e: tungstenite::Error) -> Failure {
     match e {
         tungstenite::Error::Http(resp) => http_failure(s, &resp),
         other => Failure::retry(s.scrub(&format!(
-            "the WebSocket handshake with {} failed: {other}",
-            s.redacted_url
+            "the WebSocket handshake with {} failed: {}",
+            s.redacted_url,
+            explain_handshake_error(&other)
         ))),
+    }
+}
+
+/// What a handshake error from tungstenite means, in terms of what the server did wrong and
+/// what to check. Pure.
+fn explain_handshake_error(e: &tungstenite::Error) -> String {
+    use tungstenite::error::{CapacityError, ProtocolError as P};
+    use tungstenite::Error as E;
+    let not_ws = "the server (or a proxy in front of it) may not speak WebSocket at this URL; check the URL and the port";
+    match e {
+        E::AttackAttempt => "the server's HTTP answer was malformed or hostile (tungstenite refused it as an attack attempt: for example a header block over the size limit); check that the URL points at a WebSocket endpoint".into(),
+        E::Capacity(CapacityError::TooManyHeaders) => "the server's HTTP answer has too many headers".into(),
+        E::Capacity(CapacityError::MessageTooLong { size, max_size }) => format!("the server's HTTP answer is too long ({size} bytes, limit {max_size})"),
+        E::Protocol(P::WrongHttpVersion) => format!("the server answered with an HTTP version older than 1.1; {not_ws}"),
+        E::Protocol(P::MissingConnectionUpgradeHeader) => format!("the server's answer lacks the `Connection: upgrade` header; {not_ws}"),
+        E::Protocol(P::MissingUpgradeWebSocketHeader) => format!("the server's answer lacks the `Upgrade: websocket` header; {not_ws}"),
+        E::Protocol(P::SecWebSocketAcceptKeyMismatch) => "the server's `Sec-WebSocket-Accept` header is missing or does not match our key (a broken server or an interfering proxy)".into(),
+        E::Protocol(P::SecWebSocketSubProtocolError(sub)) => format!("the server's `Sec-WebSocket-Protocol` answer is not acceptable ({sub})"),
+        E::Protocol(P::InvalidHeader(name)) => format!("the server's answer has a missing, duplicated or incorrect `{name}` header"),
+        E::Protocol(P::HandshakeIncomplete) => "the server closed the connection before completing the WebSocket handshake".into(),
+        E::Protocol(P::HttparseError(h)) => format!("the server's answer is not valid HTTP ({h}); {not_ws}"),
+        E::Protocol(P::JunkAfterRequest) => "the server sent unexpected data after its HTTP answer".into(),
+        E::Protocol(other) => format!("the server violated the WebSocket protocol: {other}"),
+        E::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => "the server closed the connection before completing the WebSocket handshake".into(),
+        E::Io(io) => format!("I/O error: {io}"),
+        E::Utf8(_) => "the server's HTTP answer is not valid UTF-8".into(),
+        E::HttpFormat(h) => format!("the server's HTTP answer is malformed ({h})"),
+        E::Url(u) => format!("the URL cannot be used ({u})"),
+        other => other.to_string(),
     }
 }
 
 fn http_failure(s: &Settings, resp: &tungstenite::http::Response<Option<Vec<u8>>>) -> Failure {
     let status = resp.status();
+    // The body is the server's text (it may echo our request, token included): scrubbed
+    // whole first, control characters escaped, cut after.
     let body = resp
         .body()
         .as_deref()
-        .map(|b| {
-            String::from_utf8_lossy(&b[..b.len().min(200)])
-                .trim()
-                .to_string()
-        })
+        .map(|b| String::from_utf8_lossy(b).trim().to_string())
         .filter(|b| !b.is_empty())
-        .map(|b| format!(" ({})", s.scrub(&b)))
+        .map(|b| format!(" ({})", crate::redact::untrusted(&b, 200)))
         .unwrap_or_default();
     let code = status.as_u16();
     let what = format!("the server answered the WebSocket handshake with HTTP {status}{body}");
@@ -432,4 +460,24 @@ pub(crate) fn tls_connector(verify: bool) -> Result<native_tls::TlsConnector, St
         .danger_accept_invalid_hostnames(!verify)
         .build()
         .map_err(|e| format!("could not set up TLS: {e}"))
+}
+
+#[cfg(test)]
+mod handshake_error_tests {
+    use super::explain_handshake_error;
+    use tungstenite::error::ProtocolError;
+
+    #[test]
+    fn terse_handshake_errors_say_what_the_server_did() {
+        let m = explain_handshake_error(&tungstenite::Error::AttackAttempt);
+        assert!(m.contains("malformed or hostile"), "{m}");
+        let m = explain_handshake_error(&tungstenite::Error::Protocol(
+            ProtocolError::SecWebSocketAcceptKeyMismatch,
+        ));
+        assert!(m.contains("Sec-WebSocket-Accept"), "{m}");
+        let m = explain_handshake_error(&tungstenite::Error::Protocol(
+            ProtocolError::HandshakeIncomplete,
+        ));
+        assert!(m.contains("before completing"), "{m}");
+    }
 }

@@ -128,6 +128,10 @@ fn compile(dir: &str, name: &str, flavor: Flavor) -> PathBuf {
         .join(dir.replace('/', "-"));
     std::fs::create_dir_all(&out_dir).expect("create the output directory");
     let exe = out_dir.join(name);
+    // Tests run in separate processes (nextest) may build the same program at once: each
+    // writes its own file and renames it into place, so none runs a file being written
+    // ("Text file busy").
+    let partial = out_dir.join(format!(".{name}.{}", std::process::id()));
     let lib = lib_dir();
     let (compiler, source, mut args): (&str, PathBuf, Vec<String>) = match flavor {
         Flavor::Cxx => (
@@ -167,7 +171,7 @@ fn compile(dir: &str, name: &str, flavor: Flavor) -> PathBuf {
         format!("-I{}", root.join("tests/c").display()),
         source.display().to_string(),
         "-o".into(),
-        exe.display().to_string(),
+        partial.display().to_string(),
         format!("-L{}", lib.display()),
         "-ltradewire".into(),
         // DT_RPATH, not DT_RUNPATH: it takes precedence over the LD_LIBRARY_PATH that cargo
@@ -185,6 +189,7 @@ fn compile(dir: &str, name: &str, flavor: Flavor) -> PathBuf {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    std::fs::rename(&partial, &exe).expect("move the built program into place");
     exe
 }
 

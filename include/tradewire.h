@@ -213,7 +213,8 @@ struct tw_client *tw_client_new(const char *config_json);
  * `*out_event` is written only on `TW_OK`.
  * Threads: any thread; normally one consumer thread. Not while a callback is set.
  * Errors: `TW_ERR_INVALID_ARGUMENT` if `client` or `out_event` is NULL, `TW_ERR_USAGE` if a
- * callback is set (events go to the callback).
+ * callback is set (events go to the callback) or the client was never started (call
+ * `tw_client_start` first; no event would ever come).
  *
  * # Safety
  * `client` must be NULL or a live client; `out_event` NULL or writable.

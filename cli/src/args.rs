@@ -771,6 +771,11 @@ Examples:
   tradewire mock-server --preset daemon
   tradewire mock-server --preset daemon --port 0 --rate 100 --accounts 1,2,3
   tradewire mock-server --preset agent --port 4000
+
+Exit codes (Ctrl-C is a normal stop, as for listen):
+  0  stopped by Ctrl-C (or SIGTERM)
+  1  the server could not start (for example, the port is in use)
+  2  bad arguments
 ";
 
 #[cfg(test)]

@@ -173,11 +173,21 @@ pub fn lifecycle_line(event: &Event) -> Option<String> {
             "reconnecting in {} (attempt {attempt}): {reason}",
             seconds(*delay)
         ),
-        Event::GaveUp { reason } => format!(
-            "gave up: {reason} (check that the server is up and the URL right, or allow more attempts with --max-reconnects N)"
-        ),
+        Event::GaveUp { reason } => {
+            // The core's reason may already say "gave up after ...": say it once.
+            let what = if reason.starts_with("gave up") {
+                reason.clone()
+            } else {
+                format!("gave up: {reason}")
+            };
+            format!(
+                "{what} (check that the server is up and the URL right, or allow more attempts with --max-reconnects N)"
+            )
+        }
         Event::Error(e) if e.kind == ErrorKind::Auth => format!("login refused: {}", e.message),
-        Event::Error(e) if e.kind == ErrorKind::Connect => format!("could not connect: {}", e.message),
+        Event::Error(e) if e.kind == ErrorKind::Connect => {
+            format!("could not connect: {}", e.message)
+        }
         Event::Error(e) => {
             let mut s = format!("bad input ({}): {}", e.kind.as_str(), e.message);
             if let Some(raw) = &e.raw {
@@ -439,5 +449,14 @@ mod tests {
         };
         let line = lifecycle_line(&gave_up).unwrap_or_default();
         assert!(line.contains("--max-reconnects"), "{line}");
+        let gave_up = Event::GaveUp {
+            reason: "gave up after 3 reconnect attempts; last error: refused".into(),
+        };
+        let line = lifecycle_line(&gave_up).unwrap_or_default();
+        assert!(
+            line.starts_with("gave up after 3 reconnect attempts; last error: refused ("),
+            "{line}"
+        );
+        assert_eq!(line.matches("gave up").count(), 1, "{line}");
     }
 }

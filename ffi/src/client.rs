@@ -116,7 +116,8 @@ pub unsafe extern "C" fn tw_client_start(client: *mut tw_client) -> tw_result {
 /// `*out_event` is written only on `TW_OK`.
 /// Threads: any thread; normally one consumer thread. Not while a callback is set.
 /// Errors: `TW_ERR_INVALID_ARGUMENT` if `client` or `out_event` is NULL, `TW_ERR_USAGE` if a
-/// callback is set (events go to the callback).
+/// callback is set (events go to the callback) or the client was never started (call
+/// `tw_client_start` first; no event would ever come).
 ///
 /// # Safety
 /// `client` must be NULL or a live client; `out_event` NULL or writable.
@@ -461,12 +462,14 @@ mod tests {
     }
 
     #[test]
-    fn an_unstarted_client_times_out_refuses_to_send_and_closes() {
+    fn an_unstarted_client_refuses_to_wait_and_to_send_and_closes() {
         unsafe {
             let c = tw_client_new(c"{\"url\":\"ws://127.0.0.1:9\"}".as_ptr());
             assert!(!c.is_null(), "{}", last());
             let mut ev: *mut tw_event = ptr::null_mut();
-            assert_eq!(tw_client_next_event(c, 0, &mut ev), tw_result::TW_TIMEOUT);
+            // Never started: waiting is a usage error that says to start it.
+            assert_eq!(tw_client_next_event(c, 0, &mut ev), tw_result::TW_ERR_USAGE);
+            assert!(last().contains("tw_client_start"), "{}", last());
             assert!(ev.is_null());
             assert_eq!(
                 tw_client_send_text(c, c"hi".as_ptr()),

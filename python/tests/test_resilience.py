@@ -70,11 +70,15 @@ def test_breakout_heartbeats_and_history() -> None:
 SCRIPT = textwrap.dedent(
     """
     import sys, tradewire
-    client = tradewire.Client("ws://127.0.0.1:9/", preset="daemon")  # never started: no events
+    # Nothing listens on port 9: the client retries for ever and recv() mostly waits.
+    # (A client never started is no longer a way to block: recv() raises at once.)
+    client = tradewire.Client("ws://127.0.0.1:9/", preset="daemon")
+    client.start()
     print("READY", flush=True)
     try:
         if sys.argv[1] == "recv":
-            client.recv()
+            while True:
+                client.recv()
         else:
             for _ in client:
                 pass

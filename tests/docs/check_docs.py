@@ -24,12 +24,13 @@ Directives are HTML comments right before a block (blank lines between are allow
                                       agent, breakout) on its default port for the block;
                                       with agent, AGENT_JWT is the token it prints
     <!-- doc-test: stdout=REGEX -->   stdout must match (re.search, multiline); repeatable
+    <!-- doc-test: stderr=REGEX -->   the same for stderr
     <!-- doc-test: exit=N -->         expected exit status (default 0)
     <!-- doc-test: save-as=FILE -->   the block is also saved as FILE in the repository root
                                       while the documents run (a later sh block compiles it)
     <!-- doc-test: interrupt -->      sh: each line is a long-running command: it must print a
                                       line on stdout, then Ctrl-C must stop it with `exit`
-                                      (a `# ws://...` comment on the line must be that line's start)
+                                      (a `# ws://...` comment on the line must be in that line)
     <!-- doc-test: shape-of=listen --> json: same keys as a line `tradewire listen` printed
 
 Also checked: relative links resolve inside the repository, and every measured figure
@@ -150,10 +151,11 @@ def check_result(block: Block, r: subprocess.CompletedProcess[str], what: str) -
     if r.returncode != want:
         raise Failure(f"{what} exited {r.returncode}, the text says {want}\n"
                       f"stdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}")
-    for pattern in block.all("stdout"):
-        if not re.search(pattern, r.stdout, re.M):
-            raise Failure(f"{what}: stdout does not match /{pattern}/\nstdout:\n{r.stdout[-3000:]}"
-                          f"\nstderr:\n{r.stderr[-2000:]}")
+    for stream, text in (("stdout", r.stdout), ("stderr", r.stderr)):
+        for pattern in block.all(stream):
+            if not re.search(pattern, text, re.M):
+                raise Failure(f"{what}: {stream} does not match /{pattern}/\nstdout:\n"
+                              f"{r.stdout[-3000:]}\nstderr:\n{r.stderr[-2000:]}")
 
 
 class LongRunning:
@@ -291,7 +293,7 @@ def run_sh(block: Block, ctx: Context, env: dict[str, str]) -> None:
             finally:
                 code = proc.interrupt()
             m = re.search(r"#\s*(ws://\S+)", line)
-            if m and not first.startswith(m.group(1).rstrip(",")):
+            if m and m.group(1).rstrip(",") not in first:
                 raise Failure(f"`{line}` printed {first!r}; its comment says {m.group(1)}")
             if code != want:
                 raise Failure(f"`{line}` exited {code} on Ctrl-C; the text says {want}\n"

@@ -263,6 +263,7 @@ mod tests {
         };
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["nope", "url", "jitter", "queue_capacity"]);
+        assert_eq!(problems[0].message, "unknown field", "no far-fetched hint");
     }
 
     #[test]

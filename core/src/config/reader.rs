@@ -216,7 +216,8 @@ fn closest(name: &str) -> Option<&'static str> {
                 *f,
             )
         })
-        .filter(|(d, _)| *d <= 3)
+        // Up to 3 edits, and fewer than a third of the name: `nope` is not a typo of `types`.
+        .filter(|(d, _)| *d <= 3 && *d * 3 <= name.chars().count())
         .min_by_key(|(d, _)| *d)
         .map(|(_, f)| f)
 }

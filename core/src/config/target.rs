@@ -36,7 +36,7 @@ impl Config {
             err.add(
                 "url",
                 format!(
-                    "is required: the `{}` preset has no default URL; give `url` (ws:// or wss://), or the protocol/host/port options",
+                    "missing: the `{}` preset has no default URL; give one (ws:// or wss://), or the protocol/host/port options",
                     preset.name()
                 ),
             );

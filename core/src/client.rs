@@ -103,11 +103,11 @@ impl Client {
             history: history.clone(),
             tls,
             jitter: Jitter::seeded(salt),
-            dialect: crate::dialect::for_settings(&settings),
+            dialect: crate::engine::dialect_for(&settings),
             epoch: 0,
             attempt: 0,
             next_id: 1,
-            login: crate::dialect::login_for(&settings, &counters, &poller),
+            login: crate::engine::login_for(&settings, &counters, &poller),
             pending: std::collections::HashMap::new(),
             handoff: handoff.clone(),
         };

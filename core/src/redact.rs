@@ -268,46 +268,6 @@ pub fn untrusted(text: &str, limit: usize) -> String {
     truncate(&escaped, limit).into_owned()
 }
 
-/// A lifecycle event with its texts (reasons, errors, URL) scrubbed. Messages and responses
-/// pass unchanged: what the server sent reaches the application as it was.
-pub(crate) fn scrub_event(ev: crate::event::Event) -> crate::event::Event {
-    use crate::event::Event;
-    let clean = |t: String| match scrub(&t) {
-        Cow::Borrowed(_) => t,
-        Cow::Owned(o) => o,
-    };
-    match ev {
-        Event::Connected { epoch, url } => Event::Connected {
-            epoch,
-            url: clean(url),
-        },
-        Event::Disconnected {
-            epoch,
-            code,
-            reason,
-            error,
-        } => Event::Disconnected {
-            epoch,
-            code,
-            reason: clean(reason),
-            error: error.map(clean),
-        },
-        Event::Reconnecting {
-            attempt,
-            delay,
-            reason,
-        } => Event::Reconnecting {
-            attempt,
-            delay,
-            reason: clean(reason),
-        },
-        Event::GaveUp { reason } => Event::GaveUp {
-            reason: clean(reason),
-        },
-        other => other,
-    }
-}
-
 /// Logs through `log` with the formatted text scrubbed of every registered secret. The crate
 /// logs only through these (a test checks it), so a new log line cannot leak.
 macro_rules! tw_log {

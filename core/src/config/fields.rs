@@ -17,8 +17,11 @@ use crate::filter::AccountId;
 use crate::preset::Preset;
 
 use super::declare::Bytes;
-use super::reader;
+use serde_json::Value;
+
+use super::reader::{self, Reader};
 use super::{Credentials, Secret};
+use crate::error::FieldError;
 
 config_fields! {
     /// The WebSocket URL (`ws://` or `wss://`). The `json` and `raw` presets have no
@@ -31,7 +34,7 @@ config_fields! {
     /// The preset: dialect and defaults.
     "preset" => preset: Preset {
         set: value,
-        read: with(reader::preset, "`json`, `daemon`, `agent`, `breakout`, `tradovate` or `raw`"),
+        read: with(preset, "`json`, `daemon`, `agent`, `breakout`, `tradovate` or `raw`"),
         default: text("`json`"),
     }
     /// Keep only messages for this account (or with no account). `123` and `"123"` match alike.
@@ -341,31 +344,95 @@ config_fields! {
     /// Document 004: `ws` or `wss`; with `host` and `port`, builds the URL when `url` is not given.
     "protocol" {
         set: none,
-        read: with(reader::protocol, "`\"ws\"` or `\"wss\"`"),
+        read: with(protocol, "`\"ws\"` or `\"wss\"`"),
         default: text("`ws` (when `host` or `port` is given)"),
     }
     /// Document 004: the host name, optionally with `:port`.
     "host" {
         set: none,
-        read: with(reader::host, "a host name"),
+        read: with(host, "a host name"),
         default: text("`localhost` (when `protocol` or `port` is given)"),
     }
     /// Document 004: the port (1-65535).
     "port" {
         set: none,
-        read: with(reader::port, "a port number"),
+        read: with(port, "a port number"),
         default: text("80 for ws, 443 for wss"),
     }
     /// Document 004: the other name of `verify_tls`.
     "rejectUnauthorized" {
         set: none,
-        read: with(reader::reject_unauthorized, "true or false"),
+        read: with(reject_unauthorized, "true or false"),
         default: text("true"),
     }
     /// Document 004: `connect_timeout` in milliseconds, clamped to 1000..=60000.
     "connectTimeout" {
         set: none,
-        read: with(reader::connect_timeout_ms, "milliseconds"),
+        read: with(connect_timeout_ms, "milliseconds"),
         default: text("none: `connect_timeout` applies"),
     }
+}
+
+/// Reads every field of `map`; unknown fields and unreadable values are in the errors.
+pub(super) fn read(map: serde_json::Map<String, Value>) -> (Config, Vec<FieldError>) {
+    let mut r = Reader::default();
+    let mut c = Config::default();
+    for (key, v) in map {
+        // `null` means "the default", so an unknown field set to null is passed over.
+        let null = v.is_null();
+        if !read_field(&mut r, &mut c, &key, v) && !null {
+            let hint = reader::closest(&key)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            r.push(&key, format!("unknown field{hint}"));
+        }
+    }
+    (c, r.errors)
+}
+
+// Fields whose reading is more than a type: their readers, beside the declaration that
+// names them.
+
+/// `preset`: one of the preset names.
+fn preset(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
+    let name: Option<String> = r.get(key, v, "a preset name");
+    if let Some(n) = name {
+        match Preset::from_name(&n) {
+            Some(p) => c.preset = Some(p),
+            None => r.push(
+                key,
+                format!("unknown preset {n:?}; expected one of json, daemon, agent, breakout, tradovate, raw"),
+            ),
+        }
+    }
+}
+
+/// Document 004's `protocol`.
+fn protocol(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
+    c.metis.any = true;
+    c.metis.protocol = r.get(key, v, "\"ws\" or \"wss\"");
+}
+
+/// Document 004's `host`.
+fn host(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
+    c.metis.any = true;
+    c.metis.host = r.get(key, v, "a host name, optionally with :port");
+}
+
+/// Document 004's `port` (0 means "the scheme's default").
+fn port(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
+    c.metis.any = true;
+    c.metis.port = r
+        .get::<u16>(key, v, "a port number (1-65535)")
+        .filter(|p| *p != 0);
+}
+
+/// Document 004's `rejectUnauthorized`: `verify_tls` by another name.
+fn reject_unauthorized(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
+    c.verify_tls = r.get(key, v, "true or false");
+}
+
+/// Document 004's `connectTimeout`, in milliseconds.
+fn connect_timeout_ms(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
+    c.metis.connect_timeout_ms = r.get(key, v, "milliseconds (1000-60000)");
 }

@@ -154,7 +154,7 @@ impl Config {
                 ))
             }
         };
-        let (c, mut errors) = reader::read(map);
+        let (c, mut errors) = fields::read(map);
         if errors.is_empty() {
             return Ok(c);
         }

@@ -8,10 +8,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::fields::{read_field, Config};
 use super::{Credentials, FIELDS};
 use crate::error::FieldError;
-use crate::preset::Preset;
 
 /// The `{protocol, host, port, rejectUnauthorized, connectTimeout}` options of document 004.
 #[derive(Clone, Default, Debug)]
@@ -28,23 +26,6 @@ pub(crate) struct Metis {
 #[derive(Default)]
 pub(crate) struct Reader {
     pub errors: Vec<FieldError>,
-}
-
-/// Reads every field of `map`; unknown fields and unreadable values are in the errors.
-pub(super) fn read(map: serde_json::Map<String, Value>) -> (Config, Vec<FieldError>) {
-    let mut r = Reader::default();
-    let mut c = Config::default();
-    for (key, v) in map {
-        // `null` means "the default", so an unknown field set to null is passed over.
-        let null = v.is_null();
-        if !read_field(&mut r, &mut c, &key, v) && !null {
-            let hint = closest(&key)
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            r.push(&key, format!("unknown field{hint}"));
-        }
-    }
-    (c, r.errors)
 }
 
 impl Reader {
@@ -162,52 +143,8 @@ impl Reader {
     }
 }
 
-/// `preset`: one of the preset names.
-pub(super) fn preset(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
-    let name: Option<String> = r.get(key, v, "a preset name");
-    if let Some(n) = name {
-        match Preset::from_name(&n) {
-            Some(p) => c.preset = Some(p),
-            None => r.push(
-                key,
-                format!("unknown preset {n:?}; expected one of json, daemon, agent, breakout, tradovate, raw"),
-            ),
-        }
-    }
-}
-
-/// Document 004's `protocol`.
-pub(super) fn protocol(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
-    c.metis.any = true;
-    c.metis.protocol = r.get(key, v, "\"ws\" or \"wss\"");
-}
-
-/// Document 004's `host`.
-pub(super) fn host(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
-    c.metis.any = true;
-    c.metis.host = r.get(key, v, "a host name, optionally with :port");
-}
-
-/// Document 004's `port` (0 means "the scheme's default").
-pub(super) fn port(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
-    c.metis.any = true;
-    c.metis.port = r
-        .get::<u16>(key, v, "a port number (1-65535)")
-        .filter(|p| *p != 0);
-}
-
-/// Document 004's `rejectUnauthorized`: `verify_tls` by another name.
-pub(super) fn reject_unauthorized(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
-    c.verify_tls = r.get(key, v, "true or false");
-}
-
-/// Document 004's `connectTimeout`, in milliseconds.
-pub(super) fn connect_timeout_ms(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
-    c.metis.connect_timeout_ms = r.get(key, v, "milliseconds (1000-60000)");
-}
-
 /// The known field closest to a misspelled one, if it is close enough.
-fn closest(name: &str) -> Option<&'static str> {
+pub(super) fn closest(name: &str) -> Option<&'static str> {
     FIELDS
         .iter()
         .map(|f| {
@@ -267,7 +204,7 @@ mod tests {
     fn null_means_the_default_even_for_an_unknown_field() {
         let map = serde_json::json!({"url": null, "nope": null, "ping_type": null});
         let Value::Object(map) = map else { panic!() };
-        let (c, errors) = read(map);
+        let (c, errors) = super::super::fields::read(map);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!((c.url, c.ping_type), (None, Some(None)));
     }

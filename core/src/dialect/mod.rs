@@ -4,7 +4,6 @@
 pub(crate) mod json;
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::Settings;
@@ -12,7 +11,6 @@ use crate::delivery::Delivery;
 use crate::event::{ErrorEvent, ErrorKind, Event, Message};
 use crate::history::History;
 use crate::status::Counters;
-use crate::transport::Poller;
 
 /// Something the engine must act on, found in a frame.
 #[derive(Debug)]
@@ -204,32 +202,6 @@ pub(crate) enum Readiness {
     Fatal(String),
     /// Worth retrying after the backoff delay.
     Retry(String),
-}
-
-/// The login of a configuration, for dialects that log in with an obtained credential.
-pub(crate) fn login_for(
-    s: &Arc<Settings>,
-    counters: &Arc<Counters>,
-    poller: &Arc<Poller>,
-) -> Option<Box<dyn Login>> {
-    match s.preset {
-        crate::preset::Preset::Tradovate => Some(Box::new(crate::tradovate::renew::Tokens::new(
-            s.clone(),
-            counters.clone(),
-            poller.clone(),
-        ))),
-        _ => None,
-    }
-}
-
-/// The dialect of a configuration.
-pub(crate) fn for_settings(s: &Settings) -> Box<dyn Dialect> {
-    match s.preset {
-        crate::preset::Preset::Tradovate => {
-            Box::new(crate::tradovate::dialect::Tradovate::default())
-        }
-        _ => Box::new(json::Json { raw: s.raw }),
-    }
 }
 
 #[cfg(test)]

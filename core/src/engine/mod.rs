@@ -155,7 +155,7 @@ enum LoginOutcome {
 impl Engine {
     /// Delivers a lifecycle event, its texts scrubbed of every known secret.
     pub(super) fn emit(&mut self, ev: Event) {
-        self.delivery.push(crate::redact::scrub_event(ev));
+        self.delivery.push(scrub_event(ev));
     }
 
     pub(super) fn emit_error(&mut self, kind: ErrorKind, message: &str) {
@@ -172,5 +172,70 @@ impl Engine {
                 p.endpoint
             ))));
         }
+    }
+}
+
+/// The dialect of a configuration: each preset's wire format.
+pub(crate) fn dialect_for(s: &Settings) -> Box<dyn Dialect> {
+    match s.preset {
+        crate::preset::Preset::Tradovate => {
+            Box::new(crate::tradovate::dialect::Tradovate::default())
+        }
+        _ => Box::new(crate::dialect::json::Json { raw: s.raw }),
+    }
+}
+
+/// The login of a configuration, for dialects that log in with an obtained credential.
+pub(crate) fn login_for(
+    s: &Arc<Settings>,
+    counters: &Arc<Counters>,
+    poller: &Arc<crate::transport::Poller>,
+) -> Option<Box<dyn Login>> {
+    match s.preset {
+        crate::preset::Preset::Tradovate => Some(Box::new(crate::tradovate::renew::Tokens::new(
+            s.clone(),
+            counters.clone(),
+            poller.clone(),
+        ))),
+        _ => None,
+    }
+}
+
+/// A lifecycle event with its texts (reasons, errors, URL) scrubbed. Messages and responses
+/// pass unchanged: what the server sent reaches the application as it was.
+fn scrub_event(ev: Event) -> Event {
+    let clean = |t: String| match crate::redact::scrub(&t) {
+        std::borrow::Cow::Borrowed(_) => t,
+        std::borrow::Cow::Owned(o) => o,
+    };
+    match ev {
+        Event::Connected { epoch, url } => Event::Connected {
+            epoch,
+            url: clean(url),
+        },
+        Event::Disconnected {
+            epoch,
+            code,
+            reason,
+            error,
+        } => Event::Disconnected {
+            epoch,
+            code,
+            reason: clean(reason),
+            error: error.map(clean),
+        },
+        Event::Reconnecting {
+            attempt,
+            delay,
+            reason,
+        } => Event::Reconnecting {
+            attempt,
+            delay,
+            reason: clean(reason),
+        },
+        Event::GaveUp { reason } => Event::GaveUp {
+            reason: clean(reason),
+        },
+        other => other,
     }
 }

@@ -78,7 +78,8 @@ pub(super) fn give_up_before(
     }
     match max_attempts {
         Some(max) if attempt > max => Some(format!(
-            "gave up after {max} reconnect attempts; last error: {last_error}"
+            "gave up after {max} reconnect attempt{}; last error: {last_error}",
+            if max == 1 { "" } else { "s" }
         )),
         _ => None,
     }
@@ -140,6 +141,9 @@ mod tests {
         assert_eq!(give_up_before(true, 10, Some(10), "x"), None);
         let why = give_up_before(true, 11, Some(10), "refused").unwrap();
         assert!(why.contains("after 10 reconnect attempts") && why.contains("refused"));
+        assert!(give_up_before(true, 2, Some(1), "x")
+            .unwrap()
+            .contains("after 1 reconnect attempt;"));
         assert_eq!(give_up_before(true, 1_000_000, None, "x"), None);
     }
 

@@ -83,8 +83,10 @@ pub(crate) fn connect(
     })?;
 
     let mut last_err = String::new();
+    let mut last_addr = None;
     let mut socket = None;
     for addr in &addrs {
+        last_addr = Some(*addr);
         match tcp_connect(*addr, deadline, reactor, check) {
             Ok(sock) => {
                 socket = Some(sock);
@@ -97,8 +99,12 @@ pub(crate) fn connect(
             Err(other) => return Err(other),
         }
     }
-    let socket = socket
-        .ok_or_else(|| Failure::retry(format!("could not connect to {host}:{port}: {last_err}")))?;
+    let socket = socket.ok_or_else(|| {
+        Failure::retry(format!(
+            "could not connect to {}: {last_err}",
+            connect_target(host, port, last_addr)
+        ))
+    })?;
     let _ = socket.tcp().set_nodelay(true);
 
     let transport = match (s.endpoint.scheme, tls) {
@@ -207,7 +213,7 @@ fn tcp_connect(
     let pending = match rustix::net::connect(&fd, &addr) {
         Ok(()) => false,
         Err(e) if e == rustix::io::Errno::INPROGRESS => true,
-        Err(e) => return Err(Failure::retry(format!("{addr}: {}", io::Error::from(e)))),
+        Err(e) => return Err(Failure::retry(io::Error::from(e).to_string())),
     };
     let tcp = TcpStream::from(fd);
     let socket = Socket::register(tcp, reactor.poller.clone()).map_err(|e| {
@@ -236,11 +242,11 @@ fn tcp_connect(
     }
     match socket.tcp().take_error() {
         Ok(None) => {}
-        Ok(Some(e)) | Err(e) => return Err(Failure::retry(format!("{addr}: {e}"))),
+        Ok(Some(e)) | Err(e) => return Err(Failure::retry(e.to_string())),
     }
     // A refused connect can also show up only as a failed peer lookup.
     if let Err(e) = socket.tcp().peer_addr() {
-        return Err(Failure::retry(format!("{addr}: {e}")));
+        return Err(Failure::retry(e.to_string()));
     }
     socket
         .want(false, false)
@@ -453,6 +459,22 @@ fn wait_step(
     }
 }
 
+/// `host:port`, with the address tried when the host is a name (`localhost:9 (127.0.0.1:9)`),
+/// not twice when it is an address. Pure.
+fn connect_target(host: &str, port: u16, addr: Option<std::net::SocketAddr>) -> String {
+    match addr {
+        Some(a)
+            if host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_err() =>
+        {
+            format!("{host}:{port} ({a})")
+        }
+        _ => format!("{host}:{port}"),
+    }
+}
+
 /// Builds the TLS connector once per client (loading the system roots is not free).
 pub(crate) fn tls_connector(verify: bool) -> Result<native_tls::TlsConnector, String> {
     native_tls::TlsConnector::builder()
@@ -466,6 +488,19 @@ pub(crate) fn tls_connector(verify: bool) -> Result<native_tls::TlsConnector, St
 mod handshake_error_tests {
     use super::explain_handshake_error;
     use tungstenite::error::ProtocolError;
+
+    #[test]
+    fn a_connect_target_names_an_address_once() {
+        use super::connect_target;
+        let a: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
+        assert_eq!(connect_target("127.0.0.1", 9, Some(a)), "127.0.0.1:9");
+        assert_eq!(
+            connect_target("localhost", 9, Some(a)),
+            "localhost:9 (127.0.0.1:9)"
+        );
+        let v6: std::net::SocketAddr = "[::1]:9".parse().unwrap();
+        assert_eq!(connect_target("[::1]", 9, Some(v6)), "[::1]:9");
+    }
 
     #[test]
     fn terse_handshake_errors_say_what_the_server_did() {

@@ -12,15 +12,29 @@ pub fn unix_millis(t: SystemTime) -> u64 {
 /// Formats a time as ISO-8601 UTC with milliseconds: `2025-01-17T14:45:15.123Z`.
 pub fn iso8601(t: SystemTime) -> String {
     let ms = unix_millis(t);
-    let secs = ms / 1000;
+    format_utc(ms / 1000, ms % 1000, 3)
+}
+
+/// Formats a time as ISO-8601 UTC with microseconds: `2025-01-17T14:45:15.123456Z` (the
+/// Unix epoch if the clock is before 1970). The form of `received_at` in an event's JSON.
+pub fn iso8601_micros(t: SystemTime) -> String {
+    let us = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    let us = u64::try_from(us).unwrap_or(u64::MAX);
+    format_utc(us / 1_000_000, us % 1_000_000, 6)
+}
+
+/// `secs` since the epoch and a `digits`-digit fraction as `YYYY-MM-DDTHH:MM:SS.fffZ`.
+fn format_utc(secs: u64, fraction: u64, digits: usize) -> String {
     let (y, m, d) = civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{fraction:0digits$}Z",
         rem / 3600,
         (rem / 60) % 60,
         rem % 60,
-        ms % 1000
     )
 }
 
@@ -137,6 +151,13 @@ mod tests {
         assert_eq!(iso8601(t), "2025-01-17T14:45:15.123Z");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
         assert_eq!(iso8601(leap), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso8601_micros(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+        let t = UNIX_EPOCH + Duration::from_nanos(1_737_125_115_123_456_789);
+        assert_eq!(iso8601_micros(t), "2025-01-17T14:45:15.123456Z");
+        assert_eq!(
+            parse_iso8601(&iso8601_micros(t)),
+            Some(t - Duration::from_nanos(789))
+        );
     }
 
     #[test]

@@ -24,6 +24,8 @@
 //! tree: serde's data model cannot hold the server's number text, and serde_json reads at
 //! most 128 levels.
 
+use std::fmt::Write;
+
 use crate::event::{AccountValue, Event, Message};
 
 impl Event {
@@ -141,19 +143,20 @@ impl Message {
         } else {
             out.push_str("null");
         }
-        push_field(
-            out,
-            "received_at",
-            Some(&crate::time::iso8601_micros(self.received_at())),
-        );
+        push_key(out, "received_at");
+        out.push('"');
+        crate::time::push_iso8601_micros(out, self.received_at());
+        out.push('"');
         push_u64(out, "epoch", self.epoch());
         out.push('}');
     }
 }
 
+/// `{"kind":"message"` (kinds are plain ASCII names: nothing to escape).
 fn push_kind(out: &mut String, kind: &str) {
-    out.push_str("{\"kind\":");
-    push_str(out, kind);
+    out.push_str("{\"kind\":\"");
+    out.push_str(kind);
+    out.push('"');
 }
 
 /// `,"key":` (keys are plain ASCII names: nothing to escape).
@@ -170,12 +173,39 @@ fn push_field(out: &mut String, key: &str, value: Option<&str>) {
 
 fn push_u64(out: &mut String, key: &str, value: u64) {
     push_key(out, key);
-    out.push_str(&value.to_string());
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{value}");
 }
 
+/// `s` as a JSON string, escaped as serde_json escapes it (`\"`, `\\`, `\n`, `\r`, `\t`,
+/// `\b`, `\f`, other control characters as `\u00xx`), written in place.
 fn push_str(out: &mut String, s: &str) {
-    // Serializing a &str cannot fail.
-    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "null".into()));
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let mut plain = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte: both slices end on character boundaries.
+        out.push_str(s.get(plain..i).unwrap_or_default());
+        plain = i + 1;
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+    }
+    out.push_str(s.get(plain..).unwrap_or_default());
+    out.push('"');
 }
 
 fn push_opt_str(out: &mut String, s: Option<&str>) {
@@ -443,6 +473,22 @@ mod tests {
             let mut reused = String::from("kept:");
             event.write_json(&mut reused);
             assert_eq!(reused, format!("kept:{line}"));
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let all: String = (0u8..0x80).map(char::from).collect();
+        for s in [
+            "",
+            "plain",
+            "a \"q\" \\ b",
+            "caf\u{e9} \u{2603} \u{1f600}",
+            &all,
+        ] {
+            let mut out = String::new();
+            push_str(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap());
         }
     }
 

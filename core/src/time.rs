@@ -18,12 +18,43 @@ pub fn iso8601(t: SystemTime) -> String {
 /// Formats a time as ISO-8601 UTC with microseconds: `2025-01-17T14:45:15.123456Z` (the
 /// Unix epoch if the clock is before 1970). The form of `received_at` in an event's JSON.
 pub fn iso8601_micros(t: SystemTime) -> String {
+    let mut out = String::with_capacity(27);
+    push_iso8601_micros(&mut out, t);
+    out
+}
+
+/// Appends [`iso8601_micros`]'s text to `out`, without formatting machinery (it is written
+/// once per message on the CLI's and the bindings' JSON paths).
+pub fn push_iso8601_micros(out: &mut String, t: SystemTime) {
     let us = t
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_micros())
         .unwrap_or(0);
     let us = u64::try_from(us).unwrap_or(u64::MAX);
-    format_utc(us / 1_000_000, us % 1_000_000, 6)
+    let secs = us / 1_000_000;
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    let fields: [(u64, usize, char); 7] = [
+        (y.clamp(0, 9999) as u64, 4, '-'),
+        (u64::from(m), 2, '-'),
+        (u64::from(d), 2, 'T'),
+        (rem / 3600, 2, ':'),
+        ((rem / 60) % 60, 2, ':'),
+        (rem % 60, 2, '.'),
+        (us % 1_000_000, 6, 'Z'),
+    ];
+    for (value, width, after) in fields {
+        let mut digits = [b'0'; 6];
+        let mut v = value;
+        for slot in digits[..width].iter_mut().rev() {
+            *slot = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        for &digit in &digits[..width] {
+            out.push(char::from(digit));
+        }
+        out.push(after);
+    }
 }
 
 /// `secs` since the epoch and a `digits`-digit fraction as `YYYY-MM-DDTHH:MM:SS.fffZ`.
@@ -158,6 +189,10 @@ mod tests {
             parse_iso8601(&iso8601_micros(t)),
             Some(t - Duration::from_nanos(789))
         );
+        let leap = UNIX_EPOCH + Duration::from_micros(951_868_799_000_001); // 2000-02-29
+        assert_eq!(iso8601_micros(leap), "2000-02-29T23:59:59.000001Z");
+        let far = UNIX_EPOCH + Duration::from_secs(253_402_300_799); // the last second of 9999
+        assert_eq!(iso8601_micros(far), "9999-12-31T23:59:59.000000Z");
     }
 
     #[test]

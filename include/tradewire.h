@@ -475,13 +475,17 @@ const char *tw_event_raw(const struct tw_event *event);
 const uint8_t *tw_event_raw_bytes(const struct tw_event *event, size_t *len);
 
 /**
- * Describes any event as one JSON object, with `"kind"` first and the fields of its kind:
- * `message`: type, account_id (with the JSON type the server gave it: `123` or `"123"`),
- * epoch, received_at (Unix seconds), binary, size, data (the payload JSON, embedded as is:
- * numbers keep their digits), raw; `connected`: epoch, url; `authenticated`: epoch;
- * `disconnected`: epoch, code, reason, error; `reconnecting`: attempt, delay (seconds),
- * reason; `gave_up`: reason; `error`: error (its kind), message, raw, epoch; `lagged`:
- * dropped; `response`: id, status, data. Absent values are `null`.
+ * Describes any event as one line of JSON: the event's one JSON form, the same text as the
+ * `tradewire listen` lines and Python's `Event.to_json()`. `"kind"` first, then the fields
+ * of its kind, each present (`null` when absent): `message`: type, account_id (with the
+ * JSON type the server gave it: `123` or `"123"`), data (the payload JSON embedded as the
+ * server wrote it: numbers keep their digits, any depth; put on one line if the server
+ * pretty-printed it), raw (the frame's text when it was not JSON), binary (a binary frame's
+ * bytes in base64), received_at (ISO-8601 UTC with microseconds), epoch; `connected`:
+ * epoch, url; `authenticated`: epoch; `disconnected`: epoch, code, reason, error;
+ * `reconnecting`: attempt, delay (seconds), reason; `gave_up`: reason; `error`: error (its
+ * kind), message, raw, epoch; `lagged`: dropped; `response`: id, status, data.
+ * Built only when asked: `tw_client_next_event` does not pay for it.
  *
  * Ownership: returns a new string owned by the caller; free it with `tw_string_free`.
  * Threads: any thread.

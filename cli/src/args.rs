@@ -683,10 +683,12 @@ Usage:
   tradewire listen --config FILE.json [options]  (URL and settings from a file)
 
 Each message is one JSON line on stdout:
-  {\"type\":..,\"account_id\":..,\"data\":<payload JSON or null>,\"raw\":<text when not JSON, else null>,
-   \"received_at\":\"2025-01-17T14:45:15.123Z\",\"epoch\":1}
-(binary frames carry \"binary\":\"<base64>\"). Connection changes (connecting, live,
-reconnecting, gave up) and bad messages are reported on stderr in words.
+  {\"kind\":\"message\",\"type\":..,\"account_id\":..,\"data\":<payload JSON or null>,
+   \"raw\":<text when not JSON, else null>,\"binary\":<base64 of a binary frame, else null>,
+   \"received_at\":\"2025-01-17T14:45:15.123456Z\",\"epoch\":1}
+(the event's JSON form, the same as C's tw_event_to_json and Python's Event.to_json()).
+Connection changes (connecting, live, reconnecting, gave up) and bad messages are
+reported on stderr in words.
 The client reconnects by itself; Ctrl-C closes the connection and exits 0.
 
 Options:

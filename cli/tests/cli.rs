@@ -342,7 +342,7 @@ fn listen_prints_filtered_json_lines_and_exits_0_on_ctrl_c() {
     assert_eq!(first["epoch"], 1);
     let at = first["received_at"].as_str().unwrap();
     assert!(
-        at.len() == 24 && at.ends_with('Z') && at.as_bytes()[10] == b'T',
+        at.len() == 27 && at.ends_with('Z') && at.as_bytes()[10] == b'T',
         "{at}"
     );
     let second = p.json_line();

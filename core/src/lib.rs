@@ -44,6 +44,7 @@ mod engine;
 pub mod envelope;
 mod error;
 mod event;
+mod event_json;
 pub mod filter;
 mod frames;
 mod history;

@@ -12,15 +12,60 @@ pub fn unix_millis(t: SystemTime) -> u64 {
 /// Formats a time as ISO-8601 UTC with milliseconds: `2025-01-17T14:45:15.123Z`.
 pub fn iso8601(t: SystemTime) -> String {
     let ms = unix_millis(t);
-    let secs = ms / 1000;
+    format_utc(ms / 1000, ms % 1000, 3)
+}
+
+/// Formats a time as ISO-8601 UTC with microseconds: `2025-01-17T14:45:15.123456Z` (the
+/// Unix epoch if the clock is before 1970). The form of `received_at` in an event's JSON.
+pub fn iso8601_micros(t: SystemTime) -> String {
+    let mut out = String::with_capacity(27);
+    push_iso8601_micros(&mut out, t);
+    out
+}
+
+/// Appends [`iso8601_micros`]'s text to `out`, without formatting machinery (it is written
+/// once per message on the CLI's and the bindings' JSON paths).
+pub fn push_iso8601_micros(out: &mut String, t: SystemTime) {
+    let us = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    let us = u64::try_from(us).unwrap_or(u64::MAX);
+    let secs = us / 1_000_000;
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    let fields: [(u64, usize, char); 7] = [
+        (y.clamp(0, 9999) as u64, 4, '-'),
+        (u64::from(m), 2, '-'),
+        (u64::from(d), 2, 'T'),
+        (rem / 3600, 2, ':'),
+        ((rem / 60) % 60, 2, ':'),
+        (rem % 60, 2, '.'),
+        (us % 1_000_000, 6, 'Z'),
+    ];
+    for (value, width, after) in fields {
+        let mut digits = [b'0'; 6];
+        let mut v = value;
+        for slot in digits[..width].iter_mut().rev() {
+            *slot = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        for &digit in &digits[..width] {
+            out.push(char::from(digit));
+        }
+        out.push(after);
+    }
+}
+
+/// `secs` since the epoch and a `digits`-digit fraction as `YYYY-MM-DDTHH:MM:SS.fffZ`.
+fn format_utc(secs: u64, fraction: u64, digits: usize) -> String {
     let (y, m, d) = civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{fraction:0digits$}Z",
         rem / 3600,
         (rem / 60) % 60,
         rem % 60,
-        ms % 1000
     )
 }
 
@@ -137,6 +182,17 @@ mod tests {
         assert_eq!(iso8601(t), "2025-01-17T14:45:15.123Z");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
         assert_eq!(iso8601(leap), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso8601_micros(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+        let t = UNIX_EPOCH + Duration::from_nanos(1_737_125_115_123_456_789);
+        assert_eq!(iso8601_micros(t), "2025-01-17T14:45:15.123456Z");
+        assert_eq!(
+            parse_iso8601(&iso8601_micros(t)),
+            Some(t - Duration::from_nanos(789))
+        );
+        let leap = UNIX_EPOCH + Duration::from_micros(951_868_799_000_001); // 2000-02-29
+        assert_eq!(iso8601_micros(leap), "2000-02-29T23:59:59.000001Z");
+        let far = UNIX_EPOCH + Duration::from_secs(253_402_300_799); // the last second of 9999
+        assert_eq!(iso8601_micros(far), "9999-12-31T23:59:59.000000Z");
     }
 
     #[test]

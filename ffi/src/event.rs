@@ -3,10 +3,6 @@
 use std::cell::Cell;
 use std::ffi::{c_char, CStr};
 use std::ptr;
-use std::time::UNIX_EPOCH;
-
-use serde::ser::{Serialize, SerializeMap};
-use serde_json::value::RawValue;
 use tradewire_core::Event;
 
 use crate::error::{guard_infallible, guard_value, Failure};
@@ -170,123 +166,9 @@ impl tw_event {
         }
     }
 
-    /// The event as one JSON object (see `tw_event_to_json`), `"kind"` first.
+    /// The event as one JSON object: core's JSON form ([`Event::to_json`]).
     pub fn to_json(&self) -> String {
-        use serde_json::json;
-        let kind = self.event.kind();
-        // With the JSON type the server gave it: 123 or "123".
-        let account_json = self.event.as_message().and_then(|m| m.account_id_json());
-        let fields: Vec<(&str, Field<'_>)> = match &self.event {
-            Event::Message(m) => vec![
-                ("type", json!(m.msg_type()).into()),
-                ("account_id", Field::embedded(account_json.as_deref())),
-                ("epoch", json!(m.epoch()).into()),
-                (
-                    "received_at",
-                    json!(m
-                        .received_at()
-                        .duration_since(UNIX_EPOCH)
-                        .map(|d| d.as_secs_f64())
-                        .unwrap_or(0.0))
-                    .into(),
-                ),
-                ("binary", json!(m.is_binary()).into()),
-                ("size", json!(m.raw_bytes().len()).into()),
-                ("data", Field::embedded(m.data_json())),
-                ("raw", json!(m.raw()).into()),
-            ],
-            Event::Connected { epoch, url } => {
-                vec![("epoch", json!(epoch).into()), ("url", json!(url).into())]
-            }
-            Event::Authenticated { epoch } => vec![("epoch", json!(epoch).into())],
-            Event::Disconnected {
-                epoch,
-                code,
-                reason,
-                error,
-            } => vec![
-                ("epoch", json!(epoch).into()),
-                ("code", json!(code).into()),
-                ("reason", json!(reason).into()),
-                ("error", json!(error).into()),
-            ],
-            Event::Reconnecting {
-                attempt,
-                delay,
-                reason,
-            } => vec![
-                ("attempt", json!(attempt).into()),
-                ("delay", json!(delay.as_secs_f64()).into()),
-                ("reason", json!(reason).into()),
-            ],
-            Event::GaveUp { reason } => vec![("reason", json!(reason).into())],
-            Event::Error(e) => vec![
-                ("error", json!(e.kind.as_str()).into()),
-                ("message", json!(e.message).into()),
-                ("raw", json!(e.raw).into()),
-                ("epoch", json!(e.epoch).into()),
-            ],
-            Event::Lagged { dropped } => vec![("dropped", json!(dropped).into())],
-            Event::Response { id, status, data } => vec![
-                ("id", json!(id).into()),
-                ("status", json!(status).into()),
-                ("data", Field::embedded(data.as_deref())),
-            ],
-            _ => Vec::new(),
-        };
-        let object = Object { kind, fields };
-        serde_json::to_string(&object).unwrap_or_else(|e| {
-            json!({"kind": kind, "error": format!("could not serialize the event: {e}")})
-                .to_string()
-        })
-    }
-}
-
-/// A JSON object whose keys keep their order (`kind` first), for `tw_event_to_json`.
-struct Object<'a> {
-    kind: &'static str,
-    fields: Vec<(&'static str, Field<'a>)>,
-}
-
-/// One value of an [`Object`].
-enum Field<'a> {
-    /// An ordinary value.
-    Value(serde_json::Value),
-    /// JSON text from the wire, embedded as is (numbers and key order kept).
-    Embedded(&'a RawValue),
-}
-
-impl<'a> Field<'a> {
-    /// Embeds JSON text; `null` when absent (or, which cannot happen for parsed payloads,
-    /// when it is not JSON: then it is embedded as a string).
-    fn embedded(text: Option<&'a str>) -> Field<'a> {
-        match text {
-            None => Field::Value(serde_json::Value::Null),
-            Some(t) => match serde_json::from_str::<&RawValue>(t) {
-                Ok(raw) => Field::Embedded(raw),
-                Err(_) => Field::Value(serde_json::Value::String(t.to_string())),
-            },
-        }
-    }
-}
-
-impl From<serde_json::Value> for Field<'_> {
-    fn from(v: serde_json::Value) -> Self {
-        Field::Value(v)
-    }
-}
-
-impl Serialize for Object<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.fields.len() + 1))?;
-        map.serialize_entry("kind", self.kind)?;
-        for (key, field) in &self.fields {
-            match field {
-                Field::Value(v) => map.serialize_entry(key, v)?,
-                Field::Embedded(raw) => map.serialize_entry(key, raw)?,
-            }
-        }
-        map.end()
+        self.event.to_json()
     }
 }
 
@@ -477,13 +359,17 @@ pub unsafe extern "C" fn tw_event_epoch(event: *const tw_event) -> u64 {
     })
 }
 
-/// Describes any event as one JSON object, with `"kind"` first and the fields of its kind:
-/// `message`: type, account_id (with the JSON type the server gave it: `123` or `"123"`),
-/// epoch, received_at (Unix seconds), binary, size, data (the payload JSON, embedded as is:
-/// numbers keep their digits), raw; `connected`: epoch, url; `authenticated`: epoch;
-/// `disconnected`: epoch, code, reason, error; `reconnecting`: attempt, delay (seconds),
-/// reason; `gave_up`: reason; `error`: error (its kind), message, raw, epoch; `lagged`:
-/// dropped; `response`: id, status, data. Absent values are `null`.
+/// Describes any event as one line of JSON: the event's one JSON form, the same text as the
+/// `tradewire listen` lines and Python's `Event.to_json()`. `"kind"` first, then the fields
+/// of its kind, each present (`null` when absent): `message`: type, account_id (with the
+/// JSON type the server gave it: `123` or `"123"`), data (the payload JSON embedded as the
+/// server wrote it: numbers keep their digits, any depth; put on one line if the server
+/// pretty-printed it), raw (the frame's text when it was not JSON), binary (a binary frame's
+/// bytes in base64), received_at (ISO-8601 UTC with microseconds), epoch; `connected`:
+/// epoch, url; `authenticated`: epoch; `disconnected`: epoch, code, reason, error;
+/// `reconnecting`: attempt, delay (seconds), reason; `gave_up`: reason; `error`: error (its
+/// kind), message, raw, epoch; `lagged`: dropped; `response`: id, status, data.
+/// Built only when asked: `tw_client_next_event` does not pay for it.
 ///
 /// Ownership: returns a new string owned by the caller; free it with `tw_string_free`.
 /// Threads: any thread.

@@ -318,6 +318,22 @@ impl PyEvent {
         }
     }
 
+    /// The event's JSON form as one line of text: the same text as a `tradewire listen` line
+    /// and C's `tw_event_to_json` (`"kind"` first, then the fields of its kind; the payload
+    /// as the server wrote it, the account with its JSON type, `received_at` as ISO-8601 UTC
+    /// with microseconds, a binary frame in base64).
+    fn to_json(&self) -> String {
+        self.event.to_json()
+    }
+
+    /// The event's JSON form (see `to_json`) as Python objects, as `json.loads(ev.to_json())`
+    /// would give it: big integers stay ints, any depth is read.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json::to_py(py, &self.event.to_json())
+    }
+
+    /// A short summary (kind, type, account, epoch, the first 120 characters of the frame;
+    /// the lifecycle fields): `to_json()` has the whole event.
     fn __repr__(&self) -> String {
         let mut parts = vec![format!("kind={:?}", self.event.kind())];
         match &self.event {

@@ -110,6 +110,14 @@ class Event:
     def id(self) -> Optional[int]: ...
     @property
     def status(self) -> Optional[int]: ...
+    def to_json(self) -> str:
+        """The event's JSON form as one line: the same text as a ``tradewire listen`` line and
+        C's ``tw_event_to_json``. ``"kind"`` first, then every field of its kind (``null``
+        when absent); the payload as the server wrote it, the account with its JSON type,
+        ``received_at`` as ISO-8601 UTC with microseconds (a ``str``, where the
+        ``received_at`` attribute is Unix seconds), a binary frame in base64."""
+    def to_dict(self) -> dict[str, Any]:
+        """``json.loads(ev.to_json())``, read the way ``data`` is (big integers, any depth)."""
 
 @final
 class Client:

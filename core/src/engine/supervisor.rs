@@ -35,13 +35,30 @@ impl Engine {
     /// One attempt: a token if the preset needs one, a connection, and its live time.
     pub(super) fn cycle(&mut self) -> Next {
         self.counters.set_state(State::Connecting);
-        let s = self.s.clone();
         match self.ensure_login() {
             LoginOutcome::Ready => {}
             LoginOutcome::Interrupted(i) => return self.interrupted(i),
             LoginOutcome::Fatal(message) => return self.fatal(ErrorKind::Auth, message),
             LoginOutcome::Retry(message) => return Next::Retry(message),
         }
+        let ws = match self.connect_once() {
+            Ok(ws) => ws,
+            Err(next) => return next,
+        };
+        self.announce_connection();
+        let since = Instant::now();
+        let end = self.live(ws).sanitized();
+        self.counters.authenticated.store(false, Ordering::Relaxed);
+        if since.elapsed() >= self.s.min_uptime {
+            self.reset_attempts();
+        }
+        self.after_connection(end)
+    }
+
+    /// One connection attempt (DNS, TCP, TLS, WebSocket handshake), commands honoured;
+    /// what to do next when it failed.
+    fn connect_once(&mut self) -> std::result::Result<WebSocket<Metered>, Next> {
+        let s = self.s.clone();
         tw_debug!("tradewire: connecting to {}", s.redacted_url);
         let attempt = {
             let Engine {
@@ -55,27 +72,31 @@ impl Engine {
             let mut check = || offline_commands(cmds, delivery, "connecting");
             connect(&s, tls.as_ref(), reactor, counters, &mut check)
         };
-        let ws = match attempt {
-            Ok(ws) => ws,
-            Err(Failure::Interrupted(i)) => return self.interrupted(i),
+        match attempt {
+            Ok(ws) => Ok(ws),
+            Err(Failure::Interrupted(i)) => Err(self.interrupted(i)),
             Err(Failure::Failed {
                 message,
                 fatal,
                 auth,
             }) => {
                 tw_warn!("tradewire: {message}");
-                if fatal {
-                    let kind = if auth {
-                        ErrorKind::Auth
-                    } else {
-                        ErrorKind::Connect
-                    };
-                    return self.fatal(kind, message);
+                if !fatal {
+                    return Err(Next::Retry(message));
                 }
-                return Next::Retry(message);
+                let kind = if auth {
+                    ErrorKind::Auth
+                } else {
+                    ErrorKind::Connect
+                };
+                Err(self.fatal(kind, message))
             }
-        };
+        }
+    }
 
+    /// A new connection: the next epoch, the state (connected before the event says so,
+    /// so that an application reacting to `Connected` sees it in status()), the event.
+    fn announce_connection(&mut self) {
         self.epoch += 1;
         self.counters.epoch.store(self.epoch, Ordering::Relaxed);
         if self.epoch > 1 {
@@ -83,11 +104,9 @@ impl Engine {
         }
         tw_info!(
             "tradewire: connected to {} (connection {})",
-            s.redacted_url,
+            self.s.redacted_url,
             self.epoch
         );
-        // The state says connected before the event does, so that an application reacting
-        // to `Connected` sees it in status().
         let live = !self.dialect.needs_auth();
         self.counters.authenticated.store(live, Ordering::Relaxed);
         self.counters.set_state(if live {
@@ -95,16 +114,16 @@ impl Engine {
         } else {
             State::Authenticating
         });
+        let url = self.s.redacted_url.clone();
         self.emit(Event::Connected {
             epoch: self.epoch,
-            url: s.redacted_url.clone(),
+            url,
         });
-        let since = Instant::now();
-        let end = self.live(ws).sanitized();
-        self.counters.authenticated.store(false, Ordering::Relaxed);
-        if since.elapsed() >= s.min_uptime {
-            self.reset_attempts();
-        }
+    }
+
+    /// Reports how a connection ended and decides what follows (the reconnect policy).
+    fn after_connection(&mut self, end: End) -> Next {
+        let s = self.s.clone();
         let (code, reason, error) = describe(&end, &s);
         tw_info!("tradewire: connection {} ended: {reason}", self.epoch);
         self.emit(Event::Disconnected {

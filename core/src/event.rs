@@ -114,6 +114,20 @@ impl Event {
             _ => None,
         }
     }
+
+    /// The raw JSON text of the member `key` of the payload, found without parsing the rest;
+    /// `None` when there is no payload, it is not an object, or it has no such member (a
+    /// repeated key gives its last value, as `json.loads` does).
+    ///
+    /// ```
+    /// use tradewire::Event;
+    /// let ev = Event::Response { id: 7, status: 200, data: Some(r#"{"px":1.5,"qty":2}"#.into()) };
+    /// assert_eq!(ev.data_member("qty"), Some("2"));
+    /// assert_eq!(ev.data_member("nope"), None);
+    /// ```
+    pub fn data_member(&self, key: &str) -> Option<&str> {
+        crate::envelope::member(self.data_json()?, key)
+    }
 }
 
 /// The frame a message came in.

@@ -24,6 +24,12 @@
 //! number of reconnects, plus a short-lived `tradewire-dns` thread per connection attempt to
 //! a host name (IP addresses need none).
 //!
+//! ## Internals
+//! The modules that only the fuzzers, benches, soak runs and scenario tests use (`envelope`,
+//! `tradovate`, `url`, `time`, `base64`, `backoff`, `config`, `filter`, `preset`) are public
+//! only with the `internals` feature, and their API may change in any release.
+//! [`redact`] is public: an application may scrub its own log lines with it.
+//!
 //! ## Defaults and limits
 //! Messages up to 16 MiB (`max_message_size`), frames up to the same (`max_frame_size`), 8 MiB
 //! of unsent data (`max_write_buffer`), a 16 KiB read buffer (`read_buffer_size`), an event
@@ -31,30 +37,43 @@
 
 #![warn(missing_docs)]
 
+/// A module public only with the `internals` feature (fuzzers, benches, soak runs, the
+/// scenario tests): its API may change in any release. Applications use the types
+/// re-exported at the crate root.
+macro_rules! internal_mod {
+    ($name:ident) => {
+        #[cfg(feature = "internals")]
+        pub mod $name;
+        #[cfg(not(feature = "internals"))]
+        #[allow(dead_code)]
+        mod $name;
+    };
+}
+
 // First: its logging macros are used by every module below.
 #[macro_use]
 pub mod redact;
-pub mod backoff;
-pub mod base64;
+internal_mod!(backoff);
+internal_mod!(base64);
 mod client;
-pub mod config;
+internal_mod!(config);
 pub(crate) mod delivery;
 mod dialect;
 mod engine;
-pub mod envelope;
+internal_mod!(envelope);
 mod error;
 mod event;
 mod event_json;
-pub mod filter;
+internal_mod!(filter);
 mod frames;
 mod history;
-pub mod preset;
+internal_mod!(preset);
 mod status;
 mod streams;
-pub mod time;
-pub mod tradovate;
+internal_mod!(time);
+internal_mod!(tradovate);
 mod transport;
-pub mod url;
+internal_mod!(url);
 
 pub use backoff::BackoffKind;
 pub use client::{diagnostics, Client};

@@ -83,7 +83,7 @@ impl PyEvent {
         let Ok(k) = key.cast::<PyString>() else {
             return Ok(Member::Absent);
         };
-        Ok(match tradewire::envelope::member(text, &k.to_cow()?) {
+        Ok(match self.event.data_member(&k.to_cow()?) {
             Some(raw) => Member::Value(json::value_to_py(py, raw)?.unbind()),
             None => Member::Absent,
         })

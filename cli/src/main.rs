@@ -3,6 +3,7 @@
 
 mod args;
 mod demo;
+mod help;
 mod listen;
 mod mock;
 mod output;

@@ -1,0 +1,142 @@
+//! The help texts of `tradewire` and of each of its commands (`--help`).
+
+/// `tradewire --help`.
+pub const MAIN_HELP: &str = "\
+tradewire — a client for real-time trading event streams over WebSocket
+
+Usage:
+  tradewire <command> [options]
+
+Commands:
+  listen URL      Print every event from a stream as one JSON line on stdout
+  demo            Run a self-contained demo with fault injection (no network needed)
+  mock-server     Run a local mock server (daemon, agent or breakout) to develop against
+
+Options:
+  -h, --help      Show this help (or 'tradewire <command> --help' for a command)
+  -V, --version   Show the version
+
+Examples:
+  tradewire demo
+  tradewire listen ws://localhost:8765 --preset daemon --account 123
+  tradewire mock-server --preset daemon --port 8765 --rate 20
+
+Exit codes:
+  0  success (including a Ctrl-C stop)
+  1  runtime failure (e.g. the demo's client did not recover)
+  2  bad arguments or configuration
+  3  authentication failed (listen)
+  4  gave up reconnecting (listen)
+
+Environment:
+  TRADEWIRE_LOG=info|debug   also print the library's log on stderr
+";
+
+/// `tradewire listen --help`.
+pub const LISTEN_HELP: &str = "\
+tradewire listen — print a stream's events as JSON lines
+
+Usage:
+  tradewire listen URL [options]
+  tradewire listen --preset P [options]          (URL from the preset, e.g. daemon)
+  tradewire listen --config FILE.json [options]  (URL and settings from a file)
+
+Each message is one JSON line on stdout:
+  {\"kind\":\"message\",\"type\":..,\"account_id\":..,\"data\":<payload JSON or null>,
+   \"raw\":<text when not JSON, else null>,\"binary\":<base64 of a binary frame, else null>,
+   \"received_at\":\"2025-01-17T14:45:15.123456Z\",\"epoch\":1}
+(the event's JSON form, the same as C's tw_event_to_json and Python's Event.to_json()).
+Connection changes (connecting, live, reconnecting, gave up) and bad messages are
+reported on stderr in words.
+The client reconnects by itself; Ctrl-C closes the connection and exits 0.
+
+Options:
+  --preset P          json (default), daemon, agent, breakout, raw
+  --account ID        keep only events for this account (plus events with no account)
+  --types T1,T2       keep only these message types
+  --token T           authentication token (sent as the preset says; never printed)
+  --token-env VAR     read the token from environment variable VAR (safer than --token)
+  --config FILE       a JSON configuration (the tradewire Config schema); flags override it
+  --header K:V        extra handshake header (repeatable)
+  --query K=V         extra query parameter (repeatable)
+  --count N           exit 0 after N messages
+  --max-reconnects N  give up (exit 4) after N failed reconnect attempts in a row
+  -q, --quiet         no connection messages on stderr (errors and the outcome still show)
+  -h, --help          show this help
+
+Examples:
+  tradewire listen ws://localhost:8765 --preset daemon --account 123
+  tradewire listen ws://localhost:8765 --preset daemon --types GatewayUserTrade,lockout_set | jq .data
+  tradewire listen ws://localhost:4000/ws --preset agent --token-env AGENT_JWT --query agentId=agent-1
+  tradewire listen --config feed.json --header 'X-Client: desk-3'
+
+The config file holds any Config field, for example:
+  {\"url\": \"wss://feed.example.com/ws\", \"heartbeat_timeout\": 20, \"backoff_max\": 30}
+
+Exit codes:
+  0  stopped by Ctrl-C (or --count reached, or stdout closed)
+  1  unexpected failure
+  2  bad arguments or configuration (the message names the field)
+  3  authentication failed (HTTP 401/403 or close 1008 from the server)
+  4  gave up reconnecting
+";
+
+/// `tradewire demo --help`.
+pub const DEMO_HELP: &str = "\
+tradewire demo — watch the client survive a misbehaving server
+
+Usage:
+  tradewire demo [--quick]
+
+Starts a mock risk daemon (document 002) on 127.0.0.1, connects a client for account 123,
+streams realistic events (trades, positions, orders, quotes, lockouts) for accounts 123 and
+456 and daemon-wide ones, then injects faults: a server restart, a half-open connection
+(the server goes silent with the socket open), and a burst of malformed messages. A live
+status line shows the client recovering; a summary table ends the run. No network, no setup;
+takes about 30 seconds.
+
+Options:
+  --quick      shorter phases (about 8 seconds), for tests
+  -h, --help   show this help
+
+Exit codes:
+  0  the client recovered from every fault
+  1  a check failed (the summary says which)
+  130  interrupted by Ctrl-C
+
+Example:
+  cargo run --release -p tradewire-cli -- demo
+";
+
+/// `tradewire mock-server --help`.
+pub const MOCK_HELP: &str = "\
+tradewire mock-server — run a local server to develop against
+
+Usage:
+  tradewire mock-server --preset P [--port N] [--rate R] [--accounts 123,456]
+
+Runs in the foreground until Ctrl-C. The first line on stdout is the URL to connect to.
+  daemon    risk daemon (document 002): broadcasts realistic events for --accounts at
+            --rate per second, plus a daemon-wide daemon_status now and then
+  agent     trading-agent server (document 003): JWT in the query, JSON ping/pong; prints a
+            valid token and sends price updates to agent-1 at --rate per second
+  breakout  breakout-bot engine (document 001): HEARTBEAT every 30 s, engine/signal/order/
+            position events at --rate per second
+
+Options:
+  --preset P       daemon, agent or breakout (required)
+  --port N         port on 127.0.0.1 (default: the real server's: 8765, 4000, 8000; 0 = any)
+  --rate R         events per second (default 5)
+  --accounts LIST  accounts of the daemon's events (default 123,456)
+  -h, --help       show this help
+
+Examples:
+  tradewire mock-server --preset daemon
+  tradewire mock-server --preset daemon --port 0 --rate 100 --accounts 1,2,3
+  tradewire mock-server --preset agent --port 4000
+
+Exit codes (Ctrl-C is a normal stop, as for listen):
+  0  stopped by Ctrl-C (or SIGTERM)
+  1  the server could not start (for example, the port is in use)
+  2  bad arguments
+";

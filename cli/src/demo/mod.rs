@@ -3,7 +3,6 @@
 //! recover, so it doubles as a self-test.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -14,8 +13,13 @@ use tradewire::{Client, Config, Event, State, Status};
 use tradewire_testkit::{events, frames, DaemonServer};
 
 use crate::args::DemoArgs;
+
+mod console;
+mod report;
+
 use crate::exit;
 use crate::output::{latency, lifecycle_line, message_line, seconds, shorten};
+use console::{spawn_status, terminal_width, Console};
 
 /// The account the demo client follows; events for [`OTHER_ACCOUNT`] must be filtered out.
 const ACCOUNT: i64 = 123;
@@ -93,83 +97,6 @@ impl Plan {
 
 /// The demo was stopped by Ctrl-C.
 struct Interrupted;
-
-/// stderr (headings, events, status line) and stdout (the summary), kept from garbling each
-/// other: on a terminal the status line is redrawn in place with `\r` below the other lines.
-struct Console {
-    tty: bool,
-    status: Mutex<Option<String>>,
-}
-
-impl Console {
-    fn new() -> Console {
-        Console {
-            tty: std::io::stderr().is_terminal(),
-            status: Mutex::new(None),
-        }
-    }
-
-    /// A line on stderr.
-    fn line(&self, text: &str) {
-        let status = lock(&self.status);
-        let mut err = std::io::stderr().lock();
-        if self.tty && status.is_some() {
-            let _ = write!(err, "\r\x1b[K");
-        }
-        let _ = writeln!(err, "{text}");
-        if let (true, Some(s)) = (self.tty, status.as_ref()) {
-            let _ = write!(err, "{s}");
-        }
-        let _ = err.flush();
-    }
-
-    /// The live status: redrawn in place on a terminal, a plain line otherwise.
-    fn status(&self, text: String) {
-        let mut status = lock(&self.status);
-        let mut err = std::io::stderr().lock();
-        if self.tty {
-            let text = fit(text, terminal_width());
-            let _ = write!(err, "\r\x1b[K{text}");
-            *status = Some(text);
-        } else {
-            let _ = writeln!(err, "{text}");
-        }
-        let _ = err.flush();
-    }
-
-    /// Removes the status line (before the summary).
-    fn clear_status(&self) {
-        let mut status = lock(&self.status);
-        if self.tty && status.take().is_some() {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[K");
-            let _ = err.flush();
-        }
-    }
-
-    fn heading(&self, text: &str) {
-        self.line("");
-        self.line(&format!("==> {text}"));
-    }
-
-    fn note(&self, text: &str) {
-        self.line(&format!("    {text}"));
-    }
-}
-
-/// The width of the terminal on stderr, if it can be told.
-fn terminal_width() -> Option<usize> {
-    let size = rustix::termios::tcgetwinsize(std::io::stderr()).ok()?;
-    (size.ws_col > 0).then_some(usize::from(size.ws_col))
-}
-
-/// `text` cut to fit in `width` columns (one left free so the cursor does not wrap).
-fn fit(text: String, width: Option<usize>) -> String {
-    match width {
-        Some(w) if text.chars().count() >= w => text.chars().take(w.saturating_sub(1)).collect(),
-        _ => text,
-    }
-}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -372,61 +299,6 @@ fn spawn_consumer(
             console.note(&format!("· {line}"));
         }
     })
-}
-
-/// Refreshes the status line a few times per second (once per second when stderr is not a
-/// terminal).
-fn spawn_status(
-    client: &Arc<Client>,
-    console: &Arc<Console>,
-    stop: &Arc<AtomicBool>,
-    started: Instant,
-) -> JoinHandle<()> {
-    let client = client.clone();
-    let console = console.clone();
-    let stop = stop.clone();
-    let every = if console.tty {
-        Duration::from_millis(250)
-    } else {
-        Duration::from_secs(1)
-    };
-    std::thread::spawn(move || {
-        let mut last = (Instant::now(), 0u64);
-        let mut next = Instant::now() + every;
-        while !stop.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(20));
-            let now = Instant::now();
-            if now < next {
-                continue;
-            }
-            next = now + every;
-            let s = client.status();
-            let dt = now.duration_since(last.0).as_secs_f64().max(1e-3);
-            let rate = s.events_delivered.saturating_sub(last.1) as f64 / dt;
-            last = (now, s.events_delivered);
-            console.status(status_line(&s, rate, now.duration_since(started)));
-        }
-    })
-}
-
-/// `[  3.2 s] live        412 ev/s | reconnects 0 | errors 0 | delivered 1303 | filtered 640 | rtt 0.31 ms`
-/// (most telling first: a narrow terminal cuts the end).
-fn status_line(s: &Status, rate: f64, elapsed: Duration) -> String {
-    let rtt = s
-        .last_heartbeat_latency
-        .map(latency)
-        .unwrap_or_else(|| "-".into());
-    format!(
-        "[{:5.1} s] {:<10} {:>5.0} ev/s | reconnects {} | errors {} | delivered {} | filtered {} | rtt {}",
-        elapsed.as_secs_f64(),
-        s.state.name(),
-        rate,
-        s.reconnects,
-        s.errors,
-        s.events_delivered,
-        s.filtered,
-        rtt
-    )
 }
 
 impl Demo<'_> {
@@ -672,128 +544,6 @@ impl Demo<'_> {
         );
     }
 
-    fn summary(&self, s: &Status, sent: &Sent, generated: u64, took: Duration) -> i32 {
-        let t = self.tally();
-        let mut rows: Vec<(String, String)> = vec![
-            (
-                "events generated by the daemon".into(),
-                format!(
-                    "{generated} ({} for {ACCOUNT}, {} for {OTHER_ACCOUNT}, {} daemon-wide; some while it was down or silent)",
-                    sent.account.load(Ordering::Relaxed),
-                    sent.other.load(Ordering::Relaxed),
-                    sent.daemon_wide.load(Ordering::Relaxed)
-                ),
-            ),
-            ("messages received by the client".into(), s.messages_received.to_string()),
-            (
-                "events delivered".into(),
-                format!(
-                    "{} ({} for account {ACCOUNT}, {} daemon-wide)",
-                    t.delivered, t.for_account, t.daemon_wide
-                ),
-            ),
-            (
-                format!("filtered out (account {OTHER_ACCOUNT})"),
-                s.filtered.to_string(),
-            ),
-            ("delivered for a wrong account".into(), t.wrong_account.to_string()),
-            ("event types seen".into(), t.types.len().to_string()),
-            (
-                "error events".into(),
-                format!(
-                    "{} ({})",
-                    s.errors,
-                    t.errors
-                        .iter()
-                        .map(|(k, n)| format!("{k} {n}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
-            ("connections / reconnects".into(), format!("{} / {}", s.epoch, s.reconnects)),
-        ];
-        if let Some(d) = self.m.restart_recovery {
-            rows.push((
-                "restart: live again after".into(),
-                format!(
-                    "{} (server down for {})",
-                    seconds(d),
-                    seconds(self.plan.server_down)
-                ),
-            ));
-        }
-        if let Some(max) = self.m.half_open_detect.iter().max() {
-            rows.push((
-                "half-open: max detection time".into(),
-                format!(
-                    "{} (heartbeat_timeout {} s, {} round{})",
-                    seconds(*max),
-                    self.plan.heartbeat_timeout,
-                    self.m.half_open_detect.len(),
-                    if self.m.half_open_detect.len() == 1 {
-                        ""
-                    } else {
-                        "s"
-                    }
-                ),
-            ));
-        }
-        if let Some(max) = self.m.half_open_recovery.iter().max() {
-            rows.push(("half-open: max time to live again".into(), seconds(*max)));
-        }
-        if let Some(d) = s.last_heartbeat_latency {
-            rows.push(("last ping round trip".into(), latency(d)));
-        }
-        if let Some(d) = self.m.close_took {
-            rows.push(("close() took".into(), latency(d)));
-        }
-        rows.push(("total time".into(), seconds(took)));
-        drop(t);
-
-        let width = rows
-            .iter()
-            .map(|(k, _)| k.chars().count())
-            .max()
-            .unwrap_or(0);
-        let mut out = String::new();
-        out.push_str("\nSummary\n");
-        for (k, v) in &rows {
-            out.push_str(&format!("  {k:<width$}  {v}\n"));
-        }
-        out.push_str("\nChecks\n");
-        for c in &self.checks {
-            let mark = if c.ok { "ok  " } else { "FAIL" };
-            out.push_str(&format!("  [{mark}] {}: {}\n", c.name, c.detail));
-        }
-        let failed: Vec<&str> = self
-            .checks
-            .iter()
-            .filter(|c| !c.ok)
-            .map(|c| c.name.as_str())
-            .collect();
-        if failed.is_empty() {
-            out.push_str(&format!(
-                "\nPASS: the client recovered from every fault ({} checks)\n",
-                self.checks.len()
-            ));
-        } else {
-            out.push_str(&format!(
-                "\nFAIL: {} of {} checks failed: {}\n",
-                failed.len(),
-                self.checks.len(),
-                failed.join("; ")
-            ));
-        }
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(out.as_bytes());
-        let _ = stdout.flush();
-        if failed.is_empty() {
-            exit::OK
-        } else {
-            exit::FAILURE
-        }
-    }
-
     fn check(&mut self, name: &str, ok: bool, detail: String) {
         let mark = if ok { "ok" } else { "FAILED" };
         self.console.note(&format!("{mark}: {name} ({detail})"));
@@ -864,13 +614,6 @@ mod tests {
         assert_eq!(sent.daemon_wide.load(Ordering::Relaxed), 3);
         assert_eq!(sent.other.load(Ordering::Relaxed), 39);
         assert_eq!(sent.account.load(Ordering::Relaxed), 78);
-    }
-
-    #[test]
-    fn status_lines_fit_the_terminal() {
-        assert_eq!(fit("abcdef".into(), Some(4)), "abc");
-        assert_eq!(fit("abc".into(), Some(4)), "abc");
-        assert_eq!(fit("abcdef".into(), None), "abcdef");
     }
 
     #[test]

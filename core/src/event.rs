@@ -540,6 +540,18 @@ impl fmt::Display for ErrorEvent {
     }
 }
 
+/// A message as the json dialect builds it from `frame` (for tests).
+#[cfg(test)]
+pub(crate) fn parsed_message(frame: &str, at: SystemTime, epoch: u64) -> Message {
+    let env = crate::envelope::parse(frame, &Default::default()).unwrap();
+    let account = match &env.account {
+        crate::envelope::AccountField::Id(a) => Some(a.as_ref()),
+        _ => None,
+    };
+    let t = env.msg_type.as_deref();
+    Message::text(frame, t, account, Some(env.data), at, epoch)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,15 +587,8 @@ mod tests {
         assert!(format!("{m:?}").contains("Trade"));
     }
 
-    /// A message as the json dialect builds it from `frame`.
     fn parsed(frame: &str) -> Message {
-        let env = crate::envelope::parse(frame, &Default::default()).unwrap();
-        let account = match &env.account {
-            crate::envelope::AccountField::Id(a) => Some(a.as_ref()),
-            _ => None,
-        };
-        let t = env.msg_type.as_deref();
-        Message::text(frame, t, account, Some(env.data), SystemTime::now(), 1)
+        parsed_message(frame, SystemTime::now(), 1)
     }
 
     #[test]

@@ -276,15 +276,8 @@ mod tests {
         UNIX_EPOCH + Duration::from_micros(1_737_125_115_123_456)
     }
 
-    /// A message as the json dialect builds it from `frame`.
     fn parsed(frame: &str) -> Message {
-        let env = crate::envelope::parse(frame, &Default::default()).unwrap();
-        let account = match &env.account {
-            crate::envelope::AccountField::Id(a) => Some(a.as_ref()),
-            _ => None,
-        };
-        let t = env.msg_type.as_deref();
-        Message::text(frame, t, account, Some(env.data), at(), 3)
+        crate::event::parsed_message(frame, at(), 3)
     }
 
     fn value(line: &str) -> Value {

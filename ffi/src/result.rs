@@ -20,11 +20,13 @@ use std::ffi::CStr;
 pub enum tw_result {
     /// Success.
     TW_OK = 0,
-    /// `tw_client_next_event`: no event arrived within the timeout (not an error).
+    /// `tw_client_next_event`, `tw_client_next_events`: no event arrived within the timeout
+    /// (not an error).
     TW_TIMEOUT = 1,
-    /// `tw_client_next_event`: the event stream has ended and every queued event has been
-    /// taken (not an error): after `tw_client_close` no event will ever come; after a
-    /// `gave_up` event none comes until `tw_client_reconnect` starts a new stream.
+    /// `tw_client_next_event`, `tw_client_next_events`: the event stream has ended and every
+    /// queued event has been taken (not an error): after `tw_client_close` no event will ever
+    /// come; after a `gave_up` event none comes until `tw_client_reconnect` starts a new
+    /// stream.
     TW_CLOSED = 2,
     /// A pointer argument was NULL, a string was not valid UTF-8, or a value was out of range.
     TW_ERR_INVALID_ARGUMENT = -1,

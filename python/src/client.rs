@@ -277,25 +277,35 @@ impl PyClient {
             Err(tradewire::Error::Closed) => return Err(self.ended(py)),
             Err(e) => return Err(errors::to_py(e)),
         }
-        // None queued: wait with the GIL released, in slices, checking for signals between
-        // them; the batch that ends the wait is converted once the GIL is back.
+        // None queued: wait for the first event with the GIL released, in slices, checking
+        // for signals between them; then take the rest as above, converting each as it is
+        // taken (no intermediate Vec of events).
         let deadline = deadline_of(timeout)?;
         loop {
             let Some(slice) = next_slice(deadline) else {
                 return Ok(PyList::empty(py));
             };
-            match detached(py, || client.recv_batch(max, Some(slice)))? {
-                Ok(events) if events.is_empty() => py.check_signals()?,
-                Ok(events) => {
-                    for e in events {
-                        if take_into(py, e, &mut batch, &mut failed).is_break() {
-                            break;
-                        }
+            let mut first = None;
+            let waited = detached(py, || {
+                client.recv_batch_with(1, Some(slice), |e| {
+                    first = Some(e);
+                    ControlFlow::Continue(())
+                })
+            })?;
+            match (waited, first) {
+                (Ok(_), Some(e)) => {
+                    if take_into(py, e, &mut batch, &mut failed).is_continue() {
+                        // Whatever this gives, the first event is delivered: the end of the
+                        // stream (or any refusal) is for the next call to report.
+                        let _ = client.recv_batch_with(max - 1, Some(Duration::ZERO), |e| {
+                            take_into(py, e, &mut batch, &mut failed)
+                        });
                     }
                     return finish(py, batch, failed);
                 }
-                Err(tradewire::Error::Closed) => return Err(self.ended(py)),
-                Err(e) => return Err(errors::to_py(e)),
+                (Ok(_), None) => py.check_signals()?,
+                (Err(tradewire::Error::Closed), _) => return Err(self.ended(py)),
+                (Err(e), _) => return Err(errors::to_py(e)),
             }
         }
     }

@@ -171,9 +171,10 @@ impl Client {
     /// through [`Client::events`]; do not also read the channel. Once a callback is set,
     /// [`Client::recv`], [`Client::recv_timeout`], [`Client::try_recv`] and
     /// [`Client::recv_batch`] fail with `Usage` (the callback receives every event; a reader
-    /// would take some of them from it). May be set once, before or after `start()`. A callback that panics is logged and the stream goes on. After
-    /// `close()` returns the callback is not called again; `close()` waits for a call in
-    /// progress to return (so a callback must not block forever).
+    /// would take some of them from it). May be set once, before or after `start()`. A
+    /// callback that panics is logged and the stream goes on. After `close()` returns the
+    /// callback is not called again; `close()` waits for a call in progress to return (so a
+    /// callback must not block forever).
     ///
     /// ```no_run
     /// # let client = tradewire::Client::new(tradewire::Config::new("ws://localhost:8765")).unwrap();

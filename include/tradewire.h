@@ -44,13 +44,15 @@ enum tw_result
      */
     TW_OK = 0,
     /**
-     * `tw_client_next_event`: no event arrived within the timeout (not an error).
+     * `tw_client_next_event`, `tw_client_next_events`: no event arrived within the timeout
+     * (not an error).
      */
     TW_TIMEOUT = 1,
     /**
-     * `tw_client_next_event`: the event stream has ended and every queued event has been
-     * taken (not an error): after `tw_client_close` no event will ever come; after a
-     * `gave_up` event none comes until `tw_client_reconnect` starts a new stream.
+     * `tw_client_next_event`, `tw_client_next_events`: the event stream has ended and every
+     * queued event has been taken (not an error): after `tw_client_close` no event will ever
+     * come; after a `gave_up` event none comes until `tw_client_reconnect` starts a new
+     * stream.
      */
     TW_CLOSED = 2,
     /**
@@ -213,8 +215,8 @@ struct tw_client *tw_client_new(const char *config_json);
  * `*out_event` is written only on `TW_OK`.
  * Threads: any thread; normally one consumer thread. Not while a callback is set.
  * Errors: `TW_ERR_INVALID_ARGUMENT` if `client` or `out_event` is NULL, `TW_ERR_USAGE` if a
- * callback is set (events go to the callback) or the client was never started (call
- * `tw_client_start` first; no event would ever come).
+ * callback is set (events go to the callback; this stays so after `tw_client_close`) or the
+ * client was never started (call `tw_client_start` first; no event would ever come).
  *
  * # Safety
  * `client` must be NULL or a live client; `out_event` NULL or writable.
@@ -222,6 +224,35 @@ struct tw_client *tw_client_new(const char *config_json);
 tw_result tw_client_next_event(struct tw_client *client,
                                uint32_t timeout_ms,
                                struct tw_event **out_event);
+
+/**
+ * Waits up to `timeout_ms` milliseconds for one event (`0`: do not wait; `TW_NO_TIMEOUT`:
+ * no time limit), then takes the events already queued, up to `capacity` in all: one call
+ * per batch instead of one per event, the way to keep up with a fast feed.
+ *
+ * Returns `TW_OK` with `*out_count` (at least 1) new events stored in `events_out[0]` to
+ * `events_out[*out_count - 1]`, in order; `TW_TIMEOUT` (`*out_count` = 0) when none arrived
+ * in time; `TW_CLOSED` (`*out_count` = 0) as `tw_client_next_event`, once the stream has
+ * ended and every event queued before its end has been taken.
+ *
+ * Ownership: `events_out` is the caller's array of `capacity` pointers. On `TW_OK` the
+ * caller owns each of the `*out_count` events written there and frees each with
+ * `tw_event_free`; the slots after them are not written. `*out_count` is written on `TW_OK`,
+ * `TW_TIMEOUT` and `TW_CLOSED`; on an error nothing is written.
+ * Threads: any thread; normally one consumer thread. Not while a callback is set.
+ * Errors: `TW_ERR_INVALID_ARGUMENT` if `client`, `events_out` or `out_count` is NULL or
+ * `capacity` is 0, `TW_ERR_USAGE` if a callback is set (events go to the callback) or the
+ * client was never started (call `tw_client_start` first; no event would ever come).
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `events_out` NULL or writable for `capacity`
+ * pointers; `out_count` NULL or writable.
+ */
+tw_result tw_client_next_events(struct tw_client *client,
+                                uint32_t timeout_ms,
+                                struct tw_event **events_out,
+                                size_t capacity,
+                                size_t *out_count);
 
 /**
  * Drops the current connection (if any) and connects again now, resetting the attempt
@@ -328,11 +359,12 @@ tw_result tw_client_set_callback(struct tw_client *client,
 tw_result tw_client_start(struct tw_client *client);
 
 /**
- * The client's state and counters as a JSON object: state (idle, connecting,
- * authenticating, live, backoff, closed, gave_up), connected, authenticated, reconnecting,
- * reconnect_attempts, epoch, messages_received, bytes_received, events_delivered,
- * filtered, dropped, errors, reconnects, last_message_age and last_heartbeat_latency
- * (seconds, or null).
+ * The client's state and counters as a JSON object, exactly as the core computes them (the
+ * same object as Python's `status()`): state (idle, connecting, authenticating, live,
+ * backoff, closed, gave_up), connected, authenticated, reconnecting, reconnect_attempts,
+ * epoch, messages_received, bytes_received, events_delivered, filtered, dropped, errors,
+ * reconnects, last_message_age and last_heartbeat_latency (seconds, or null), and
+ * token_expires_at (ISO-8601, or null).
  *
  * Ownership: returns a new string owned by the caller; free it with `tw_string_free`.
  * Threads: any thread, at any time.

@@ -1,8 +1,8 @@
 //! `tw_client`: the connection handle and every function that acts on it.
 
 use std::ffi::{c_char, c_void};
+use std::ops::ControlFlow;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tradewire_core::{Client, Config};
@@ -25,8 +25,6 @@ pub const TW_NO_TIMEOUT: u32 = 0xFFFF_FFFF;
 /// `tw_client_next_event`.
 pub struct tw_client {
     inner: Client,
-    /// Set once a callback is installed: events then go to it, not to `tw_client_next_event`.
-    has_callback: AtomicBool,
 }
 
 /// An event callback: receives each event on the library's callback thread
@@ -76,10 +74,7 @@ pub unsafe extern "C" fn tw_client_new(config_json: *const c_char) -> *mut tw_cl
         let json = unsafe { str_arg(config_json, "tw_client_new", "config_json") }?;
         let config = Config::from_json(json)?;
         let inner = Client::new(config)?;
-        Ok(Box::into_raw(Box::new(tw_client {
-            inner,
-            has_callback: AtomicBool::new(false),
-        })))
+        Ok(Box::into_raw(Box::new(tw_client { inner })))
     })
 }
 
@@ -116,8 +111,8 @@ pub unsafe extern "C" fn tw_client_start(client: *mut tw_client) -> tw_result {
 /// `*out_event` is written only on `TW_OK`.
 /// Threads: any thread; normally one consumer thread. Not while a callback is set.
 /// Errors: `TW_ERR_INVALID_ARGUMENT` if `client` or `out_event` is NULL, `TW_ERR_USAGE` if a
-/// callback is set (events go to the callback) or the client was never started (call
-/// `tw_client_start` first; no event would ever come).
+/// callback is set (events go to the callback; this stays so after `tw_client_close`) or the
+/// client was never started (call `tw_client_start` first; no event would ever come).
 ///
 /// # Safety
 /// `client` must be NULL or a live client; `out_event` NULL or writable.
@@ -133,13 +128,8 @@ pub unsafe extern "C" fn tw_client_next_event(
         if out_event.is_null() {
             return Err(Failure::null("tw_client_next_event", "out_event"));
         }
-        if c.has_callback.load(Ordering::SeqCst) {
-            return Err(Failure::new(
-                tw_result::TW_ERR_USAGE,
-                "tw_client_next_event: this client has a callback, which receives every event; do not also read events",
-            ));
-        }
-        // An event already queued is taken without computing a deadline (a clock read per
+        // A callback set on the client makes the core refuse (TW_ERR_USAGE): the rule lives
+        // in core. An event already queued is taken without computing a deadline (a clock read per
         // call was a visible cost per event in the benchmarks, docs/BENCHMARKS.md). Waits go
         // through the client, not its channel: with inline reads this thread reads.
         let next = match c.inner.try_recv() {
@@ -159,6 +149,72 @@ pub unsafe extern "C" fn tw_client_next_event(
         // SAFETY: checked non-NULL; the caller promises it is writable.
         unsafe { *out_event = boxed };
         Ok(tw_result::TW_OK)
+    })
+}
+
+/// Waits up to `timeout_ms` milliseconds for one event (`0`: do not wait; `TW_NO_TIMEOUT`:
+/// no time limit), then takes the events already queued, up to `capacity` in all: one call
+/// per batch instead of one per event, the way to keep up with a fast feed.
+///
+/// Returns `TW_OK` with `*out_count` (at least 1) new events stored in `events_out[0]` to
+/// `events_out[*out_count - 1]`, in order; `TW_TIMEOUT` (`*out_count` = 0) when none arrived
+/// in time; `TW_CLOSED` (`*out_count` = 0) as `tw_client_next_event`, once the stream has
+/// ended and every event queued before its end has been taken.
+///
+/// Ownership: `events_out` is the caller's array of `capacity` pointers. On `TW_OK` the
+/// caller owns each of the `*out_count` events written there and frees each with
+/// `tw_event_free`; the slots after them are not written. `*out_count` is written on `TW_OK`,
+/// `TW_TIMEOUT` and `TW_CLOSED`; on an error nothing is written.
+/// Threads: any thread; normally one consumer thread. Not while a callback is set.
+/// Errors: `TW_ERR_INVALID_ARGUMENT` if `client`, `events_out` or `out_count` is NULL or
+/// `capacity` is 0, `TW_ERR_USAGE` if a callback is set (events go to the callback) or the
+/// client was never started (call `tw_client_start` first; no event would ever come).
+///
+/// # Safety
+/// `client` must be NULL or a live client; `events_out` NULL or writable for `capacity`
+/// pointers; `out_count` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_next_events(
+    client: *mut tw_client,
+    timeout_ms: u32,
+    events_out: *mut *mut tw_event,
+    capacity: usize,
+    out_count: *mut usize,
+) -> tw_result {
+    guard_result(|| {
+        const F: &str = "tw_client_next_events";
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, F) }?;
+        if events_out.is_null() {
+            return Err(Failure::null(F, "events_out"));
+        }
+        if out_count.is_null() {
+            return Err(Failure::null(F, "out_count"));
+        }
+        if capacity == 0 {
+            return Err(Failure::invalid(format!(
+                "{F}: `capacity` is 0; pass the number of slots in `events_out` (at least 1)"
+            )));
+        }
+        let timeout =
+            (timeout_ms != TW_NO_TIMEOUT).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        let mut count = 0;
+        let taken = c.inner.recv_batch_with(capacity, timeout, |event| {
+            // SAFETY: the core hands over at most `capacity` events, and the caller promised
+            // `capacity` writable slots.
+            unsafe { *events_out.add(count) = tw_event::into_raw(event) };
+            count += 1;
+            ControlFlow::Continue(())
+        });
+        let code = match taken {
+            Ok(0) => tw_result::TW_TIMEOUT,
+            Ok(_) => tw_result::TW_OK,
+            Err(tradewire_core::Error::Closed) => tw_result::TW_CLOSED,
+            Err(other) => return Err(other.into()),
+        };
+        // SAFETY: checked non-NULL; the caller promises it is writable.
+        unsafe { *out_count = count };
+        Ok(code)
     })
 }
 
@@ -264,11 +320,12 @@ pub unsafe extern "C" fn tw_client_request(
     })
 }
 
-/// The client's state and counters as a JSON object: state (idle, connecting,
-/// authenticating, live, backoff, closed, gave_up), connected, authenticated, reconnecting,
-/// reconnect_attempts, epoch, messages_received, bytes_received, events_delivered,
-/// filtered, dropped, errors, reconnects, last_message_age and last_heartbeat_latency
-/// (seconds, or null).
+/// The client's state and counters as a JSON object, exactly as the core computes them (the
+/// same object as Python's `status()`): state (idle, connecting, authenticating, live,
+/// backoff, closed, gave_up), connected, authenticated, reconnecting, reconnect_attempts,
+/// epoch, messages_received, bytes_received, events_delivered, filtered, dropped, errors,
+/// reconnects, last_message_age and last_heartbeat_latency (seconds, or null), and
+/// token_expires_at (ISO-8601, or null).
 ///
 /// Ownership: returns a new string owned by the caller; free it with `tw_string_free`.
 /// Threads: any thread, at any time.
@@ -319,7 +376,6 @@ pub unsafe extern "C" fn tw_client_set_callback(
             // called from this thread with this user data; the event outlives the call.
             unsafe { callback(&event, user_data.get()) };
         })?;
-        c.has_callback.store(true, Ordering::SeqCst);
         Ok(tw_result::TW_OK)
     })
 }
@@ -458,6 +514,72 @@ mod tests {
             );
             assert!(tw_client_status_json(null).is_null());
             tw_client_free(null);
+        }
+    }
+
+    #[test]
+    fn next_events_checks_its_arguments_and_ends_with_the_stream() {
+        unsafe {
+            let c = tw_client_new(c"{\"url\":\"ws://127.0.0.1:9\"}".as_ptr());
+            assert!(!c.is_null(), "{}", last());
+            let mut slots: [*mut tw_event; 4] = [ptr::null_mut(); 4];
+            let mut count = 99;
+            let next = |c, slots: &mut [*mut tw_event; 4], cap, count: *mut usize| {
+                tw_client_next_events(c, 0, slots.as_mut_ptr(), cap, count)
+            };
+            for (client, cap, count_ptr) in [
+                (ptr::null_mut(), 4, &mut count as *mut usize),
+                (c, 4, ptr::null_mut()),
+                (c, 0, &mut count as *mut usize),
+            ] {
+                assert_eq!(
+                    next(client, &mut slots, cap, count_ptr),
+                    tw_result::TW_ERR_INVALID_ARGUMENT
+                );
+            }
+            assert!(last().contains("capacity"), "{}", last());
+            assert_eq!(
+                tw_client_next_events(c, 0, ptr::null_mut(), 4, &mut count),
+                tw_result::TW_ERR_INVALID_ARGUMENT
+            );
+            assert_eq!(count, 99, "not written on an error");
+            // Never started: waiting is a usage error, even without a wait (core's rule).
+            assert_eq!(next(c, &mut slots, 4, &mut count), tw_result::TW_ERR_USAGE);
+            assert!(last().contains("tw_client_start"), "{}", last());
+            assert_eq!(count, 99);
+            assert!(slots.iter().all(|s| s.is_null()));
+            tw_client_close(c);
+            count = 99;
+            assert_eq!(
+                tw_client_next_events(c, TW_NO_TIMEOUT, slots.as_mut_ptr(), 4, &mut count),
+                tw_result::TW_CLOSED
+            );
+            assert_eq!(count, 0);
+            tw_client_free(c);
+        }
+    }
+
+    unsafe extern "C" fn ignore(_: *const tw_event, _: *mut c_void) {}
+
+    #[test]
+    fn with_a_callback_reading_is_a_usage_error_from_core() {
+        unsafe {
+            let c = tw_client_new(c"{\"url\":\"ws://127.0.0.1:9\"}".as_ptr());
+            assert_eq!(
+                tw_client_set_callback(c, Some(ignore), ptr::null_mut()),
+                tw_result::TW_OK
+            );
+            let mut ev: *mut tw_event = ptr::null_mut();
+            assert_eq!(tw_client_next_event(c, 0, &mut ev), tw_result::TW_ERR_USAGE);
+            assert!(last().contains("callback"), "{}", last());
+            let mut slots: [*mut tw_event; 2] = [ptr::null_mut(); 2];
+            let mut count = 7;
+            assert_eq!(
+                tw_client_next_events(c, 0, slots.as_mut_ptr(), 2, &mut count),
+                tw_result::TW_ERR_USAGE
+            );
+            assert_eq!(count, 7);
+            tw_client_free(c);
         }
     }
 

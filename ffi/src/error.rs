@@ -1,12 +1,27 @@
-//! The binding's error type, the thread-local last error, and the guards that keep panics
-//! from crossing the C boundary.
+//! The binding's error type, the thread-local last error, the guards that keep panics
+//! from crossing the C boundary, and the C functions that explain a failure
+//! (`tw_last_error`, `tw_last_error_code`, `tw_result_name`).
+//!
+//! Layering: this module builds on `result` only; `strings` builds on it.
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::result::tw_result;
-use crate::strings::to_cstring_lossy;
+
+/// A `CString` from any text: a NUL byte inside (which C cannot represent) becomes `\0`.
+/// Here, below `strings`, because an error message needs it too.
+pub fn to_cstring_lossy(text: String) -> CString {
+    match CString::new(text) {
+        Ok(c) => c,
+        Err(e) => {
+            let text = String::from_utf8_lossy(&e.into_vec()).replace('\0', "\\0");
+            // No NUL is left, so this cannot fail; fall back to empty rather than panic.
+            CString::new(text).unwrap_or_default()
+        }
+    }
+}
 
 /// Why a C call failed: the code it returns and the words `tw_last_error()` gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,6 +203,21 @@ fn read_last_error_code() -> tw_result {
         .unwrap_or(tw_result::TW_OK)
 }
 
+/// The name of a result code (`"TW_ERR_CONFIG"`), or `"TW_UNKNOWN_RESULT"` for a value that is
+/// not a code.
+///
+/// Ownership: the returned string is static (never free it). Threads: any thread.
+/// Errors: none.
+#[no_mangle]
+pub extern "C" fn tw_result_name(code: i32) -> *const c_char {
+    guard_infallible(c"TW_UNKNOWN_RESULT".as_ptr(), || {
+        tw_result::from_value(code)
+            .map(|r| r.name())
+            .unwrap_or(c"TW_UNKNOWN_RESULT")
+            .as_ptr()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +271,19 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    #[test]
+    fn result_names_by_value() {
+        let name = |v: i32| {
+            unsafe { CStr::from_ptr(tw_result_name(v)) }
+                .to_str()
+                .unwrap()
+        };
+        assert_eq!(name(0), "TW_OK");
+        assert_eq!(name(-2), "TW_ERR_CONFIG");
+        assert_eq!(name(-12), "TW_ERR_UNKNOWN");
+        assert_eq!(name(12345), "TW_UNKNOWN_RESULT");
     }
 
     #[test]

@@ -3,8 +3,12 @@
 //! The values are part of the ABI: they are never renumbered and a retired code is never
 //! reused. Non-negative codes are outcomes a program expects (`TW_OK`, `TW_TIMEOUT`,
 //! `TW_CLOSED`); negative codes are errors, explained in words by `tw_last_error()`.
+//!
+//! The bottom layer of the binding: it imports nothing from the other modules
+//! (`error` builds on it, `strings` on both; `tw_result_name` lives in `error`, with the
+//! other functions that explain a failure).
 
-use std::ffi::{c_char, CStr};
+use std::ffi::CStr;
 
 /// Result code of a tradewire C function. Zero and positive values are normal outcomes,
 /// negative values are errors (`tw_last_error()` explains the last one in words).
@@ -16,11 +20,13 @@ use std::ffi::{c_char, CStr};
 pub enum tw_result {
     /// Success.
     TW_OK = 0,
-    /// `tw_client_next_event`: no event arrived within the timeout (not an error).
+    /// `tw_client_next_event`, `tw_client_next_events`: no event arrived within the timeout
+    /// (not an error).
     TW_TIMEOUT = 1,
-    /// `tw_client_next_event`: the event stream has ended and every queued event has been
-    /// taken (not an error): after `tw_client_close` no event will ever come; after a
-    /// `gave_up` event none comes until `tw_client_reconnect` starts a new stream.
+    /// `tw_client_next_event`, `tw_client_next_events`: the event stream has ended and every
+    /// queued event has been taken (not an error): after `tw_client_close` no event will ever
+    /// come; after a `gave_up` event none comes until `tw_client_reconnect` starts a new
+    /// stream.
     TW_CLOSED = 2,
     /// A pointer argument was NULL, a string was not valid UTF-8, or a value was out of range.
     TW_ERR_INVALID_ARGUMENT = -1,
@@ -110,20 +116,11 @@ impl tw_result {
     }
 }
 
-/// The name of a result code (`"TW_ERR_CONFIG"`), or `"TW_UNKNOWN_RESULT"` for a value that is
-/// not a code.
-///
-/// Ownership: the returned string is static (never free it). Threads: any thread.
-/// Errors: none.
-#[no_mangle]
-pub extern "C" fn tw_result_name(code: i32) -> *const c_char {
-    crate::error::guard_infallible(c"TW_UNKNOWN_RESULT".as_ptr(), || {
-        ALL.iter()
-            .find(|r| **r as i32 == code)
-            .map(|r| r.name())
-            .unwrap_or(c"TW_UNKNOWN_RESULT")
-            .as_ptr()
-    })
+impl tw_result {
+    /// The code with this value, if there is one.
+    pub fn from_value(value: i32) -> Option<tw_result> {
+        ALL.iter().copied().find(|r| *r as i32 == value)
+    }
 }
 
 #[cfg(test)]
@@ -154,11 +151,9 @@ mod tests {
         for (code, (name, value)) in ALL.iter().zip(expected) {
             assert_eq!(*code as i32, value);
             assert_eq!(code.name().to_str().unwrap(), name);
-            let by_value = unsafe { CStr::from_ptr(tw_result_name(value)) };
-            assert_eq!(by_value.to_str().unwrap(), name);
+            assert_eq!(tw_result::from_value(value), Some(*code));
         }
-        let unknown = unsafe { CStr::from_ptr(tw_result_name(12345)) };
-        assert_eq!(unknown.to_str().unwrap(), "TW_UNKNOWN_RESULT");
+        assert_eq!(tw_result::from_value(12345), None);
     }
 
     #[test]

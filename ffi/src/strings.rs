@@ -1,11 +1,13 @@
 //! Strings across the boundary: reading C strings (NULL and UTF-8 checked), handing out
 //! strings the caller frees with `tw_string_free`, and NUL-terminated views kept inside an
 //! event.
+//!
+//! Layering: this module builds on `error` (and so on `result`); neither imports it.
 
 use std::ffi::{c_char, CStr, CString};
 use std::sync::OnceLock;
 
-use crate::error::{guard_infallible, Failure};
+use crate::error::{guard_infallible, to_cstring_lossy, Failure};
 
 /// Reads a C string argument: `TW_ERR_INVALID_ARGUMENT` when it is NULL or not UTF-8.
 ///
@@ -43,18 +45,6 @@ pub unsafe fn opt_str_arg<'a>(
     } else {
         // SAFETY: forwarded from the caller.
         unsafe { str_arg(ptr, function, name) }.map(Some)
-    }
-}
-
-/// A `CString` from any text: a NUL byte inside (which C cannot represent) becomes `\0`.
-pub fn to_cstring_lossy(text: String) -> CString {
-    match CString::new(text) {
-        Ok(c) => c,
-        Err(e) => {
-            let text = String::from_utf8_lossy(&e.into_vec()).replace('\0', "\\0");
-            // No NUL is left, so this cannot fail; fall back to empty rather than panic.
-            CString::new(text).unwrap_or_default()
-        }
     }
 }
 

@@ -185,6 +185,30 @@ fn close_from_another_thread_wakes_a_blocked_next_event() {
 }
 
 #[test]
+fn next_events_takes_queued_events_in_full_batches_in_order() {
+    let exe = program("next_events", Flavor::Sanitized);
+    let server = WsServer::start(ServerOptions::default()).expect("start the server");
+    let running = start(&exe, &[&server.url(), "200", "16"], &[]);
+    assert!(
+        server.wait_for_connections(1, SOON),
+        "the C client did not connect"
+    );
+    for seq in 0..200 {
+        server.broadcast(&tradewire_testkit::events::sequenced(seq, None));
+    }
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("next_events");
+    assert_eq!(done.value("first_batch"), Some("16"));
+    let batches: usize = done
+        .value("batches")
+        .and_then(|b| b.parse().ok())
+        .expect("batches line");
+    // 200 messages in batches of at most 16: 13 when every batch is full (each is, since
+    // all were queued first).
+    assert_eq!(batches, 13, "{:?}", done.stdout);
+}
+
+#[test]
 fn callback_receives_every_event_on_a_library_thread() {
     let exe = program("callback", Flavor::Sanitized);
     let daemon = DaemonServer::start().expect("start the daemon server");

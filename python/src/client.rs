@@ -1,6 +1,7 @@
 //! `tradewire.Client`: the core client with Python conventions (keyword configuration,
 //! iteration, context manager, exceptions). Every call that can wait releases the GIL.
 
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -61,34 +62,18 @@ impl PyClient {
     /// Waits up to `timeout` (None: for ever) for an event, in slices, checking for signals
     /// between them, with the GIL released while waiting.
     fn next_event(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Next> {
-        match self.client.try_recv() {
-            Ok(Some(e)) => return Ok(Next::Event(e)),
-            Ok(None) => {}
-            Err(_) => return Ok(Next::Closed),
+        if let Some(e) = next_or_closed(self.client.try_recv())? {
+            return Ok(e);
         }
-
-        let deadline = match timeout {
-            Some(t) => Instant::now().checked_add(seconds("timeout", t)?),
-            None => None,
-        };
+        let deadline = deadline_of(timeout)?;
         let client = &self.client;
         loop {
-            let slice = match deadline {
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Ok(Next::Timeout);
-                    }
-                    left.min(WAIT_SLICE)
-                }
-                None => WAIT_SLICE,
+            let Some(slice) = next_slice(deadline) else {
+                return Ok(Next::Timeout);
             };
-            match detached(py, || client.recv_timeout(slice))? {
-                Ok(Some(e)) => return Ok(Next::Event(e)),
-                Ok(None) => py.check_signals()?,
-                // Never started: core's rule, an error saying to call start() or use `with`.
-                Err(e @ tradewire::Error::Usage(_)) => return Err(errors::to_py(e)),
-                Err(_) => return Ok(Next::Closed),
+            match next_or_closed(detached(py, || client.recv_timeout(slice))?)? {
+                Some(next) => return Ok(next),
+                None => py.check_signals()?,
             }
         }
     }
@@ -109,6 +94,68 @@ impl PyClient {
         core_call(py, || client.start())?;
         self.started.store(true, Ordering::SeqCst);
         Ok(())
+    }
+}
+
+/// An event taken, the end of the stream, or nothing yet; any other error (a callback is
+/// set: core's rule) is raised.
+fn next_or_closed(taken: tradewire::Result<Option<Event>>) -> PyResult<Option<Next>> {
+    match taken {
+        Ok(Some(e)) => Ok(Some(Next::Event(e))),
+        Ok(None) => Ok(None),
+        Err(tradewire::Error::Closed) => Ok(Some(Next::Closed)),
+        Err(e) => Err(errors::to_py(e)),
+    }
+}
+
+/// When a wait of `timeout` seconds (None: no limit) ends.
+fn deadline_of(timeout: Option<f64>) -> PyResult<Option<Instant>> {
+    Ok(match timeout {
+        Some(t) => Instant::now().checked_add(seconds("timeout", t)?),
+        None => None,
+    })
+}
+
+/// The next slice of a wait until `deadline`, or None once it has passed.
+fn next_slice(deadline: Option<Instant>) -> Option<Duration> {
+    match deadline {
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now());
+            (!left.is_zero()).then(|| left.min(WAIT_SLICE))
+        }
+        None => Some(WAIT_SLICE),
+    }
+}
+
+/// Converts one event of a batch; after a failed conversion the batch stops (the events
+/// after it stay queued) and the error is raised.
+fn take_into<'py>(
+    py: Python<'py>,
+    event: Event,
+    batch: &mut Vec<Bound<'py, PyEvent>>,
+    failed: &mut Option<PyErr>,
+) -> ControlFlow<()> {
+    match PyEvent::into_py(py, event) {
+        Ok(e) => {
+            batch.push(e);
+            ControlFlow::Continue(())
+        }
+        Err(err) => {
+            *failed = Some(err);
+            ControlFlow::Break(())
+        }
+    }
+}
+
+/// The converted batch as a list, or the conversion's error.
+fn finish<'py>(
+    py: Python<'py>,
+    batch: Vec<Bound<'py, PyEvent>>,
+    failed: Option<PyErr>,
+) -> PyResult<Bound<'py, PyList>> {
+    match failed {
+        Some(err) => Err(err),
+        None => PyList::new(py, batch),
     }
 }
 
@@ -216,23 +263,51 @@ impl PyClient {
         max: usize,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyList>> {
-        if max == 0 {
-            return Ok(PyList::empty(py));
-        }
-        let first = match self.next_event(py, timeout)? {
-            Next::Event(e) => e,
-            Next::Timeout => return Ok(PyList::empty(py)),
-            Next::Closed => return Err(self.ended(py)),
-        };
+        let client = &self.client;
         let mut batch = Vec::with_capacity(max.min(1024));
-        batch.push(PyEvent::into_py(py, first)?);
-        while batch.len() < max {
-            match self.client.try_recv() {
-                Ok(Some(e)) => batch.push(PyEvent::into_py(py, e)?),
-                _ => break,
+        let mut failed = None;
+        // Events already queued are taken and converted with the GIL held: on a fast feed
+        // (the hot path) a call neither releases the GIL nor reads the clock.
+        let queued = client.recv_batch_with(max, Some(Duration::ZERO), |e| {
+            take_into(py, e, &mut batch, &mut failed)
+        });
+        match queued {
+            Ok(0) if max > 0 => {}
+            Ok(_) => return finish(py, batch, failed),
+            Err(tradewire::Error::Closed) => return Err(self.ended(py)),
+            Err(e) => return Err(errors::to_py(e)),
+        }
+        // None queued: wait for the first event with the GIL released, in slices, checking
+        // for signals between them; then take the rest as above, converting each as it is
+        // taken (no intermediate Vec of events).
+        let deadline = deadline_of(timeout)?;
+        loop {
+            let Some(slice) = next_slice(deadline) else {
+                return Ok(PyList::empty(py));
+            };
+            let mut first = None;
+            let waited = detached(py, || {
+                client.recv_batch_with(1, Some(slice), |e| {
+                    first = Some(e);
+                    ControlFlow::Continue(())
+                })
+            })?;
+            match (waited, first) {
+                (Ok(_), Some(e)) => {
+                    if take_into(py, e, &mut batch, &mut failed).is_continue() {
+                        // Whatever this gives, the first event is delivered: the end of the
+                        // stream (or any refusal) is for the next call to report.
+                        let _ = client.recv_batch_with(max - 1, Some(Duration::ZERO), |e| {
+                            take_into(py, e, &mut batch, &mut failed)
+                        });
+                    }
+                    return finish(py, batch, failed);
+                }
+                (Ok(_), None) => py.check_signals()?,
+                (Err(tradewire::Error::Closed), _) => return Err(self.ended(py)),
+                (Err(e), _) => return Err(errors::to_py(e)),
             }
         }
-        PyList::new(py, batch)
     }
 
     fn __iter__(slf: Py<Self>) -> Py<Self> {

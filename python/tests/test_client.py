@@ -134,6 +134,43 @@ def test_recv_batch(kit_daemon: DaemonServer) -> None:
         assert client.recv_batch(8, timeout=0.05) == []
 
 
+def test_recv_batch_takes_every_queued_event_up_to_max(kit_daemon: DaemonServer) -> None:
+    with live_client(kit_daemon, preset="daemon") as client:
+        before = client.status()["events_delivered"]
+        for i in range(50):
+            kit_daemon.trigger_event("seq", None, {"i": i})
+        # Every event queued first (the core counts each as it enters the queue): each batch
+        # is then full, and the last one holds the rest.
+        assert wait_until(lambda: client.status()["events_delivered"] >= before + 50, timeout=20)
+        sizes = []
+        got: list[int] = []
+        while len(got) < 50:
+            batch = client.recv_batch(16, timeout=5)
+            sizes.append(len(batch))
+            got.extend(e.data["i"] for e in batch if e.kind == "message")
+        assert got == list(range(50))
+        assert all(n == 16 for n in sizes[:-1]) and 1 <= sizes[-1] <= 16, sizes
+        assert len(sizes) == 4, sizes
+        assert client.recv_batch(16, timeout=0) == []
+        assert client.recv_batch(0) == []
+
+
+def test_reading_a_client_that_has_a_callback_is_an_error(kit_daemon: DaemonServer) -> None:
+    seen: list[str] = []
+    client = tradewire.Client(kit_daemon.url, preset="daemon")
+    client.set_callback(lambda ev: seen.append(ev.kind))
+    client.start()
+    try:
+        assert wait_until(lambda: "connected" in seen)
+        for read in (lambda: client.recv(timeout=0), lambda: client.recv_batch(timeout=0), lambda: next(client)):
+            with pytest.raises(tradewire.Error, match="callback"):
+                read()
+        kit_daemon.trigger_event("after", None, {})
+        assert wait_until(lambda: seen.count("message") == 1)  # the callback still gets it
+    finally:
+        client.close()
+
+
 def test_send_str_bytes_dict_list(kit_daemon: DaemonServer) -> None:
     with live_client(kit_daemon, preset="daemon") as client:
         client.send("plain")

@@ -78,6 +78,11 @@ int main(int argc, char **argv) {
     tw_event *ev = NULL;
     CHECK_RC(tw_client_next_event(client, 0, &ev), TW_ERR_USAGE);
     CHECK(ev == NULL);
+    CHECK(strstr(tw_last_error(), "callback") != NULL); /* says why */
+    tw_event *batch[4] = {NULL, NULL, NULL, NULL};
+    size_t count = 99;
+    CHECK_RC(tw_client_next_events(client, 0, batch, 4, &count), TW_ERR_USAGE);
+    CHECK(count == 99 && batch[0] == NULL);
 
     double deadline = now_s() + SOON_S;
     while (messages(&s) < expected && now_s() < deadline) {

@@ -50,6 +50,10 @@ int main(int argc, char **argv) {
     tw_event *ev = nullptr;
     if (tw_client_next_event(client.get(), 0, &ev) != TW_ERR_USAGE || ev != nullptr)
         return fail("next_event with a callback");
+    tw_event *batch[2] = {nullptr, nullptr};
+    size_t count = 0;
+    if (tw_client_next_events(client.get(), 0, batch, 2, &count) != TW_ERR_USAGE)
+        return fail("next_events with a callback");
     std::printf("header_cpp: ok (%s)\n", tw_version());
     return 0;
 }

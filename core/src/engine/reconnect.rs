@@ -27,12 +27,12 @@ impl Engine {
             delay.as_secs_f64(),
             self.attempt
         );
+        self.counters.set_state(State::Backoff);
         self.emit(Event::Reconnecting {
             attempt: self.attempt,
             delay,
             reason: last_error.to_string(),
         });
-        self.counters.set_state(State::Backoff);
         match self.idle(Some(Instant::now() + delay), "waiting to reconnect") {
             Some(Interrupt::Close) => Some(Interrupt::Close),
             Some(Interrupt::Reconnect) => {
@@ -46,8 +46,9 @@ impl Engine {
     /// Emits `GaveUp` and waits for `reconnect()` or `close()`.
     pub(super) fn give_up(&mut self, reason: String) -> Interrupt {
         tw_warn!("tradewire: gave up: {reason}");
-        self.emit(Event::GaveUp { reason });
+        // The state first: an application reacting to `GaveUp` sees it in status().
         self.counters.set_state(State::GaveUp);
+        self.emit(Event::GaveUp { reason });
         // The stream ends here: receivers see its end once they have taken the queued events.
         self.delivery.end_stream();
         match self.idle(None, "stopped (gave up); call reconnect() to try again") {

@@ -39,18 +39,19 @@ impl Preset {
         }
     }
 
+    /// Every preset, the default (`json`) first.
+    pub const ALL: [Preset; 6] = [
+        Preset::Json,
+        Preset::Daemon,
+        Preset::Agent,
+        Preset::Breakout,
+        Preset::Tradovate,
+        Preset::Raw,
+    ];
+
     /// Parses a preset name.
     pub fn from_name(s: &str) -> Option<Preset> {
-        [
-            Preset::Json,
-            Preset::Daemon,
-            Preset::Agent,
-            Preset::Breakout,
-            Preset::Tradovate,
-            Preset::Raw,
-        ]
-        .into_iter()
-        .find(|p| p.name() == s)
+        Preset::ALL.into_iter().find(|p| p.name() == s)
     }
 
     /// The defaults this preset brings.

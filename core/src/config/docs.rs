@@ -121,20 +121,10 @@ impl Shown for Overflow {
     }
 }
 
-/// Every preset, the default one first.
-const PRESETS: [Preset; 6] = [
-    Preset::Json,
-    Preset::Daemon,
-    Preset::Agent,
-    Preset::Breakout,
-    Preset::Tradovate,
-    Preset::Raw,
-];
-
 /// The default of `json`, then the presets whose default differs: `10 s (agent 30 s)`.
 fn per_preset(default: fn(Preset) -> String) -> String {
     let base = default(Preset::Json);
-    let others: Vec<String> = PRESETS[1..]
+    let others: Vec<String> = Preset::ALL[1..]
         .iter()
         .map(|p| (p.name(), default(*p)))
         .filter(|(_, v)| *v != base)

@@ -82,36 +82,8 @@ impl Engine {
                         )));
                         continue;
                     }
-                    let id = self.next_id;
-                    let Some(frame) = self.dialect.request_frame(&endpoint, id, body.as_deref())
-                    else {
-                        let _ = reply.send(Err(Error::Usage(format!(
-                            "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
-                            self.s.preset.name()
-                        ))));
-                        continue;
-                    };
-                    self.next_id += 1;
-                    match write(ws, Outgoing::Text(frame), want_write) {
-                        Ok(()) => {
-                            let deadline = Instant::now() + timeout;
-                            self.pending.insert(
-                                id,
-                                Pending {
-                                    endpoint,
-                                    deadline,
-                                    reply,
-                                },
-                            );
-                        }
-                        Err((e, broken)) => {
-                            let msg = e.to_string();
-                            let _ = reply.send(Err(e));
-                            if broken {
-                                return Err(End::Broken(msg));
-                            }
-                        }
-                    }
+                    let body = body.as_deref();
+                    self.start_request(ws, want_write, endpoint, body, timeout, reply)?;
                 }
                 Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the client");
@@ -126,5 +98,49 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Sends a request and records it as pending; the reply gets the send's error, if any.
+    /// `Err` when the connection broke while sending.
+    fn start_request(
+        &mut self,
+        ws: &mut WebSocket<Metered>,
+        want_write: &mut bool,
+        endpoint: String,
+        body: Option<&str>,
+        timeout: Duration,
+        reply: Sender<Result<String>>,
+    ) -> std::result::Result<(), End> {
+        let id = self.next_id;
+        let Some(frame) = self.dialect.request_frame(&endpoint, id, body) else {
+            let _ = reply.send(Err(Error::Usage(format!(
+                "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
+                self.s.preset.name()
+            ))));
+            return Ok(());
+        };
+        self.next_id += 1;
+        match write(ws, Outgoing::Text(frame), want_write) {
+            Ok(()) => {
+                let deadline = Instant::now() + timeout;
+                self.pending.insert(
+                    id,
+                    Pending {
+                        endpoint,
+                        deadline,
+                        reply,
+                    },
+                );
+                Ok(())
+            }
+            Err((e, broken)) => {
+                let msg = e.to_string();
+                let _ = reply.send(Err(e));
+                if broken {
+                    return Err(End::Broken(msg));
+                }
+                Ok(())
+            }
+        }
     }
 }

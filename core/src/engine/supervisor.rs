@@ -9,7 +9,18 @@ impl Engine {
     /// Runs until `close()`.
     pub fn run(mut self) {
         loop {
-            match self.cycle() {
+            let next = match self.begin() {
+                Ok(ws) => {
+                    // The engine moves into the live session (it may be lent to a thread
+                    // waiting in `recv`) and comes back when the connection ends.
+                    let since = Instant::now();
+                    let (engine, end) = super::session::live(self, ws);
+                    self = engine;
+                    self.finish(end.sanitized(), since)
+                }
+                Err(next) => next,
+            };
+            match next {
                 Next::Stop => break,
                 Next::Again => continue,
                 Next::Retry(last_error) => {
@@ -32,22 +43,23 @@ impl Engine {
         }
     }
 
-    /// One attempt: a token if the preset needs one, a connection, and its live time.
-    pub(super) fn cycle(&mut self) -> Next {
+    /// The start of one attempt: a token if the preset needs one, then a connection, announced.
+    /// `Err`: what to do instead (the attempt failed or was interrupted).
+    pub(super) fn begin(&mut self) -> std::result::Result<WebSocket<Metered>, Next> {
         self.counters.set_state(State::Connecting);
         match self.ensure_login() {
             LoginOutcome::Ready => {}
-            LoginOutcome::Interrupted(i) => return self.interrupted(i),
-            LoginOutcome::Fatal(message) => return self.fatal(ErrorKind::Auth, message),
-            LoginOutcome::Retry(message) => return Next::Retry(message),
+            LoginOutcome::Interrupted(i) => return Err(self.interrupted(i)),
+            LoginOutcome::Fatal(message) => return Err(self.fatal(ErrorKind::Auth, message)),
+            LoginOutcome::Retry(message) => return Err(Next::Retry(message)),
         }
-        let ws = match self.connect_once() {
-            Ok(ws) => ws,
-            Err(next) => return next,
-        };
+        let ws = self.connect_once()?;
         self.announce_connection();
-        let since = Instant::now();
-        let end = self.live(ws).sanitized();
+        Ok(ws)
+    }
+
+    /// The end of one attempt: the connection that went live at `since` ended with `end`.
+    fn finish(&mut self, end: End, since: Instant) -> Next {
         self.counters.authenticated.store(false, Ordering::Relaxed);
         if since.elapsed() >= self.s.min_uptime {
             self.reset_attempts();

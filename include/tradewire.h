@@ -166,6 +166,27 @@ extern "C" {
 tw_result tw_client_close(struct tw_client *client);
 
 /**
+ * Closes the connection with `code` and `reason` (NULL: none), waits briefly for the
+ * server's close, and stops reconnecting; the client stays usable: `tw_client_start`
+ * connects again (the next epoch), as does `tw_client_reconnect`.
+ *
+ * The `disconnected` event has `"by_client":true` in its JSON, and the status says
+ * `"state":"disconnected"` when this returns. Without a live connection (connecting,
+ * waiting to reconnect, gave up) the client just stops, with no event. Valid codes:
+ * 1000–1003, 1007–1014, 3000–4999; a reason is at most 123 bytes of UTF-8.
+ *
+ * Ownership: `client` and `reason` stay the caller's.
+ * Threads: any thread (also the callback thread).
+ * Errors: `TW_ERR_USAGE` for a code or reason that cannot be sent (nothing is closed),
+ * `TW_ERR_NOT_CONNECTED` if never started, `TW_ERR_CLOSED` after `tw_client_close`,
+ * `TW_ERR_INVALID_ARGUMENT` for NULL `client` or a reason that is not UTF-8.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `reason` NULL or a NUL-terminated string.
+ */
+tw_result tw_client_disconnect(struct tw_client *client, uint16_t code, const char *reason);
+
+/**
  * Closes the client if needed (see `tw_client_close`) and frees it.
  * `tw_client_free(NULL)` does nothing.
  *
@@ -350,7 +371,11 @@ tw_result tw_client_set_callback(struct tw_client *client,
  *
  * Ownership: `client` stays the caller's.
  * Threads: any thread.
- * Errors: `TW_ERR_USAGE` if already started, `TW_ERR_CLOSED` after `tw_client_close`,
+ * After `tw_client_disconnect` (or a `gave_up` event) it connects again: a new connection
+ * with the next epoch, the on-connect messages and the login, as the first time.
+ *
+ * Errors: `TW_ERR_USAGE` if already started and not stopped (connecting, live, waiting to
+ * reconnect), `TW_ERR_CLOSED` after `tw_client_close`,
  * `TW_ERR_IO` if the thread cannot be created, `TW_ERR_INVALID_ARGUMENT` for NULL.
  *
  * # Safety

@@ -443,6 +443,7 @@ mod tests {
             code: None,
             reason: "r".into(),
             error: None,
+            by_client: false,
         });
         d.push(msg(2));
         d.push(msg(3));

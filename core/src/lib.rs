@@ -56,6 +56,7 @@ pub mod redact;
 internal_mod!(backoff);
 internal_mod!(base64);
 mod client;
+mod close_code;
 internal_mod!(config);
 pub(crate) mod delivery;
 mod dialect;

@@ -24,7 +24,7 @@ pub const TW_NO_TIMEOUT: u32 = 0xFFFF_FFFF;
 /// particular `tw_client_close` from one thread wakes another blocked in
 /// `tw_client_next_event`.
 pub struct tw_client {
-    inner: Client,
+    pub(crate) inner: Client,
 }
 
 /// An event callback: receives each event on the library's callback thread
@@ -42,7 +42,7 @@ pub type tw_event_callback =
 ///
 /// # Safety
 /// `client` must be NULL or a live client.
-unsafe fn client_ref<'a>(
+pub(crate) unsafe fn client_ref<'a>(
     client: *const tw_client,
     function: &str,
 ) -> Result<&'a tw_client, Failure> {
@@ -83,7 +83,11 @@ pub unsafe extern "C" fn tw_client_new(config_json: *const c_char) -> *mut tw_cl
 ///
 /// Ownership: `client` stays the caller's.
 /// Threads: any thread.
-/// Errors: `TW_ERR_USAGE` if already started, `TW_ERR_CLOSED` after `tw_client_close`,
+/// After `tw_client_disconnect` (or a `gave_up` event) it connects again: a new connection
+/// with the next epoch, the on-connect messages and the login, as the first time.
+///
+/// Errors: `TW_ERR_USAGE` if already started and not stopped (connecting, live, waiting to
+/// reconnect), `TW_ERR_CLOSED` after `tw_client_close`,
 /// `TW_ERR_IO` if the thread cannot be created, `TW_ERR_INVALID_ARGUMENT` for NULL.
 ///
 /// # Safety

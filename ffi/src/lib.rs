@@ -25,6 +25,7 @@
 pub mod client;
 pub mod error;
 pub mod event;
+pub mod lifecycle;
 pub mod result;
 pub mod strings;
 

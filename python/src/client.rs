@@ -386,6 +386,35 @@ impl PyClient {
         core_call(py, || client.reconnect())
     }
 
+    /// Closes the connection with `code` and `reason`, waits briefly for the server's close,
+    /// and stops reconnecting; the client stays usable (connect() connects again). The
+    /// 'disconnected' event has by_client=True, and status()["state"] is "disconnected" when
+    /// this returns. Raises tradewire.Error for a code that cannot be sent (valid: 1000-1003,
+    /// 1007-1014, 3000-4999) or a reason over 123 bytes, and nothing is closed.
+    #[pyo3(signature = (code=1000, reason=""))]
+    fn disconnect(&self, py: Python<'_>, code: u16, reason: &str) -> PyResult<()> {
+        let client = &self.client;
+        core_call(py, || client.disconnect(code, reason))
+    }
+
+    /// Connects: starts the client if it was never started, connects again after
+    /// disconnect() or 'gave_up' (the next epoch, on-connect messages and login as the first
+    /// time), and does nothing while it is connecting, live or waiting to reconnect.
+    fn connect(&self, py: Python<'_>) -> PyResult<()> {
+        logging::ensure_forwarder(py);
+        let client = &self.client;
+        core_call(py, || client.resume())?;
+        self.started.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// The state as the WebSocket API's readyState: 0 CONNECTING (also while waiting to
+    /// reconnect), 1 OPEN, 2 CLOSING, 3 CLOSED (not started, disconnected, gave up, closed).
+    #[getter]
+    fn ready_state(&self) -> u8 {
+        self.client.status().state.ready_state()
+    }
+
     /// Closes the connection and stops reconnecting; idempotent. Events queued before remain
     /// readable, then iteration ends.
     fn close(&self, py: Python<'_>) -> PyResult<()> {

@@ -20,6 +20,7 @@ use crate::transport::connect::tls_connector;
 use crate::transport::{Poller, Reactor};
 use crate::url::Scheme;
 
+mod lifecycle;
 mod receive;
 
 /// How long a caller waits for the I/O thread to take a command. The I/O thread never blocks,
@@ -142,13 +143,24 @@ impl Client {
     }
 
     /// Starts the I/O thread; returns at once. Connection progress arrives as events.
+    ///
+    /// After [`Client::disconnect`] (or `GaveUp`), `start()` connects again: a new
+    /// connection with the next epoch, the on-connect messages and the login, as the first
+    /// time. While the client is connecting, live or waiting to reconnect it is a `Usage`
+    /// error ([`Client::resume`] does nothing then instead).
     pub fn start(&self) -> Result<()> {
+        self.start_or_connect(false)
+    }
+
+    /// Starts the I/O thread, or (once started) connects again if stopped; `quiet`: a
+    /// client that runs is left alone instead of being a usage error.
+    fn start_or_connect(&self, quiet: bool) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
             return Err(Error::Closed);
         }
-        let engine = lock(&self.engine)
-            .take()
-            .ok_or_else(|| Error::Usage("the client is already started".into()))?;
+        let Some(engine) = lock(&self.engine).take() else {
+            return self.start_again(quiet);
+        };
         self.started.store(true, Ordering::SeqCst);
         let counters = self.counters.clone();
         let spawned = std::thread::Builder::new().name("tradewire-io".into()).spawn(move || {

@@ -34,6 +34,7 @@ pub(super) fn offline_commands(
                 let _ = done.send(());
                 return Some(Interrupt::Reconnect);
             }
+            Ok(Command::Disconnect { done, .. }) => return Some(Interrupt::Disconnect { done }),
             Err(TryRecvError::Empty) => return None,
         }
     }
@@ -86,13 +87,20 @@ impl Engine {
                     self.start_request(ws, want_write, endpoint, body, timeout, reply)?;
                 }
                 Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
+                    self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the client");
                     return Err(End::Close);
                 }
                 Ok(Command::Reconnect { done }) => {
                     let _ = done.send(());
+                    self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "reconnecting");
                     return Err(End::Reconnect);
+                }
+                Ok(Command::Disconnect { code, reason, done }) => {
+                    self.counters.set_state(State::Closing);
+                    close_gracefully(ws, reader, &mut self.reactor, code, &reason);
+                    return Err(End::Disconnect { code, reason, done });
                 }
                 Err(TryRecvError::Empty) => break,
             }

@@ -236,10 +236,12 @@ impl Engine {
                     return Err(End::AuthRejected(why));
                 }
                 Signal::Shutdown(why) => {
+                    self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "server shutdown");
                     return Err(End::Shutdown(why));
                 }
                 Signal::ServerClose { code, reason } => {
+                    self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the server");
                     return Err(End::ServerClose { code, reason });
                 }

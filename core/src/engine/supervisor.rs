@@ -26,8 +26,14 @@ impl Engine {
                 Next::Retry(last_error) => {
                     // The connection is gone or never came: schedule the next attempt.
                     let s = self.s.clone();
-                    if let Some(Interrupt::Close) = self.schedule_retry(&s, &last_error) {
-                        break;
+                    match self.schedule_retry(&s, &last_error) {
+                        Some(Interrupt::Close) => break,
+                        Some(Interrupt::Disconnect { done }) => {
+                            if let Next::Stop = self.stay_disconnected(done) {
+                                break;
+                            }
+                        }
+                        Some(Interrupt::Reconnect) | None => {}
                     }
                 }
             }
@@ -143,10 +149,12 @@ impl Engine {
             code,
             reason: reason.clone(),
             error,
+            by_client: matches!(end, End::Close | End::Reconnect | End::Disconnect { .. }),
         });
         match end {
             End::Close => Next::Stop,
             End::Reconnect => self.interrupted(Interrupt::Reconnect),
+            End::Disconnect { done, .. } => self.stay_disconnected(done),
             End::AuthRejected(message) => {
                 self.emit_error(ErrorKind::Auth, &message);
                 // The credential was refused: the next attempt asks for a new one, if one
@@ -174,6 +182,30 @@ impl Engine {
                 self.reset_attempts();
                 Next::Again
             }
+            Interrupt::Disconnect { done } => self.stay_disconnected(done),
+        }
+    }
+
+    /// After `disconnect()`: no connection and no reconnecting, commands honoured, until
+    /// `start()`/`reconnect()` (connect again, attempts from zero) or `close()`. `done` is
+    /// answered once the state says so. The event stream goes on: the next connection's
+    /// events follow on it.
+    pub(super) fn stay_disconnected(&mut self, done: Sender<()>) -> Next {
+        self.reset_attempts();
+        self.counters.set_state(State::Disconnected);
+        tw_info!("tradewire: disconnected on request; not reconnecting until asked");
+        let _ = done.send(());
+        loop {
+            match self.idle(
+                None,
+                "disconnected (disconnect()); call connect() to connect again",
+            ) {
+                Some(Interrupt::Disconnect { done }) => {
+                    let _ = done.send(());
+                }
+                Some(Interrupt::Reconnect) => return Next::Again,
+                Some(Interrupt::Close) | None => return Next::Stop,
+            }
         }
     }
 
@@ -188,6 +220,7 @@ impl Engine {
         match self.give_up(reason) {
             Interrupt::Close => Next::Stop,
             Interrupt::Reconnect => Next::Again,
+            Interrupt::Disconnect { done } => self.stay_disconnected(done),
         }
     }
 

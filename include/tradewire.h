@@ -331,6 +331,27 @@ tw_result tw_client_request(struct tw_client *client,
 tw_result tw_client_send_binary(struct tw_client *client, const uint8_t *data, size_t len);
 
 /**
+ * Sends a request without waiting for its response (presets with request/response
+ * correlation: tradovate) and stores its id in `*out_id`; the response arrives as a
+ * `response` event with that id (its JSON has `"id"`), in order with the other events.
+ *
+ * Ownership: `endpoint` and `body_json` stay the caller's; `*out_id` is written only on
+ * `TW_OK`.
+ * Threads: any thread.
+ * Errors: as `tw_client_request` before sending: `TW_ERR_USAGE` on a preset without
+ * requests or a bad endpoint, `TW_ERR_NOT_CONNECTED` when not logged in, `TW_ERR_CLOSED`,
+ * `TW_ERR_INVALID_ARGUMENT` for NULL `client`, `endpoint` or `out_id`, or non-UTF-8 text.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `endpoint` and `body_json` NULL or NUL-terminated
+ * strings; `out_id` NULL or writable.
+ */
+tw_result tw_client_send_request(struct tw_client *client,
+                                 const char *endpoint,
+                                 const char *body_json,
+                                 uint64_t *out_id);
+
+/**
  * Sends a text frame now. Nothing is queued for later: when the connection is not live the
  * call fails, so a message (an order) is never sent twice after a reconnect.
  *
@@ -386,7 +407,7 @@ tw_result tw_client_start(struct tw_client *client);
 /**
  * The client's state and counters as a JSON object, exactly as the core computes them (the
  * same object as Python's `status()`): state (idle, connecting, authenticating, live,
- * backoff, closed, gave_up), connected, authenticated, reconnecting, reconnect_attempts,
+ * closing, backoff, disconnected, gave_up, closed), connected, authenticated, reconnecting, reconnect_attempts,
  * epoch, messages_received, bytes_received, events_delivered, filtered, dropped, errors,
  * reconnects, last_message_age and last_heartbeat_latency (seconds, or null), and
  * token_expires_at (ISO-8601, or null).

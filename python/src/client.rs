@@ -108,6 +108,19 @@ fn next_or_closed(taken: tradewire::Result<Option<Event>>) -> PyResult<Option<Ne
     }
 }
 
+/// A request's body as JSON text: str as is, dict or list serialized; None or absent: none.
+fn request_body(body: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    match body.filter(|b| !b.is_none()) {
+        None => Ok(None),
+        Some(b) => match frame_of(b, "request() body")? {
+            Frame::Text(t) => Ok(Some(t)),
+            Frame::Binary(_) => Err(PyTypeError::new_err(
+                "request() body takes str, dict or list, not bytes",
+            )),
+        },
+    }
+}
+
 /// When a wait of `timeout` seconds (None: no limit) ends.
 fn deadline_of(timeout: Option<f64>) -> PyResult<Option<Instant>> {
     Ok(match timeout {
@@ -342,23 +355,31 @@ impl PyClient {
         body: Option<&Bound<'_, PyAny>>,
         timeout: f64,
     ) -> PyResult<Py<PyAny>> {
-        let body = match body.filter(|b| !b.is_none()) {
-            None => None,
-            Some(b) => match frame_of(b, "request() body")? {
-                Frame::Text(t) => Some(t),
-                Frame::Binary(_) => {
-                    return Err(PyTypeError::new_err(
-                        "request() body takes str, dict or list, not bytes",
-                    ))
-                }
-            },
-        };
+        let body = request_body(body)?;
         let timeout = seconds("timeout", timeout)?;
         let client = &self.client;
         let answer = detached(py, || client.request(endpoint, body.as_deref(), timeout))?;
         match answer {
             Ok(text) if text.trim().is_empty() => Ok(py.None()),
             Ok(text) => Ok(json::to_py(py, &text)?.unbind()),
+            Err(e) if e.kind() == "usage" => Err(request_error(py, e.to_string())),
+            Err(e) => Err(errors::to_py(e)),
+        }
+    }
+
+    /// Sends a request without waiting (tradovate) and returns its id; the response arrives
+    /// as a 'response' event with that id. Raises as request() does before sending.
+    #[pyo3(signature = (endpoint, body=None))]
+    fn send_request(
+        &self,
+        py: Python<'_>,
+        endpoint: &str,
+        body: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let body = request_body(body)?;
+        let client = &self.client;
+        match detached(py, || client.send_request(endpoint, body.as_deref()))? {
+            Ok(id) => Ok(id),
             Err(e) if e.kind() == "usage" => Err(request_error(py, e.to_string())),
             Err(e) => Err(errors::to_py(e)),
         }

@@ -30,5 +30,6 @@ mod slow_consumer;
 mod sockjs_peer;
 mod thread_leak;
 mod tls;
+mod tradovate_send_request;
 mod tradovate_session;
 mod tradovate_tokens;

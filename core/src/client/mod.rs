@@ -22,6 +22,7 @@ use crate::url::Scheme;
 
 mod lifecycle;
 mod receive;
+mod requests;
 
 /// How long a caller waits for the I/O thread to take a command. The I/O thread never blocks,
 /// so this only fires if something is badly wrong.
@@ -266,25 +267,7 @@ impl Client {
     /// # Ok::<(), tradewire::Error>(())
     /// ```
     pub fn request(&self, endpoint: &str, body: Option<&str>, timeout: Duration) -> Result<String> {
-        if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
-        }
-        if self.settings.preset != crate::preset::Preset::Tradovate {
-            return Err(Error::Usage(format!(
-                "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
-                self.settings.preset.name()
-            )));
-        }
-        if endpoint.is_empty() || endpoint.contains('\n') {
-            return Err(Error::Usage(format!(
-                "{endpoint:?} is not a valid endpoint (expected something like \"account/list\")"
-            )));
-        }
-        if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected(
-                "the client is not started; call start() first".into(),
-            ));
-        }
+        self.check_request(endpoint)?;
         let (reply, answer) = crossbeam_channel::bounded(1);
         self.command(Command::Request {
             endpoint: endpoint.to_string(),

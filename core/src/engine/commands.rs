@@ -27,6 +27,13 @@ pub(super) fn offline_commands(
                     "the client is {state}; the request to {endpoint} was not sent"
                 ))));
             }
+            Ok(Command::SendRequest {
+                endpoint, reply, ..
+            }) => {
+                let _ = reply.send(Err(Error::NotConnected(format!(
+                    "the client is {state}; the request to {endpoint} was not sent"
+                ))));
+            }
             Ok(Command::Close) | Err(TryRecvError::Disconnected) => return Some(Interrupt::Close),
             Ok(Command::Reconnect { done }) => {
                 // After `GaveUp` the next stream starts now, before `reconnect()` returns.
@@ -86,6 +93,27 @@ impl Engine {
                     let body = body.as_deref();
                     self.start_request(ws, want_write, endpoint, body, timeout, reply)?;
                 }
+                Ok(Command::SendRequest {
+                    endpoint,
+                    body,
+                    reply,
+                }) => {
+                    if !*live {
+                        let _ = reply.send(Err(Error::NotConnected(
+                            "the client is not logged in yet; the request was not sent".into(),
+                        )));
+                        continue;
+                    }
+                    let sent = self.write_request(ws, want_write, &endpoint, body.as_deref());
+                    let broken = match &sent {
+                        Err((e, true)) => Some(e.to_string()),
+                        _ => None,
+                    };
+                    let _ = reply.send(sent.map_err(|(e, _)| e));
+                    if let Some(e) = broken {
+                        return Err(End::Broken(e));
+                    }
+                }
                 Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
                     self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the client");
@@ -119,17 +147,8 @@ impl Engine {
         timeout: Duration,
         reply: Sender<Result<String>>,
     ) -> std::result::Result<(), End> {
-        let id = self.next_id;
-        let Some(frame) = self.dialect.request_frame(&endpoint, id, body) else {
-            let _ = reply.send(Err(Error::Usage(format!(
-                "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
-                self.s.preset.name()
-            ))));
-            return Ok(());
-        };
-        self.next_id += 1;
-        match write(ws, Outgoing::Text(frame), want_write) {
-            Ok(()) => {
+        match self.write_request(ws, want_write, &endpoint, body) {
+            Ok(id) => {
                 let deadline = Instant::now() + timeout;
                 self.pending.insert(
                     id,
@@ -150,5 +169,28 @@ impl Engine {
                 Ok(())
             }
         }
+    }
+
+    /// Writes a request frame with the next id; its id. The error's flag says whether the
+    /// connection is broken.
+    fn write_request(
+        &mut self,
+        ws: &mut WebSocket<Metered>,
+        want_write: &mut bool,
+        endpoint: &str,
+        body: Option<&str>,
+    ) -> std::result::Result<u64, (Error, bool)> {
+        let id = self.next_id;
+        let Some(frame) = self.dialect.request_frame(endpoint, id, body) else {
+            return Err((
+                Error::Usage(format!(
+                    "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
+                    self.s.preset.name()
+                )),
+                false,
+            ));
+        };
+        self.next_id += 1;
+        write(ws, Outgoing::Text(frame), want_write).map(|()| id)
     }
 }

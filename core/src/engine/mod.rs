@@ -66,6 +66,13 @@ pub(crate) enum Command {
         timeout: Duration,
         reply: Sender<Result<String>>,
     },
+    /// `send_request()`: sent now; `reply` gets its id (the answer comes as a `Response`
+    /// event).
+    SendRequest {
+        endpoint: String,
+        body: Option<String>,
+        reply: Sender<Result<u64>>,
+    },
     /// `reconnect()`; `done` is answered once the I/O thread has taken it.
     Reconnect {
         done: Sender<()>,

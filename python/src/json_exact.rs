@@ -55,33 +55,8 @@ impl<'py> Reader<'py, '_> {
         let mut stack: Vec<Open<'py>> = Vec::new();
         'value: loop {
             self.ws();
-            let mut value = match self.peek() {
-                Some(b'{') => {
-                    self.i += 1;
-                    self.ws();
-                    let dict = PyDict::new(self.py);
-                    if self.peek() == Some(b'}') {
-                        self.i += 1;
-                        dict.into_any()
-                    } else {
-                        let key = self.key()?;
-                        stack.push(Open::Dict(dict, key));
-                        continue 'value;
-                    }
-                }
-                Some(b'[') => {
-                    self.i += 1;
-                    self.ws();
-                    let list = PyList::empty(self.py);
-                    if self.peek() == Some(b']') {
-                        self.i += 1;
-                        list.into_any()
-                    } else {
-                        stack.push(Open::List(list));
-                        continue 'value;
-                    }
-                }
-                _ => self.scalar()?,
+            let Some(mut value) = self.value_or_open(&mut stack)? else {
+                continue 'value;
             };
             // A value is complete: it goes into the innermost open container, and each
             // container that closes after it is itself a complete value.
@@ -132,6 +107,39 @@ impl<'py> Reader<'py, '_> {
                 };
             }
         }
+    }
+
+    /// The value at the current position, or `None` when it opens a container that is not
+    /// empty: that container is pushed on `stack` and its first value is read next.
+    fn value_or_open(&mut self, stack: &mut Vec<Open<'py>>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        Ok(Some(match self.peek() {
+            Some(b'{') => {
+                self.i += 1;
+                self.ws();
+                let dict = PyDict::new(self.py);
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                    dict.into_any()
+                } else {
+                    let key = self.key()?;
+                    stack.push(Open::Dict(dict, key));
+                    return Ok(None);
+                }
+            }
+            Some(b'[') => {
+                self.i += 1;
+                self.ws();
+                let list = PyList::empty(self.py);
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    list.into_any()
+                } else {
+                    stack.push(Open::List(list));
+                    return Ok(None);
+                }
+            }
+            _ => self.scalar()?,
+        }))
     }
 
     fn peek(&self) -> Option<u8> {

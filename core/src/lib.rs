@@ -71,6 +71,7 @@ mod history;
 internal_mod!(preset);
 mod status;
 mod streams;
+mod suggest;
 internal_mod!(time);
 internal_mod!(tradovate);
 mod transport;
@@ -87,6 +88,7 @@ pub use event::{AccountValue, ErrorEvent, ErrorKind, Event, Message};
 pub use filter::AccountId;
 pub use preset::Preset;
 pub use status::{State, Status};
+pub use suggest::suggest;
 
 /// The library's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -283,6 +283,16 @@ impl PyEvent {
         }
     }
 
+    /// 'error': what went wrong (the same text as `error`), under the name the event's JSON
+    /// form gives it: there `"message"` is this text and `"error"` the kind (here `type`).
+    #[getter]
+    fn message(&self) -> Option<&str> {
+        match &self.event {
+            Event::Error(e) => Some(&e.message),
+            _ => None,
+        }
+    }
+
     /// 'reconnecting': the attempt number, from 1.
     #[getter]
     fn attempt(&self) -> Option<u32> {

@@ -216,6 +216,19 @@ def test_binary_and_invalid_frames(kit_daemon: DaemonServer) -> None:
         assert ev.raw == b"\x00\xffbin"
 
 
+def test_error_events_have_the_json_forms_names(kit_daemon: DaemonServer) -> None:
+    # The JSON form names an error event's kind "error" and its text "message"; the attributes
+    # `type` (the kind) and `error` (the text) stay, and `message` is the JSON form's name.
+    with live_client(kit_daemon, preset="daemon") as client:
+        kit_daemon.broadcast("{not json")
+        err = first_of(client, "error")
+        as_json = err.to_dict()
+        assert (as_json["error"], as_json["message"]) == (err.type, err.message)
+        assert err.message == err.error and err.message
+        kit_daemon.trigger_event("after", None, {"ok": True})
+        assert first_of(client, "message").message is None
+
+
 def test_history_and_status(kit_daemon: DaemonServer) -> None:
     with live_client(kit_daemon, preset="daemon", history=3) as client:
         for i in range(5):

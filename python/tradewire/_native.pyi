@@ -73,7 +73,9 @@ class Event:
     @property
     def kind(self) -> _EventKind: ...
     @property
-    def type(self) -> Optional[str]: ...
+    def type(self) -> Optional[str]:
+        """The message type; for an ``error`` event, the kind of error (``invalid_json``, ...),
+        which the JSON form (``to_dict()``) calls ``"error"``."""
     @property
     def account_id(self) -> Union[int, str, None]:
         """The account with the JSON type the server sent: ``123`` is an ``int`` (of any
@@ -99,7 +101,13 @@ class Event:
     @property
     def reason(self) -> Optional[str]: ...
     @property
-    def error(self) -> Optional[str]: ...
+    def error(self) -> Optional[str]:
+        """``disconnected``: the error that ended the connection; ``error``: what went wrong
+        (also ``message``)."""
+    @property
+    def message(self) -> Optional[str]:
+        """``error``: what went wrong, the same text as ``error``, under the JSON form's name
+        (``to_dict()["message"]``); None for other kinds."""
     @property
     def by_client(self) -> Optional[bool]: ...
     @property

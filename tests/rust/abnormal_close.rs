@@ -70,3 +70,33 @@ fn a_server_close_keeps_its_code_and_a_client_reconnect_is_by_client() {
     assert_eq!((code, by_client), (Some(1000), true));
     client.close();
 }
+
+/// Against a server on Python's `websockets` library: a reset is 1006, and the code and
+/// reason of `disconnect()` are what that library reads from our close frame.
+#[test]
+fn against_a_websockets_server_reset_is_1006_and_disconnect_sends_the_code() {
+    let Some(peer) = crate::support::peer::PeerServer::python("daemon_server.py", &["--port", "0"])
+    else {
+        return;
+    };
+    let client = Client::connect(quick(Config::new(peer.url("")))).unwrap();
+    expect_kind(&client, "connected", SOON);
+    assert!(peer.wait_count(1, SOON));
+    peer.reset_connections();
+    let (code, _, error, by_client) = disconnected(&client);
+    assert_eq!((code, by_client), (Some(1006), false));
+    assert!(error.is_some());
+
+    expect_kind(&client, "connected", SOON);
+    assert!(peer.wait_count(1, SOON));
+    client.disconnect(4010, "session over").unwrap();
+    let (code, reason, _, by_client) = disconnected(&client);
+    assert_eq!(
+        (code, reason.as_str(), by_client),
+        (Some(4010), "session over", true)
+    );
+    assert!(crate::support::eventually(SOON, || peer
+        .closes()
+        .contains(&(4010, "session over".to_string()))));
+    client.close();
+}

@@ -426,7 +426,9 @@ impl fmt::Debug for Message {
             Payload::Text(_) => {
                 let s = self.raw().unwrap_or("");
                 let cut = s.char_indices().nth(200).map(|(i, _)| i).unwrap_or(s.len());
-                d.field("raw", &&s[..cut]);
+                // Debug output ends up in logs: a server that echoes a secret must not put it
+                // there (`raw()` and `data` still give the message unchanged).
+                d.field("raw", &crate::redact::scrub(&s[..cut]));
             }
             Payload::Binary(b) => {
                 d.field("binary_len", &b.len());

@@ -317,6 +317,31 @@ tw_result tw_client_request(struct tw_client *client,
                             char **out_json);
 
 /**
+ * Sends a JSON request and waits up to `timeout_ms` for its answer, on every preset but
+ * tradovate (use `tw_client_request` there). `message_json` is a JSON object whose
+ * `request_id_field` member (default `"id"`; document 004: `"requestId"`) carries its id:
+ * the caller's, or a fresh one written in. The message carrying the same id is the answer:
+ * stored in `*out_json` (its whole text), not delivered as an event.
+ *
+ * Ownership: `message_json` stays the caller's. On `TW_OK` the caller owns `*out_json` and
+ * frees it with `tw_string_free`; `*out_json` is written only on `TW_OK`.
+ * Threads: any thread; several requests may wait at once.
+ * Errors: `TW_ERR_USAGE` on tradovate, for a message that is not a JSON object or whose
+ * id already waits; `TW_ERR_TIMEOUT` when no answer came in time (a late answer is
+ * delivered as a message); `TW_ERR_REQUEST` when the connection dropped first (the outcome
+ * is unknown); `TW_ERR_NOT_CONNECTED`, `TW_ERR_CLOSED`, `TW_ERR_INVALID_ARGUMENT` for NULL
+ * `client`, `message_json` or `out_json`, or non-UTF-8 text.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `message_json` NULL or a NUL-terminated string;
+ * `out_json` NULL or writable.
+ */
+tw_result tw_client_request_json(struct tw_client *client,
+                                 const char *message_json,
+                                 uint32_t timeout_ms,
+                                 char **out_json);
+
+/**
  * Sends a binary frame of `len` bytes now (see `tw_client_send_text`). `data` may be NULL
  * when `len` is 0.
  *

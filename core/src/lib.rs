@@ -68,6 +68,7 @@ mod event_json;
 internal_mod!(filter);
 mod frames;
 mod history;
+mod request_id;
 internal_mod!(preset);
 mod status;
 mod streams;

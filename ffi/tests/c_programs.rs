@@ -281,6 +281,11 @@ fn json_client_frames_sending_and_request_error() {
     server.broadcast("plain text");
     server.broadcast("x\0y");
     server.broadcast_binary(&[0x00, 0x01, 0x02, 0xff]);
+    let request = server
+        .wait_for_received(|m| m.contains(r#""method":"c""#), SOON)
+        .expect("the JSON request reached the server");
+    let id = serde_json::from_str::<serde_json::Value>(&request).expect("JSON")["id"].clone();
+    server.broadcast(&format!(r#"{{"id":{id},"answered":true}}"#));
     let done = running.finish(PROGRAM_TIMEOUT);
     done.assert_success("send_request");
     assert!(

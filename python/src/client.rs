@@ -345,20 +345,44 @@ impl PyClient {
         })
     }
 
-    /// Sends a request and waits for its response (presets with request/response
-    /// correlation: tradovate); returns the response's payload as Python objects.
+    /// Sends a request and waits for its answer. Tradovate: `request(endpoint, body=None)`,
+    /// returns the response's payload. Every other preset: `request(message)` with a JSON
+    /// object (dict or str) whose `request_id_field` member (default "id") carries its id,
+    /// filled in when missing; returns the whole answer, the message with the same id.
     #[pyo3(signature = (endpoint, body=None, timeout=5.0))]
     fn request(
         &self,
         py: Python<'_>,
-        endpoint: &str,
+        endpoint: &Bound<'_, PyAny>,
         body: Option<&Bound<'_, PyAny>>,
         timeout: f64,
     ) -> PyResult<Py<PyAny>> {
-        let body = request_body(body)?;
         let timeout = seconds("timeout", timeout)?;
         let client = &self.client;
-        let answer = detached(py, || client.request(endpoint, body.as_deref(), timeout))?;
+        let answer = if client.correlates_by_endpoint() {
+            let endpoint: String = endpoint.extract().map_err(|_| {
+                PyTypeError::new_err(
+                    "request() on tradovate takes an endpoint str, such as \"account/list\"",
+                )
+            })?;
+            let body = request_body(body)?;
+            detached(py, || client.request(&endpoint, body.as_deref(), timeout))?
+        } else {
+            if body.is_some_and(|b| !b.is_none()) {
+                return Err(PyTypeError::new_err(
+                    "request(message) takes one JSON object on this preset; body= is for tradovate's endpoints",
+                ));
+            }
+            let message = match frame_of(endpoint, "request() message")? {
+                Frame::Text(t) => t,
+                Frame::Binary(_) => {
+                    return Err(PyTypeError::new_err(
+                        "request() takes a dict or a JSON str, not bytes",
+                    ))
+                }
+            };
+            detached(py, || client.request_json(&message, timeout))?
+        };
         match answer {
             Ok(text) if text.trim().is_empty() => Ok(py.None()),
             Ok(text) => Ok(json::to_py(py, &text)?.unbind()),

@@ -197,10 +197,34 @@ def test_send_before_start_and_after_close() -> None:
         client.start()
 
 
-def test_request_needs_a_request_preset(kit_daemon: DaemonServer) -> None:
+def test_request_on_a_json_preset_takes_a_json_object(kit_daemon: DaemonServer) -> None:
     with tradewire.Client(kit_daemon.url, preset="daemon") as client:
-        with pytest.raises(tradewire.RequestError, match="tradovate"):
+        first_of(client, "connected")
+        with pytest.raises(tradewire.RequestError, match="not valid JSON"):
             client.request("account/list")
+        with pytest.raises(TypeError, match="tradovate"):
+            client.request({"method": "x"}, {"body": 1})
+
+
+def test_json_request_returns_the_answer_carrying_its_id(daemon: Any) -> None:
+    """Document 004's requestId pattern, against the testkit and the `websockets` peer."""
+    with tradewire.Client(daemon.url, preset="daemon", request_id_field="requestId") as client:
+        first_of(client, "connected")
+        assert daemon.wait_for_connections(1)
+        result: dict[str, Any] = {}
+
+        def ask() -> None:
+            result["answer"] = client.request({"type": "getUser"}, timeout=10)
+
+        asking = threading.Thread(target=ask)
+        asking.start()
+        sent = wait_until(lambda: next((m for m in daemon.received() if "getUser" in m), None))
+        request_id = json.loads(sent)["requestId"]
+        daemon.broadcast(json.dumps({"type": "response", "requestId": request_id, "payload": {"n": 1}}))
+        asking.join(10)
+        assert result["answer"] == {"type": "response", "requestId": request_id, "payload": {"n": 1}}
+        daemon.broadcast('{"type":"tick"}')
+        assert first_of(client, "message").type == "tick"  # the answer was not delivered
 
 
 def test_binary_and_invalid_frames(kit_daemon: DaemonServer) -> None:

@@ -147,7 +147,7 @@ class Client:
     def send(self, message: Union[str, bytes, bytearray, dict[str, Any], list[Any], tuple[Any, ...]]) -> None: ...
     def request(
         self,
-        endpoint: str,
+        endpoint: Union[str, dict[str, Any]],
         body: Union[str, dict[str, Any], list[Any], None] = None,
         timeout: float = 5.0,
     ) -> Any: ...

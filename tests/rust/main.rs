@@ -14,6 +14,7 @@ mod fatal_close;
 mod half_open;
 mod handshake_tail;
 mod inline_reads;
+mod json_request;
 mod lifecycle_disconnect;
 mod recv_batch;
 mod reliability_delivery;

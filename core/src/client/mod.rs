@@ -116,6 +116,7 @@ impl Client {
             next_id: 1,
             login: crate::engine::login_for(&settings, &counters, &poller),
             pending: std::collections::HashMap::new(),
+            awaiting: std::collections::HashMap::new(),
             handoff: handoff.clone(),
         };
         Ok(Client {

@@ -1,7 +1,7 @@
 //! Requests without waiting (`send_request`), and the checks every request passes first.
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::RecvTimeoutError;
 
@@ -46,15 +46,71 @@ impl Client {
         }
     }
 
+    /// Sends a JSON request and waits for its answer, on every preset but tradovate (which
+    /// correlates its own way: [`Client::request`]). `message` is a JSON object; its
+    /// `request_id_field` member (`id` by default; document 004's clients use `requestId`)
+    /// carries the id: the caller's if it has one, otherwise a fresh one written in. The
+    /// message from the server that carries the same id is the answer: returned here (its
+    /// whole text), not delivered as an event.
+    ///
+    /// Fails with `Usage` when `message` is not a JSON object or its id already waits,
+    /// `NotConnected` when not live, `Timeout` when no answer came in time (a late answer
+    /// is delivered as a message), and `Request` when the connection drops first (the
+    /// outcome is then unknown).
+    ///
+    /// ```no_run
+    /// # let client = tradewire::Client::connect(tradewire::Config::new("ws://localhost:9000"))?;
+    /// let answer = client.request_json(r#"{"method":"positions"}"#, std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), tradewire::Error>(())
+    /// ```
+    pub fn request_json(&self, message: &str, timeout: Duration) -> Result<String> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        if self.correlates_by_endpoint() {
+            return Err(Error::Usage(
+                "the tradovate preset correlates requests by endpoint: use request(endpoint, body)"
+                    .into(),
+            ));
+        }
+        if lock(&self.thread).is_none() {
+            return Err(Error::NotConnected(
+                "the client is not started; call start() first".into(),
+            ));
+        }
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.command(Command::RequestJson {
+            message: message.to_string(),
+            timeout,
+            reply,
+        })?;
+        let deadline = Instant::now() + timeout + Duration::from_millis(50);
+        match self.await_reply(&answer, deadline) {
+            Ok(r) => r,
+            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
+                Err(Error::Timeout(format!(
+                    "no answer to the request within {:.1} s: the outcome is unknown (a late answer arrives as a message)",
+                    timeout.as_secs_f64()
+                )))
+            }
+        }
+    }
+
+    /// Whether requests name an endpoint ([`Client::request`], tradovate) rather than carry
+    /// an id in a JSON object ([`Client::request_json`], every other preset).
+    pub fn correlates_by_endpoint(&self) -> bool {
+        self.settings.preset == crate::preset::Preset::Tradovate
+    }
+
     /// What every request must pass before it is sent: an open client, a preset with
     /// requests, an endpoint that fits the frame, a started client.
     pub(super) fn check_request(&self, endpoint: &str) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
             return Err(Error::Closed);
         }
-        if self.settings.preset != crate::preset::Preset::Tradovate {
+        if !self.correlates_by_endpoint() {
             return Err(Error::Usage(format!(
-                "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
+                "request(endpoint, body) is tradovate's; this client uses the {} preset: use request_json(message) (its answer carries the same id)",
                 self.settings.preset.name()
             )));
         }

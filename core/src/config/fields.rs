@@ -311,6 +311,14 @@ config_fields! {
         read: or_null("a message type"),
         default: value(p => p.defaults().ping_type),
     }
+    /// The member of a JSON request that carries its id (`request_json`; document 004 uses
+    /// `requestId`, JSON-RPC `id`): filled with a fresh id when the request has none, and
+    /// the message that carries the same id is its answer. Tradovate correlates its own way.
+    "request_id_field" => request_id_field: String {
+        set: into,
+        read: get("a member name such as \"id\" or \"requestId\""),
+        default: value(p => "id"),
+    }
     /// JSON pointer of the message type.
     "type_pointer" => type_pointer: String {
         set: into,

@@ -86,6 +86,7 @@ impl Config {
             raw: preset == Preset::Raw,
             pointers,
             ping_type: eff.ping_type(),
+            request_id_field: eff.request_id_field(),
             server_heartbeat_type: d.server_heartbeat_type.map(String::from),
             ws_ping: d.ws_ping,
             heartbeat_interval: timing.heartbeat_interval,

@@ -29,6 +29,31 @@ pub(crate) enum Signal {
         status: u16,
         data: Option<String>,
     },
+    /// The answer to a JSON request: the message carrying its id (`id`: the id's JSON text).
+    Reply { id: String, text: String },
+}
+
+/// The ids of the JSON requests waiting for their answer (each id's JSON text, `42` or
+/// `"abc"`), as a dialect sees them.
+pub(crate) trait Awaited {
+    /// No request waits: nothing to look for (the common case, one call per message).
+    fn is_empty(&self) -> bool;
+    /// A request with this id waits.
+    fn contains(&self, id: &str) -> bool;
+}
+
+/// No request waits (tests).
+#[cfg(test)]
+pub(crate) struct NoneAwaited;
+
+#[cfg(test)]
+impl Awaited for NoneAwaited {
+    fn is_empty(&self) -> bool {
+        true
+    }
+    fn contains(&self, _: &str) -> bool {
+        false
+    }
 }
 
 /// Everything a dialect may touch while handling one frame.
@@ -49,6 +74,8 @@ pub(crate) struct Ctx<'a> {
     pub token: Option<&'a str>,
     /// Bad input found in this frame so far (a frame may carry many items).
     pub bad: BadInFrame,
+    /// The JSON requests waiting for their answer.
+    pub awaited: &'a dyn Awaited,
 }
 
 /// Bad items of one frame reported as events of their own; the rest are coalesced into one

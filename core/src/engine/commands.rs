@@ -34,6 +34,11 @@ pub(super) fn offline_commands(
                     "the client is {state}; the request to {endpoint} was not sent"
                 ))));
             }
+            Ok(Command::RequestJson { reply, .. }) => {
+                let _ = reply.send(Err(Error::NotConnected(format!(
+                    "the client is {state}; the request was not sent"
+                ))));
+            }
             Ok(Command::Close) | Err(TryRecvError::Disconnected) => return Some(Interrupt::Close),
             Ok(Command::Reconnect { done }) => {
                 // After `GaveUp` the next stream starts now, before `reconnect()` returns.
@@ -92,6 +97,19 @@ impl Engine {
                     }
                     let body = body.as_deref();
                     self.start_request(ws, want_write, endpoint, body, timeout, reply)?;
+                }
+                Ok(Command::RequestJson {
+                    message,
+                    timeout,
+                    reply,
+                }) => {
+                    if !*live {
+                        let _ = reply.send(Err(Error::NotConnected(
+                            "the client is not logged in yet; the request was not sent".into(),
+                        )));
+                        continue;
+                    }
+                    self.start_json_request(ws, want_write, &message, timeout, reply)?;
                 }
                 Ok(Command::SendRequest {
                     endpoint,
@@ -192,5 +210,61 @@ impl Engine {
         };
         self.next_id += 1;
         write(ws, Outgoing::Text(frame), want_write).map(|()| id)
+    }
+
+    /// Sends a JSON request with its id (the caller's, or the next one filled in) and records
+    /// it as waiting for the message that carries the same id. `Err` when the connection
+    /// broke while sending.
+    fn start_json_request(
+        &mut self,
+        ws: &mut WebSocket<Metered>,
+        want_write: &mut bool,
+        message: &str,
+        timeout: Duration,
+        reply: Sender<Result<String>>,
+    ) -> std::result::Result<(), End> {
+        // A fresh id never taken by a request that still waits (the caller may choose ids).
+        while self.awaiting.contains_key(&self.next_id.to_string()) {
+            self.next_id += 1;
+        }
+        let field = &self.s.request_id_field;
+        let request = match crate::request_id::identify(message, field, self.next_id) {
+            Ok(r) => r,
+            Err(why) => {
+                let _ = reply.send(Err(Error::Usage(why)));
+                return Ok(());
+            }
+        };
+        if self.awaiting.contains_key(&request.id) {
+            let _ = reply.send(Err(Error::Usage(format!(
+                "a request with {field} {} already waits for its answer; use another id",
+                request.id
+            ))));
+            return Ok(());
+        }
+        if request.id == self.next_id.to_string() {
+            self.next_id += 1;
+        }
+        match write(ws, Outgoing::Text(request.text), want_write) {
+            Ok(()) => {
+                let endpoint = format!("the request with {field} {}", request.id);
+                let deadline = Instant::now() + timeout;
+                let pending = Pending {
+                    endpoint,
+                    deadline,
+                    reply,
+                };
+                self.awaiting.insert(request.id, pending);
+                Ok(())
+            }
+            Err((e, broken)) => {
+                let msg = e.to_string();
+                let _ = reply.send(Err(e));
+                if broken {
+                    return Err(End::Broken(msg));
+                }
+                Ok(())
+            }
+        }
     }
 }

@@ -66,6 +66,13 @@ pub(crate) enum Command {
         timeout: Duration,
         reply: Sender<Result<String>>,
     },
+    /// `request_json()`: a JSON object (its id member filled in when missing), answered by
+    /// the message that carries the same id.
+    RequestJson {
+        message: String,
+        timeout: Duration,
+        reply: Sender<Result<String>>,
+    },
     /// `send_request()`: sent now; `reply` gets its id (the answer comes as a `Response`
     /// event).
     SendRequest {
@@ -158,6 +165,8 @@ pub(crate) struct Engine {
     /// How the dialect gets the credential it logs in with (tradovate: its access token).
     pub login: Option<Box<dyn Login>>,
     pub pending: HashMap<u64, Pending>,
+    /// JSON requests waiting for their answer, by their id's JSON text (`42`, `"abc"`).
+    pub awaiting: HashMap<String, Pending>,
     /// Inline reads: lends live connections to threads waiting in `recv`.
     pub handoff: Option<Arc<Handoff>>,
 }
@@ -194,12 +203,22 @@ impl Engine {
 
     /// Fails every waiting request: its outcome is unknown.
     pub(super) fn fail_pending(&mut self, why: &str) {
-        for (id, p) in self.pending.drain() {
+        let tradovate = self.pending.drain().map(|(id, p)| (id.to_string(), p));
+        for (id, p) in tradovate.chain(self.awaiting.drain()) {
             let _ = p.reply.send(Err(Error::Request(format!(
                 "{why} before the response to {} (request {id}) arrived: the outcome is unknown; check the state on the server before retrying",
                 p.endpoint
             ))));
         }
+    }
+}
+
+impl crate::dialect::Awaited for HashMap<String, Pending> {
+    fn is_empty(&self) -> bool {
+        HashMap::is_empty(self)
+    }
+    fn contains(&self, id: &str) -> bool {
+        self.contains_key(id)
     }
 }
 

@@ -263,6 +263,22 @@ impl Engine {
                     }
                     None => self.delivery.push(Event::Response { id, status, data }),
                 },
+                Signal::Reply { id, text } => match self.awaiting.remove(&id) {
+                    Some(p) => {
+                        let _ = p.reply.send(Ok(text));
+                    }
+                    // A second answer with the same id in one read: a message.
+                    None => {
+                        let m = crate::dialect::json::unclaimed_reply(
+                            &text,
+                            &self.s,
+                            SystemTime::now(),
+                            self.epoch,
+                        );
+                        self.history.record(&m);
+                        self.delivery.push(Event::Message(m));
+                    }
+                },
             }
         }
         Ok(())
@@ -305,6 +321,7 @@ impl Engine {
                 signals,
                 token,
                 bad: Default::default(),
+                awaited: &self.awaiting,
             };
             match incoming {
                 Incoming::Text(t) => {

@@ -240,6 +240,7 @@ mod tests {
                 signals: &mut signals,
                 token: Some("t"),
                 bad: Default::default(),
+                awaited: &crate::dialect::NoneAwaited,
             };
             d.on_text(frame, &mut ctx);
             ctx.end_frame();

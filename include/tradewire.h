@@ -29,6 +29,56 @@
 #define TW_NO_TIMEOUT 4294967295
 
 /**
+ * Kind bit of `message` events (for `tw_client_add_listener`).
+ */
+#define TW_KIND_MESSAGE (1 << 0)
+
+/**
+ * Kind bit of `connected` events.
+ */
+#define TW_KIND_CONNECTED (1 << 1)
+
+/**
+ * Kind bit of `authenticated` events.
+ */
+#define TW_KIND_AUTHENTICATED (1 << 2)
+
+/**
+ * Kind bit of `disconnected` events.
+ */
+#define TW_KIND_DISCONNECTED (1 << 3)
+
+/**
+ * Kind bit of `reconnecting` events.
+ */
+#define TW_KIND_RECONNECTING (1 << 4)
+
+/**
+ * Kind bit of `gave_up` events.
+ */
+#define TW_KIND_GAVE_UP (1 << 5)
+
+/**
+ * Kind bit of `error` events.
+ */
+#define TW_KIND_ERROR (1 << 6)
+
+/**
+ * Kind bit of `lagged` events.
+ */
+#define TW_KIND_LAGGED (1 << 7)
+
+/**
+ * Kind bit of `response` events.
+ */
+#define TW_KIND_RESPONSE (1 << 8)
+
+/**
+ * Every kind of event.
+ */
+#define TW_KIND_ALL 511
+
+/**
  * Result code of a tradewire C function. Zero and positive values are normal outcomes,
  * negative values are errors (`tw_last_error()` explains the last one in words).
  *
@@ -140,15 +190,49 @@ typedef struct tw_event tw_event;
  *
  * `event` is lent for the duration of the call: read it with the `tw_event_*` accessors,
  * copy what you need (or `tw_event_clone` it), never free it. `user_data` is the pointer
- * given to `tw_client_set_callback`. The callback may call `tw_client_send_text`,
- * `tw_client_status_json`, `tw_client_reconnect` and `tw_client_close` on its client, but not
- * `tw_client_free`. It should return promptly: `tw_client_close` waits for a call in progress.
+ * given to `tw_client_set_callback` or `tw_client_add_listener`. The callback may call
+ * `tw_client_send_text`, `tw_client_status_json`, `tw_client_reconnect`,
+ * `tw_client_add_listener`, `tw_client_remove_listener` and `tw_client_close` on its
+ * client, but not `tw_client_free`. It should return promptly: `tw_client_close` waits for
+ * a call in progress.
  */
 typedef void (*tw_event_callback)(const struct tw_event *event, void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Calls `callback` for each event whose kind is in `kinds` (an OR of `TW_KIND_*` bits), on
+ * the library's callback thread (`tradewire-cb`), in event order. Several listeners may
+ * coexist: each event goes to every listener that asked for its kind, in registration
+ * order. May be called before or after `tw_client_start`, from any thread, including from
+ * inside a listener (the new one is called from the next event on).
+ *
+ * The rule with reading: the first listener (this or `tw_client_set_callback`) hands the
+ * event stream to the listeners for the rest of the client's life: `tw_client_next_event`
+ * and `tw_client_next_events` then fail with `TW_ERR_USAGE`, even after every listener is
+ * removed. Events of kinds no listener asked for are passed over.
+ *
+ * Ownership: `user_data` stays the caller's; it is passed back to each call and must stay
+ * valid until `tw_client_remove_listener` for this listener, `tw_client_close` or
+ * `tw_client_free` returns. The event is lent for the call (see `tw_event_callback`).
+ * `*out_id` (written on `TW_OK` when `out_id` is not NULL) identifies the listener for
+ * `tw_client_remove_listener`; ids are never reused within a client.
+ * Threads: any thread. The callback runs on the library's callback thread.
+ * Errors: `TW_ERR_INVALID_ARGUMENT` for a NULL client or callback or a bit in `kinds` that
+ * is no `TW_KIND_*`, `TW_ERR_USAGE` for `kinds` = 0, `TW_ERR_CLOSED` after
+ * `tw_client_close`, `TW_ERR_IO` if the callback thread cannot be created.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `callback` must be safe to call from another
+ * thread with `user_data`; `out_id` NULL or writable.
+ */
+tw_result tw_client_add_listener(struct tw_client *client,
+                                 uint32_t kinds,
+                                 tw_event_callback callback,
+                                 void *user_data,
+                                 uint64_t *out_id);
 
 /**
  * Closes the connection, stops reconnecting and joins the library's threads; returns
@@ -234,10 +318,11 @@ struct tw_client *tw_client_new(const char *config_json);
  *
  * Ownership: on `TW_OK` the caller owns `*out_event` and frees it with `tw_event_free`;
  * `*out_event` is written only on `TW_OK`.
- * Threads: any thread; normally one consumer thread. Not while a callback is set.
+ * Threads: any thread; normally one consumer thread. Not once a listener was added.
  * Errors: `TW_ERR_INVALID_ARGUMENT` if `client` or `out_event` is NULL, `TW_ERR_USAGE` if a
- * callback is set (events go to the callback; this stays so after `tw_client_close`) or the
- * client was never started (call `tw_client_start` first; no event would ever come).
+ * listener or callback was ever added (events go to the listeners; this stays so after
+ * they are removed and after `tw_client_close`) or the client was never started (call
+ * `tw_client_start` first; no event would ever come).
  *
  * # Safety
  * `client` must be NULL or a live client; `out_event` NULL or writable.
@@ -260,10 +345,11 @@ tw_result tw_client_next_event(struct tw_client *client,
  * caller owns each of the `*out_count` events written there and frees each with
  * `tw_event_free`; the slots after them are not written. `*out_count` is written on `TW_OK`,
  * `TW_TIMEOUT` and `TW_CLOSED`; on an error nothing is written.
- * Threads: any thread; normally one consumer thread. Not while a callback is set.
+ * Threads: any thread; normally one consumer thread. Not once a listener was added.
  * Errors: `TW_ERR_INVALID_ARGUMENT` if `client`, `events_out` or `out_count` is NULL or
- * `capacity` is 0, `TW_ERR_USAGE` if a callback is set (events go to the callback) or the
- * client was never started (call `tw_client_start` first; no event would ever come).
+ * `capacity` is 0, `TW_ERR_USAGE` if a listener or callback was ever added (events go to
+ * the listeners) or the client was never started (call `tw_client_start` first; no event
+ * would ever come).
  *
  * # Safety
  * `client` must be NULL or a live client; `events_out` NULL or writable for `capacity`
@@ -290,6 +376,24 @@ tw_result tw_client_next_events(struct tw_client *client,
  * `client` must be NULL or a live client.
  */
 tw_result tw_client_reconnect(struct tw_client *client);
+
+/**
+ * Removes a listener added by `tw_client_add_listener`. Once it returns the callback is
+ * never called again for it and no call of it is running (so its `user_data` may be
+ * freed), except when called from inside that very callback: then the call in progress
+ * finishes, and nothing more. Since it waits for a call in progress, do not call it while
+ * holding a lock that callback takes. Removing the last listener does not make
+ * `tw_client_next_event` usable again.
+ *
+ * Ownership: `client` stays the caller's.
+ * Threads: any thread, including the callback thread.
+ * Errors: `TW_ERR_INVALID_ARGUMENT` for a NULL client, or when the client has no listener
+ * with this id (removed already, or by `tw_client_close`).
+ *
+ * # Safety
+ * `client` must be NULL or a live client.
+ */
+tw_result tw_client_remove_listener(struct tw_client *client, uint64_t id);
 
 /**
  * Sends a request and waits up to `timeout_ms` for its response (presets with
@@ -392,8 +496,9 @@ tw_result tw_client_send_text(struct tw_client *client, const char *text);
 
 /**
  * Delivers every event to `callback` on a library thread (`tradewire-cb`) instead of
- * through `tw_client_next_event`. May be set once, before or after `tw_client_start`.
- * After `tw_client_close` returns, the callback is not called again.
+ * through `tw_client_next_event`: a listener for every kind (see `tw_client_add_listener`,
+ * whose rule with reading applies) that cannot be removed. May be set once, before or
+ * after `tw_client_start`. After `tw_client_close` returns, the callback is not called again.
  *
  * Ownership: `user_data` stays the caller's; it is passed back to each call and must stay
  * valid until `tw_client_close` (or `tw_client_free`) returns. See `tw_event_callback` for

@@ -32,9 +32,11 @@ pub struct tw_client {
 ///
 /// `event` is lent for the duration of the call: read it with the `tw_event_*` accessors,
 /// copy what you need (or `tw_event_clone` it), never free it. `user_data` is the pointer
-/// given to `tw_client_set_callback`. The callback may call `tw_client_send_text`,
-/// `tw_client_status_json`, `tw_client_reconnect` and `tw_client_close` on its client, but not
-/// `tw_client_free`. It should return promptly: `tw_client_close` waits for a call in progress.
+/// given to `tw_client_set_callback` or `tw_client_add_listener`. The callback may call
+/// `tw_client_send_text`, `tw_client_status_json`, `tw_client_reconnect`,
+/// `tw_client_add_listener`, `tw_client_remove_listener` and `tw_client_close` on its
+/// client, but not `tw_client_free`. It should return promptly: `tw_client_close` waits for
+/// a call in progress.
 pub type tw_event_callback =
     Option<unsafe extern "C" fn(event: *const tw_event, user_data: *mut c_void)>;
 
@@ -113,10 +115,11 @@ pub unsafe extern "C" fn tw_client_start(client: *mut tw_client) -> tw_result {
 ///
 /// Ownership: on `TW_OK` the caller owns `*out_event` and frees it with `tw_event_free`;
 /// `*out_event` is written only on `TW_OK`.
-/// Threads: any thread; normally one consumer thread. Not while a callback is set.
+/// Threads: any thread; normally one consumer thread. Not once a listener was added.
 /// Errors: `TW_ERR_INVALID_ARGUMENT` if `client` or `out_event` is NULL, `TW_ERR_USAGE` if a
-/// callback is set (events go to the callback; this stays so after `tw_client_close`) or the
-/// client was never started (call `tw_client_start` first; no event would ever come).
+/// listener or callback was ever added (events go to the listeners; this stays so after
+/// they are removed and after `tw_client_close`) or the client was never started (call
+/// `tw_client_start` first; no event would ever come).
 ///
 /// # Safety
 /// `client` must be NULL or a live client; `out_event` NULL or writable.
@@ -169,10 +172,11 @@ pub unsafe extern "C" fn tw_client_next_event(
 /// caller owns each of the `*out_count` events written there and frees each with
 /// `tw_event_free`; the slots after them are not written. `*out_count` is written on `TW_OK`,
 /// `TW_TIMEOUT` and `TW_CLOSED`; on an error nothing is written.
-/// Threads: any thread; normally one consumer thread. Not while a callback is set.
+/// Threads: any thread; normally one consumer thread. Not once a listener was added.
 /// Errors: `TW_ERR_INVALID_ARGUMENT` if `client`, `events_out` or `out_count` is NULL or
-/// `capacity` is 0, `TW_ERR_USAGE` if a callback is set (events go to the callback) or the
-/// client was never started (call `tw_client_start` first; no event would ever come).
+/// `capacity` is 0, `TW_ERR_USAGE` if a listener or callback was ever added (events go to
+/// the listeners) or the client was never started (call `tw_client_start` first; no event
+/// would ever come).
 ///
 /// # Safety
 /// `client` must be NULL or a live client; `events_out` NULL or writable for `capacity`
@@ -347,8 +351,9 @@ pub unsafe extern "C" fn tw_client_status_json(client: *mut tw_client) -> *mut c
 }
 
 /// Delivers every event to `callback` on a library thread (`tradewire-cb`) instead of
-/// through `tw_client_next_event`. May be set once, before or after `tw_client_start`.
-/// After `tw_client_close` returns, the callback is not called again.
+/// through `tw_client_next_event`: a listener for every kind (see `tw_client_add_listener`,
+/// whose rule with reading applies) that cannot be removed. May be set once, before or
+/// after `tw_client_start`. After `tw_client_close` returns, the callback is not called again.
 ///
 /// Ownership: `user_data` stays the caller's; it is passed back to each call and must stay
 /// valid until `tw_client_close` (or `tw_client_free`) returns. See `tw_event_callback` for
@@ -385,7 +390,7 @@ pub unsafe extern "C" fn tw_client_set_callback(
 }
 
 /// The application's callback context, moved to the callback thread.
-struct UserData(*mut c_void);
+pub(crate) struct UserData(pub(crate) *mut c_void);
 
 // SAFETY: the pointer is only handed back to the application's callback; the application
 // promised (tw_client_set_callback's contract) that doing so from the callback thread is fine.
@@ -393,7 +398,7 @@ unsafe impl Send for UserData {}
 
 impl UserData {
     /// The pointer (a method, so closures capture the `Send` wrapper, not the raw field).
-    fn get(&self) -> *mut c_void {
+    pub(crate) fn get(&self) -> *mut c_void {
         self.0
     }
 }

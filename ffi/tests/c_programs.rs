@@ -244,6 +244,27 @@ fn disconnect_closes_with_the_code_and_start_connects_again() {
 }
 
 #[test]
+fn listeners_are_called_for_their_kinds_in_order_and_removed_for_good() {
+    let exe = program("listeners", Flavor::Sanitized);
+    let daemon = DaemonServer::start().expect("start the daemon server");
+    let url = daemon.url();
+    let mut running = start(&exe, &[&url, "20"], &[]);
+    assert!(
+        daemon.wait_for_connections(1, SOON),
+        "the C client did not connect"
+    );
+    for seq in 0..20 {
+        daemon.trigger_event("tick", None, json!({"seq": seq}));
+    }
+    running.wait_for_line(SOON, |l| l == "removed");
+    for seq in 0..5 {
+        daemon.trigger_event("tock", None, json!({"seq": seq}));
+    }
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("listeners");
+}
+
+#[test]
 fn create_close_cycles_leave_nothing_behind() {
     let exe = program("lifecycle", Flavor::Plain);
     let server = WsServer::start(ServerOptions::default()).expect("start the server");

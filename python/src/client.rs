@@ -3,12 +3,14 @@
 
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{
+    PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple, PyType, PyWeakrefReference,
+};
 use serde_json::{Map, Value};
 use tradewire::{Client, Config, Event, State};
 
@@ -17,26 +19,23 @@ use crate::errors::{
 };
 use crate::event::PyEvent;
 use crate::json;
+use crate::listeners::{self, SelfRef, Style};
 use crate::logging;
 
 /// Longest wait without checking for signals (Ctrl-C) in `recv` and iteration.
 const WAIT_SLICE: Duration = Duration::from_millis(50);
 
-/// Clients with a Python callback, closed at interpreter exit (their callback thread must not
-/// be left waiting for the GIL while the interpreter finalizes).
-static CALLBACK_CLIENTS: Mutex<Vec<Weak<Client>>> = Mutex::new(Vec::new());
-/// Set at interpreter exit: callbacks are no longer called.
-static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
-
 /// A connection to a WebSocket event stream that stays up by itself.
 ///
 /// Keyword arguments are the configuration fields (durations in seconds), e.g.
 /// `Client("ws://localhost:8765", preset="daemon", account_id=123)`.
-#[pyclass(frozen, name = "Client", module = "tradewire")]
+#[pyclass(frozen, weakref, name = "Client", module = "tradewire")]
 pub struct PyClient {
     client: Arc<Client>,
     preset: &'static str,
     started: AtomicBool,
+    /// This object, for the `on_*` functions (set when it starts).
+    me: SelfRef,
 }
 
 /// What waiting for the next event gave.
@@ -56,7 +55,23 @@ impl PyClient {
             client: Arc::new(client),
             preset,
             started: AtomicBool::new(false),
+            me: SelfRef::default(),
         })
+    }
+
+    /// Registers the websocket-client style `on_*` keyword arguments, in the order of
+    /// `Style::KEYWORDS` (open, message, error, close).
+    fn add_keyword_listeners(
+        &self,
+        py: Python<'_>,
+        functions: [Option<Py<PyAny>>; 4],
+    ) -> PyResult<()> {
+        for ((_, style, kind), function) in Style::KEYWORDS.into_iter().zip(functions) {
+            if let Some(f) = function.filter(|f| !f.is_none(py)) {
+                listeners::add(py, &self.client, kind.into(), f, style, &self.me)?;
+            }
+        }
+        Ok(())
     }
 
     /// Waits up to `timeout` (None: for ever) for an event, in slices, checking for signals
@@ -88,11 +103,16 @@ impl PyClient {
         closed_error(py, why)
     }
 
-    fn do_start(&self, py: Python<'_>) -> PyResult<()> {
+    fn do_start(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let this = slf.get();
         logging::ensure_forwarder(py);
-        let client = &self.client;
+        if this.me.get().is_none() {
+            let _ = this.me.set(PyWeakrefReference::new(slf)?.unbind());
+        }
+        let client = &this.client;
         core_call(py, || client.start())?;
-        self.started.store(true, Ordering::SeqCst);
+        this.started.store(true, Ordering::SeqCst);
         Ok(())
     }
 }
@@ -226,15 +246,24 @@ fn frame_of(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Frame> {
 
 #[pymethods]
 impl PyClient {
+    /// `on_open(client)`, `on_message(client, message)`, `on_error(client, error)` and
+    /// `on_close(client, close_status_code, close_msg)` are listeners, called as
+    /// websocket-client calls them; every other keyword argument is a configuration field.
     #[new]
-    #[pyo3(signature = (url=None, **config))]
+    #[pyo3(signature = (url=None, *, on_open=None, on_message=None, on_error=None, on_close=None, **config))]
     fn new(
         py: Python<'_>,
         url: Option<&Bound<'_, PyAny>>,
+        on_open: Option<Py<PyAny>>,
+        on_message: Option<Py<PyAny>>,
+        on_error: Option<Py<PyAny>>,
+        on_close: Option<Py<PyAny>>,
         config: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let value = config_value(py, url, config)?;
-        PyClient::create(py, value)
+        let client = PyClient::create(py, value)?;
+        client.add_keyword_listeners(py, [on_open, on_message, on_error, on_close])?;
+        Ok(client)
     }
 
     /// A client from a configuration dict: the same fields as the keyword arguments, or the
@@ -251,8 +280,8 @@ impl PyClient {
     }
 
     /// Starts the connection thread and returns at once; progress arrives as events.
-    fn start(&self, py: Python<'_>) -> PyResult<()> {
-        self.do_start(py)
+    fn start(slf: &Bound<'_, Self>) -> PyResult<()> {
+        PyClient::do_start(slf)
     }
 
     /// The next event, or None if none came within `timeout` seconds (None: wait for ever).
@@ -477,10 +506,28 @@ impl PyClient {
         self.client
             .set_callback(move |event| deliver(&callback, event))
             .map_err(errors::to_py)?;
-        let mut clients = CALLBACK_CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
-        clients.retain(|w| w.strong_count() > 0);
-        clients.push(Arc::downgrade(&self.client));
+        listeners::remember(&self.client);
         Ok(())
+    }
+
+    /// Calls `listener(event)` for each event of the given kinds (a kind such as 'message',
+    /// a list of kinds, or '*' for all) on the client's callback thread, in event order;
+    /// several listeners are called in registration order. Returns a handle for off(). An
+    /// exception in a listener is logged (logger `tradewire`) and the others still run.
+    /// The first listener takes the event stream: recv(), recv_batch() and iteration raise
+    /// tradewire.Error from then on.
+    fn on(&self, py: Python<'_>, kinds: &Bound<'_, PyAny>, listener: Py<PyAny>) -> PyResult<u64> {
+        let kinds = listeners::kinds_of(kinds)?;
+        listeners::add(py, &self.client, kinds, listener, Style::Event, &self.me)
+    }
+
+    /// Removes a listener by the handle on() returned; False if there is none (removed
+    /// already, or by close()). Once it returns the listener is not running (unless off()
+    /// is called from inside it) and is never called again.
+    fn off(&self, py: Python<'_>, handle: u64) -> PyResult<bool> {
+        let client = &self.client;
+        // The GIL is released: a call of the listener in progress needs it to finish.
+        detached(py, || client.off(tradewire::ListenerId::from_u64(handle)))
     }
 
     /// The URL, with secrets redacted.
@@ -496,9 +543,8 @@ impl PyClient {
     }
 
     fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
-        let this = slf.get();
-        if !this.started.load(Ordering::SeqCst) {
-            this.do_start(slf.py())?;
+        if !slf.get().started.load(Ordering::SeqCst) {
+            PyClient::do_start(&slf)?;
         }
         Ok(slf)
     }
@@ -537,7 +583,7 @@ impl Drop for PyClient {
 
 /// Calls the Python callback with one event (on the core's callback thread).
 fn deliver(callback: &Py<PyAny>, event: Event) {
-    if SHUTTING_DOWN.load(Ordering::SeqCst) {
+    if !listeners::active() {
         return;
     }
     let kind = event.kind();
@@ -549,23 +595,6 @@ fn deliver(callback: &Py<PyAny>, event: Event) {
                 &format!("the event callback raised on a '{kind}' event"),
                 err,
             );
-        }
-    });
-}
-
-/// At interpreter exit: closes clients that have callbacks (with the GIL released, so that a
-/// callback in progress can finish).
-pub fn shutdown(py: Python<'_>) {
-    SHUTTING_DOWN.store(true, Ordering::SeqCst);
-    let clients: Vec<Arc<Client>> = CALLBACK_CLIENTS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .drain(..)
-        .filter_map(|w| w.upgrade())
-        .collect();
-    py.detach(move || {
-        for c in &clients {
-            c.close();
         }
     });
 }

@@ -3,7 +3,18 @@ and ``tradewire.testing``)."""
 
 import builtins
 from types import TracebackType
-from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Union, final, overload
+from typing import (
+    Any,
+    Callable,
+    Iterable,
+    Iterator,
+    Literal,
+    Mapping,
+    Optional,
+    Union,
+    final,
+    overload,
+)
 
 from typing_extensions import Self, disjoint_base
 
@@ -41,6 +52,9 @@ _EventKind = Literal[
     "lagged",
     "response",
 ]
+
+# What Client.on listens to: a kind, "*" (every kind), or several of them.
+_Kinds = Union[_EventKind, Literal["*"], Iterable[Union[_EventKind, Literal["*"]]]]
 
 class Error(Exception):
     """Base class of every exception tradewire raises."""
@@ -133,7 +147,20 @@ class Event:
 class Client:
     """A connection to a WebSocket event stream that stays up by itself."""
 
-    def __new__(cls, url: Optional[str] = None, **config: Any) -> Self: ...
+    def __new__(
+        cls,
+        url: Optional[str] = None,
+        *,
+        on_open: Optional[Callable[[Client], Any]] = None,
+        on_message: Optional[Callable[[Client, Union[str, bytes]], Any]] = None,
+        on_error: Optional[Callable[[Client, Error], Any]] = None,
+        on_close: Optional[Callable[[Client, Optional[int], str], Any]] = None,
+        **config: Any,
+    ) -> Self:
+        """Keyword arguments are configuration fields, except ``on_open(client)``,
+        ``on_message(client, message)``, ``on_error(client, error)`` and
+        ``on_close(client, close_status_code, close_msg)``: listeners called as
+        websocket-client calls them (for 'connected', 'message', 'error', 'disconnected')."""
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Self: ...
     def start(self) -> None: ...
@@ -165,6 +192,13 @@ class Client:
     def ready_state(self) -> int: ...
     def close(self) -> None: ...
     def set_callback(self, callback: Callable[[Event], Any]) -> None: ...
+    def on(self, kinds: _Kinds, listener: Callable[[Event], Any]) -> int:
+        """Calls ``listener(event)`` for each event of ``kinds`` on the callback thread;
+        returns a handle for ``off``. The first listener takes the event stream: ``recv``,
+        ``recv_batch`` and iteration raise ``tradewire.Error`` from then on."""
+    def off(self, handle: int) -> bool:
+        """Removes a listener; False if there is none with this handle. Once it returns the
+        listener is not running (unless called from inside it) and never called again."""
     @property
     def url(self) -> str: ...
     @property

@@ -12,7 +12,7 @@ use crate::config::{Config, Settings};
 use crate::delivery::Delivery;
 use crate::engine::{Command, Engine, Handoff, Outgoing, Ran};
 use crate::error::{Error, Result};
-use crate::event::{Event, Message};
+use crate::event::Message;
 use crate::history::History;
 use crate::status::{Counters, State, Status};
 use crate::streams::Streams;
@@ -20,9 +20,15 @@ use crate::transport::connect::tls_connector;
 use crate::transport::{Poller, Reactor};
 use crate::url::Scheme;
 
+mod kinds;
 mod lifecycle;
+mod listeners;
 mod receive;
+mod registry;
 mod requests;
+
+pub use kinds::{Kind, KindSet};
+pub use registry::ListenerId;
 
 /// How long a caller waits for the I/O thread to take a command. The I/O thread never blocks,
 /// so this only fires if something is badly wrong.
@@ -64,10 +70,15 @@ pub struct Client {
     handoff: Option<Arc<Handoff>>,
     engine: Mutex<Option<Engine>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The callback thread, started by the first listener.
     callback: Mutex<Option<JoinHandle<()>>>,
-    /// Set once a callback is installed: the callback receives every event, so the `recv`
-    /// family refuses to take any (one atomic load on the hot path, not a lock).
+    /// The listeners (`on`, `set_callback`), called on the callback thread.
+    listeners: Arc<registry::Listeners>,
+    /// Set by the first listener: from then on the listeners own the event stream, so the
+    /// `recv` family refuses to take any event (one atomic load on the hot path, not a lock).
     has_callback: AtomicBool,
+    /// Set by `set_callback`, which may be called once.
+    callback_set: AtomicBool,
     closed: AtomicBool,
     /// Set by `start()`: waiting for events on a client never started is a usage error.
     started: AtomicBool,
@@ -130,7 +141,9 @@ impl Client {
             engine: Mutex::new(Some(engine)),
             thread: Mutex::new(None),
             callback: Mutex::new(None),
+            listeners: Arc::default(),
             has_callback: AtomicBool::new(false),
+            callback_set: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             started: AtomicBool::new(false),
             stopping: Arc::new(AtomicBool::new(false)),
@@ -182,73 +195,11 @@ impl Client {
         }
     }
 
-    /// Delivers every event to `callback` on a dedicated thread (`tradewire-cb`) instead of
-    /// through [`Client::events`]; do not also read the channel. Once a callback is set,
-    /// [`Client::recv`], [`Client::recv_timeout`], [`Client::try_recv`] and
-    /// [`Client::recv_batch`] fail with `Usage` (the callback receives every event; a reader
-    /// would take some of them from it). May be set once, before or after `start()`. A
-    /// callback that panics is logged and the stream goes on. After `close()` returns the
-    /// callback is not called again; `close()` waits for a call in progress to return (so a
-    /// callback must not block forever).
-    ///
-    /// ```no_run
-    /// # let client = tradewire::Client::new(tradewire::Config::new("ws://localhost:8765")).unwrap();
-    /// client.set_callback(|event| log::info!("{}", event.kind()))?;
-    /// client.start()?;
-    /// # Ok::<(), tradewire::Error>(())
-    /// ```
-    pub fn set_callback(&self, mut callback: impl FnMut(Event) + Send + 'static) -> Result<()> {
-        if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
-        }
-        let mut slot = lock(&self.callback);
-        if slot.is_some() {
-            return Err(Error::Usage(
-                "a callback is already set for this client".into(),
-            ));
-        }
-        let streams = self.streams.clone();
-        let stopping = self.stopping.clone();
-        let handle = std::thread::Builder::new()
-            .name("tradewire-cb".into())
-            .spawn(move || loop {
-                // One stream after the other: after `GaveUp` the callback waits for
-                // `reconnect()` (or `close()`).
-                for event in streams.current().iter() {
-                    if stopping.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let kind = event.kind();
-                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(event))).is_err() {
-                        tw_error!("tradewire: the event callback panicked on a `{kind}` event; the stream goes on");
-                    }
-                }
-                if stopping.load(Ordering::SeqCst) || !streams.wait_next() {
-                    return;
-                }
-            })
-            .map_err(|e| Error::Io(format!("could not start the callback thread: {e}")))?;
-        *slot = Some(handle);
-        self.has_callback.store(true, Ordering::SeqCst);
-        Ok(())
-    }
-
     /// Waiting for events on a client never started (nor closed) would wait for ever: that is
     /// `Err(Usage)` saying to start it.
     fn check_started(&self) -> Result<()> {
         if !self.started.load(Ordering::Acquire) && !self.closed.load(Ordering::SeqCst) {
             return Err(Error::Usage(NOT_STARTED.into()));
-        }
-        Ok(())
-    }
-
-    /// The rule between callbacks and the `recv` family: with a callback set, every event
-    /// goes to it, so reading is a usage error (it would take events from the callback).
-    fn check_no_callback(&self) -> Result<()> {
-        if self.has_callback.load(Ordering::Acquire) {
-            return Err(Error::Usage(
-                "this client has a callback, which receives every event; do not also read events (recv, try_recv, recv_batch)".into(),
-            ));
         }
         Ok(())
     }
@@ -414,6 +365,8 @@ impl Client {
         self.streams.close();
         let cb = lock(&self.callback).take();
         join_unless_current(cb);
+        // The functions go now (a listener running this `close()` goes when it returns).
+        self.listeners.clear();
         self.counters.set_state(State::Closed);
     }
 

@@ -1,6 +1,6 @@
 //! Taking events: `recv`, `recv_timeout`, `try_recv`, `recv_batch` and the stream itself
 //! (`events`). With inline reads the waiting thread runs the live connection itself
-//! (`engine::handoff`); every rule about waiting (never started, a callback set, the end of
+//! (`engine::handoff`); every rule about waiting (never started, a listener registered, the end of
 //! a stream) is decided here, once, for every binding.
 
 use std::ops::ControlFlow;
@@ -27,7 +27,8 @@ impl Client {
     /// or after `GaveUp` until `reconnect()`) and every queued event has been taken;
     /// `Err(Usage)` at once if the client was never started.
     ///
-    /// Fails with `Usage` while a callback is set (see [`Client::set_callback`]); so do
+    /// Fails with `Usage` once a listener was registered ([`Client::on`],
+    /// [`Client::set_callback`]: the listeners own the stream); so do
     /// [`Client::recv_timeout`], [`Client::try_recv`] and [`Client::recv_batch`].
     pub fn recv(&self) -> Result<Event> {
         self.check_no_callback()?;
@@ -58,7 +59,7 @@ impl Client {
     /// read the socket), then takes the events already queued, up to `max` in all. An empty
     /// batch means the timeout expired (or `max` is 0); `Err(Closed)` as [`Client::recv`],
     /// once the stream has ended and every queued event has been taken; `Err(Usage)` at once
-    /// if the client was never started (with a zero timeout too), or has a callback.
+    /// if the client was never started (with a zero timeout too), or has listeners.
     ///
     /// One call per batch instead of one per event: the way to keep up with a fast feed.
     /// [`Client::recv_batch_with`] hands each event to a function instead of a new `Vec`.

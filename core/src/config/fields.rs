@@ -287,12 +287,16 @@ config_fields! {
         default: value(p => true),
     }
     /// Close codes from the server that stop reconnecting. `agent` stops on 1008 ("Agent
-    /// not found", as its document says not to retry it); every other preset retries every
-    /// close, as its document does.
+    /// not found", as its document says not to retry it); `daemon`, `breakout` and
+    /// `tradovate` retry every close, as their documents do; the generic `json` and `raw`
+    /// stop on 1008 (policy violation: usually a refused credential, which retrying cannot fix).
     "fatal_close_codes" => fatal_close_codes: Vec<u16> {
         set: value,
         read: get("a list of close codes"),
-        default: value(p => if p == Preset::Agent { vec![1008u16] } else { Vec::new() }),
+        default: value(p => match p {
+            Preset::Daemon | Preset::Breakout | Preset::Tradovate => Vec::new(),
+            _ => vec![1008u16],
+        }),
     }
     /// Reconnect even when another connection superseded ours.
     "reconnect_when_superseded" => reconnect_when_superseded: bool {

@@ -235,6 +235,21 @@ tw_result tw_client_add_listener(struct tw_client *client,
                                  uint64_t *out_id);
 
 /**
+ * Stops calling listeners for the kinds in `kinds` (`TW_KIND_ALL`: every listener), as
+ * document 004's `clearEventListeners(type)` does: each listener loses those kinds, and one
+ * left with none is removed, as by `tw_client_remove_listener`. Stores how many were
+ * removed in `*out_removed` (may be NULL).
+ *
+ * Ownership: `client` stays the caller's.
+ * Threads: any thread, including the callback thread.
+ * Errors: `TW_ERR_INVALID_ARGUMENT` for a NULL client or bits that are no `TW_KIND_*`.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `out_removed` NULL or writable.
+ */
+tw_result tw_client_clear_listeners(struct tw_client *client, uint32_t kinds, size_t *out_removed);
+
+/**
  * Closes the connection, stops reconnecting and joins the library's threads; returns
  * promptly in every state. Idempotent. A `tw_client_next_event` blocked in another thread
  * returns the events queued before the close, then `TW_CLOSED`. No callback runs after it

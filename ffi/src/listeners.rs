@@ -119,6 +119,41 @@ pub unsafe extern "C" fn tw_client_remove_listener(client: *mut tw_client, id: u
     })
 }
 
+/// Stops calling listeners for the kinds in `kinds` (`TW_KIND_ALL`: every listener), as
+/// document 004's `clearEventListeners(type)` does: each listener loses those kinds, and one
+/// left with none is removed, as by `tw_client_remove_listener`. Stores how many were
+/// removed in `*out_removed` (may be NULL).
+///
+/// Ownership: `client` stays the caller's.
+/// Threads: any thread, including the callback thread.
+/// Errors: `TW_ERR_INVALID_ARGUMENT` for a NULL client or bits that are no `TW_KIND_*`.
+///
+/// # Safety
+/// `client` must be NULL or a live client; `out_removed` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_clear_listeners(
+    client: *mut tw_client,
+    kinds: u32,
+    out_removed: *mut usize,
+) -> tw_result {
+    guard_result(|| {
+        const F: &str = "tw_client_clear_listeners";
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, F) }?;
+        let kinds = KindSet::from_bits(kinds).ok_or_else(|| {
+            Failure::invalid(format!(
+                "{F}: `kinds` ({kinds:#x}) has bits that are no TW_KIND_* (all kinds: TW_KIND_ALL = {TW_KIND_ALL:#x})"
+            ))
+        })?;
+        let removed = c.inner.clear_listeners(kinds);
+        if !out_removed.is_null() {
+            // SAFETY: checked non-NULL; the caller promises it is writable.
+            unsafe { *out_removed = removed };
+        }
+        Ok(tw_result::TW_OK)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -530,6 +530,20 @@ impl PyClient {
         detached(py, || client.off(tradewire::ListenerId::from_u64(handle)))
     }
 
+    /// Stops calling listeners for `kinds` (a kind, a list of kinds; '*' or None: all), as
+    /// document 004's clearEventListeners does: each listener loses those kinds, one left
+    /// with none is removed. Returns how many were removed.
+    #[pyo3(signature = (kinds=None))]
+    fn clear_listeners(&self, py: Python<'_>, kinds: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
+        let kinds = match kinds.filter(|k| !k.is_none()) {
+            Some(k) => listeners::kinds_of(k)?,
+            None => tradewire::KindSet::ALL,
+        };
+        let client = &self.client;
+        // The GIL is released: a call of a listener in progress needs it to finish.
+        detached(py, || client.clear_listeners(kinds))
+    }
+
     /// The URL, with secrets redacted.
     #[getter]
     fn url(&self) -> &str {

@@ -7,6 +7,7 @@ import gc
 import json
 import logging
 import threading
+import time
 import weakref
 from typing import Any, Optional
 
@@ -249,3 +250,23 @@ def test_a_dropped_client_with_keyword_listeners_is_freed(kit_daemon: DaemonServ
     # The listeners hold the client weakly: dropping it frees it (and closes it).
     assert ref() is None
     assert kit_daemon.wait_for_at_most(0, 10)
+
+
+def test_clear_listeners_by_kind_and_all(kit_daemon: DaemonServer) -> None:
+    """Document 004's clearEventListeners(type?): by kind, then every listener."""
+    log = Log()
+    client = tradewire.Client(kit_daemon.url, preset="daemon")
+    client.on("connected", log.listener("open"))
+    client.on(["message", "connected"], log.listener("both"))
+    assert client.clear_listeners("connected") == 1  # "open" had no other kind
+    with client:
+        assert kit_daemon.wait_for_connections(1, 10)
+        kit_daemon.trigger_event("tick", None, {"seq": 0})
+        assert wait_until(lambda: len(log.of("both")) == 1)
+        assert log.of("open") == []
+        assert client.clear_listeners() == 1
+        kit_daemon.trigger_event("tick", None, {"seq": 1})
+        time.sleep(0.3)
+        assert len(log.of("both")) == 1
+        with pytest.raises(tradewire.Error):
+            client.recv(timeout=0)  # the stream stays with the listeners

@@ -199,6 +199,9 @@ class Client:
     def off(self, handle: int) -> bool:
         """Removes a listener; False if there is none with this handle. Once it returns the
         listener is not running (unless called from inside it) and never called again."""
+    def clear_listeners(self, kinds: Optional[_Kinds] = None) -> int:
+        """Stops calling listeners for ``kinds`` (None or ``"*"``: all); a listener left
+        with no kind is removed. Returns how many were removed."""
     @property
     def url(self) -> str: ...
     @property

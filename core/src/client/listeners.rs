@@ -75,6 +75,15 @@ impl Client {
         self.listeners.remove(id)
     }
 
+    /// Stops calling listeners for `kinds` ([`KindSet::ALL`]: every listener), as document
+    /// 004's `clearEventListeners(type?)` does: each listener loses those kinds, and one left
+    /// with none is removed (as by [`Client::off`]: once this returns it is not called again,
+    /// nor running, unless this runs inside it). Returns how many listeners were removed.
+    /// The stream stays with the listeners (the `recv` family stays refused).
+    pub fn clear_listeners(&self, kinds: impl Into<KindSet>) -> usize {
+        self.listeners.clear_kinds(kinds.into())
+    }
+
     /// Delivers every event to `callback` on the callback thread (`tradewire-cb`): a
     /// listener for every kind that takes each event by value, and may be set once, before
     /// or after `start()`. As for any listener ([`Client::on`]), the `recv` family then

@@ -16,7 +16,7 @@
 //! [`Client::set_callback`]: crate::Client::set_callback
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::thread::ThreadId;
 
@@ -52,7 +52,8 @@ pub(crate) enum Handler {
 
 struct Listener {
     id: u64,
-    kinds: KindSet,
+    /// The kinds it is called for (a `KindSet`'s bits): narrowed by `clear_kinds`.
+    kinds: AtomicU32,
     /// Set by removal: the function is not called again.
     removed: AtomicBool,
     /// The function; `None` once removed and dropped.
@@ -61,7 +62,11 @@ struct Listener {
 
 impl Listener {
     fn wants(&self, kind: Kind) -> bool {
-        self.kinds.contains(kind) && !self.removed.load(Ordering::Acquire)
+        self.kinds().contains(kind) && !self.removed.load(Ordering::Acquire)
+    }
+
+    fn kinds(&self) -> KindSet {
+        KindSet::from_bits(self.kinds.load(Ordering::Acquire)).unwrap_or(KindSet::EMPTY)
     }
 }
 
@@ -89,7 +94,7 @@ impl Listeners {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let listener = Arc::new(Listener {
             id,
-            kinds,
+            kinds: AtomicU32::new(kinds.bits()),
             removed: AtomicBool::new(false),
             handler: Mutex::new(Some(handler)),
         });
@@ -119,6 +124,29 @@ impl Listeners {
             }
             None => false,
         }
+    }
+
+    /// Stops calling listeners for `kinds` (document 004's `clearEventListeners(type)`): each
+    /// listener loses those kinds, and one left with none is removed as by `remove`. Returns
+    /// how many listeners were removed.
+    pub fn clear_kinds(&self, kinds: KindSet) -> usize {
+        let gone: Vec<Arc<Listener>> = {
+            let mut list = lock(&self.list);
+            for l in list.iter() {
+                l.kinds.fetch_and(!kinds.bits(), Ordering::AcqRel);
+            }
+            let (gone, kept): (Vec<_>, Vec<_>) =
+                list.iter().cloned().partition(|l| l.kinds().is_empty());
+            if !gone.is_empty() {
+                *list = kept.into_iter().collect();
+                self.generation.fetch_add(1, Ordering::Release);
+            }
+            gone
+        };
+        for listener in &gone {
+            self.retire(listener);
+        }
+        gone.len()
     }
 
     /// Removes every listener (at `close()`), dropping their functions.
@@ -283,6 +311,26 @@ mod tests {
             *lock(&log),
             ["a:connected", "b:connected", "b:lagged", "c:lagged"]
         );
+    }
+
+    #[test]
+    fn clearing_kinds_narrows_listeners_and_removes_those_left_with_none() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let listeners = Listeners::default();
+        listeners.add(
+            KindSet::from(Kind::Connected),
+            recorder(&log, "only-connected"),
+        );
+        listeners.add(
+            KindSet::from([Kind::Connected, Kind::Lagged]),
+            recorder(&log, "both"),
+        );
+        assert_eq!(listeners.clear_kinds(KindSet::from(Kind::Connected)), 1);
+        let mut snapshot = listeners.snapshot();
+        listeners.dispatch(&mut snapshot, connected(), &never);
+        listeners.dispatch(&mut snapshot, lagged(), &never);
+        assert_eq!(*log.lock().unwrap(), ["both:lagged"]);
+        assert_eq!(listeners.clear_kinds(KindSet::ALL), 1);
     }
 
     #[test]

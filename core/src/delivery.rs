@@ -498,7 +498,7 @@ mod tests {
             rx.try_recv(),
             Err(crossbeam_channel::TryRecvError::Disconnected)
         ));
-        assert!(matches!(streams.try_recv(), Err(crate::Error::Closed)));
+        assert!(matches!(streams.try_recv(), Err(e) if e.kind() == crate::ErrorCategory::Closed));
         // reconnect(): a new stream.
         d.restart();
         assert!(streams.try_recv().unwrap().is_none());

@@ -10,7 +10,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use serde_json::{Map, Value};
-use tradewire::{Client, Config, Event, State};
+use tradewire::{Client, Config, ErrorCategory, Event, State};
 
 use crate::errors::{
     self, closed_error, config_error, core_call, detached, request_error, seconds,
@@ -103,7 +103,7 @@ fn next_or_closed(taken: tradewire::Result<Option<Event>>) -> PyResult<Option<Ne
     match taken {
         Ok(Some(e)) => Ok(Some(Next::Event(e))),
         Ok(None) => Ok(None),
-        Err(tradewire::Error::Closed) => Ok(Some(Next::Closed)),
+        Err(e) if e.kind() == ErrorCategory::Closed => Ok(Some(Next::Closed)),
         Err(e) => Err(errors::to_py(e)),
     }
 }
@@ -274,7 +274,7 @@ impl PyClient {
         match queued {
             Ok(0) if max > 0 => {}
             Ok(_) => return finish(py, batch, failed),
-            Err(tradewire::Error::Closed) => return Err(self.ended(py)),
+            Err(e) if e.kind() == ErrorCategory::Closed => return Err(self.ended(py)),
             Err(e) => return Err(errors::to_py(e)),
         }
         // None queued: wait for the first event with the GIL released, in slices, checking
@@ -304,7 +304,7 @@ impl PyClient {
                     return finish(py, batch, failed);
                 }
                 (Ok(_), None) => py.check_signals()?,
-                (Err(tradewire::Error::Closed), _) => return Err(self.ended(py)),
+                (Err(e), _) if e.kind() == ErrorCategory::Closed => return Err(self.ended(py)),
                 (Err(e), _) => return Err(errors::to_py(e)),
             }
         }
@@ -359,7 +359,7 @@ impl PyClient {
         match answer {
             Ok(text) if text.trim().is_empty() => Ok(py.None()),
             Ok(text) => Ok(json::to_py(py, &text)?.unbind()),
-            Err(e) if e.kind() == "usage" => Err(request_error(py, e.to_string())),
+            Err(e) if e.kind() == ErrorCategory::Usage => Err(request_error(py, e.to_string())),
             Err(e) => Err(errors::to_py(e)),
         }
     }

@@ -526,9 +526,8 @@ fn configuration_errors_and_debug_output() {
     ));
     if let Err(e) = c.validate() {
         out.error(&e);
-        if let tradewire::Error::Config(problems) = &e {
-            out.0.extend(problems.iter().map(|p| format!("{p} {p:?}")));
-        }
+        out.0
+            .extend(e.problems().iter().map(|p| format!("{p} {p:?}")));
     }
     let token = tradewire::tradovate::token::TokenInfo::from_response(
         &serde_json::json!({"accessToken": BEARER, "mdAccessToken": QUERY_TOKEN, "expirationTime": "2030-01-01T00:00:00Z"}),

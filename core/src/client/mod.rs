@@ -85,11 +85,12 @@ impl Client {
         let settings = Arc::new(config.resolve()?);
         let counters = Arc::new(Counters::default());
         let history = Arc::new(History::new(settings.history));
-        let poller = Arc::new(
-            Poller::new().map_err(|e| Error::Io(format!("could not create a poller: {e}")))?,
-        );
+        let poller =
+            Arc::new(Poller::new().map_err(|e| {
+                Error::io(format!("could not create a poller: {e}")).with_source(e)
+            })?);
         let tls = match settings.endpoint.scheme {
-            Scheme::Wss => Some(tls_connector(settings.verify_tls).map_err(Error::Connect)?),
+            Scheme::Wss => Some(tls_connector(settings.verify_tls)?),
             Scheme::Ws => None,
         };
         let (delivery, streams) =
@@ -144,11 +145,11 @@ impl Client {
     /// Starts the I/O thread; returns at once. Connection progress arrives as events.
     pub fn start(&self) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         let engine = lock(&self.engine)
             .take()
-            .ok_or_else(|| Error::Usage("the client is already started".into()))?;
+            .ok_or_else(|| Error::usage("the client is already started".into()))?;
         self.started.store(true, Ordering::SeqCst);
         let counters = self.counters.clone();
         let spawned = std::thread::Builder::new().name("tradewire-io".into()).spawn(move || {
@@ -164,7 +165,7 @@ impl Client {
                 *lock(&self.thread) = Some(handle);
                 Ok(())
             }
-            Err(e) => Err(Error::Io(format!("could not start the I/O thread: {e}"))),
+            Err(e) => Err(Error::io(format!("could not start the I/O thread: {e}")).with_source(e)),
         }
     }
 
@@ -185,11 +186,11 @@ impl Client {
     /// ```
     pub fn set_callback(&self, mut callback: impl FnMut(Event) + Send + 'static) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         let mut slot = lock(&self.callback);
         if slot.is_some() {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "a callback is already set for this client".into(),
             ));
         }
@@ -213,7 +214,9 @@ impl Client {
                     return;
                 }
             })
-            .map_err(|e| Error::Io(format!("could not start the callback thread: {e}")))?;
+            .map_err(|e| {
+                Error::io(format!("could not start the callback thread: {e}")).with_source(e)
+            })?;
         *slot = Some(handle);
         self.has_callback.store(true, Ordering::SeqCst);
         Ok(())
@@ -223,7 +226,7 @@ impl Client {
     /// `Err(Usage)` saying to start it.
     fn check_started(&self) -> Result<()> {
         if !self.started.load(Ordering::Acquire) && !self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Usage(NOT_STARTED.into()));
+            return Err(Error::usage(NOT_STARTED.into()));
         }
         Ok(())
     }
@@ -232,7 +235,7 @@ impl Client {
     /// goes to it, so reading is a usage error (it would take events from the callback).
     fn check_no_callback(&self) -> Result<()> {
         if self.has_callback.load(Ordering::Acquire) {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "this client has a callback, which receives every event; do not also read events (recv, try_recv, recv_batch)".into(),
             ));
         }
@@ -255,21 +258,21 @@ impl Client {
     /// ```
     pub fn request(&self, endpoint: &str, body: Option<&str>, timeout: Duration) -> Result<String> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         if self.settings.preset != crate::preset::Preset::Tradovate {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
                 self.settings.preset.name()
             )));
         }
         if endpoint.is_empty() || endpoint.contains('\n') {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "{endpoint:?} is not a valid endpoint (expected something like \"account/list\")"
             )));
         }
         if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected(
+            return Err(Error::not_connected(
                 "the client is not started; call start() first".into(),
             ));
         }
@@ -284,7 +287,7 @@ impl Client {
         match self.await_reply(&answer, deadline) {
             Ok(r) => r,
             Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
-                Err(Error::Timeout(format!(
+                Err(Error::timeout(format!(
                     "no response to {endpoint} within {:.1} s: the outcome is unknown (a late response arrives as a Response event)",
                     timeout.as_secs_f64()
                 )))
@@ -335,17 +338,18 @@ impl Client {
 
     /// Serializes a value to JSON and sends it as a text frame.
     pub fn send_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        let text = serde_json::to_string(value)
-            .map_err(|e| Error::Usage(format!("could not serialize the message: {e}")))?;
+        let text = serde_json::to_string(value).map_err(|e| {
+            Error::usage(format!("could not serialize the message: {e}")).with_source(e)
+        })?;
         self.send_text(text)
     }
 
     fn send_frame(&self, frame: Outgoing) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected(
+            return Err(Error::not_connected(
                 "the client is not started; call start() first".into(),
             ));
         }
@@ -353,15 +357,15 @@ impl Client {
         self.command(Command::Send { frame, reply })?;
         match self.await_reply(&answer, Instant::now() + COMMAND_TIMEOUT) {
             Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(
+            Err(RecvTimeoutError::Timeout) => Err(Error::timeout(
                 "the I/O thread did not take the message".into(),
             )),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
+            Err(RecvTimeoutError::Disconnected) => Err(Error::closed()),
         }
     }
 
     fn command(&self, c: Command) -> Result<()> {
-        self.commands.send(c).map_err(|_| Error::Closed)?;
+        self.commands.send(c).map_err(|_| Error::closed())?;
         let _ = self.poller.notify();
         if let Some(h) = &self.handoff {
             // Lent while the receiver is away: this thread runs the command's turn.
@@ -385,10 +389,10 @@ impl Client {
     /// [`Client::events`]); events of the old stream not taken yet come first.
     pub fn reconnect(&self) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected(
+            return Err(Error::not_connected(
                 "the client is not started; call start() first".into(),
             ));
         }
@@ -398,7 +402,7 @@ impl Client {
         // current one when this returns (a `recv` right after it waits for its events).
         match self.await_reply(&answer, Instant::now() + COMMAND_TIMEOUT) {
             Ok(()) | Err(RecvTimeoutError::Disconnected) => Ok(()),
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(
+            Err(RecvTimeoutError::Timeout) => Err(Error::timeout(
                 "the I/O thread did not take the reconnect request".into(),
             )),
         }

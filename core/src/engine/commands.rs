@@ -16,14 +16,14 @@ pub(super) fn offline_commands(
     loop {
         match cmds.try_recv() {
             Ok(Command::Send { reply, .. }) => {
-                let _ = reply.send(Err(Error::NotConnected(format!(
+                let _ = reply.send(Err(Error::not_connected(format!(
                     "the client is {state}; nothing was sent (messages are never queued while disconnected, so none is sent twice after a reconnect)"
                 ))));
             }
             Ok(Command::Request {
                 endpoint, reply, ..
             }) => {
-                let _ = reply.send(Err(Error::NotConnected(format!(
+                let _ = reply.send(Err(Error::not_connected(format!(
                     "the client is {state}; the request to {endpoint} was not sent"
                 ))));
             }
@@ -55,7 +55,7 @@ impl Engine {
             match self.cmds.try_recv() {
                 Ok(Command::Send { frame, reply }) => {
                     if !*live {
-                        let _ = reply.send(Err(Error::NotConnected(
+                        let _ = reply.send(Err(Error::not_connected(
                             "the client is logging in; nothing was sent (wait for the authenticated event)".into(),
                         )));
                         continue;
@@ -77,7 +77,7 @@ impl Engine {
                     reply,
                 }) => {
                     if !*live {
-                        let _ = reply.send(Err(Error::NotConnected(
+                        let _ = reply.send(Err(Error::not_connected(
                             "the client is not logged in yet; the request was not sent".into(),
                         )));
                         continue;
@@ -85,7 +85,7 @@ impl Engine {
                     let id = self.next_id;
                     let Some(frame) = self.dialect.request_frame(&endpoint, id, body.as_deref())
                     else {
-                        let _ = reply.send(Err(Error::Usage(format!(
+                        let _ = reply.send(Err(Error::usage(format!(
                             "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
                             self.s.preset.name()
                         ))));

@@ -167,7 +167,7 @@ impl Engine {
     /// Fails every waiting request: its outcome is unknown.
     pub(super) fn fail_pending(&mut self, why: &str) {
         for (id, p) in self.pending.drain() {
-            let _ = p.reply.send(Err(Error::Request(format!(
+            let _ = p.reply.send(Err(Error::request(format!(
                 "{why} before the response to {} (request {id}) arrived: the outcome is unknown; check the state on the server before retrying",
                 p.endpoint
             ))));

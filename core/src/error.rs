@@ -68,7 +68,7 @@ pub enum ErrorCategory {
     Timeout,
     /// The client has been closed (create a new one to connect again); from `recv`, also:
     /// the event stream ended after `GaveUp` and every event was taken (`reconnect()` starts
-    /// a new stream).
+    /// a new stream). The message says which.
     Closed,
     /// The client was used in a way its state does not allow (for example `start()` twice).
     Usage,
@@ -209,6 +209,20 @@ impl Error {
     /// The client is closed (start, send, request or reconnect after `close()`).
     pub(crate) fn closed() -> Error {
         Error::new(ErrorCategory::Closed, CLOSED)
+    }
+
+    /// The event stream has ended and every event has been taken: after `close()`, or
+    /// (`gave_up`) after a `GaveUp` event, until `reconnect()` starts a new stream. The one
+    /// wording of that end for every binding.
+    pub(crate) fn stream_ended(gave_up: bool) -> Error {
+        Error::new(
+            ErrorCategory::Closed,
+            if gave_up {
+                "the client gave up (see the 'gave_up' event) and every event has been received; call reconnect() to start a new stream"
+            } else {
+                "the client is closed and every event has been received"
+            },
+        )
     }
 
     /// This error, caused by `source` (an I/O, TLS or JSON error): `source()` gives it back
@@ -450,6 +464,17 @@ mod tests {
             assert_eq!(e.to_string(), text);
             assert!(e.problems().is_empty() == (name != "config"), "{e:?}");
         }
+    }
+
+    #[test]
+    fn the_end_of_the_stream_says_which_end_it_is() {
+        let gave_up = Error::stream_ended(true);
+        let closed = Error::stream_ended(false);
+        assert_eq!(gave_up.kind(), ErrorCategory::Closed);
+        assert_eq!(closed.kind(), ErrorCategory::Closed);
+        assert!(gave_up.to_string().contains("reconnect()"), "{gave_up}");
+        assert!(closed.to_string().contains("is closed"), "{closed}");
+        assert_ne!(gave_up, closed);
     }
 
     #[test]

@@ -10,11 +10,9 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use serde_json::{Map, Value};
-use tradewire::{Client, Config, ErrorCategory, Event, State};
+use tradewire::{Client, Config, ErrorCategory, Event};
 
-use crate::errors::{
-    self, closed_error, config_error, core_call, detached, request_error, seconds,
-};
+use crate::errors::{self, config_error, core_call, detached, request_error, seconds};
 use crate::event::PyEvent;
 use crate::json;
 use crate::logging;
@@ -43,7 +41,8 @@ pub struct PyClient {
 enum Next {
     Event(Event),
     Timeout,
-    Closed,
+    /// The end of the stream: the core's `Closed` error, worded for the end it is.
+    Closed(tradewire::Error),
 }
 
 impl PyClient {
@@ -78,16 +77,6 @@ impl PyClient {
         }
     }
 
-    /// The ClosedError for the end of the stream, saying which end it is.
-    fn ended(&self, py: Python<'_>) -> PyErr {
-        let why = if self.client.status().state == State::GaveUp {
-            "the client gave up (see the 'gave_up' event) and every event has been received; call reconnect() to start a new stream"
-        } else {
-            "the client is closed and every event has been received"
-        };
-        closed_error(py, why)
-    }
-
     fn do_start(&self, py: Python<'_>) -> PyResult<()> {
         logging::ensure_forwarder(py);
         let client = &self.client;
@@ -103,7 +92,7 @@ fn next_or_closed(taken: tradewire::Result<Option<Event>>) -> PyResult<Option<Ne
     match taken {
         Ok(Some(e)) => Ok(Some(Next::Event(e))),
         Ok(None) => Ok(None),
-        Err(e) if e.kind() == ErrorCategory::Closed => Ok(Some(Next::Closed)),
+        Err(e) if e.kind() == ErrorCategory::Closed => Ok(Some(Next::Closed(e))),
         Err(e) => Err(errors::to_py(e)),
     }
 }
@@ -250,7 +239,7 @@ impl PyClient {
         match self.next_event(py, timeout)? {
             Next::Event(e) => Ok(Some(PyEvent::new(e))),
             Next::Timeout => Ok(None),
-            Next::Closed => Err(self.ended(py)),
+            Next::Closed(e) => Err(errors::to_py(e)),
         }
     }
 
@@ -274,7 +263,6 @@ impl PyClient {
         match queued {
             Ok(0) if max > 0 => {}
             Ok(_) => return finish(py, batch, failed),
-            Err(e) if e.kind() == ErrorCategory::Closed => return Err(self.ended(py)),
             Err(e) => return Err(errors::to_py(e)),
         }
         // None queued: wait for the first event with the GIL released, in slices, checking
@@ -304,7 +292,6 @@ impl PyClient {
                     return finish(py, batch, failed);
                 }
                 (Ok(_), None) => py.check_signals()?,
-                (Err(e), _) if e.kind() == ErrorCategory::Closed => return Err(self.ended(py)),
                 (Err(e), _) => return Err(errors::to_py(e)),
             }
         }

@@ -87,7 +87,7 @@ fn make(
 }
 
 /// A Python exception for a core error: the class of its category, its message being the
-/// error's `Display`.
+/// error's `Display` (the end of the stream too: core words it).
 ///
 /// `Usage` and `Io` errors have no class of their own: they are raised as `tradewire.Error`.
 pub fn to_py(e: tradewire::Error) -> PyErr {
@@ -134,7 +134,8 @@ pub fn request_error(py: Python<'_>, message: String) -> PyErr {
     }
 }
 
-/// A `ClosedError` with `message`.
+/// A `ClosedError` with `message`, for the binding's own objects (the test servers of
+/// `tradewire.testing`); a core error's wording comes from core (`to_py`).
 pub fn closed_error(py: Python<'_>, message: &str) -> PyErr {
     match exceptions(py) {
         Ok(x) => raise(py, &x.closed, message.to_string()),

@@ -140,9 +140,12 @@ fn lifecycle_and_accounting_across_reconnects(policy: Overflow) {
         assert!(lagged > 0, "the queue must have overflowed");
     }
 
-    // The stream has ended: recv says so at once, iteration ends.
+    // The stream has ended: recv says so at once (and that it gave up), iteration ends.
     assert!(matches!(client.try_recv(), Err(e) if e.kind() == ErrorCategory::Closed));
-    assert!(matches!(client.recv(), Err(e) if e.kind() == ErrorCategory::Closed));
+    let ended = client.recv().unwrap_err();
+    assert_eq!(ended.kind(), ErrorCategory::Closed);
+    assert!(ended.to_string().contains("gave up"), "{ended}");
+    assert!(ended.to_string().contains("reconnect()"), "{ended}");
     assert_eq!(client.events().iter().count(), 0);
     // reconnect() starts a new stream.
     server.restart().unwrap();

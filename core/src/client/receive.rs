@@ -10,8 +10,9 @@ use crossbeam_channel::Receiver;
 
 use super::Client;
 use crate::engine::Ran;
-use crate::error::Result;
+use crate::error::{Error, ErrorCategory, Result};
 use crate::event::Event;
+use crate::status::State;
 
 impl Client {
     /// The current event stream. Every clone receives from the same queue (each event goes
@@ -51,7 +52,7 @@ impl Client {
     /// by a receiver's last read).
     pub fn try_recv(&self) -> Result<Option<Event>> {
         self.check_no_callback()?;
-        self.streams.try_recv()
+        self.streams.try_recv().map_err(|e| self.ended(e))
     }
 
     /// Waits up to `timeout` for one event (`None`: no limit; zero: do not wait, and do not
@@ -105,7 +106,7 @@ impl Client {
         }
         // A queued event is taken without reading the clock (a clock read per call is a
         // visible cost per event on a fast feed, docs/BENCHMARKS.md).
-        let first = match self.streams.try_recv()? {
+        let first = match self.streams.try_recv().map_err(|e| self.ended(e))? {
             Some(e) => e,
             None => {
                 let waited = match timeout {
@@ -145,7 +146,7 @@ impl Client {
         if let Some(h) = &self.handoff {
             let rx = self.streams.current();
             loop {
-                if let Some(e) = self.streams.try_recv()? {
+                if let Some(e) = self.streams.try_recv().map_err(|e| self.ended(e))? {
                     return Ok(Some(e));
                 }
                 if until.is_some_and(|u| Instant::now() >= u) {
@@ -158,14 +159,23 @@ impl Client {
                 }
             }
         }
-        self.streams.recv_until(until)
+        self.streams.recv_until(until).map_err(|e| self.ended(e))
+    }
+
+    /// The end of the stream, worded for the end it is (after `close()`, or after `GaveUp`):
+    /// the one wording of every binding. Other errors pass unchanged.
+    fn ended(&self, e: Error) -> Error {
+        if e.kind() != ErrorCategory::Closed {
+            return e;
+        }
+        Error::stream_ended(self.counters.state() == State::GaveUp)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Config, ErrorCategory, Preset};
+    use crate::{Config, Preset};
 
     #[test]
     fn waiting_on_a_client_never_started_says_to_start_it() {
@@ -184,7 +194,12 @@ mod tests {
         }
         // Closed without ever starting: the stream has ended, as after any close.
         client.close();
-        assert!(matches!(client.recv(), Err(e) if e.kind() == ErrorCategory::Closed));
+        let ended = client.recv().unwrap_err();
+        assert_eq!(ended.kind(), ErrorCategory::Closed);
+        assert_eq!(
+            ended.to_string(),
+            "the client is closed and every event has been received"
+        );
     }
 
     /// A client that is never started (no server needed): what the `recv` family decides
@@ -212,7 +227,7 @@ mod tests {
         c.close();
         for timeout in [None, Some(Duration::ZERO)] {
             let e = c.recv_batch(16, timeout).unwrap_err();
-            assert_eq!(e.kind(), ErrorCategory::Closed, "{e:?}");
+            assert_eq!(e, Error::stream_ended(false));
         }
     }
 

@@ -166,6 +166,27 @@ extern "C" {
 tw_result tw_client_close(struct tw_client *client);
 
 /**
+ * Closes the connection with `code` and `reason` (NULL: none), waits briefly for the
+ * server's close, and stops reconnecting; the client stays usable: `tw_client_start`
+ * connects again (the next epoch), as does `tw_client_reconnect`.
+ *
+ * The `disconnected` event has `"by_client":true` in its JSON, and the status says
+ * `"state":"disconnected"` when this returns. Without a live connection (connecting,
+ * waiting to reconnect, gave up) the client just stops, with no event. Valid codes:
+ * 1000–1003, 1007–1014, 3000–4999; a reason is at most 123 bytes of UTF-8.
+ *
+ * Ownership: `client` and `reason` stay the caller's.
+ * Threads: any thread (also the callback thread).
+ * Errors: `TW_ERR_USAGE` for a code or reason that cannot be sent (nothing is closed),
+ * `TW_ERR_NOT_CONNECTED` if never started, `TW_ERR_CLOSED` after `tw_client_close`,
+ * `TW_ERR_INVALID_ARGUMENT` for NULL `client` or a reason that is not UTF-8.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `reason` NULL or a NUL-terminated string.
+ */
+tw_result tw_client_disconnect(struct tw_client *client, uint16_t code, const char *reason);
+
+/**
  * Closes the client if needed (see `tw_client_close`) and frees it.
  * `tw_client_free(NULL)` does nothing.
  *
@@ -310,6 +331,27 @@ tw_result tw_client_request(struct tw_client *client,
 tw_result tw_client_send_binary(struct tw_client *client, const uint8_t *data, size_t len);
 
 /**
+ * Sends a request without waiting for its response (presets with request/response
+ * correlation: tradovate) and stores its id in `*out_id`; the response arrives as a
+ * `response` event with that id (its JSON has `"id"`), in order with the other events.
+ *
+ * Ownership: `endpoint` and `body_json` stay the caller's; `*out_id` is written only on
+ * `TW_OK`.
+ * Threads: any thread.
+ * Errors: as `tw_client_request` before sending: `TW_ERR_USAGE` on a preset without
+ * requests or a bad endpoint, `TW_ERR_NOT_CONNECTED` when not logged in, `TW_ERR_CLOSED`,
+ * `TW_ERR_INVALID_ARGUMENT` for NULL `client`, `endpoint` or `out_id`, or non-UTF-8 text.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `endpoint` and `body_json` NULL or NUL-terminated
+ * strings; `out_id` NULL or writable.
+ */
+tw_result tw_client_send_request(struct tw_client *client,
+                                 const char *endpoint,
+                                 const char *body_json,
+                                 uint64_t *out_id);
+
+/**
  * Sends a text frame now. Nothing is queued for later: when the connection is not live the
  * call fails, so a message (an order) is never sent twice after a reconnect.
  *
@@ -350,7 +392,11 @@ tw_result tw_client_set_callback(struct tw_client *client,
  *
  * Ownership: `client` stays the caller's.
  * Threads: any thread.
- * Errors: `TW_ERR_USAGE` if already started, `TW_ERR_CLOSED` after `tw_client_close`,
+ * After `tw_client_disconnect` (or a `gave_up` event) it connects again: a new connection
+ * with the next epoch, the on-connect messages and the login, as the first time.
+ *
+ * Errors: `TW_ERR_USAGE` if already started and not stopped (connecting, live, waiting to
+ * reconnect), `TW_ERR_CLOSED` after `tw_client_close`,
  * `TW_ERR_IO` if the thread cannot be created, `TW_ERR_INVALID_ARGUMENT` for NULL.
  *
  * # Safety
@@ -361,7 +407,7 @@ tw_result tw_client_start(struct tw_client *client);
 /**
  * The client's state and counters as a JSON object, exactly as the core computes them (the
  * same object as Python's `status()`): state (idle, connecting, authenticating, live,
- * backoff, closed, gave_up), connected, authenticated, reconnecting, reconnect_attempts,
+ * closing, backoff, disconnected, gave_up, closed), connected, authenticated, reconnecting, reconnect_attempts,
  * epoch, messages_received, bytes_received, events_delivered, filtered, dropped, errors,
  * reconnects, last_message_age and last_heartbeat_latency (seconds, or null), and
  * token_expires_at (ISO-8601, or null).

@@ -56,6 +56,7 @@ pub mod redact;
 internal_mod!(backoff);
 internal_mod!(base64);
 mod client;
+mod close_code;
 internal_mod!(config);
 pub(crate) mod delivery;
 mod dialect;
@@ -70,6 +71,7 @@ mod history;
 internal_mod!(preset);
 mod status;
 mod streams;
+mod suggest;
 internal_mod!(time);
 internal_mod!(tradovate);
 mod transport;
@@ -86,6 +88,7 @@ pub use event::{AccountValue, ErrorEvent, ErrorKind, Event, Message};
 pub use filter::AccountId;
 pub use preset::Preset;
 pub use status::{State, Status};
+pub use suggest::suggest;
 
 /// The library's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

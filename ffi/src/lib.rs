@@ -25,6 +25,8 @@
 pub mod client;
 pub mod error;
 pub mod event;
+pub mod lifecycle;
+pub mod requests;
 pub mod result;
 pub mod strings;
 

@@ -228,6 +228,21 @@ fn callback_receives_every_event_on_a_library_thread() {
     assert_eq!(kept["data"], json!({"seq": 0}));
 }
 
+/// `tw_client_disconnect` sends the application's close code and reason, the client stays
+/// down, and `tw_client_start` connects again (the program checks the events and states).
+#[test]
+fn disconnect_closes_with_the_code_and_start_connects_again() {
+    let exe = program("disconnect", Flavor::Sanitized);
+    let server = WsServer::start(ServerOptions::default()).expect("start the server");
+    let running = start(&exe, &[&server.url()], &[]);
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("disconnect");
+    assert!(server
+        .closes_received()
+        .contains(&(Some(4001), "end of session".to_string())));
+    assert_eq!(server.accepted_total(), 2);
+}
+
 #[test]
 fn create_close_cycles_leave_nothing_behind() {
     let exe = program("lifecycle", Flavor::Plain);

@@ -97,6 +97,19 @@ fn next_or_closed(taken: tradewire::Result<Option<Event>>) -> PyResult<Option<Ne
     }
 }
 
+/// A request's body as JSON text: str as is, dict or list serialized; None or absent: none.
+fn request_body(body: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    match body.filter(|b| !b.is_none()) {
+        None => Ok(None),
+        Some(b) => match frame_of(b, "request() body")? {
+            Frame::Text(t) => Ok(Some(t)),
+            Frame::Binary(_) => Err(PyTypeError::new_err(
+                "request() body takes str, dict or list, not bytes",
+            )),
+        },
+    }
+}
+
 /// When a wait of `timeout` seconds (None: no limit) ends.
 fn deadline_of(timeout: Option<f64>) -> PyResult<Option<Instant>> {
     Ok(match timeout {
@@ -329,23 +342,31 @@ impl PyClient {
         body: Option<&Bound<'_, PyAny>>,
         timeout: f64,
     ) -> PyResult<Py<PyAny>> {
-        let body = match body.filter(|b| !b.is_none()) {
-            None => None,
-            Some(b) => match frame_of(b, "request() body")? {
-                Frame::Text(t) => Some(t),
-                Frame::Binary(_) => {
-                    return Err(PyTypeError::new_err(
-                        "request() body takes str, dict or list, not bytes",
-                    ))
-                }
-            },
-        };
+        let body = request_body(body)?;
         let timeout = seconds("timeout", timeout)?;
         let client = &self.client;
         let answer = detached(py, || client.request(endpoint, body.as_deref(), timeout))?;
         match answer {
             Ok(text) if text.trim().is_empty() => Ok(py.None()),
             Ok(text) => Ok(json::to_py(py, &text)?.unbind()),
+            Err(e) if e.kind() == ErrorCategory::Usage => Err(request_error(py, e.to_string())),
+            Err(e) => Err(errors::to_py(e)),
+        }
+    }
+
+    /// Sends a request without waiting (tradovate) and returns its id; the response arrives
+    /// as a 'response' event with that id. Raises as request() does before sending.
+    #[pyo3(signature = (endpoint, body=None))]
+    fn send_request(
+        &self,
+        py: Python<'_>,
+        endpoint: &str,
+        body: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let body = request_body(body)?;
+        let client = &self.client;
+        match detached(py, || client.send_request(endpoint, body.as_deref()))? {
+            Ok(id) => Ok(id),
             Err(e) if e.kind() == ErrorCategory::Usage => Err(request_error(py, e.to_string())),
             Err(e) => Err(errors::to_py(e)),
         }
@@ -371,6 +392,35 @@ impl PyClient {
     fn reconnect(&self, py: Python<'_>) -> PyResult<()> {
         let client = &self.client;
         core_call(py, || client.reconnect())
+    }
+
+    /// Closes the connection with `code` and `reason`, waits briefly for the server's close,
+    /// and stops reconnecting; the client stays usable (connect() connects again). The
+    /// 'disconnected' event has by_client=True, and status()["state"] is "disconnected" when
+    /// this returns. Raises tradewire.Error for a code that cannot be sent (valid: 1000-1003,
+    /// 1007-1014, 3000-4999) or a reason over 123 bytes, and nothing is closed.
+    #[pyo3(signature = (code=1000, reason=""))]
+    fn disconnect(&self, py: Python<'_>, code: u16, reason: &str) -> PyResult<()> {
+        let client = &self.client;
+        core_call(py, || client.disconnect(code, reason))
+    }
+
+    /// Connects: starts the client if it was never started, connects again after
+    /// disconnect() or 'gave_up' (the next epoch, on-connect messages and login as the first
+    /// time), and does nothing while it is connecting, live or waiting to reconnect.
+    fn connect(&self, py: Python<'_>) -> PyResult<()> {
+        logging::ensure_forwarder(py);
+        let client = &self.client;
+        core_call(py, || client.resume())?;
+        self.started.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// The state as the WebSocket API's readyState: 0 CONNECTING (also while waiting to
+    /// reconnect), 1 OPEN, 2 CLOSING, 3 CLOSED (not started, disconnected, gave up, closed).
+    #[getter]
+    fn ready_state(&self) -> u8 {
+        self.client.status().state.ready_state()
     }
 
     /// Closes the connection and stops reconnecting; idempotent. Events queued before remain

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod abnormal_close;
 mod agent;
 mod bad_input;
 mod breakout;
@@ -13,6 +14,7 @@ mod fatal_close;
 mod half_open;
 mod handshake_tail;
 mod inline_reads;
+mod lifecycle_disconnect;
 mod recv_batch;
 mod reliability_delivery;
 mod reliability_fault_soak;
@@ -28,5 +30,6 @@ mod slow_consumer;
 mod sockjs_peer;
 mod thread_leak;
 mod tls;
+mod tradovate_send_request;
 mod tradovate_session;
 mod tradovate_tokens;

@@ -20,7 +20,9 @@ use crate::transport::connect::tls_connector;
 use crate::transport::{Poller, Reactor};
 use crate::url::Scheme;
 
+mod lifecycle;
 mod receive;
+mod requests;
 
 /// How long a caller waits for the I/O thread to take a command. The I/O thread never blocks,
 /// so this only fires if something is badly wrong.
@@ -143,13 +145,24 @@ impl Client {
     }
 
     /// Starts the I/O thread; returns at once. Connection progress arrives as events.
+    ///
+    /// After [`Client::disconnect`] (or `GaveUp`), `start()` connects again: a new
+    /// connection with the next epoch, the on-connect messages and the login, as the first
+    /// time. While the client is connecting, live or waiting to reconnect it is a `Usage`
+    /// error ([`Client::resume`] does nothing then instead).
     pub fn start(&self) -> Result<()> {
+        self.start_or_connect(false)
+    }
+
+    /// Starts the I/O thread, or (once started) connects again if stopped; `quiet`: a
+    /// client that runs is left alone instead of being a usage error.
+    fn start_or_connect(&self, quiet: bool) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
             return Err(Error::closed());
         }
-        let engine = lock(&self.engine)
-            .take()
-            .ok_or_else(|| Error::usage("the client is already started".into()))?;
+        let Some(engine) = lock(&self.engine).take() else {
+            return self.start_again(quiet);
+        };
         self.started.store(true, Ordering::SeqCst);
         let counters = self.counters.clone();
         let spawned = std::thread::Builder::new().name("tradewire-io".into()).spawn(move || {
@@ -257,25 +270,7 @@ impl Client {
     /// # Ok::<(), tradewire::Error>(())
     /// ```
     pub fn request(&self, endpoint: &str, body: Option<&str>, timeout: Duration) -> Result<String> {
-        if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::closed());
-        }
-        if self.settings.preset != crate::preset::Preset::Tradovate {
-            return Err(Error::usage(format!(
-                "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
-                self.settings.preset.name()
-            )));
-        }
-        if endpoint.is_empty() || endpoint.contains('\n') {
-            return Err(Error::usage(format!(
-                "{endpoint:?} is not a valid endpoint (expected something like \"account/list\")"
-            )));
-        }
-        if lock(&self.thread).is_none() {
-            return Err(Error::not_connected(
-                "the client is not started; call start() first".into(),
-            ));
-        }
+        self.check_request(endpoint)?;
         let (reply, answer) = crossbeam_channel::bounded(1);
         self.command(Command::Request {
             endpoint: endpoint.to_string(),

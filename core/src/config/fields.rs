@@ -286,11 +286,13 @@ config_fields! {
         read: get("true or false"),
         default: value(p => true),
     }
-    /// Close codes from the server that stop reconnecting.
+    /// Close codes from the server that stop reconnecting. `agent` stops on 1008 ("Agent
+    /// not found", as its document says not to retry it); every other preset retries every
+    /// close, as its document does.
     "fatal_close_codes" => fatal_close_codes: Vec<u16> {
         set: value,
         read: get("a list of close codes"),
-        default: value(p => vec![1008u16]),
+        default: value(p => if p == Preset::Agent { vec![1008u16] } else { Vec::new() }),
     }
     /// Reconnect even when another connection superseded ours.
     "reconnect_when_superseded" => reconnect_when_superseded: bool {

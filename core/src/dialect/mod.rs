@@ -116,6 +116,17 @@ impl Ctx<'_> {
         )));
     }
 
+    /// Input that the protocol ignores (tradovate: a text frame that is not SockJS): counted
+    /// in `errors` and logged, scrubbed, with its control characters escaped and cut; no
+    /// event.
+    pub fn ignored_input(&mut self, why: &str, raw: &str) {
+        self.counters.errors.fetch_add(1, Ordering::Relaxed);
+        tw_info!(
+            "tradewire: ignored a frame ({why}): {}",
+            crate::redact::untrusted(raw, 200)
+        );
+    }
+
     /// Ends a frame: the bad input only counted in it is reported by one `Error` event.
     pub fn end_frame(&mut self) {
         if let Some((kind, message)) = self.bad.summary() {

@@ -27,6 +27,13 @@ pub(super) fn offline_commands(
                     "the client is {state}; the request to {endpoint} was not sent"
                 ))));
             }
+            Ok(Command::SendRequest {
+                endpoint, reply, ..
+            }) => {
+                let _ = reply.send(Err(Error::not_connected(format!(
+                    "the client is {state}; the request to {endpoint} was not sent"
+                ))));
+            }
             Ok(Command::Close) | Err(TryRecvError::Disconnected) => return Some(Interrupt::Close),
             Ok(Command::Reconnect { done }) => {
                 // After `GaveUp` the next stream starts now, before `reconnect()` returns.
@@ -34,6 +41,7 @@ pub(super) fn offline_commands(
                 let _ = done.send(());
                 return Some(Interrupt::Reconnect);
             }
+            Ok(Command::Disconnect { done, .. }) => return Some(Interrupt::Disconnect { done }),
             Err(TryRecvError::Empty) => return None,
         }
     }
@@ -82,49 +90,107 @@ impl Engine {
                         )));
                         continue;
                     }
-                    let id = self.next_id;
-                    let Some(frame) = self.dialect.request_frame(&endpoint, id, body.as_deref())
-                    else {
-                        let _ = reply.send(Err(Error::usage(format!(
-                            "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
-                            self.s.preset.name()
-                        ))));
+                    let body = body.as_deref();
+                    self.start_request(ws, want_write, endpoint, body, timeout, reply)?;
+                }
+                Ok(Command::SendRequest {
+                    endpoint,
+                    body,
+                    reply,
+                }) => {
+                    if !*live {
+                        let _ = reply.send(Err(Error::not_connected(
+                            "the client is not logged in yet; the request was not sent".into(),
+                        )));
                         continue;
+                    }
+                    let sent = self.write_request(ws, want_write, &endpoint, body.as_deref());
+                    let broken = match &sent {
+                        Err((e, true)) => Some(e.to_string()),
+                        _ => None,
                     };
-                    self.next_id += 1;
-                    match write(ws, Outgoing::Text(frame), want_write) {
-                        Ok(()) => {
-                            let deadline = Instant::now() + timeout;
-                            self.pending.insert(
-                                id,
-                                Pending {
-                                    endpoint,
-                                    deadline,
-                                    reply,
-                                },
-                            );
-                        }
-                        Err((e, broken)) => {
-                            let msg = e.to_string();
-                            let _ = reply.send(Err(e));
-                            if broken {
-                                return Err(End::Broken(msg));
-                            }
-                        }
+                    let _ = reply.send(sent.map_err(|(e, _)| e));
+                    if let Some(e) = broken {
+                        return Err(End::Broken(e));
                     }
                 }
                 Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
+                    self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the client");
                     return Err(End::Close);
                 }
                 Ok(Command::Reconnect { done }) => {
                     let _ = done.send(());
+                    self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "reconnecting");
                     return Err(End::Reconnect);
+                }
+                Ok(Command::Disconnect { code, reason, done }) => {
+                    self.counters.set_state(State::Closing);
+                    close_gracefully(ws, reader, &mut self.reactor, code, &reason);
+                    return Err(End::Disconnect { code, reason, done });
                 }
                 Err(TryRecvError::Empty) => break,
             }
         }
         Ok(())
+    }
+
+    /// Sends a request and records it as pending; the reply gets the send's error, if any.
+    /// `Err` when the connection broke while sending.
+    fn start_request(
+        &mut self,
+        ws: &mut WebSocket<Metered>,
+        want_write: &mut bool,
+        endpoint: String,
+        body: Option<&str>,
+        timeout: Duration,
+        reply: Sender<Result<String>>,
+    ) -> std::result::Result<(), End> {
+        match self.write_request(ws, want_write, &endpoint, body) {
+            Ok(id) => {
+                let deadline = Instant::now() + timeout;
+                self.pending.insert(
+                    id,
+                    Pending {
+                        endpoint,
+                        deadline,
+                        reply,
+                    },
+                );
+                Ok(())
+            }
+            Err((e, broken)) => {
+                let msg = e.to_string();
+                let _ = reply.send(Err(e));
+                if broken {
+                    return Err(End::Broken(msg));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes a request frame with the next id; its id. The error's flag says whether the
+    /// connection is broken.
+    fn write_request(
+        &mut self,
+        ws: &mut WebSocket<Metered>,
+        want_write: &mut bool,
+        endpoint: &str,
+        body: Option<&str>,
+    ) -> std::result::Result<u64, (Error, bool)> {
+        let id = self.next_id;
+        let Some(frame) = self.dialect.request_frame(endpoint, id, body) else {
+            return Err((
+                Error::usage(format!(
+                    "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
+                    self.s.preset.name()
+                )),
+                false,
+            ));
+        };
+        self.next_id += 1;
+        write(ws, Outgoing::Text(frame), want_write).map(|()| id)
     }
 }

@@ -66,8 +66,22 @@ pub(crate) enum Command {
         timeout: Duration,
         reply: Sender<Result<String>>,
     },
+    /// `send_request()`: sent now; `reply` gets its id (the answer comes as a `Response`
+    /// event).
+    SendRequest {
+        endpoint: String,
+        body: Option<String>,
+        reply: Sender<Result<u64>>,
+    },
     /// `reconnect()`; `done` is answered once the I/O thread has taken it.
     Reconnect {
+        done: Sender<()>,
+    },
+    /// `disconnect()` (code and reason already checked); `done` is answered once the
+    /// connection is closed and the `Disconnected` event delivered.
+    Disconnect {
+        code: u16,
+        reason: String,
         done: Sender<()>,
     },
     Close,
@@ -84,10 +98,24 @@ pub(crate) struct Pending {
 enum End {
     Close,
     Reconnect,
-    ServerClose { code: u16, reason: String },
-    Dead { silence: Duration },
+    /// `disconnect()`: closed with this code and reason; stay disconnected.
+    Disconnect {
+        code: u16,
+        reason: String,
+        done: Sender<()>,
+    },
+    ServerClose {
+        code: u16,
+        reason: String,
+    },
+    Dead {
+        silence: Duration,
+    },
     Broken(String),
-    Violation { code: u16, message: String },
+    Violation {
+        code: u16,
+        message: String,
+    },
     AuthRejected(String),
     Shutdown(String),
 }
@@ -218,11 +246,13 @@ fn scrub_event(ev: Event) -> Event {
             code,
             reason,
             error,
+            by_client,
         } => Event::Disconnected {
             epoch,
             code,
             reason: clean(reason),
             error: error.map(clean),
+            by_client,
         },
         Event::Reconnecting {
             attempt,

@@ -33,52 +33,68 @@ impl Conn {
     }
 }
 
-impl Engine {
-    /// Runs one connection until it ends; fails its waiting requests when it does.
-    pub(super) fn live(&mut self, ws: WebSocket<Metered>) -> End {
-        let end = self.run_connection(ws);
-        let why = match &end {
-            End::Close => "the client was closed",
-            _ => "the connection dropped",
-        };
-        self.fail_pending(why);
-        end
-    }
+/// A live connection with the engine that runs it. Under inline reads the I/O thread lends
+/// it, by value, to a thread waiting in `recv` (see `handoff`), and gets it back.
+pub(crate) struct Running {
+    pub(super) engine: Engine,
+    pub(super) conn: Conn,
+}
 
-    pub(super) fn run_connection(&mut self, ws: WebSocket<Metered>) -> End {
-        let mut c = match self.open(ws) {
-            Ok(c) => c,
-            Err(end) => return end,
+/// Runs one connection until it ends; fails its waiting requests when it does. The engine
+/// comes back with the end.
+pub(super) fn live(engine: Engine, ws: WebSocket<Metered>) -> (Engine, End) {
+    let (mut engine, end) = run_connection(engine, ws);
+    let why = match &end {
+        End::Close => "the client was closed",
+        _ => "the connection dropped",
+    };
+    engine.fail_pending(why);
+    (engine, end)
+}
+
+fn run_connection(mut engine: Engine, ws: WebSocket<Metered>) -> (Engine, End) {
+    let conn = match engine.open(ws) {
+        Ok(c) => c,
+        Err(end) => return (engine, end),
+    };
+    let handoff = engine.handoff.clone();
+    if let Some(h) = &handoff {
+        h.set_live(true);
+    }
+    let mut running = Running { engine, conn };
+    let end = loop {
+        let Running { engine, conn } = &mut running;
+        let (more, deadline) = match engine.turn(conn) {
+            Ok(t) => t,
+            Err(end) => break end,
         };
-        let handoff = self.handoff.clone();
-        if let Some(h) = &handoff {
-            h.set_live(true);
-        }
-        let end = loop {
-            let (more, deadline) = match self.turn(&mut c) {
-                Ok(t) => t,
-                Err(end) => break end,
-            };
-            if let Some(h) = handoff.as_ref().filter(|h| h.wanted()) {
-                // A thread waits in recv: it runs the connection until it has events.
-                match h.lend(self, &mut c, deadline) {
-                    Some(end) => break end,
-                    None => continue,
+        if let Some(h) = handoff.as_ref().filter(|h| h.wanted()) {
+            // A thread waits in recv: it runs the connection until it has events. The
+            // session moves to it and back (boxed: only a pointer changes hands).
+            let (back, end) = h.lend(Box::new(running), deadline);
+            running = *back;
+            match end {
+                Some(end) => break end,
+                None => {
+                    running.conn.recheck();
+                    continue;
                 }
             }
-            if more {
-                continue;
-            }
-            if let Err(end) = self.wait(&mut c, deadline) {
-                break end;
-            }
-        };
-        if let Some(h) = &handoff {
-            h.set_live(false);
         }
-        end
+        if more {
+            continue;
+        }
+        if let Err(end) = engine.wait(conn, deadline) {
+            break end;
+        }
+    };
+    if let Some(h) = &handoff {
+        h.set_live(false);
     }
+    (running.engine, end)
+}
 
+impl Engine {
     /// Sends the on-connect messages and sets up the state of a new connection.
     fn open(&mut self, mut ws: WebSocket<Metered>) -> std::result::Result<Conn, End> {
         let s = self.s.clone();
@@ -220,10 +236,12 @@ impl Engine {
                     return Err(End::AuthRejected(why));
                 }
                 Signal::Shutdown(why) => {
+                    self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "server shutdown");
                     return Err(End::Shutdown(why));
                 }
                 Signal::ServerClose { code, reason } => {
+                    self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the server");
                     return Err(End::ServerClose { code, reason });
                 }
@@ -309,18 +327,8 @@ impl Engine {
                     let _ = ws.flush();
                 }
                 Incoming::Close(frame) => {
-                    let (code, reason) = match frame {
-                        Some((code, reason)) => (code, reason.to_string()),
-                        None => (1005, String::new()),
-                    };
-                    // Answer with the same code (none when the server gave none).
-                    let answer = frame.map(|(c, _)| CloseFrame {
-                        code: CloseCode::from(c),
-                        reason: "".into(),
-                    });
-                    let _ = ws.close(answer);
-                    let _ = ws.flush();
-                    break Err(End::ServerClose { code, reason });
+                    let frame = frame.map(|(code, reason)| (code, reason.to_string()));
+                    break Err(answer_close(ws, frame));
                 }
             }
             if let Some(l) = ctx.latency {
@@ -377,6 +385,20 @@ impl Engine {
         let _ = ws.flush();
         End::Violation { code, message }
     }
+}
+
+/// Answers the server's close frame with the same code (none when it gave none); how the
+/// connection ended.
+#[cold]
+fn answer_close(ws: &mut WebSocket<Metered>, frame: Option<(u16, String)>) -> End {
+    let answer = frame.as_ref().map(|(c, _)| CloseFrame {
+        code: CloseCode::from(*c),
+        reason: "".into(),
+    });
+    let _ = ws.close(answer);
+    let _ = ws.flush();
+    let (code, reason) = frame.unwrap_or((1005, String::new()));
+    End::ServerClose { code, reason }
 }
 
 /// The largest WebSocket frame header a client writes (2 + 8 length bytes + 4 mask bytes).

@@ -22,12 +22,14 @@ use crate::status::Counters;
 use crate::url::Scheme;
 
 /// Why `connect` stopped early on request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Interrupt {
     /// `close()` was called.
     Close,
     /// `reconnect()` was called.
     Reconnect,
+    /// `disconnect()` was called; `done` is answered once the client is disconnected.
+    Disconnect { done: crossbeam_channel::Sender<()> },
 }
 
 /// A connection attempt that did not produce a WebSocket.

@@ -478,6 +478,14 @@ mod tests {
     }
 
     #[test]
+    fn errors_cross_threads_and_stay_small() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Error>();
+        // Boxed: a `Result<(), Error>` is one pointer.
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
     fn the_source_is_the_underlying_error_itself() {
         let io = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
         let e = Error::io(format!("could not create a poller: {io}")).with_source(io);

@@ -15,12 +15,12 @@ pub(crate) const MAX_CLOSE_REASON: usize = 123;
 /// is reserved for the protocol, and codes outside 1000–4999 do not exist.
 pub(crate) fn check_close(code: u16, reason: &str) -> Result<()> {
     if let Some(why) = invalid_code(code) {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "close code {code} cannot be sent: {why}; use 1000 (normal closure), 1001 (going away), another registered code (1002, 1003, 1007-1014), or 3000-4999"
         )));
     }
     if reason.len() > MAX_CLOSE_REASON {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "the close reason is {} bytes, over the limit of {MAX_CLOSE_REASON} bytes (a close frame carries at most 125 bytes, two of them the code); shorten it",
             reason.len()
         )));

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use std::ptr;
 use std::time::Duration;
 
-use tradewire_core::{Client, Config};
+use tradewire_core::{Client, Config, ErrorCategory};
 
 use crate::error::{guard_infallible, guard_result, guard_value, Failure};
 use crate::event::tw_event;
@@ -149,7 +149,7 @@ pub unsafe extern "C" fn tw_client_next_event(
         let event = match next {
             Ok(Some(event)) => event,
             Ok(None) => return Ok(tw_result::TW_TIMEOUT),
-            Err(tradewire_core::Error::Closed) => return Ok(tw_result::TW_CLOSED),
+            Err(e) if e.kind() == ErrorCategory::Closed => return Ok(tw_result::TW_CLOSED),
             Err(other) => return Err(other.into()),
         };
         let boxed = tw_event::into_raw(event);
@@ -217,7 +217,7 @@ pub unsafe extern "C" fn tw_client_next_events(
         let code = match taken {
             Ok(0) => tw_result::TW_TIMEOUT,
             Ok(_) => tw_result::TW_OK,
-            Err(tradewire_core::Error::Closed) => tw_result::TW_CLOSED,
+            Err(e) if e.kind() == ErrorCategory::Closed => tw_result::TW_CLOSED,
             Err(other) => return Err(other.into()),
         };
         // SAFETY: checked non-NULL; the caller promises it is writable.

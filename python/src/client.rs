@@ -12,11 +12,9 @@ use pyo3::types::{
     PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple, PyType, PyWeakrefReference,
 };
 use serde_json::{Map, Value};
-use tradewire::{Client, Config, Event, State};
+use tradewire::{Client, Config, ErrorCategory, Event};
 
-use crate::errors::{
-    self, closed_error, config_error, core_call, detached, request_error, seconds,
-};
+use crate::errors::{self, config_error, core_call, detached, request_error, seconds};
 use crate::event::PyEvent;
 use crate::json;
 use crate::listeners::{self, SelfRef, Style};
@@ -42,7 +40,8 @@ pub struct PyClient {
 enum Next {
     Event(Event),
     Timeout,
-    Closed,
+    /// The end of the stream: the core's `Closed` error, worded for the end it is.
+    Closed(tradewire::Error),
 }
 
 impl PyClient {
@@ -93,16 +92,6 @@ impl PyClient {
         }
     }
 
-    /// The ClosedError for the end of the stream, saying which end it is.
-    fn ended(&self, py: Python<'_>) -> PyErr {
-        let why = if self.client.status().state == State::GaveUp {
-            "the client gave up (see the 'gave_up' event) and every event has been received; call reconnect() to start a new stream"
-        } else {
-            "the client is closed and every event has been received"
-        };
-        closed_error(py, why)
-    }
-
     fn do_start(slf: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
         let this = slf.get();
@@ -123,7 +112,7 @@ fn next_or_closed(taken: tradewire::Result<Option<Event>>) -> PyResult<Option<Ne
     match taken {
         Ok(Some(e)) => Ok(Some(Next::Event(e))),
         Ok(None) => Ok(None),
-        Err(tradewire::Error::Closed) => Ok(Some(Next::Closed)),
+        Err(e) if e.kind() == ErrorCategory::Closed => Ok(Some(Next::Closed(e))),
         Err(e) => Err(errors::to_py(e)),
     }
 }
@@ -292,7 +281,7 @@ impl PyClient {
         match self.next_event(py, timeout)? {
             Next::Event(e) => Ok(Some(PyEvent::new(e))),
             Next::Timeout => Ok(None),
-            Next::Closed => Err(self.ended(py)),
+            Next::Closed(e) => Err(errors::to_py(e)),
         }
     }
 
@@ -316,7 +305,6 @@ impl PyClient {
         match queued {
             Ok(0) if max > 0 => {}
             Ok(_) => return finish(py, batch, failed),
-            Err(tradewire::Error::Closed) => return Err(self.ended(py)),
             Err(e) => return Err(errors::to_py(e)),
         }
         // None queued: wait for the first event with the GIL released, in slices, checking
@@ -346,7 +334,6 @@ impl PyClient {
                     return finish(py, batch, failed);
                 }
                 (Ok(_), None) => py.check_signals()?,
-                (Err(tradewire::Error::Closed), _) => return Err(self.ended(py)),
                 (Err(e), _) => return Err(errors::to_py(e)),
             }
         }
@@ -415,7 +402,7 @@ impl PyClient {
         match answer {
             Ok(text) if text.trim().is_empty() => Ok(py.None()),
             Ok(text) => Ok(json::to_py(py, &text)?.unbind()),
-            Err(e) if e.kind() == "usage" => Err(request_error(py, e.to_string())),
+            Err(e) if e.kind() == ErrorCategory::Usage => Err(request_error(py, e.to_string())),
             Err(e) => Err(errors::to_py(e)),
         }
     }
@@ -433,7 +420,7 @@ impl PyClient {
         let client = &self.client;
         match detached(py, || client.send_request(endpoint, body.as_deref()))? {
             Ok(id) => Ok(id),
-            Err(e) if e.kind() == "usage" => Err(request_error(py, e.to_string())),
+            Err(e) if e.kind() == ErrorCategory::Usage => Err(request_error(py, e.to_string())),
             Err(e) => Err(errors::to_py(e)),
         }
     }

@@ -1,7 +1,7 @@
 //! `send_request` sends a Tradovate request without waiting: it returns the id at once and
 //! the answer arrives as a `Response` event carrying that id.
 
-use tradewire::{Client, Config, Error, Event};
+use tradewire::{Client, Config, ErrorCategory, Event};
 use tradewire_testkit::tradovate::{TradovateOptions, TradovateServer};
 
 use crate::support::{expect_kind, wait_for, SOON};
@@ -44,16 +44,16 @@ fn other_presets_and_a_client_not_started_are_refused_before_sending() {
     let client = Client::new(Config::new("ws://127.0.0.1:9")).unwrap();
     assert!(matches!(
         client.send_request("account/list", None),
-        Err(Error::Usage(_))
+        Err(e) if e.kind() == ErrorCategory::Usage
     ));
     let server = TradovateServer::start(TradovateOptions::default()).unwrap();
     let idle = Client::new(config(&server)).unwrap();
     assert!(matches!(
         idle.send_request("account/list", None),
-        Err(Error::NotConnected(_))
+        Err(e) if e.kind() == ErrorCategory::NotConnected
     ));
     assert!(matches!(
         idle.send_request("bad\nendpoint", None),
-        Err(Error::Usage(_))
+        Err(e) if e.kind() == ErrorCategory::Usage
     ));
 }

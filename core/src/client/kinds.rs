@@ -173,7 +173,7 @@ fn kind_set_of_name(name: &str) -> Result<KindSet> {
         _ => "",
     };
     let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
-    Err(Error::Usage(format!(
+    Err(Error::usage(format!(
         "{name:?} is not a kind of event{hint}; use one of {}, or \"*\" for all",
         names.join(", ")
     )))
@@ -222,6 +222,14 @@ impl fmt::Debug for KindSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The message of a usage error (panics on anything else).
+    fn usage_message<T: std::fmt::Debug>(r: crate::error::Result<T>) -> String {
+        match r {
+            Err(e) if e.kind() == crate::ErrorCategory::Usage => e.to_string(),
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
     use std::time::{Duration, SystemTime};
 
     fn one_of_each() -> Vec<Event> {
@@ -309,20 +317,14 @@ mod tests {
 
     #[test]
     fn an_unknown_name_is_a_usage_error_that_lists_the_names() {
-        let Err(Error::Usage(m)) = KindSet::parse(["message", "tick"]) else {
-            panic!("expected a usage error")
-        };
+        let m = usage_message(KindSet::parse(["message", "tick"]));
         assert!(
             m.contains("\"tick\"") && m.contains("gave_up") && m.contains("\"*\""),
             "{m}"
         );
-        let Err(Error::Usage(m)) = KindSet::parse(["open"]) else {
-            panic!("expected a usage error")
-        };
+        let m = usage_message(KindSet::parse(["open"]));
         assert!(m.contains("'connected'"), "{m}");
-        let Err(Error::Usage(m)) = KindSet::parse(["close"]) else {
-            panic!("expected a usage error")
-        };
+        let m = usage_message(KindSet::parse(["close"]));
         assert!(m.contains("'disconnected'"), "{m}");
     }
 }

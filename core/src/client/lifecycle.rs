@@ -32,10 +32,10 @@ impl Client {
     pub fn disconnect(&self, code: u16, reason: &str) -> Result<()> {
         crate::close_code::check_close(code, reason)?;
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected(
+            return Err(Error::not_connected(
                 "the client is not started, so there is nothing to disconnect".into(),
             ));
         }
@@ -47,8 +47,8 @@ impl Client {
         })?;
         match self.await_reply(&answer, Instant::now() + COMMAND_TIMEOUT) {
             Ok(()) => Ok(()),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(
+            Err(RecvTimeoutError::Disconnected) => Err(Error::closed()),
+            Err(RecvTimeoutError::Timeout) => Err(Error::timeout(
                 "the I/O thread did not take the disconnect request".into(),
             )),
         }
@@ -68,7 +68,7 @@ impl Client {
         match self.counters.state() {
             State::Disconnected | State::GaveUp => self.reconnect(),
             _ if quiet => Ok(()),
-            _ => Err(Error::Usage(
+            _ => Err(Error::usage(
                 "the client is already started (start() connects again only after disconnect() or gave_up; resume() does nothing while it runs)".into(),
             )),
         }

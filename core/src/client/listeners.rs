@@ -100,10 +100,10 @@ impl Client {
     /// ```
     pub fn set_callback(&self, callback: impl FnMut(Event) + Send + 'static) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         if self.callback_set.swap(true, Ordering::SeqCst) {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "a callback is already set for this client (add more listeners with on())".into(),
             ));
         }
@@ -115,13 +115,13 @@ impl Client {
     /// Registers a listener, starting the callback thread with the first one.
     fn listen(&self, kinds: KindSet, handler: Handler) -> Result<ListenerId> {
         if kinds.is_empty() {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "a listener needs at least one kind of event (\"*\" or KindSet::ALL: every kind)"
                     .into(),
             ));
         }
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         let mut thread = lock(&self.callback);
         if thread.is_none() {
@@ -134,7 +134,7 @@ impl Client {
         if self.closed.load(Ordering::SeqCst) {
             self.listeners.remove(id);
             super::join_unless_current(lock(&self.callback).take());
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         Ok(id)
     }
@@ -163,14 +163,14 @@ impl Client {
                     }
                 }
             })
-            .map_err(|e| Error::Io(format!("could not start the callback thread: {e}")))
+            .map_err(|e| Error::io(format!("could not start the callback thread: {e}")))
     }
 
     /// The rule between listeners and the `recv` family (module documentation): once a
     /// listener was registered, reading is a usage error (it would take events from them).
     pub(super) fn check_no_callback(&self) -> Result<()> {
         if self.has_callback.load(Ordering::Acquire) {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "this client has listeners (a callback, on(), or on_* arguments), which receive every event; do not also read events (recv, try_recv, recv_batch)".into(),
             ));
         }
@@ -180,7 +180,15 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Client, Config, Error, Kind, KindSet};
+    use crate::{Client, Config, ErrorCategory, Kind, KindSet};
+
+    /// The message of a usage error (panics on anything else).
+    fn usage_message<T: std::fmt::Debug>(r: crate::Result<T>) -> String {
+        match r {
+            Err(e) if e.kind() == ErrorCategory::Usage => e.to_string(),
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
 
     fn idle_client() -> Client {
         Client::new(Config::new("ws://127.0.0.1:9")).expect("a valid configuration")
@@ -189,9 +197,7 @@ mod tests {
     #[test]
     fn a_listener_for_no_kind_is_refused_and_changes_nothing() {
         let c = idle_client();
-        let Err(Error::Usage(m)) = c.on(KindSet::EMPTY, |_| {}) else {
-            panic!("expected a usage error")
-        };
+        let m = usage_message(c.on(KindSet::EMPTY, |_| {}));
         assert!(m.contains("at least one kind"), "{m}");
         assert!(c.try_recv().is_ok(), "reading is still allowed");
     }
@@ -201,14 +207,13 @@ mod tests {
         let c = idle_client();
         assert!(matches!(c.try_recv(), Ok(None)));
         let id = c.on(Kind::Message, |_| {}).unwrap();
-        let Err(Error::Usage(m)) = c.try_recv() else {
-            panic!("expected a usage error")
-        };
+        let m = usage_message(c.try_recv());
         assert!(m.contains("listeners") && m.contains("callback"), "{m}");
         assert!(c.off(id));
         assert!(!c.off(id));
         assert!(
-            matches!(c.try_recv(), Err(Error::Usage(_))),
+            c.try_recv()
+                .is_err_and(|e| e.kind() == ErrorCategory::Usage),
             "still refused once every listener is gone"
         );
     }
@@ -218,9 +223,7 @@ mod tests {
         let c = idle_client();
         c.on(Kind::Connected, |_| {}).unwrap();
         c.set_callback(|_| {}).unwrap();
-        let Err(Error::Usage(m)) = c.set_callback(|_| {}) else {
-            panic!("expected a usage error")
-        };
+        let m = usage_message(c.set_callback(|_| {}));
         assert!(m.contains("already set"), "{m}");
         c.on([Kind::Error, Kind::GaveUp], |_| {}).unwrap();
     }
@@ -231,7 +234,11 @@ mod tests {
         let id = c.on(KindSet::ALL, |_| {}).unwrap();
         c.close();
         assert!(!c.off(id), "close() removed it");
-        assert!(matches!(c.on(Kind::Message, |_| {}), Err(Error::Closed)));
-        assert!(matches!(c.set_callback(|_| {}), Err(Error::Closed)));
+        assert!(c
+            .on(Kind::Message, |_| {})
+            .is_err_and(|e| e.kind() == ErrorCategory::Closed));
+        assert!(c
+            .set_callback(|_| {})
+            .is_err_and(|e| e.kind() == ErrorCategory::Closed));
     }
 }

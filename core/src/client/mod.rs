@@ -98,11 +98,12 @@ impl Client {
         let settings = Arc::new(config.resolve()?);
         let counters = Arc::new(Counters::default());
         let history = Arc::new(History::new(settings.history));
-        let poller = Arc::new(
-            Poller::new().map_err(|e| Error::Io(format!("could not create a poller: {e}")))?,
-        );
+        let poller =
+            Arc::new(Poller::new().map_err(|e| {
+                Error::io(format!("could not create a poller: {e}")).with_source(e)
+            })?);
         let tls = match settings.endpoint.scheme {
-            Scheme::Wss => Some(tls_connector(settings.verify_tls).map_err(Error::Connect)?),
+            Scheme::Wss => Some(tls_connector(settings.verify_tls)?),
             Scheme::Ws => None,
         };
         let (delivery, streams) =
@@ -171,7 +172,7 @@ impl Client {
     /// client that runs is left alone instead of being a usage error.
     fn start_or_connect(&self, quiet: bool) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         let Some(engine) = lock(&self.engine).take() else {
             return self.start_again(quiet);
@@ -191,7 +192,7 @@ impl Client {
                 *lock(&self.thread) = Some(handle);
                 Ok(())
             }
-            Err(e) => Err(Error::Io(format!("could not start the I/O thread: {e}"))),
+            Err(e) => Err(Error::io(format!("could not start the I/O thread: {e}")).with_source(e)),
         }
     }
 
@@ -199,7 +200,7 @@ impl Client {
     /// `Err(Usage)` saying to start it.
     fn check_started(&self) -> Result<()> {
         if !self.started.load(Ordering::Acquire) && !self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Usage(NOT_STARTED.into()));
+            return Err(Error::usage(NOT_STARTED.into()));
         }
         Ok(())
     }
@@ -231,7 +232,7 @@ impl Client {
         match self.await_reply(&answer, deadline) {
             Ok(r) => r,
             Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
-                Err(Error::Timeout(format!(
+                Err(Error::timeout(format!(
                     "no response to {endpoint} within {:.1} s: the outcome is unknown (a late response arrives as a Response event)",
                     timeout.as_secs_f64()
                 )))
@@ -282,17 +283,18 @@ impl Client {
 
     /// Serializes a value to JSON and sends it as a text frame.
     pub fn send_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        let text = serde_json::to_string(value)
-            .map_err(|e| Error::Usage(format!("could not serialize the message: {e}")))?;
+        let text = serde_json::to_string(value).map_err(|e| {
+            Error::usage(format!("could not serialize the message: {e}")).with_source(e)
+        })?;
         self.send_text(text)
     }
 
     fn send_frame(&self, frame: Outgoing) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected(
+            return Err(Error::not_connected(
                 "the client is not started; call start() first".into(),
             ));
         }
@@ -300,15 +302,15 @@ impl Client {
         self.command(Command::Send { frame, reply })?;
         match self.await_reply(&answer, Instant::now() + COMMAND_TIMEOUT) {
             Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(
+            Err(RecvTimeoutError::Timeout) => Err(Error::timeout(
                 "the I/O thread did not take the message".into(),
             )),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
+            Err(RecvTimeoutError::Disconnected) => Err(Error::closed()),
         }
     }
 
     fn command(&self, c: Command) -> Result<()> {
-        self.commands.send(c).map_err(|_| Error::Closed)?;
+        self.commands.send(c).map_err(|_| Error::closed())?;
         let _ = self.poller.notify();
         if let Some(h) = &self.handoff {
             // Lent while the receiver is away: this thread runs the command's turn.
@@ -332,10 +334,10 @@ impl Client {
     /// [`Client::events`]); events of the old stream not taken yet come first.
     pub fn reconnect(&self) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected(
+            return Err(Error::not_connected(
                 "the client is not started; call start() first".into(),
             ));
         }
@@ -345,7 +347,7 @@ impl Client {
         // current one when this returns (a `recv` right after it waits for its events).
         match self.await_reply(&answer, Instant::now() + COMMAND_TIMEOUT) {
             Ok(()) | Err(RecvTimeoutError::Disconnected) => Ok(()),
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(
+            Err(RecvTimeoutError::Timeout) => Err(Error::timeout(
                 "the I/O thread did not take the reconnect request".into(),
             )),
         }

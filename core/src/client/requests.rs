@@ -39,10 +39,10 @@ impl Client {
         })?;
         match self.await_reply(&answer, Instant::now() + COMMAND_TIMEOUT) {
             Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(
+            Err(RecvTimeoutError::Timeout) => Err(Error::timeout(
                 "the I/O thread did not take the request".into(),
             )),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
+            Err(RecvTimeoutError::Disconnected) => Err(Error::closed()),
         }
     }
 
@@ -65,16 +65,16 @@ impl Client {
     /// ```
     pub fn request_json(&self, message: &str, timeout: Duration) -> Result<String> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         if self.correlates_by_endpoint() {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "the tradovate preset correlates requests by endpoint: use request(endpoint, body)"
                     .into(),
             ));
         }
         if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected(
+            return Err(Error::not_connected(
                 "the client is not started; call start() first".into(),
             ));
         }
@@ -88,7 +88,7 @@ impl Client {
         match self.await_reply(&answer, deadline) {
             Ok(r) => r,
             Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
-                Err(Error::Timeout(format!(
+                Err(Error::timeout(format!(
                     "no answer to the request within {:.1} s: the outcome is unknown (a late answer arrives as a message)",
                     timeout.as_secs_f64()
                 )))
@@ -106,21 +106,21 @@ impl Client {
     /// requests, an endpoint that fits the frame, a started client.
     pub(super) fn check_request(&self, endpoint: &str) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         if !self.correlates_by_endpoint() {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "request(endpoint, body) is tradovate's; this client uses the {} preset: use request_json(message) (its answer carries the same id)",
                 self.settings.preset.name()
             )));
         }
         if endpoint.is_empty() || endpoint.contains('\n') {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "{endpoint:?} is not a valid endpoint (expected something like \"account/list\")"
             )));
         }
         if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected(
+            return Err(Error::not_connected(
                 "the client is not started; call start() first".into(),
             ));
         }

@@ -16,26 +16,26 @@ pub(super) fn offline_commands(
     loop {
         match cmds.try_recv() {
             Ok(Command::Send { reply, .. }) => {
-                let _ = reply.send(Err(Error::NotConnected(format!(
+                let _ = reply.send(Err(Error::not_connected(format!(
                     "the client is {state}; nothing was sent (messages are never queued while disconnected, so none is sent twice after a reconnect)"
                 ))));
             }
             Ok(Command::Request {
                 endpoint, reply, ..
             }) => {
-                let _ = reply.send(Err(Error::NotConnected(format!(
+                let _ = reply.send(Err(Error::not_connected(format!(
                     "the client is {state}; the request to {endpoint} was not sent"
                 ))));
             }
             Ok(Command::SendRequest {
                 endpoint, reply, ..
             }) => {
-                let _ = reply.send(Err(Error::NotConnected(format!(
+                let _ = reply.send(Err(Error::not_connected(format!(
                     "the client is {state}; the request to {endpoint} was not sent"
                 ))));
             }
             Ok(Command::RequestJson { reply, .. }) => {
-                let _ = reply.send(Err(Error::NotConnected(format!(
+                let _ = reply.send(Err(Error::not_connected(format!(
                     "the client is {state}; the request was not sent"
                 ))));
             }
@@ -68,7 +68,7 @@ impl Engine {
             match self.cmds.try_recv() {
                 Ok(Command::Send { frame, reply }) => {
                     if !*live {
-                        let _ = reply.send(Err(Error::NotConnected(
+                        let _ = reply.send(Err(Error::not_connected(
                             "the client is logging in; nothing was sent (wait for the authenticated event)".into(),
                         )));
                         continue;
@@ -90,7 +90,7 @@ impl Engine {
                     reply,
                 }) => {
                     if !*live {
-                        let _ = reply.send(Err(Error::NotConnected(
+                        let _ = reply.send(Err(Error::not_connected(
                             "the client is not logged in yet; the request was not sent".into(),
                         )));
                         continue;
@@ -104,7 +104,7 @@ impl Engine {
                     reply,
                 }) => {
                     if !*live {
-                        let _ = reply.send(Err(Error::NotConnected(
+                        let _ = reply.send(Err(Error::not_connected(
                             "the client is not logged in yet; the request was not sent".into(),
                         )));
                         continue;
@@ -117,7 +117,7 @@ impl Engine {
                     reply,
                 }) => {
                     if !*live {
-                        let _ = reply.send(Err(Error::NotConnected(
+                        let _ = reply.send(Err(Error::not_connected(
                             "the client is not logged in yet; the request was not sent".into(),
                         )));
                         continue;
@@ -201,7 +201,7 @@ impl Engine {
         let id = self.next_id;
         let Some(frame) = self.dialect.request_frame(endpoint, id, body) else {
             return Err((
-                Error::Usage(format!(
+                Error::usage(format!(
                     "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
                     self.s.preset.name()
                 )),
@@ -231,12 +231,12 @@ impl Engine {
         let request = match crate::request_id::identify(message, field, self.next_id) {
             Ok(r) => r,
             Err(why) => {
-                let _ = reply.send(Err(Error::Usage(why)));
+                let _ = reply.send(Err(Error::usage(why)));
                 return Ok(());
             }
         };
         if self.awaiting.contains_key(&request.id) {
-            let _ = reply.send(Err(Error::Usage(format!(
+            let _ = reply.send(Err(Error::usage(format!(
                 "a request with {field} {} already waits for its answer; use another id",
                 request.id
             ))));

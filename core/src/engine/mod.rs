@@ -205,7 +205,7 @@ impl Engine {
     pub(super) fn fail_pending(&mut self, why: &str) {
         let tradovate = self.pending.drain().map(|(id, p)| (id.to_string(), p));
         for (id, p) in tradovate.chain(self.awaiting.drain()) {
-            let _ = p.reply.send(Err(Error::Request(format!(
+            let _ = p.reply.send(Err(Error::request(format!(
                 "{why} before the response to {} (request {id}) arrived: the outcome is unknown; check the state on the server before retrying",
                 p.endpoint
             ))));

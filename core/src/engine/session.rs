@@ -250,7 +250,7 @@ impl Engine {
                         let r = if (200..300).contains(&status) {
                             Ok(data.unwrap_or_else(|| "null".into()))
                         } else {
-                            Err(Error::Request(format!(
+                            Err(Error::request(format!(
                                 "{} (request {id}) was answered with status {status}: {}",
                                 p.endpoint,
                                 crate::redact::untrusted(
@@ -443,12 +443,12 @@ pub(super) fn write(
             let limit = ws.get_config().max_write_buffer_size;
             // A frame bigger than the whole buffer can never go out, whatever the server does.
             let err = if msg.len() + FRAME_HEADER_MAX >= limit {
-                Error::Usage(format!(
+                Error::usage(format!(
                     "the message is {} bytes, larger than max_write_buffer ({limit} bytes); raise max_write_buffer to send messages this large",
                     msg.len()
                 ))
             } else {
-                Error::Io(
+                Error::io(
                     "the send buffer is full (max_write_buffer): the server is not reading; the message was not sent".into(),
                 )
             };
@@ -456,13 +456,13 @@ pub(super) fn write(
         }
         Err(tungstenite::Error::Capacity(c)) => {
             return Err((
-                Error::Usage(format!("the message is too large to send: {c}")),
+                Error::usage(format!("the message is too large to send: {c}")),
                 false,
             ))
         }
         Err(e) => {
             return Err((
-                Error::NotConnected(format!(
+                Error::not_connected(format!(
                     "the connection broke while sending ({e}); the message was not sent"
                 )),
                 true,
@@ -479,7 +479,7 @@ pub(super) fn write(
             Ok(())
         }
         Err(e) => Err((
-            Error::NotConnected(format!(
+            Error::not_connected(format!(
                 "the connection broke while sending ({e}); the message may or may not have reached the server"
             )),
             true,

@@ -81,6 +81,9 @@ impl Preset {
             Preset::Breakout => Defaults {
                 url: Some("ws://localhost:8000/ws/"),
                 strict_json: true,
+                // Document 001's store keeps every parsed message; routing by type just
+                // does not match one without a type.
+                type_required: false,
                 server_heartbeat_type: Some("HEARTBEAT"),
                 heartbeat_interval: Duration::from_secs(30),
                 heartbeat_timeout: Duration::from_secs(70),
@@ -117,6 +120,9 @@ pub struct Defaults {
     pub url: Option<&'static str>,
     /// Invalid JSON, non-objects and missing types are `Error` events (true) or raw messages (false).
     pub strict_json: bool,
+    /// Under `strict_json`, a message without a type is an `Error` event (true) or delivered
+    /// and kept in the history like any other (false: breakout).
+    pub type_required: bool,
     /// Query parameter that carries the static token (header `Authorization: Bearer` when `None`).
     pub token_query_param: Option<&'static str>,
     /// Messages of this type are answered with `{"type":"pong","timestamp":...}`.
@@ -146,6 +152,7 @@ impl Defaults {
         Defaults {
             url: None,
             strict_json: false,
+            type_required: true,
             token_query_param: None,
             ping_type: None,
             server_heartbeat_type: None,

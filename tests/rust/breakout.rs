@@ -37,3 +37,30 @@ fn heartbeat_latency_and_history() {
         .collect();
     assert_eq!(signals.last().unwrap().data_json(), Some(r#"{"n":149}"#));
 }
+
+/// Document 001's store keeps every parsed message: one without `type` is delivered and kept
+/// in the history (routing by type just does not match it), not an error.
+#[test]
+fn a_message_without_a_type_is_delivered_and_kept() {
+    let server = BreakoutServer::start(BreakoutOptions::default()).unwrap();
+    let client =
+        Client::connect(quick(Config::new(server.url()).preset(Preset::Breakout))).unwrap();
+    expect_kind(&client, "connected", SOON);
+    server.broadcast(r#"{"ts":1700000000000,"data":{"note":"untyped"}}"#);
+    let (ev, seen) = crate::support::wait_for(
+        &client,
+        SOON,
+        |e| matches!(e, tradewire::Event::Message(m) if m.msg_type().is_none()),
+    );
+    match ev {
+        Some(tradewire::Event::Message(m)) => {
+            assert_eq!(m.data_json(), Some(r#"{"note":"untyped"}"#))
+        }
+        other => panic!("{other:?} after {seen:?}"),
+    }
+    assert!(client
+        .history()
+        .iter()
+        .any(|m| m.data_json() == Some(r#"{"note":"untyped"}"#)));
+    assert_eq!(client.status().errors, 0);
+}

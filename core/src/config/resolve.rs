@@ -83,6 +83,7 @@ impl Config {
             }),
             on_connect: self.on_connect.clone().unwrap_or_default(),
             strict_json: d.strict_json,
+            type_required: d.type_required,
             raw: preset == Preset::Raw,
             pointers,
             ping_type: eff.ping_type(),

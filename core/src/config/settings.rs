@@ -25,6 +25,8 @@ pub(crate) struct Settings {
     pub auth_message: Option<String>,
     pub on_connect: Vec<String>,
     pub strict_json: bool,
+    /// Under `strict_json`, a message without a type is an error (the preset decides).
+    pub type_required: bool,
     pub raw: bool,
     pub pointers: Pointers,
     pub ping_type: Option<String>,

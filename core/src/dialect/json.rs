@@ -97,7 +97,7 @@ pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
         if !type_passes(&s.types, env.msg_type.as_deref()) {
             return ctx.filtered();
         }
-        if env.msg_type.is_none() && s.strict_json {
+        if env.msg_type.is_none() && s.strict_json && s.type_required {
             let why = if env.has_type_field {
                 "its type field is not a string"
             } else {

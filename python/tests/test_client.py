@@ -445,3 +445,14 @@ def test_tradovate_send_request_returns_the_id_and_the_answer_is_a_response_even
     with tradewire.Client("ws://127.0.0.1:9") as other:
         with pytest.raises(tradewire.RequestError, match="tradovate"):
             other.send_request("account/list")
+
+
+def test_trigger_test_event_takes_the_account_from_the_data(kit_daemon: DaemonServer) -> None:
+    """Document 002's harness name: the account is the data's accountId."""
+    with tradewire.Client(kit_daemon.url, preset="daemon", account_id=123) as client:
+        first_of(client, "connected")
+        assert kit_daemon.wait_for_connections(1, 10)
+        kit_daemon.trigger_test_event("GatewayUserTrade", {"accountId": 456, "profitAndLoss": -1})
+        kit_daemon.trigger_test_event("GatewayUserTrade", {"accountId": 123, "profitAndLoss": -45.5})
+        ev = first_of(client, "message")
+        assert (ev.type, ev.account_id, ev.data["profitAndLoss"]) == ("GatewayUserTrade", 123, -45.5)

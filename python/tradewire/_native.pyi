@@ -283,6 +283,8 @@ class DaemonServer(WsServer):
     def trigger_event(
         self, event_type: str, account_id: Optional[int] = None, data: Any = None
     ) -> None: ...
+    def trigger_test_event(self, event_type: str, data: Any) -> None:
+        """Document 002's harness: the account is ``data["accountId"]``."""
 
 @final
 class AgentServer(WsServer):

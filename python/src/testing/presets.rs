@@ -54,6 +54,20 @@ impl PyDaemonServer {
                 d.trigger_event(event_type, account_id, data)
             })
     }
+
+    /// Document 002's test harness: broadcasts `event_type` with `data`, addressed to the
+    /// account in `data["accountId"]` (or `data["account_id"]`; none: every account).
+    fn trigger_test_event(
+        slf: &Bound<'_, Self>,
+        event_type: &str,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let value = json_arg(Some(data))?;
+        let account = ["accountId", "account_id"]
+            .iter()
+            .find_map(|k| value.get(*k).and_then(Value::as_i64));
+        Self::trigger_event(slf, event_type, account, Some(data))
+    }
 }
 
 /// The trading-agent server of document 003: path `/ws`, JWT in query `token`, `agentId`,

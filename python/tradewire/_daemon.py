@@ -20,7 +20,7 @@ class DaemonClient:
     ``account_id`` (and for daemon-wide events, whose ``account_id`` is null), and with
     ``('connection_status', {'connected': True/False})`` whenever the connection comes up or
     goes down. The client reconnects by itself with the document's backoff (1, 2, 4, 8, then
-    every 10 seconds). An exception raised by the callback is logged (logger ``tradewire``)
+    every 10 seconds, each plus at most 10 % jitter). An exception raised by the callback is logged (logger ``tradewire``)
     and the stream goes on.
 
     Extra keyword arguments are passed to :class:`tradewire.Client` (for example

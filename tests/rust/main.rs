@@ -13,6 +13,7 @@ mod fatal_close;
 mod half_open;
 mod handshake_tail;
 mod inline_reads;
+mod preset_schedules;
 mod recv_batch;
 mod reliability_delivery;
 mod reliability_fault_soak;

@@ -84,6 +84,8 @@ impl Preset {
                 url: Some("ws://localhost:8000/ws/"),
                 strict_json: true,
                 server_heartbeat_type: Some("HEARTBEAT"),
+                // 001: every message is `{type, ts, data}`, `ts` in milliseconds.
+                time_pointer: Some("/ts"),
                 heartbeat_interval: Duration::from_secs(30),
                 heartbeat_timeout: Duration::from_secs(70),
                 // 001: "reconnect after 5 seconds", every time; +0–10 %.
@@ -134,6 +136,8 @@ pub struct Defaults {
     pub ping_type: Option<&'static str>,
     /// Messages of this type are the server's heartbeat; their `ts` gives the latency.
     pub server_heartbeat_type: Option<&'static str>,
+    /// JSON pointer of a message's server timestamp (`Message::server_time`).
+    pub time_pointer: Option<&'static str>,
     /// Send WebSocket pings every `heartbeat_interval`.
     pub ws_ping: bool,
     /// How often the client sends its heartbeat.
@@ -160,6 +164,7 @@ impl Defaults {
             token_query_param: None,
             ping_type: None,
             server_heartbeat_type: None,
+            time_pointer: None,
             ws_ping: true,
             heartbeat_interval: Duration::from_secs(10),
             heartbeat_timeout: Duration::from_secs(30),

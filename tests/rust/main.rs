@@ -4,6 +4,7 @@
 mod support;
 
 mod agent;
+mod agent_id;
 mod bad_input;
 mod breakout;
 mod close_prompt;
@@ -25,6 +26,7 @@ mod reliability_send_limit;
 mod reliability_slow_consumer;
 mod secrets;
 mod send_and_auth;
+mod server_time;
 mod slow_consumer;
 mod sockjs_peer;
 mod thread_leak;

@@ -81,9 +81,7 @@ fn daemon_without_jitter_waits_exactly_1_2_4_8_10_s() {
     // counter, so the schedule goes on as after refusals.
     let server = WsServer::start(ServerOptions::default()).unwrap();
     server.accept_then_close(Some((1011, "try later".into())));
-    let config = Config::new(server.url())
-        .preset(Preset::Daemon)
-        .jitter(0.0);
+    let config = Config::new(server.url()).preset(Preset::Daemon).jitter(0.0);
     assert_eq!(announced_delays(config, DAEMON.len()), exactly(&DAEMON));
 }
 

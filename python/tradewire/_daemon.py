@@ -23,8 +23,16 @@ class DaemonClient:
     every 10 seconds, each plus at most 10 % jitter). An exception raised by the callback is logged (logger ``tradewire``)
     and the stream goes on.
 
-    Extra keyword arguments are passed to :class:`tradewire.Client` (for example
-    ``heartbeat_timeout=20``).
+    The constructor takes the reference client's arguments, positionally or by their names
+    (``DaemonClient(account_id=123, event_callback=print)``); ``account_id=None`` receives
+    the events of every account. ``url`` (default ``ws://localhost:8765``, the document's) and
+    any other keyword argument of :class:`tradewire.Client` (for example
+    ``heartbeat_timeout=20``) may follow.
+
+    As in the document: ``connected`` is true from the ``('connection_status', {'connected':
+    True})`` callback on, and false from the one with ``False`` on; ``disconnect()`` closes
+    the connection (close code 1000), stops reconnecting and reports ``{'connected':
+    False}`` if the connection was up, before it returns; ``connect()`` connects again.
 
     Example::
 
@@ -58,7 +66,8 @@ class DaemonClient:
         return self._connected
 
     def connect(self) -> None:
-        """Starts connecting in the background and returns at once (no-op if already started)."""
+        """Starts connecting in the background and returns at once (no-op while connected or
+        connecting; after ``disconnect()``, connects again)."""
         with self._lock:
             if self._client is not None:
                 return
@@ -72,8 +81,10 @@ class DaemonClient:
             self._client = client
 
     def disconnect(self) -> None:
-        """Closes the connection and stops reconnecting. Reports
-        ``('connection_status', {'connected': False})`` if the connection was up."""
+        """Closes the connection (close code 1000) and stops reconnecting. Reports
+        ``('connection_status', {'connected': False})`` if the connection was up; no callback
+        comes after it returns. ``connect()`` connects again. May be called from the
+        callback."""
         with self._lock:
             client, self._client = self._client, None
         if client is not None:

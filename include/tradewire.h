@@ -29,6 +29,56 @@
 #define TW_NO_TIMEOUT 4294967295
 
 /**
+ * Kind bit of `message` events (for `tw_client_add_listener`).
+ */
+#define TW_KIND_MESSAGE (1 << 0)
+
+/**
+ * Kind bit of `connected` events.
+ */
+#define TW_KIND_CONNECTED (1 << 1)
+
+/**
+ * Kind bit of `authenticated` events.
+ */
+#define TW_KIND_AUTHENTICATED (1 << 2)
+
+/**
+ * Kind bit of `disconnected` events.
+ */
+#define TW_KIND_DISCONNECTED (1 << 3)
+
+/**
+ * Kind bit of `reconnecting` events.
+ */
+#define TW_KIND_RECONNECTING (1 << 4)
+
+/**
+ * Kind bit of `gave_up` events.
+ */
+#define TW_KIND_GAVE_UP (1 << 5)
+
+/**
+ * Kind bit of `error` events.
+ */
+#define TW_KIND_ERROR (1 << 6)
+
+/**
+ * Kind bit of `lagged` events.
+ */
+#define TW_KIND_LAGGED (1 << 7)
+
+/**
+ * Kind bit of `response` events.
+ */
+#define TW_KIND_RESPONSE (1 << 8)
+
+/**
+ * Every kind of event.
+ */
+#define TW_KIND_ALL 511
+
+/**
  * Result code of a tradewire C function. Zero and positive values are normal outcomes,
  * negative values are errors (`tw_last_error()` explains the last one in words).
  *
@@ -140,15 +190,64 @@ typedef struct tw_event tw_event;
  *
  * `event` is lent for the duration of the call: read it with the `tw_event_*` accessors,
  * copy what you need (or `tw_event_clone` it), never free it. `user_data` is the pointer
- * given to `tw_client_set_callback`. The callback may call `tw_client_send_text`,
- * `tw_client_status_json`, `tw_client_reconnect` and `tw_client_close` on its client, but not
- * `tw_client_free`. It should return promptly: `tw_client_close` waits for a call in progress.
+ * given to `tw_client_set_callback` or `tw_client_add_listener`. The callback may call
+ * `tw_client_send_text`, `tw_client_status_json`, `tw_client_reconnect`,
+ * `tw_client_add_listener`, `tw_client_remove_listener` and `tw_client_close` on its
+ * client, but not `tw_client_free`. It should return promptly: `tw_client_close` waits for
+ * a call in progress.
  */
 typedef void (*tw_event_callback)(const struct tw_event *event, void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Calls `callback` for each event whose kind is in `kinds` (an OR of `TW_KIND_*` bits), on
+ * the library's callback thread (`tradewire-cb`), in event order. Several listeners may
+ * coexist: each event goes to every listener that asked for its kind, in registration
+ * order. May be called before or after `tw_client_start`, from any thread, including from
+ * inside a listener (the new one is called from the next event on).
+ *
+ * The rule with reading: the first listener (this or `tw_client_set_callback`) hands the
+ * event stream to the listeners for the rest of the client's life: `tw_client_next_event`
+ * and `tw_client_next_events` then fail with `TW_ERR_USAGE`, even after every listener is
+ * removed. Events of kinds no listener asked for are passed over.
+ *
+ * Ownership: `user_data` stays the caller's; it is passed back to each call and must stay
+ * valid until `tw_client_remove_listener` for this listener, `tw_client_close` or
+ * `tw_client_free` returns. The event is lent for the call (see `tw_event_callback`).
+ * `*out_id` (written on `TW_OK` when `out_id` is not NULL) identifies the listener for
+ * `tw_client_remove_listener`; ids are never reused within a client.
+ * Threads: any thread. The callback runs on the library's callback thread.
+ * Errors: `TW_ERR_INVALID_ARGUMENT` for a NULL client or callback or a bit in `kinds` that
+ * is no `TW_KIND_*`, `TW_ERR_USAGE` for `kinds` = 0, `TW_ERR_CLOSED` after
+ * `tw_client_close`, `TW_ERR_IO` if the callback thread cannot be created.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `callback` must be safe to call from another
+ * thread with `user_data`; `out_id` NULL or writable.
+ */
+tw_result tw_client_add_listener(struct tw_client *client,
+                                 uint32_t kinds,
+                                 tw_event_callback callback,
+                                 void *user_data,
+                                 uint64_t *out_id);
+
+/**
+ * Stops calling listeners for the kinds in `kinds` (`TW_KIND_ALL`: every listener), as
+ * document 004's `clearEventListeners(type)` does: each listener loses those kinds, and one
+ * left with none is removed, as by `tw_client_remove_listener`. Stores how many were
+ * removed in `*out_removed` (may be NULL).
+ *
+ * Ownership: `client` stays the caller's.
+ * Threads: any thread, including the callback thread.
+ * Errors: `TW_ERR_INVALID_ARGUMENT` for a NULL client or bits that are no `TW_KIND_*`.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `out_removed` NULL or writable.
+ */
+tw_result tw_client_clear_listeners(struct tw_client *client, uint32_t kinds, size_t *out_removed);
 
 /**
  * Closes the connection, stops reconnecting and joins the library's threads; returns
@@ -164,6 +263,27 @@ extern "C" {
  * `client` must be NULL or a live client.
  */
 tw_result tw_client_close(struct tw_client *client);
+
+/**
+ * Closes the connection with `code` and `reason` (NULL: none), waits briefly for the
+ * server's close, and stops reconnecting; the client stays usable: `tw_client_start`
+ * connects again (the next epoch), as does `tw_client_reconnect`.
+ *
+ * The `disconnected` event has `"by_client":true` in its JSON, and the status says
+ * `"state":"disconnected"` when this returns. Without a live connection (connecting,
+ * waiting to reconnect, gave up) the client just stops, with no event. Valid codes:
+ * 1000–1003, 1007–1014, 3000–4999; a reason is at most 123 bytes of UTF-8.
+ *
+ * Ownership: `client` and `reason` stay the caller's.
+ * Threads: any thread (also the callback thread).
+ * Errors: `TW_ERR_USAGE` for a code or reason that cannot be sent (nothing is closed),
+ * `TW_ERR_NOT_CONNECTED` if never started, `TW_ERR_CLOSED` after `tw_client_close`,
+ * `TW_ERR_INVALID_ARGUMENT` for NULL `client` or a reason that is not UTF-8.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `reason` NULL or a NUL-terminated string.
+ */
+tw_result tw_client_disconnect(struct tw_client *client, uint16_t code, const char *reason);
 
 /**
  * Closes the client if needed (see `tw_client_close`) and frees it.
@@ -213,10 +333,11 @@ struct tw_client *tw_client_new(const char *config_json);
  *
  * Ownership: on `TW_OK` the caller owns `*out_event` and frees it with `tw_event_free`;
  * `*out_event` is written only on `TW_OK`.
- * Threads: any thread; normally one consumer thread. Not while a callback is set.
+ * Threads: any thread; normally one consumer thread. Not once a listener was added.
  * Errors: `TW_ERR_INVALID_ARGUMENT` if `client` or `out_event` is NULL, `TW_ERR_USAGE` if a
- * callback is set (events go to the callback; this stays so after `tw_client_close`) or the
- * client was never started (call `tw_client_start` first; no event would ever come).
+ * listener or callback was ever added (events go to the listeners; this stays so after
+ * they are removed and after `tw_client_close`) or the client was never started (call
+ * `tw_client_start` first; no event would ever come).
  *
  * # Safety
  * `client` must be NULL or a live client; `out_event` NULL or writable.
@@ -239,10 +360,11 @@ tw_result tw_client_next_event(struct tw_client *client,
  * caller owns each of the `*out_count` events written there and frees each with
  * `tw_event_free`; the slots after them are not written. `*out_count` is written on `TW_OK`,
  * `TW_TIMEOUT` and `TW_CLOSED`; on an error nothing is written.
- * Threads: any thread; normally one consumer thread. Not while a callback is set.
+ * Threads: any thread; normally one consumer thread. Not once a listener was added.
  * Errors: `TW_ERR_INVALID_ARGUMENT` if `client`, `events_out` or `out_count` is NULL or
- * `capacity` is 0, `TW_ERR_USAGE` if a callback is set (events go to the callback) or the
- * client was never started (call `tw_client_start` first; no event would ever come).
+ * `capacity` is 0, `TW_ERR_USAGE` if a listener or callback was ever added (events go to
+ * the listeners) or the client was never started (call `tw_client_start` first; no event
+ * would ever come).
  *
  * # Safety
  * `client` must be NULL or a live client; `events_out` NULL or writable for `capacity`
@@ -271,6 +393,24 @@ tw_result tw_client_next_events(struct tw_client *client,
 tw_result tw_client_reconnect(struct tw_client *client);
 
 /**
+ * Removes a listener added by `tw_client_add_listener`. Once it returns the callback is
+ * never called again for it and no call of it is running (so its `user_data` may be
+ * freed), except when called from inside that very callback: then the call in progress
+ * finishes, and nothing more. Since it waits for a call in progress, do not call it while
+ * holding a lock that callback takes. Removing the last listener does not make
+ * `tw_client_next_event` usable again.
+ *
+ * Ownership: `client` stays the caller's.
+ * Threads: any thread, including the callback thread.
+ * Errors: `TW_ERR_INVALID_ARGUMENT` for a NULL client, or when the client has no listener
+ * with this id (removed already, or by `tw_client_close`).
+ *
+ * # Safety
+ * `client` must be NULL or a live client.
+ */
+tw_result tw_client_remove_listener(struct tw_client *client, uint64_t id);
+
+/**
  * Sends a request and waits up to `timeout_ms` for its response (presets with
  * request/response correlation: tradovate). `body_json` is the JSON body, or NULL for none.
  *
@@ -296,6 +436,31 @@ tw_result tw_client_request(struct tw_client *client,
                             char **out_json);
 
 /**
+ * Sends a JSON request and waits up to `timeout_ms` for its answer, on every preset but
+ * tradovate (use `tw_client_request` there). `message_json` is a JSON object whose
+ * `request_id_field` member (default `"id"`; document 004: `"requestId"`) carries its id:
+ * the caller's, or a fresh one written in. The message carrying the same id is the answer:
+ * stored in `*out_json` (its whole text), not delivered as an event.
+ *
+ * Ownership: `message_json` stays the caller's. On `TW_OK` the caller owns `*out_json` and
+ * frees it with `tw_string_free`; `*out_json` is written only on `TW_OK`.
+ * Threads: any thread; several requests may wait at once.
+ * Errors: `TW_ERR_USAGE` on tradovate, for a message that is not a JSON object or whose
+ * id already waits; `TW_ERR_TIMEOUT` when no answer came in time (a late answer is
+ * delivered as a message); `TW_ERR_REQUEST` when the connection dropped first (the outcome
+ * is unknown); `TW_ERR_NOT_CONNECTED`, `TW_ERR_CLOSED`, `TW_ERR_INVALID_ARGUMENT` for NULL
+ * `client`, `message_json` or `out_json`, or non-UTF-8 text.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `message_json` NULL or a NUL-terminated string;
+ * `out_json` NULL or writable.
+ */
+tw_result tw_client_request_json(struct tw_client *client,
+                                 const char *message_json,
+                                 uint32_t timeout_ms,
+                                 char **out_json);
+
+/**
  * Sends a binary frame of `len` bytes now (see `tw_client_send_text`). `data` may be NULL
  * when `len` is 0.
  *
@@ -308,6 +473,27 @@ tw_result tw_client_request(struct tw_client *client,
  * `client` must be NULL or a live client; `data` NULL or readable for `len` bytes.
  */
 tw_result tw_client_send_binary(struct tw_client *client, const uint8_t *data, size_t len);
+
+/**
+ * Sends a request without waiting for its response (presets with request/response
+ * correlation: tradovate) and stores its id in `*out_id`; the response arrives as a
+ * `response` event with that id (its JSON has `"id"`), in order with the other events.
+ *
+ * Ownership: `endpoint` and `body_json` stay the caller's; `*out_id` is written only on
+ * `TW_OK`.
+ * Threads: any thread.
+ * Errors: as `tw_client_request` before sending: `TW_ERR_USAGE` on a preset without
+ * requests or a bad endpoint, `TW_ERR_NOT_CONNECTED` when not logged in, `TW_ERR_CLOSED`,
+ * `TW_ERR_INVALID_ARGUMENT` for NULL `client`, `endpoint` or `out_id`, or non-UTF-8 text.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `endpoint` and `body_json` NULL or NUL-terminated
+ * strings; `out_id` NULL or writable.
+ */
+tw_result tw_client_send_request(struct tw_client *client,
+                                 const char *endpoint,
+                                 const char *body_json,
+                                 uint64_t *out_id);
 
 /**
  * Sends a text frame now. Nothing is queued for later: when the connection is not live the
@@ -325,8 +511,9 @@ tw_result tw_client_send_text(struct tw_client *client, const char *text);
 
 /**
  * Delivers every event to `callback` on a library thread (`tradewire-cb`) instead of
- * through `tw_client_next_event`. May be set once, before or after `tw_client_start`.
- * After `tw_client_close` returns, the callback is not called again.
+ * through `tw_client_next_event`: a listener for every kind (see `tw_client_add_listener`,
+ * whose rule with reading applies) that cannot be removed. May be set once, before or
+ * after `tw_client_start`. After `tw_client_close` returns, the callback is not called again.
  *
  * Ownership: `user_data` stays the caller's; it is passed back to each call and must stay
  * valid until `tw_client_close` (or `tw_client_free`) returns. See `tw_event_callback` for
@@ -350,7 +537,11 @@ tw_result tw_client_set_callback(struct tw_client *client,
  *
  * Ownership: `client` stays the caller's.
  * Threads: any thread.
- * Errors: `TW_ERR_USAGE` if already started, `TW_ERR_CLOSED` after `tw_client_close`,
+ * After `tw_client_disconnect` (or a `gave_up` event) it connects again: a new connection
+ * with the next epoch, the on-connect messages and the login, as the first time.
+ *
+ * Errors: `TW_ERR_USAGE` if already started and not stopped (connecting, live, waiting to
+ * reconnect), `TW_ERR_CLOSED` after `tw_client_close`,
  * `TW_ERR_IO` if the thread cannot be created, `TW_ERR_INVALID_ARGUMENT` for NULL.
  *
  * # Safety
@@ -361,7 +552,7 @@ tw_result tw_client_start(struct tw_client *client);
 /**
  * The client's state and counters as a JSON object, exactly as the core computes them (the
  * same object as Python's `status()`): state (idle, connecting, authenticating, live,
- * backoff, closed, gave_up), connected, authenticated, reconnecting, reconnect_attempts,
+ * closing, backoff, disconnected, gave_up, closed), connected, authenticated, reconnecting, reconnect_attempts,
  * epoch, messages_received, bytes_received, events_delivered, filtered, dropped, errors,
  * reconnects, last_message_age and last_heartbeat_latency (seconds, or null),
  * token_expires_at (ISO-8601, or null), and feed_latency (seconds, or null: the latest

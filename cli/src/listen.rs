@@ -56,9 +56,9 @@ fn prepare(args: &ListenArgs) -> Result<Client, (i32, String)> {
     };
     let value = build_config(file, args, token).map_err(usage)?;
     let config = Config::from_value(value).map_err(|e| usage(config_error(&e, args)))?;
-    Client::new(config).map_err(|e| match e {
-        tradewire::Error::Config(_) => usage(config_error(&e, args)),
-        other => (exit::FAILURE, other.to_string()),
+    Client::new(config).map_err(|e| match e.kind() {
+        tradewire::ErrorCategory::Config => usage(config_error(&e, args)),
+        _ => (exit::FAILURE, e.to_string()),
     })
 }
 

@@ -35,7 +35,7 @@ pub fn lifecycle_line(event: &Event) -> Option<String> {
             epoch,
             code,
             reason,
-            error: _,
+            ..
         } => match code {
             Some(c) => format!("disconnected (connection {epoch}, close code {c}): {reason}"),
             None => format!("disconnected (connection {epoch}): {reason}"),
@@ -142,6 +142,7 @@ mod tests {
             code: Some(1008),
             reason: "Invalid token".into(),
             error: None,
+            by_client: false,
         };
         assert_eq!(
             lifecycle_line(&closed).unwrap(),

@@ -1,8 +1,15 @@
-//! The one error type of the crate.
+//! The one error type of the crate: [`Error`], its [`ErrorCategory`], and the underlying
+//! error it keeps as its `source()`.
 //!
 //! Every message says what failed and, where there is something to do about it, what to do.
+//! No text of an error shows a known secret: the message is scrubbed when it is displayed,
+//! and so is every link of the `source()` chain (see [`Error`]).
 
+use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
+
+use crate::redact::{escape_controls, scrub};
 
 /// One problem found in a configuration, with the name of the field it concerns.
 /// `Display` and `Debug` scrub every known secret from the message.
@@ -16,7 +23,7 @@ pub struct FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, crate::redact::scrub(&self.message))
+        write!(f, "{}: {}", self.field, scrub(&self.message))
     }
 }
 
@@ -24,119 +31,284 @@ impl fmt::Debug for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FieldError")
             .field("field", &self.field)
-            .field("message", &crate::redact::scrub(&self.message))
+            .field("message", &scrub(&self.message))
             .finish()
     }
 }
 
-/// Everything that can go wrong in tradewire.
+/// What kind of failure an [`Error`] is: what [`Error::kind`] returns, and what the bindings
+/// map to an exception class (Python) or a result code (C).
 ///
-/// `Display` and `Debug` scrub every secret the library knows of (tokens, passwords, token
-/// query parameters, access tokens obtained) from the message, in every encoding.
-#[derive(Clone, PartialEq, Eq)]
+/// Not to be confused with [`ErrorKind`](crate::ErrorKind), the kind of an
+/// [`Event::Error`](crate::Event::Error) (a problem reported on the event stream, not a call
+/// that failed).
+///
+/// ```
+/// use tradewire::{Config, ErrorCategory};
+///
+/// let err = Config::new("ftp://example.com").validate().unwrap_err();
+/// assert_eq!(err.kind(), ErrorCategory::Config);
+/// assert_eq!(err.kind().as_str(), "config");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Error {
-    /// The configuration is invalid. Every problem found is listed, each with its field name.
-    Config(Vec<FieldError>),
+pub enum ErrorCategory {
+    /// The configuration is invalid. Every problem found is listed
+    /// ([`Error::problems`]), each with its field name.
+    Config,
     /// A connection could not be established (DNS, TCP, TLS or the WebSocket handshake).
-    Connect(String),
+    Connect,
     /// The server refused our credentials.
-    Auth(String),
+    Auth,
     /// The client is not connected (or not live yet), so nothing was sent.
-    NotConnected(String),
+    NotConnected,
     /// A request did not get a usable response.
-    Request(String),
+    Request,
     /// An operation did not complete in time.
-    Timeout(String),
+    Timeout,
     /// The client has been closed (create a new one to connect again); from `recv`, also:
     /// the event stream ended after `GaveUp` and every event was taken (`reconnect()` starts
-    /// a new stream).
+    /// a new stream). The message says which.
     Closed,
     /// The client was used in a way its state does not allow (for example `start()` twice).
-    Usage(String),
+    Usage,
     /// An I/O error outside a connection attempt.
-    Io(String),
+    Io,
 }
 
+impl ErrorCategory {
+    /// A short stable name (`config`, `connect`, `auth`, `not_connected`, `request`,
+    /// `timeout`, `closed`, `usage`, `io`): it never changes for a category.
+    ///
+    /// ```
+    /// assert_eq!(tradewire::ErrorCategory::NotConnected.as_str(), "not_connected");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCategory::Config => "config",
+            ErrorCategory::Connect => "connect",
+            ErrorCategory::Auth => "auth",
+            ErrorCategory::NotConnected => "not_connected",
+            ErrorCategory::Request => "request",
+            ErrorCategory::Timeout => "timeout",
+            ErrorCategory::Closed => "closed",
+            ErrorCategory::Usage => "usage",
+            ErrorCategory::Io => "io",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCategory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything that can go wrong in tradewire: a [category](ErrorCategory) (what to do about
+/// it), a message (what failed, in words), and, when the failure came from an I/O, TLS or
+/// JSON error, that error as [`source()`](std::error::Error::source).
+///
+/// `Display` and `Debug` scrub every secret the library knows of (tokens, passwords, token
+/// query parameters, access tokens obtained) from the message, in every encoding. So does
+/// every link of the `source()` chain: the underlying error itself when no link of its chain
+/// shows a known secret (so `downcast_ref::<std::io::Error>()` works), else a copy of its
+/// text with the secrets scrubbed and control characters escaped. The message already
+/// quotes the underlying error: a report that prints the chain shows its text twice.
+///
+/// Two errors are equal when their category, message and configuration problems are; the
+/// source is not compared.
+///
+/// ```
+/// use tradewire::{Client, Config, ErrorCategory};
+///
+/// let client = Client::new(Config::new("ws://127.0.0.1:9"))?;
+/// let err = client.send_text("hello").unwrap_err();
+/// match err.kind() {
+///     ErrorCategory::NotConnected => log::warn!("not sent: {err}"),
+///     other => log::error!("{other}: {err}"),
+/// }
+/// # Ok::<(), tradewire::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Error(Box<Repr>);
+
+#[derive(Clone)]
+struct Repr {
+    kind: ErrorCategory,
+    /// What failed (for `Config`: empty, the problems say it).
+    message: String,
+    /// Every problem of a `Config` error (empty for the other categories).
+    problems: Vec<FieldError>,
+    source: Option<Source>,
+}
+
+/// The underlying error as kept: shared, so that `Error` stays `Clone`.
+type Source = Arc<dyn StdError + Send + Sync + 'static>;
+
+/// What `Closed` says where the end of the stream is not the question (start, send,
+/// request, reconnect after `close()`).
+const CLOSED: &str = "the client is closed (create a new client to connect again), or its event stream ended after gave_up (reconnect() starts a new one)";
+
 impl Error {
+    /// An error of `kind` saying `message` (for `Config`, see [`Error::config`]). The
+    /// shorthands below take a `String`, so that `"...".into()` needs no annotation.
+    pub(crate) fn new(kind: ErrorCategory, message: impl Into<String>) -> Error {
+        Error(Box::new(Repr {
+            kind,
+            message: message.into(),
+            problems: Vec::new(),
+            source: None,
+        }))
+    }
+
+    /// An invalid configuration: one problem of one field.
     pub(crate) fn config(field: &str, message: impl Into<String>) -> Error {
-        Error::Config(vec![FieldError {
+        Error::invalid_config(vec![FieldError {
             field: field.to_string(),
             message: message.into(),
         }])
     }
 
-    /// A short stable name for the kind of error (`config`, `connect`, `auth`, ...), used by
-    /// the bindings to pick an exception class or a result code.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Error::Config(_) => "config",
-            Error::Connect(_) => "connect",
-            Error::Auth(_) => "auth",
-            Error::NotConnected(_) => "not_connected",
-            Error::Request(_) => "request",
-            Error::Timeout(_) => "timeout",
-            Error::Closed => "closed",
-            Error::Usage(_) => "usage",
-            Error::Io(_) => "io",
-        }
+    /// An invalid configuration: every problem found, each with its field.
+    pub(crate) fn invalid_config(problems: Vec<FieldError>) -> Error {
+        let mut e = Error::new(ErrorCategory::Config, String::new());
+        e.0.problems = problems;
+        e
+    }
+
+    /// A connection could not be established.
+    pub(crate) fn connect(message: String) -> Error {
+        Error::new(ErrorCategory::Connect, message)
+    }
+
+    /// Nothing was sent: the client is not connected or not live yet.
+    pub(crate) fn not_connected(message: String) -> Error {
+        Error::new(ErrorCategory::NotConnected, message)
+    }
+
+    /// A request got no usable response.
+    pub(crate) fn request(message: String) -> Error {
+        Error::new(ErrorCategory::Request, message)
+    }
+
+    /// An operation did not complete in time.
+    pub(crate) fn timeout(message: String) -> Error {
+        Error::new(ErrorCategory::Timeout, message)
+    }
+
+    /// A call the client's state (or preset) does not allow.
+    pub(crate) fn usage(message: String) -> Error {
+        Error::new(ErrorCategory::Usage, message)
+    }
+
+    /// An I/O error outside a connection attempt.
+    pub(crate) fn io(message: String) -> Error {
+        Error::new(ErrorCategory::Io, message)
+    }
+
+    /// The client is closed (start, send, request or reconnect after `close()`).
+    pub(crate) fn closed() -> Error {
+        Error::new(ErrorCategory::Closed, CLOSED)
+    }
+
+    /// The event stream has ended and every event has been taken: after `close()`, or
+    /// (`gave_up`) after a `GaveUp` event, until `reconnect()` starts a new stream. The one
+    /// wording of that end for every binding.
+    pub(crate) fn stream_ended(gave_up: bool) -> Error {
+        Error::new(
+            ErrorCategory::Closed,
+            if gave_up {
+                "the client gave up (see the 'gave_up' event) and every event has been received; call reconnect() to start a new stream"
+            } else {
+                "the client is closed and every event has been received"
+            },
+        )
+    }
+
+    /// This error, caused by `source` (an I/O, TLS or JSON error): `source()` gives it back
+    /// (its text scrubbed of known secrets, see [`Error`]).
+    pub(crate) fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Error {
+        self.0.source = Some(keep(source));
+        self
+    }
+
+    /// What kind of failure this is; the bindings map it to an exception class or a result
+    /// code.
+    ///
+    /// ```
+    /// # use tradewire::{Client, Config, ErrorCategory};
+    /// let client = Client::new(Config::new("ws://127.0.0.1:9"))?;
+    /// client.close();
+    /// assert_eq!(client.start().unwrap_err().kind(), ErrorCategory::Closed);
+    /// # Ok::<(), tradewire::Error>(())
+    /// ```
+    pub fn kind(&self) -> ErrorCategory {
+        self.0.kind
+    }
+
+    /// Every problem of a configuration error ([`ErrorCategory::Config`]), each with its
+    /// field; empty for the other categories.
+    ///
+    /// ```
+    /// let err = tradewire::Config::new("ftp://example.com").validate().unwrap_err();
+    /// assert!(err.problems().iter().any(|p| p.field == "url"));
+    /// ```
+    pub fn problems(&self) -> &[FieldError] {
+        &self.0.problems
     }
 }
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        self.0.kind == other.0.kind
+            && self.0.message == other.0.message
+            && self.0.problems == other.0.problems
+    }
+}
+
+impl Eq for Error {}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = Plain(self).to_string();
-        f.write_str(&crate::redact::scrub(&text))
+        f.write_str(&scrub(&text))
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scrub = |m: &str| crate::redact::scrub(m).into_owned();
-        match self {
-            Error::Config(problems) => f.debug_tuple("Config").field(problems).finish(),
-            Error::Closed => f.write_str("Closed"),
-            other => {
-                let name = match other {
-                    Error::Connect(_) => "Connect",
-                    Error::Auth(_) => "Auth",
-                    Error::NotConnected(_) => "NotConnected",
-                    Error::Request(_) => "Request",
-                    Error::Timeout(_) => "Timeout",
-                    Error::Usage(_) => "Usage",
-                    _ => "Io",
-                };
-                f.debug_tuple(name)
-                    .field(&scrub(&Plain(other).message()))
-                    .finish()
-            }
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.0.kind);
+        if self.0.kind == ErrorCategory::Config {
+            d.field("problems", &self.0.problems);
+        } else {
+            d.field("message", &scrub(&self.0.message));
         }
+        if let Some(s) = &self.0.source {
+            d.field("source", &scrub(&format!("{s:?}")));
+        }
+        d.finish()
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn StdError + 'static))
     }
 }
 
 /// An error's text before scrubbing.
 struct Plain<'a>(&'a Error);
 
-impl Plain<'_> {
-    /// The message a variant carries (empty for `Config` and `Closed`).
-    fn message(&self) -> String {
-        match self.0 {
-            Error::Connect(m)
-            | Error::Auth(m)
-            | Error::NotConnected(m)
-            | Error::Request(m)
-            | Error::Timeout(m)
-            | Error::Usage(m)
-            | Error::Io(m) => m.clone(),
-            Error::Config(_) | Error::Closed => String::new(),
-        }
-    }
-}
-
 impl fmt::Display for Plain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Error::Config(problems) => {
+        let m = &self.0 .0.message;
+        match self.0.kind() {
+            ErrorCategory::Config => {
+                let problems = self.0.problems();
                 if problems.len() == 1 {
                     write!(f, "invalid configuration: {}", problems[0])
                 } else {
@@ -147,22 +319,79 @@ impl fmt::Display for Plain<'_> {
                     Ok(())
                 }
             }
-            Error::Connect(m) => write!(f, "connection failed: {m}"),
-            Error::Auth(m) => write!(f, "authentication failed: {m}"),
-            Error::NotConnected(m) => write!(f, "not connected: {m}"),
-            Error::Request(m) => write!(f, "request failed: {m}"),
-            Error::Timeout(m) => write!(f, "timed out: {m}"),
-            Error::Closed => write!(
-                f,
-                "the client is closed (create a new client to connect again), or its event stream ended after gave_up (reconnect() starts a new one)"
-            ),
-            Error::Usage(m) => write!(f, "{m}"),
-            Error::Io(m) => write!(f, "I/O error: {m}"),
+            ErrorCategory::Connect => write!(f, "connection failed: {m}"),
+            ErrorCategory::Auth => write!(f, "authentication failed: {m}"),
+            ErrorCategory::NotConnected => write!(f, "not connected: {m}"),
+            ErrorCategory::Request => write!(f, "request failed: {m}"),
+            ErrorCategory::Timeout => write!(f, "timed out: {m}"),
+            ErrorCategory::Closed | ErrorCategory::Usage => f.write_str(m),
+            ErrorCategory::Io => write!(f, "I/O error: {m}"),
         }
     }
 }
 
-impl std::error::Error for Error {}
+/// The underlying error as `source()` will give it: the error itself when no link of its
+/// chain shows a known secret or a control character, else a scrubbed copy of its chain.
+fn keep(source: impl StdError + Send + Sync + 'static) -> Source {
+    if chain_is_clean(&source) {
+        Arc::new(source)
+    } else {
+        Arc::new(Scrubbed::of(&source))
+    }
+}
+
+/// True when scrubbing and escaping would change no link's text (`Display`, `Debug`).
+fn chain_is_clean(e: &(dyn StdError + 'static)) -> bool {
+    let mut link = Some(e);
+    while let Some(l) = link {
+        let text = l.to_string();
+        let debug = format!("{l:?}");
+        if scrub(&text) != text.as_str()
+            || escape_controls(&text) != text.as_str()
+            || scrub(&debug) != debug.as_str()
+        {
+            return false;
+        }
+        link = l.source();
+    }
+    true
+}
+
+/// A copy of an error chain's text, secrets scrubbed and control characters escaped, link
+/// by link: what `source()` gives in place of an error whose text showed a secret.
+#[derive(Clone)]
+struct Scrubbed {
+    text: String,
+    next: Option<Box<Scrubbed>>,
+}
+
+impl Scrubbed {
+    fn of(e: &(dyn StdError + 'static)) -> Scrubbed {
+        Scrubbed {
+            text: escape_controls(&scrub(&e.to_string())).into_owned(),
+            next: e.source().map(|s| Box::new(Scrubbed::of(s))),
+        }
+    }
+}
+
+impl fmt::Display for Scrubbed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Scrubbed again: a secret registered after the copy was made.
+        f.write_str(&scrub(&self.text))
+    }
+}
+
+impl fmt::Debug for Scrubbed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Scrubbed").field(&scrub(&self.text)).finish()
+    }
+}
+
+impl StdError for Scrubbed {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.next.as_deref().map(|s| s as &(dyn StdError + 'static))
+    }
+}
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -182,7 +411,7 @@ mod tests {
 
     #[test]
     fn config_error_lists_every_problem_with_its_field() {
-        let e = Error::Config(vec![
+        let e = Error::invalid_config(vec![
             FieldError {
                 field: "url".into(),
                 message: "is required".into(),
@@ -196,5 +425,141 @@ mod tests {
         assert!(s.contains("2 problems"));
         assert!(s.contains("url: is required"));
         assert!(s.contains("jitter: must be between 0 and 1"));
+        assert_eq!(e.kind(), ErrorCategory::Config);
+        assert_eq!(e.problems().len(), 2);
+    }
+
+    #[test]
+    fn every_category_has_its_stable_name_and_message() {
+        let cases = [
+            (
+                Error::connect("m".into()),
+                "connect",
+                "connection failed: m",
+            ),
+            (
+                Error::new(ErrorCategory::Auth, "m"),
+                "auth",
+                "authentication failed: m",
+            ),
+            (
+                Error::not_connected("m".into()),
+                "not_connected",
+                "not connected: m",
+            ),
+            (Error::request("m".into()), "request", "request failed: m"),
+            (Error::timeout("m".into()), "timeout", "timed out: m"),
+            (Error::closed(), "closed", CLOSED),
+            (Error::usage("m".into()), "usage", "m"),
+            (Error::io("m".into()), "io", "I/O error: m"),
+            (
+                Error::config("url", "is required"),
+                "config",
+                "invalid configuration: url: is required",
+            ),
+        ];
+        for (e, name, text) in cases {
+            assert_eq!(e.kind().as_str(), name);
+            assert_eq!(e.kind().to_string(), name);
+            assert_eq!(e.to_string(), text);
+            assert!(e.problems().is_empty() == (name != "config"), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn the_end_of_the_stream_says_which_end_it_is() {
+        let gave_up = Error::stream_ended(true);
+        let closed = Error::stream_ended(false);
+        assert_eq!(gave_up.kind(), ErrorCategory::Closed);
+        assert_eq!(closed.kind(), ErrorCategory::Closed);
+        assert!(gave_up.to_string().contains("reconnect()"), "{gave_up}");
+        assert!(closed.to_string().contains("is closed"), "{closed}");
+        assert_ne!(gave_up, closed);
+    }
+
+    #[test]
+    fn errors_cross_threads_and_stay_small() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Error>();
+        // Boxed: a `Result<(), Error>` is one pointer.
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn the_source_is_the_underlying_error_itself() {
+        let io = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let e = Error::io(format!("could not create a poller: {io}")).with_source(io);
+        let source = std::error::Error::source(&e).expect("a source");
+        let io = source
+            .downcast_ref::<std::io::Error>()
+            .expect("the io::Error");
+        assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+        assert!(format!("{e:?}").contains("source"), "{e:?}");
+        // The source is not part of equality.
+        assert_eq!(e, Error::io(e.0.message.clone()));
+        let copy = e.clone();
+        assert!(std::error::Error::source(&copy).is_some());
+    }
+
+    /// An error with a chain of two links, for the tests below.
+    #[derive(Debug)]
+    struct Outer(String, Inner);
+    #[derive(Debug)]
+    struct Inner(String);
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl fmt::Display for Inner {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl StdError for Outer {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&self.1)
+        }
+    }
+    impl StdError for Inner {}
+
+    /// Every text of every link of an error's `source()` chain.
+    fn chain_texts(e: &Error) -> Vec<String> {
+        let mut out = vec![e.to_string(), format!("{e:?}")];
+        let mut link = std::error::Error::source(e);
+        while let Some(l) = link {
+            out.push(l.to_string());
+            out.push(format!("{l:?}"));
+            link = l.source();
+        }
+        out
+    }
+
+    #[test]
+    fn no_link_of_the_source_chain_shows_a_secret() {
+        let secret = "err-chain-secret+/=1";
+        crate::redact::register(secret);
+        let cause = Outer(
+            "the outer link".into(),
+            Inner(format!("the inner link quotes {secret}\r\nINFO forged")),
+        );
+        let e = Error::request("it failed".into()).with_source(cause);
+        let texts = chain_texts(&e);
+        assert_eq!(texts.len(), 6, "{texts:?}");
+        for t in &texts {
+            for form in crate::redact::forms(secret) {
+                assert!(!t.contains(&form), "{t}");
+            }
+            assert!(!t.contains('\r') && !t.contains('\n'), "{t:?}");
+        }
+        assert!(
+            texts[4].contains("the inner link quotes <redacted>"),
+            "{texts:?}"
+        );
+        // A clean chain is kept as it is (downcasting works).
+        let clean =
+            Error::request("it failed".into()).with_source(Outer("a".into(), Inner("b".into())));
+        let source = std::error::Error::source(&clean).unwrap();
+        assert!(source.downcast_ref::<Outer>().is_some());
     }
 }

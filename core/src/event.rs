@@ -34,12 +34,16 @@ pub enum Event {
     Disconnected {
         /// Connection number.
         epoch: u64,
-        /// The close code, when the connection ended with a close frame.
+        /// The close code: the one in the close frame that ended the connection, 1005 when
+        /// that frame had none, and 1006 when it ended without a close frame (reset, EOF, no
+        /// data within `heartbeat_timeout`), as RFC 6455 §7.1.5 reports it.
         code: Option<u16>,
         /// The close reason, or a description of how the connection ended.
         reason: String,
         /// The error that ended it, if it did not end with a close frame.
         error: Option<String>,
+        /// The application ended it (`close()`, `disconnect()`, `reconnect()`).
+        by_client: bool,
     },
     /// The client will try again after `delay`.
     Reconnecting {
@@ -449,7 +453,9 @@ impl fmt::Debug for Message {
             Payload::Text(_) => {
                 let s = self.raw().unwrap_or("");
                 let cut = s.char_indices().nth(200).map(|(i, _)| i).unwrap_or(s.len());
-                d.field("raw", &&s[..cut]);
+                // Debug output ends up in logs: a server that echoes a secret must not put it
+                // there (`raw()` and `data` still give the message unchanged).
+                d.field("raw", &crate::redact::scrub(&s[..cut]));
             }
             Payload::Binary(b) => {
                 d.field("binary_len", &b.len());

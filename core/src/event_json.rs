@@ -64,6 +64,7 @@ impl Event {
                 code,
                 reason,
                 error,
+                by_client,
             } => {
                 push_u64(out, "epoch", *epoch);
                 push_key(out, "code");
@@ -73,6 +74,8 @@ impl Event {
                 }
                 push_field(out, "reason", Some(reason));
                 push_field(out, "error", error.as_deref());
+                push_key(out, "by_client");
+                out.push_str(if *by_client { "true" } else { "false" });
             }
             Event::Reconnecting {
                 attempt,
@@ -411,8 +414,9 @@ mod tests {
                     code: Some(1001),
                     reason: "going away".into(),
                     error: None,
+                    by_client: false,
                 },
-                r#"{"kind":"disconnected","epoch":3,"code":1001,"reason":"going away","error":null}"#,
+                r#"{"kind":"disconnected","epoch":3,"code":1001,"reason":"going away","error":null,"by_client":false}"#,
             ),
             (
                 Event::Disconnected {
@@ -420,8 +424,9 @@ mod tests {
                     code: None,
                     reason: "abnormal".into(),
                     error: Some("reset \"by\" peer".into()),
+                    by_client: true,
                 },
-                r#"{"kind":"disconnected","epoch":4,"code":null,"reason":"abnormal","error":"reset \"by\" peer"}"#,
+                r#"{"kind":"disconnected","epoch":4,"code":null,"reason":"abnormal","error":"reset \"by\" peer","by_client":true}"#,
             ),
             (
                 Event::Reconnecting {

@@ -56,6 +56,7 @@ pub mod redact;
 internal_mod!(backoff);
 internal_mod!(base64);
 mod client;
+mod close_code;
 internal_mod!(config);
 pub(crate) mod delivery;
 mod dialect;
@@ -67,25 +68,28 @@ mod event_json;
 internal_mod!(filter);
 mod frames;
 mod history;
+mod request_id;
 internal_mod!(preset);
 mod status;
 mod streams;
+mod suggest;
 internal_mod!(time);
 internal_mod!(tradovate);
 mod transport;
 internal_mod!(url);
 
 pub use backoff::BackoffKind;
-pub use client::{diagnostics, Client};
+pub use client::{diagnostics, Client, Kind, KindSet, ListenerId};
 pub use config::{Config, Credentials, Secret};
 /// The receiver [`Client::events`] returns (crossbeam's), so applications need not name the crate.
 pub use crossbeam_channel::Receiver;
 pub use delivery::Overflow;
-pub use error::{Error, FieldError, Result};
+pub use error::{Error, ErrorCategory, FieldError, Result};
 pub use event::{AccountValue, ErrorEvent, ErrorKind, Event, Message};
 pub use filter::AccountId;
 pub use preset::Preset;
 pub use status::{State, Status};
+pub use suggest::suggest;
 
 /// The library's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

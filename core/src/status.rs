@@ -20,6 +20,11 @@ pub enum State {
     Closed,
     /// Stopped trying; `reconnect()` starts again.
     GaveUp,
+    /// A close handshake is under way (the client or the server sent a close frame).
+    Closing,
+    /// Stopped by `disconnect()`: no connection and no reconnecting until `start()` (Python:
+    /// `connect()`) or `reconnect()`; the client stays usable.
+    Disconnected,
 }
 
 impl State {
@@ -33,6 +38,26 @@ impl State {
             State::Backoff => "backoff",
             State::Closed => "closed",
             State::GaveUp => "gave_up",
+            State::Closing => "closing",
+            State::Disconnected => "disconnected",
+        }
+    }
+
+    /// The state as the WebSocket API's `readyState`: 0 CONNECTING (connecting, or waiting
+    /// to reconnect: the client is on its way to a connection), 1 OPEN (the socket is open,
+    /// logging in or live), 2 CLOSING (a close handshake is under way), 3 CLOSED (never
+    /// started, disconnected, gave up, closed).
+    ///
+    /// ```
+    /// assert_eq!(tradewire::State::Live.ready_state(), 1);
+    /// assert_eq!(tradewire::State::Backoff.ready_state(), 0);
+    /// ```
+    pub fn ready_state(self) -> u8 {
+        match self {
+            State::Connecting | State::Backoff => 0,
+            State::Authenticating | State::Live => 1,
+            State::Closing => 2,
+            State::Idle | State::Disconnected | State::GaveUp | State::Closed => 3,
         }
     }
 
@@ -44,6 +69,8 @@ impl State {
             4 => State::Backoff,
             5 => State::Closed,
             6 => State::GaveUp,
+            7 => State::Closing,
+            8 => State::Disconnected,
             _ => State::Idle,
         }
     }
@@ -57,6 +84,8 @@ impl State {
             State::Backoff => 4,
             State::Closed => 5,
             State::GaveUp => 6,
+            State::Closing => 7,
+            State::Disconnected => 8,
         }
     }
 }

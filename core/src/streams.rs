@@ -84,7 +84,7 @@ impl Streams {
                 Err(TryRecvError::Disconnected) if s.queue.len() > 1 => {
                     s.queue.pop_front();
                 }
-                Err(TryRecvError::Disconnected) => return Err(Error::Closed),
+                Err(TryRecvError::Disconnected) => return Err(Error::closed()),
             }
         }
     }
@@ -103,7 +103,7 @@ impl Streams {
                 Err(RecvTimeoutError::Timeout) => return Ok(None),
                 Err(RecvTimeoutError::Disconnected) => {
                     if !self.has_successor() {
-                        return Err(Error::Closed);
+                        return Err(Error::closed());
                     }
                 }
             }
@@ -196,13 +196,13 @@ mod tests {
         tx.send(ev(1)).unwrap();
         drop(tx); // the stream ends: the blocked reader wakes up with Err(Closed)
         assert_eq!(reader.join().unwrap(), [1]);
-        assert!(matches!(streams.try_recv(), Err(Error::Closed)));
+        assert!(matches!(streams.try_recv(), Err(e) if e.kind() == crate::ErrorCategory::Closed));
 
         // The next stream, made at the end and made current by reconnect().
         let (tx2, rx2) = crossbeam_channel::unbounded();
         streams.park(rx2);
         assert!(
-            matches!(streams.try_recv(), Err(Error::Closed)),
+            matches!(streams.try_recv(), Err(e) if e.kind() == crate::ErrorCategory::Closed),
             "parked only"
         );
         let waiter = {

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use std::ptr;
 use std::time::Duration;
 
-use tradewire_core::{Client, Config};
+use tradewire_core::{Client, Config, ErrorCategory};
 
 use crate::error::{guard_infallible, guard_result, guard_value, Failure};
 use crate::event::tw_event;
@@ -24,7 +24,7 @@ pub const TW_NO_TIMEOUT: u32 = 0xFFFF_FFFF;
 /// particular `tw_client_close` from one thread wakes another blocked in
 /// `tw_client_next_event`.
 pub struct tw_client {
-    inner: Client,
+    pub(crate) inner: Client,
 }
 
 /// An event callback: receives each event on the library's callback thread
@@ -32,9 +32,11 @@ pub struct tw_client {
 ///
 /// `event` is lent for the duration of the call: read it with the `tw_event_*` accessors,
 /// copy what you need (or `tw_event_clone` it), never free it. `user_data` is the pointer
-/// given to `tw_client_set_callback`. The callback may call `tw_client_send_text`,
-/// `tw_client_status_json`, `tw_client_reconnect` and `tw_client_close` on its client, but not
-/// `tw_client_free`. It should return promptly: `tw_client_close` waits for a call in progress.
+/// given to `tw_client_set_callback` or `tw_client_add_listener`. The callback may call
+/// `tw_client_send_text`, `tw_client_status_json`, `tw_client_reconnect`,
+/// `tw_client_add_listener`, `tw_client_remove_listener` and `tw_client_close` on its
+/// client, but not `tw_client_free`. It should return promptly: `tw_client_close` waits for
+/// a call in progress.
 pub type tw_event_callback =
     Option<unsafe extern "C" fn(event: *const tw_event, user_data: *mut c_void)>;
 
@@ -42,7 +44,7 @@ pub type tw_event_callback =
 ///
 /// # Safety
 /// `client` must be NULL or a live client.
-unsafe fn client_ref<'a>(
+pub(crate) unsafe fn client_ref<'a>(
     client: *const tw_client,
     function: &str,
 ) -> Result<&'a tw_client, Failure> {
@@ -83,7 +85,11 @@ pub unsafe extern "C" fn tw_client_new(config_json: *const c_char) -> *mut tw_cl
 ///
 /// Ownership: `client` stays the caller's.
 /// Threads: any thread.
-/// Errors: `TW_ERR_USAGE` if already started, `TW_ERR_CLOSED` after `tw_client_close`,
+/// After `tw_client_disconnect` (or a `gave_up` event) it connects again: a new connection
+/// with the next epoch, the on-connect messages and the login, as the first time.
+///
+/// Errors: `TW_ERR_USAGE` if already started and not stopped (connecting, live, waiting to
+/// reconnect), `TW_ERR_CLOSED` after `tw_client_close`,
 /// `TW_ERR_IO` if the thread cannot be created, `TW_ERR_INVALID_ARGUMENT` for NULL.
 ///
 /// # Safety
@@ -109,10 +115,11 @@ pub unsafe extern "C" fn tw_client_start(client: *mut tw_client) -> tw_result {
 ///
 /// Ownership: on `TW_OK` the caller owns `*out_event` and frees it with `tw_event_free`;
 /// `*out_event` is written only on `TW_OK`.
-/// Threads: any thread; normally one consumer thread. Not while a callback is set.
+/// Threads: any thread; normally one consumer thread. Not once a listener was added.
 /// Errors: `TW_ERR_INVALID_ARGUMENT` if `client` or `out_event` is NULL, `TW_ERR_USAGE` if a
-/// callback is set (events go to the callback; this stays so after `tw_client_close`) or the
-/// client was never started (call `tw_client_start` first; no event would ever come).
+/// listener or callback was ever added (events go to the listeners; this stays so after
+/// they are removed and after `tw_client_close`) or the client was never started (call
+/// `tw_client_start` first; no event would ever come).
 ///
 /// # Safety
 /// `client` must be NULL or a live client; `out_event` NULL or writable.
@@ -142,7 +149,7 @@ pub unsafe extern "C" fn tw_client_next_event(
         let event = match next {
             Ok(Some(event)) => event,
             Ok(None) => return Ok(tw_result::TW_TIMEOUT),
-            Err(tradewire_core::Error::Closed) => return Ok(tw_result::TW_CLOSED),
+            Err(e) if e.kind() == ErrorCategory::Closed => return Ok(tw_result::TW_CLOSED),
             Err(other) => return Err(other.into()),
         };
         let boxed = tw_event::into_raw(event);
@@ -165,10 +172,11 @@ pub unsafe extern "C" fn tw_client_next_event(
 /// caller owns each of the `*out_count` events written there and frees each with
 /// `tw_event_free`; the slots after them are not written. `*out_count` is written on `TW_OK`,
 /// `TW_TIMEOUT` and `TW_CLOSED`; on an error nothing is written.
-/// Threads: any thread; normally one consumer thread. Not while a callback is set.
+/// Threads: any thread; normally one consumer thread. Not once a listener was added.
 /// Errors: `TW_ERR_INVALID_ARGUMENT` if `client`, `events_out` or `out_count` is NULL or
-/// `capacity` is 0, `TW_ERR_USAGE` if a callback is set (events go to the callback) or the
-/// client was never started (call `tw_client_start` first; no event would ever come).
+/// `capacity` is 0, `TW_ERR_USAGE` if a listener or callback was ever added (events go to
+/// the listeners) or the client was never started (call `tw_client_start` first; no event
+/// would ever come).
 ///
 /// # Safety
 /// `client` must be NULL or a live client; `events_out` NULL or writable for `capacity`
@@ -209,7 +217,7 @@ pub unsafe extern "C" fn tw_client_next_events(
         let code = match taken {
             Ok(0) => tw_result::TW_TIMEOUT,
             Ok(_) => tw_result::TW_OK,
-            Err(tradewire_core::Error::Closed) => tw_result::TW_CLOSED,
+            Err(e) if e.kind() == ErrorCategory::Closed => tw_result::TW_CLOSED,
             Err(other) => return Err(other.into()),
         };
         // SAFETY: checked non-NULL; the caller promises it is writable.
@@ -322,7 +330,7 @@ pub unsafe extern "C" fn tw_client_request(
 
 /// The client's state and counters as a JSON object, exactly as the core computes them (the
 /// same object as Python's `status()`): state (idle, connecting, authenticating, live,
-/// backoff, closed, gave_up), connected, authenticated, reconnecting, reconnect_attempts,
+/// closing, backoff, disconnected, gave_up, closed), connected, authenticated, reconnecting, reconnect_attempts,
 /// epoch, messages_received, bytes_received, events_delivered, filtered, dropped, errors,
 /// reconnects, last_message_age and last_heartbeat_latency (seconds, or null),
 /// token_expires_at (ISO-8601, or null), and feed_latency (seconds, or null: the latest
@@ -344,8 +352,9 @@ pub unsafe extern "C" fn tw_client_status_json(client: *mut tw_client) -> *mut c
 }
 
 /// Delivers every event to `callback` on a library thread (`tradewire-cb`) instead of
-/// through `tw_client_next_event`. May be set once, before or after `tw_client_start`.
-/// After `tw_client_close` returns, the callback is not called again.
+/// through `tw_client_next_event`: a listener for every kind (see `tw_client_add_listener`,
+/// whose rule with reading applies) that cannot be removed. May be set once, before or
+/// after `tw_client_start`. After `tw_client_close` returns, the callback is not called again.
 ///
 /// Ownership: `user_data` stays the caller's; it is passed back to each call and must stay
 /// valid until `tw_client_close` (or `tw_client_free`) returns. See `tw_event_callback` for
@@ -382,7 +391,7 @@ pub unsafe extern "C" fn tw_client_set_callback(
 }
 
 /// The application's callback context, moved to the callback thread.
-struct UserData(*mut c_void);
+pub(crate) struct UserData(pub(crate) *mut c_void);
 
 // SAFETY: the pointer is only handed back to the application's callback; the application
 // promised (tw_client_set_callback's contract) that doing so from the callback thread is fine.
@@ -390,7 +399,7 @@ unsafe impl Send for UserData {}
 
 impl UserData {
     /// The pointer (a method, so closures capture the `Send` wrapper, not the raw field).
-    fn get(&self) -> *mut c_void {
+    pub(crate) fn get(&self) -> *mut c_void {
         self.0
     }
 }
@@ -461,160 +470,4 @@ pub unsafe extern "C" fn tw_client_free(client: *mut tw_client) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::error::{tw_last_error, tw_last_error_code};
-    use std::ffi::CStr;
-
-    fn last() -> String {
-        unsafe { CStr::from_ptr(tw_last_error()) }
-            .to_string_lossy()
-            .into_owned()
-    }
-
-    #[test]
-    fn bad_config_gives_null_and_names_every_field() {
-        std::thread::spawn(|| unsafe {
-            let c = tw_client_new(c"{\"url\": 5, \"jitter\": \"x\"}".as_ptr());
-            assert!(c.is_null());
-            assert_eq!(tw_last_error_code(), tw_result::TW_ERR_CONFIG);
-            let msg = last();
-            assert!(msg.contains("url") && msg.contains("jitter"), "{msg}");
-
-            assert!(tw_client_new(c"not json".as_ptr()).is_null());
-            assert!(last().contains("not valid JSON"), "{}", last());
-
-            assert!(tw_client_new(ptr::null()).is_null());
-            assert_eq!(tw_last_error_code(), tw_result::TW_ERR_INVALID_ARGUMENT);
-
-            assert!(tw_client_new(c"{\"url\":\"ws://h\xff\"}".as_ptr()).is_null());
-            assert!(last().contains("UTF-8"), "{}", last());
-        })
-        .join()
-        .unwrap();
-    }
-
-    #[test]
-    fn null_clients_are_invalid_arguments_and_free_null_is_a_no_op() {
-        unsafe {
-            let null = ptr::null_mut();
-            assert_eq!(tw_client_start(null), tw_result::TW_ERR_INVALID_ARGUMENT);
-            assert_eq!(tw_client_close(null), tw_result::TW_ERR_INVALID_ARGUMENT);
-            assert_eq!(
-                tw_client_reconnect(null),
-                tw_result::TW_ERR_INVALID_ARGUMENT
-            );
-            assert_eq!(
-                tw_client_send_text(null, c"x".as_ptr()),
-                tw_result::TW_ERR_INVALID_ARGUMENT
-            );
-            let mut ev = ptr::null_mut();
-            assert_eq!(
-                tw_client_next_event(null, 0, &mut ev),
-                tw_result::TW_ERR_INVALID_ARGUMENT
-            );
-            assert!(tw_client_status_json(null).is_null());
-            tw_client_free(null);
-        }
-    }
-
-    #[test]
-    fn next_events_checks_its_arguments_and_ends_with_the_stream() {
-        unsafe {
-            let c = tw_client_new(c"{\"url\":\"ws://127.0.0.1:9\"}".as_ptr());
-            assert!(!c.is_null(), "{}", last());
-            let mut slots: [*mut tw_event; 4] = [ptr::null_mut(); 4];
-            let mut count = 99;
-            let next = |c, slots: &mut [*mut tw_event; 4], cap, count: *mut usize| {
-                tw_client_next_events(c, 0, slots.as_mut_ptr(), cap, count)
-            };
-            for (client, cap, count_ptr) in [
-                (ptr::null_mut(), 4, &mut count as *mut usize),
-                (c, 4, ptr::null_mut()),
-                (c, 0, &mut count as *mut usize),
-            ] {
-                assert_eq!(
-                    next(client, &mut slots, cap, count_ptr),
-                    tw_result::TW_ERR_INVALID_ARGUMENT
-                );
-            }
-            assert!(last().contains("capacity"), "{}", last());
-            assert_eq!(
-                tw_client_next_events(c, 0, ptr::null_mut(), 4, &mut count),
-                tw_result::TW_ERR_INVALID_ARGUMENT
-            );
-            assert_eq!(count, 99, "not written on an error");
-            // Never started: waiting is a usage error, even without a wait (core's rule).
-            assert_eq!(next(c, &mut slots, 4, &mut count), tw_result::TW_ERR_USAGE);
-            assert!(last().contains("tw_client_start"), "{}", last());
-            assert_eq!(count, 99);
-            assert!(slots.iter().all(|s| s.is_null()));
-            tw_client_close(c);
-            count = 99;
-            assert_eq!(
-                tw_client_next_events(c, TW_NO_TIMEOUT, slots.as_mut_ptr(), 4, &mut count),
-                tw_result::TW_CLOSED
-            );
-            assert_eq!(count, 0);
-            tw_client_free(c);
-        }
-    }
-
-    unsafe extern "C" fn ignore(_: *const tw_event, _: *mut c_void) {}
-
-    #[test]
-    fn with_a_callback_reading_is_a_usage_error_from_core() {
-        unsafe {
-            let c = tw_client_new(c"{\"url\":\"ws://127.0.0.1:9\"}".as_ptr());
-            assert_eq!(
-                tw_client_set_callback(c, Some(ignore), ptr::null_mut()),
-                tw_result::TW_OK
-            );
-            let mut ev: *mut tw_event = ptr::null_mut();
-            assert_eq!(tw_client_next_event(c, 0, &mut ev), tw_result::TW_ERR_USAGE);
-            assert!(last().contains("callback"), "{}", last());
-            let mut slots: [*mut tw_event; 2] = [ptr::null_mut(); 2];
-            let mut count = 7;
-            assert_eq!(
-                tw_client_next_events(c, 0, slots.as_mut_ptr(), 2, &mut count),
-                tw_result::TW_ERR_USAGE
-            );
-            assert_eq!(count, 7);
-            tw_client_free(c);
-        }
-    }
-
-    #[test]
-    fn an_unstarted_client_refuses_to_wait_and_to_send_and_closes() {
-        unsafe {
-            let c = tw_client_new(c"{\"url\":\"ws://127.0.0.1:9\"}".as_ptr());
-            assert!(!c.is_null(), "{}", last());
-            let mut ev: *mut tw_event = ptr::null_mut();
-            // Never started: waiting is a usage error that says to start it.
-            assert_eq!(tw_client_next_event(c, 0, &mut ev), tw_result::TW_ERR_USAGE);
-            assert!(last().contains("tw_client_start"), "{}", last());
-            assert!(ev.is_null());
-            assert_eq!(
-                tw_client_send_text(c, c"hi".as_ptr()),
-                tw_result::TW_ERR_NOT_CONNECTED
-            );
-            assert_eq!(
-                tw_client_next_event(c, 0, ptr::null_mut()),
-                tw_result::TW_ERR_INVALID_ARGUMENT
-            );
-            let status = tw_client_status_json(c);
-            let v: serde_json::Value =
-                serde_json::from_str(CStr::from_ptr(status).to_str().unwrap()).unwrap();
-            crate::strings::tw_string_free(status);
-            assert_eq!(v["state"], "idle");
-            assert_eq!(tw_client_close(c), tw_result::TW_OK);
-            assert_eq!(tw_client_close(c), tw_result::TW_OK);
-            assert_eq!(
-                tw_client_next_event(c, TW_NO_TIMEOUT, &mut ev),
-                tw_result::TW_CLOSED
-            );
-            assert_eq!(tw_client_start(c), tw_result::TW_ERR_CLOSED);
-            tw_client_free(c);
-        }
-    }
-}
+mod tests;

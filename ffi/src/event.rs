@@ -479,6 +479,7 @@ mod tests {
             code: Some(1001),
             reason: "going away".into(),
             error: None,
+            by_client: false,
         });
         let p: *const tw_event = &ev;
         unsafe {
@@ -492,7 +493,7 @@ mod tests {
             crate::strings::tw_string_free(json);
             assert_eq!(
                 v,
-                serde_json::json!({"kind":"disconnected","epoch":3,"code":1001,"reason":"going away","error":null})
+                serde_json::json!({"kind":"disconnected","epoch":3,"code":1001,"reason":"going away","error":null,"by_client":false})
             );
         }
         let rec = tw_event::new(Event::Reconnecting {

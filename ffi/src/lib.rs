@@ -25,6 +25,9 @@
 pub mod client;
 pub mod error;
 pub mod event;
+pub mod lifecycle;
+pub mod listeners;
+pub mod requests;
 pub mod result;
 pub mod strings;
 
@@ -32,6 +35,10 @@ use std::ffi::c_char;
 
 pub use client::{tw_client, tw_event_callback, TW_NO_TIMEOUT};
 pub use event::tw_event;
+pub use listeners::{
+    TW_KIND_ALL, TW_KIND_AUTHENTICATED, TW_KIND_CONNECTED, TW_KIND_DISCONNECTED, TW_KIND_ERROR,
+    TW_KIND_GAVE_UP, TW_KIND_LAGGED, TW_KIND_MESSAGE, TW_KIND_RECONNECTING, TW_KIND_RESPONSE,
+};
 pub use result::tw_result;
 
 /// The library version, NUL-terminated (checked against the core's version in tests).

@@ -10,6 +10,8 @@
 
 use std::ffi::CStr;
 
+use tradewire_core::ErrorCategory;
+
 /// Result code of a tradewire C function. Zero and positive values are normal outcomes,
 /// negative values are errors (`tw_last_error()` explains the last one in words).
 ///
@@ -98,19 +100,24 @@ const ALL: [tw_result; 15] = [
 ];
 
 impl tw_result {
-    /// The result code for a core error.
+    /// The result code for a core error: its category's code.
     pub fn from_error(e: &tradewire_core::Error) -> tw_result {
-        use tradewire_core::Error;
-        match e {
-            Error::Config(_) => tw_result::TW_ERR_CONFIG,
-            Error::Connect(_) => tw_result::TW_ERR_CONNECT,
-            Error::Auth(_) => tw_result::TW_ERR_AUTH,
-            Error::NotConnected(_) => tw_result::TW_ERR_NOT_CONNECTED,
-            Error::Request(_) => tw_result::TW_ERR_REQUEST,
-            Error::Timeout(_) => tw_result::TW_ERR_TIMEOUT,
-            Error::Closed => tw_result::TW_ERR_CLOSED,
-            Error::Usage(_) => tw_result::TW_ERR_USAGE,
-            Error::Io(_) => tw_result::TW_ERR_IO,
+        tw_result::from_category(e.kind())
+    }
+
+    /// The result code of an error category (`TW_ERR_UNKNOWN` for a category this version
+    /// of the binding does not know).
+    pub fn from_category(kind: ErrorCategory) -> tw_result {
+        match kind {
+            ErrorCategory::Config => tw_result::TW_ERR_CONFIG,
+            ErrorCategory::Connect => tw_result::TW_ERR_CONNECT,
+            ErrorCategory::Auth => tw_result::TW_ERR_AUTH,
+            ErrorCategory::NotConnected => tw_result::TW_ERR_NOT_CONNECTED,
+            ErrorCategory::Request => tw_result::TW_ERR_REQUEST,
+            ErrorCategory::Timeout => tw_result::TW_ERR_TIMEOUT,
+            ErrorCategory::Closed => tw_result::TW_ERR_CLOSED,
+            ErrorCategory::Usage => tw_result::TW_ERR_USAGE,
+            ErrorCategory::Io => tw_result::TW_ERR_IO,
             _ => tw_result::TW_ERR_UNKNOWN,
         }
     }
@@ -157,19 +164,39 @@ mod tests {
     }
 
     #[test]
+    fn error_categories_map_to_their_codes() {
+        let expected = [
+            (ErrorCategory::Config, tw_result::TW_ERR_CONFIG),
+            (ErrorCategory::Connect, tw_result::TW_ERR_CONNECT),
+            (ErrorCategory::Auth, tw_result::TW_ERR_AUTH),
+            (ErrorCategory::NotConnected, tw_result::TW_ERR_NOT_CONNECTED),
+            (ErrorCategory::Request, tw_result::TW_ERR_REQUEST),
+            (ErrorCategory::Timeout, tw_result::TW_ERR_TIMEOUT),
+            (ErrorCategory::Closed, tw_result::TW_ERR_CLOSED),
+            (ErrorCategory::Usage, tw_result::TW_ERR_USAGE),
+            (ErrorCategory::Io, tw_result::TW_ERR_IO),
+        ];
+        for (kind, code) in expected {
+            assert_eq!(tw_result::from_category(kind), code, "{kind}");
+            // The code's name is the category's, in the C style.
+            let name = code.name().to_str().unwrap();
+            assert_eq!(name, format!("TW_ERR_{}", kind.as_str().to_uppercase()));
+        }
+    }
+
+    #[test]
     fn core_errors_map_to_their_codes() {
-        use tradewire_core::Error;
+        let config = tradewire_core::Config::from_json("[").unwrap_err();
+        assert_eq!(tw_result::from_error(&config), tw_result::TW_ERR_CONFIG);
+        let client =
+            tradewire_core::Client::new(tradewire_core::Config::new("ws://127.0.0.1:9")).unwrap();
+        let not_connected = client.send_text("x").unwrap_err();
         assert_eq!(
-            tw_result::from_error(&Error::Usage("x".into())),
-            tw_result::TW_ERR_USAGE
+            tw_result::from_error(&not_connected),
+            tw_result::TW_ERR_NOT_CONNECTED
         );
-        assert_eq!(
-            tw_result::from_error(&Error::Closed),
-            tw_result::TW_ERR_CLOSED
-        );
-        assert_eq!(
-            tw_result::from_error(&Error::Timeout("x".into())),
-            tw_result::TW_ERR_TIMEOUT
-        );
+        client.close();
+        let closed = client.start().unwrap_err();
+        assert_eq!(tw_result::from_error(&closed), tw_result::TW_ERR_CLOSED);
     }
 }

@@ -228,6 +228,42 @@ fn callback_receives_every_event_on_a_library_thread() {
     assert_eq!(kept["data"], json!({"seq": 0}));
 }
 
+/// `tw_client_disconnect` sends the application's close code and reason, the client stays
+/// down, and `tw_client_start` connects again (the program checks the events and states).
+#[test]
+fn disconnect_closes_with_the_code_and_start_connects_again() {
+    let exe = program("disconnect", Flavor::Sanitized);
+    let server = WsServer::start(ServerOptions::default()).expect("start the server");
+    let running = start(&exe, &[&server.url()], &[]);
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("disconnect");
+    assert!(server
+        .closes_received()
+        .contains(&(Some(4001), "end of session".to_string())));
+    assert_eq!(server.accepted_total(), 2);
+}
+
+#[test]
+fn listeners_are_called_for_their_kinds_in_order_and_removed_for_good() {
+    let exe = program("listeners", Flavor::Sanitized);
+    let daemon = DaemonServer::start().expect("start the daemon server");
+    let url = daemon.url();
+    let mut running = start(&exe, &[&url, "20"], &[]);
+    assert!(
+        daemon.wait_for_connections(1, SOON),
+        "the C client did not connect"
+    );
+    for seq in 0..20 {
+        daemon.trigger_event("tick", None, json!({"seq": seq}));
+    }
+    running.wait_for_line(SOON, |l| l == "removed");
+    for seq in 0..5 {
+        daemon.trigger_event("tock", None, json!({"seq": seq}));
+    }
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("listeners");
+}
+
 #[test]
 fn create_close_cycles_leave_nothing_behind() {
     let exe = program("lifecycle", Flavor::Plain);
@@ -266,6 +302,11 @@ fn json_client_frames_sending_and_request_error() {
     server.broadcast("plain text");
     server.broadcast("x\0y");
     server.broadcast_binary(&[0x00, 0x01, 0x02, 0xff]);
+    let request = server
+        .wait_for_received(|m| m.contains(r#""method":"c""#), SOON)
+        .expect("the JSON request reached the server");
+    let id = serde_json::from_str::<serde_json::Value>(&request).expect("JSON")["id"].clone();
+    server.broadcast(&format!(r#"{{"id":{id},"answered":true}}"#));
     let done = running.finish(PROGRAM_TIMEOUT);
     done.assert_success("send_request");
     assert!(

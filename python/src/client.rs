@@ -3,47 +3,45 @@
 
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
-use serde_json::{Map, Value};
-use tradewire::{Client, Config, Event, State};
-
-use crate::errors::{
-    self, closed_error, config_error, core_call, detached, request_error, seconds,
+use pyo3::types::{
+    PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple, PyType, PyWeakrefReference,
 };
+use serde_json::{Map, Value};
+use tradewire::{Client, Config, ErrorCategory, Event};
+
+use crate::errors::{self, config_error, core_call, detached, request_error, seconds};
 use crate::event::PyEvent;
 use crate::json;
+use crate::listeners::{self, SelfRef, Style};
 use crate::logging;
 
 /// Longest wait without checking for signals (Ctrl-C) in `recv` and iteration.
 const WAIT_SLICE: Duration = Duration::from_millis(50);
 
-/// Clients with a Python callback, closed at interpreter exit (their callback thread must not
-/// be left waiting for the GIL while the interpreter finalizes).
-static CALLBACK_CLIENTS: Mutex<Vec<Weak<Client>>> = Mutex::new(Vec::new());
-/// Set at interpreter exit: callbacks are no longer called.
-static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
-
 /// A connection to a WebSocket event stream that stays up by itself.
 ///
 /// Keyword arguments are the configuration fields (durations in seconds), e.g.
 /// `Client("ws://localhost:8765", preset="daemon", account_id=123)`.
-#[pyclass(frozen, name = "Client", module = "tradewire")]
+#[pyclass(frozen, weakref, name = "Client", module = "tradewire")]
 pub struct PyClient {
     client: Arc<Client>,
     preset: &'static str,
     started: AtomicBool,
+    /// This object, for the `on_*` functions (set when it starts).
+    me: SelfRef,
 }
 
 /// What waiting for the next event gave.
 enum Next {
     Event(Event),
     Timeout,
-    Closed,
+    /// The end of the stream: the core's `Closed` error, worded for the end it is.
+    Closed(tradewire::Error),
 }
 
 impl PyClient {
@@ -56,7 +54,23 @@ impl PyClient {
             client: Arc::new(client),
             preset,
             started: AtomicBool::new(false),
+            me: SelfRef::default(),
         })
+    }
+
+    /// Registers the websocket-client style `on_*` keyword arguments, in the order of
+    /// `Style::KEYWORDS` (open, message, error, close).
+    fn add_keyword_listeners(
+        &self,
+        py: Python<'_>,
+        functions: [Option<Py<PyAny>>; 4],
+    ) -> PyResult<()> {
+        for ((_, style, kind), function) in Style::KEYWORDS.into_iter().zip(functions) {
+            if let Some(f) = function.filter(|f| !f.is_none(py)) {
+                listeners::add(py, &self.client, kind.into(), f, style, &self.me)?;
+            }
+        }
+        Ok(())
     }
 
     /// Waits up to `timeout` (None: for ever) for an event, in slices, checking for signals
@@ -78,21 +92,16 @@ impl PyClient {
         }
     }
 
-    /// The ClosedError for the end of the stream, saying which end it is.
-    fn ended(&self, py: Python<'_>) -> PyErr {
-        let why = if self.client.status().state == State::GaveUp {
-            "the client gave up (see the 'gave_up' event) and every event has been received; call reconnect() to start a new stream"
-        } else {
-            "the client is closed and every event has been received"
-        };
-        closed_error(py, why)
-    }
-
-    fn do_start(&self, py: Python<'_>) -> PyResult<()> {
+    fn do_start(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let this = slf.get();
         logging::ensure_forwarder(py);
-        let client = &self.client;
+        if this.me.get().is_none() {
+            let _ = this.me.set(PyWeakrefReference::new(slf)?.unbind());
+        }
+        let client = &this.client;
         core_call(py, || client.start())?;
-        self.started.store(true, Ordering::SeqCst);
+        this.started.store(true, Ordering::SeqCst);
         Ok(())
     }
 }
@@ -103,8 +112,21 @@ fn next_or_closed(taken: tradewire::Result<Option<Event>>) -> PyResult<Option<Ne
     match taken {
         Ok(Some(e)) => Ok(Some(Next::Event(e))),
         Ok(None) => Ok(None),
-        Err(tradewire::Error::Closed) => Ok(Some(Next::Closed)),
+        Err(e) if e.kind() == ErrorCategory::Closed => Ok(Some(Next::Closed(e))),
         Err(e) => Err(errors::to_py(e)),
+    }
+}
+
+/// A request's body as JSON text: str as is, dict or list serialized; None or absent: none.
+fn request_body(body: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    match body.filter(|b| !b.is_none()) {
+        None => Ok(None),
+        Some(b) => match frame_of(b, "request() body")? {
+            Frame::Text(t) => Ok(Some(t)),
+            Frame::Binary(_) => Err(PyTypeError::new_err(
+                "request() body takes str, dict or list, not bytes",
+            )),
+        },
     }
 }
 
@@ -213,15 +235,24 @@ fn frame_of(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Frame> {
 
 #[pymethods]
 impl PyClient {
+    /// `on_open(client)`, `on_message(client, message)`, `on_error(client, error)` and
+    /// `on_close(client, close_status_code, close_msg)` are listeners, called as
+    /// websocket-client calls them; every other keyword argument is a configuration field.
     #[new]
-    #[pyo3(signature = (url=None, **config))]
+    #[pyo3(signature = (url=None, *, on_open=None, on_message=None, on_error=None, on_close=None, **config))]
     fn new(
         py: Python<'_>,
         url: Option<&Bound<'_, PyAny>>,
+        on_open: Option<Py<PyAny>>,
+        on_message: Option<Py<PyAny>>,
+        on_error: Option<Py<PyAny>>,
+        on_close: Option<Py<PyAny>>,
         config: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let value = config_value(py, url, config)?;
-        PyClient::create(py, value)
+        let client = PyClient::create(py, value)?;
+        client.add_keyword_listeners(py, [on_open, on_message, on_error, on_close])?;
+        Ok(client)
     }
 
     /// A client from a configuration dict: the same fields as the keyword arguments, or the
@@ -238,8 +269,8 @@ impl PyClient {
     }
 
     /// Starts the connection thread and returns at once; progress arrives as events.
-    fn start(&self, py: Python<'_>) -> PyResult<()> {
-        self.do_start(py)
+    fn start(slf: &Bound<'_, Self>) -> PyResult<()> {
+        PyClient::do_start(slf)
     }
 
     /// The next event, or None if none came within `timeout` seconds (None: wait for ever).
@@ -250,7 +281,7 @@ impl PyClient {
         match self.next_event(py, timeout)? {
             Next::Event(e) => Ok(Some(PyEvent::new(e))),
             Next::Timeout => Ok(None),
-            Next::Closed => Err(self.ended(py)),
+            Next::Closed(e) => Err(errors::to_py(e)),
         }
     }
 
@@ -274,7 +305,6 @@ impl PyClient {
         match queued {
             Ok(0) if max > 0 => {}
             Ok(_) => return finish(py, batch, failed),
-            Err(tradewire::Error::Closed) => return Err(self.ended(py)),
             Err(e) => return Err(errors::to_py(e)),
         }
         // None queued: wait for the first event with the GIL released, in slices, checking
@@ -304,7 +334,6 @@ impl PyClient {
                     return finish(py, batch, failed);
                 }
                 (Ok(_), None) => py.check_signals()?,
-                (Err(tradewire::Error::Closed), _) => return Err(self.ended(py)),
                 (Err(e), _) => return Err(errors::to_py(e)),
             }
         }
@@ -332,34 +361,66 @@ impl PyClient {
         })
     }
 
-    /// Sends a request and waits for its response (presets with request/response
-    /// correlation: tradovate); returns the response's payload as Python objects.
+    /// Sends a request and waits for its answer. Tradovate: `request(endpoint, body=None)`,
+    /// returns the response's payload. Every other preset: `request(message)` with a JSON
+    /// object (dict or str) whose `request_id_field` member (default "id") carries its id,
+    /// filled in when missing; returns the whole answer, the message with the same id.
     #[pyo3(signature = (endpoint, body=None, timeout=5.0))]
     fn request(
         &self,
         py: Python<'_>,
-        endpoint: &str,
+        endpoint: &Bound<'_, PyAny>,
         body: Option<&Bound<'_, PyAny>>,
         timeout: f64,
     ) -> PyResult<Py<PyAny>> {
-        let body = match body.filter(|b| !b.is_none()) {
-            None => None,
-            Some(b) => match frame_of(b, "request() body")? {
-                Frame::Text(t) => Some(t),
-                Frame::Binary(_) => {
-                    return Err(PyTypeError::new_err(
-                        "request() body takes str, dict or list, not bytes",
-                    ))
-                }
-            },
-        };
         let timeout = seconds("timeout", timeout)?;
         let client = &self.client;
-        let answer = detached(py, || client.request(endpoint, body.as_deref(), timeout))?;
+        let answer = if client.correlates_by_endpoint() {
+            let endpoint: String = endpoint.extract().map_err(|_| {
+                PyTypeError::new_err(
+                    "request() on tradovate takes an endpoint str, such as \"account/list\"",
+                )
+            })?;
+            let body = request_body(body)?;
+            detached(py, || client.request(&endpoint, body.as_deref(), timeout))?
+        } else {
+            if body.is_some_and(|b| !b.is_none()) {
+                return Err(PyTypeError::new_err(
+                    "request(message) takes one JSON object on this preset; body= is for tradovate's endpoints",
+                ));
+            }
+            let message = match frame_of(endpoint, "request() message")? {
+                Frame::Text(t) => t,
+                Frame::Binary(_) => {
+                    return Err(PyTypeError::new_err(
+                        "request() takes a dict or a JSON str, not bytes",
+                    ))
+                }
+            };
+            detached(py, || client.request_json(&message, timeout))?
+        };
         match answer {
             Ok(text) if text.trim().is_empty() => Ok(py.None()),
             Ok(text) => Ok(json::to_py(py, &text)?.unbind()),
-            Err(e) if e.kind() == "usage" => Err(request_error(py, e.to_string())),
+            Err(e) if e.kind() == ErrorCategory::Usage => Err(request_error(py, e.to_string())),
+            Err(e) => Err(errors::to_py(e)),
+        }
+    }
+
+    /// Sends a request without waiting (tradovate) and returns its id; the response arrives
+    /// as a 'response' event with that id. Raises as request() does before sending.
+    #[pyo3(signature = (endpoint, body=None))]
+    fn send_request(
+        &self,
+        py: Python<'_>,
+        endpoint: &str,
+        body: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let body = request_body(body)?;
+        let client = &self.client;
+        match detached(py, || client.send_request(endpoint, body.as_deref()))? {
+            Ok(id) => Ok(id),
+            Err(e) if e.kind() == ErrorCategory::Usage => Err(request_error(py, e.to_string())),
             Err(e) => Err(errors::to_py(e)),
         }
     }
@@ -386,6 +447,35 @@ impl PyClient {
         core_call(py, || client.reconnect())
     }
 
+    /// Closes the connection with `code` and `reason`, waits briefly for the server's close,
+    /// and stops reconnecting; the client stays usable (connect() connects again). The
+    /// 'disconnected' event has by_client=True, and status()["state"] is "disconnected" when
+    /// this returns. Raises tradewire.Error for a code that cannot be sent (valid: 1000-1003,
+    /// 1007-1014, 3000-4999) or a reason over 123 bytes, and nothing is closed.
+    #[pyo3(signature = (code=1000, reason=""))]
+    fn disconnect(&self, py: Python<'_>, code: u16, reason: &str) -> PyResult<()> {
+        let client = &self.client;
+        core_call(py, || client.disconnect(code, reason))
+    }
+
+    /// Connects: starts the client if it was never started, connects again after
+    /// disconnect() or 'gave_up' (the next epoch, on-connect messages and login as the first
+    /// time), and does nothing while it is connecting, live or waiting to reconnect.
+    fn connect(&self, py: Python<'_>) -> PyResult<()> {
+        logging::ensure_forwarder(py);
+        let client = &self.client;
+        core_call(py, || client.resume())?;
+        self.started.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// The state as the WebSocket API's readyState: 0 CONNECTING (also while waiting to
+    /// reconnect), 1 OPEN, 2 CLOSING, 3 CLOSED (not started, disconnected, gave up, closed).
+    #[getter]
+    fn ready_state(&self) -> u8 {
+        self.client.status().state.ready_state()
+    }
+
     /// Closes the connection and stops reconnecting; idempotent. Events queued before remain
     /// readable, then iteration ends.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
@@ -403,10 +493,42 @@ impl PyClient {
         self.client
             .set_callback(move |event| deliver(&callback, event))
             .map_err(errors::to_py)?;
-        let mut clients = CALLBACK_CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
-        clients.retain(|w| w.strong_count() > 0);
-        clients.push(Arc::downgrade(&self.client));
+        listeners::remember(&self.client);
         Ok(())
+    }
+
+    /// Calls `listener(event)` for each event of the given kinds (a kind such as 'message',
+    /// a list of kinds, or '*' for all) on the client's callback thread, in event order;
+    /// several listeners are called in registration order. Returns a handle for off(). An
+    /// exception in a listener is logged (logger `tradewire`) and the others still run.
+    /// The first listener takes the event stream: recv(), recv_batch() and iteration raise
+    /// tradewire.Error from then on.
+    fn on(&self, py: Python<'_>, kinds: &Bound<'_, PyAny>, listener: Py<PyAny>) -> PyResult<u64> {
+        let kinds = listeners::kinds_of(kinds)?;
+        listeners::add(py, &self.client, kinds, listener, Style::Event, &self.me)
+    }
+
+    /// Removes a listener by the handle on() returned; False if there is none (removed
+    /// already, or by close()). Once it returns the listener is not running (unless off()
+    /// is called from inside it) and is never called again.
+    fn off(&self, py: Python<'_>, handle: u64) -> PyResult<bool> {
+        let client = &self.client;
+        // The GIL is released: a call of the listener in progress needs it to finish.
+        detached(py, || client.off(tradewire::ListenerId::from_u64(handle)))
+    }
+
+    /// Stops calling listeners for `kinds` (a kind, a list of kinds; '*' or None: all), as
+    /// document 004's clearEventListeners does: each listener loses those kinds, one left
+    /// with none is removed. Returns how many were removed.
+    #[pyo3(signature = (kinds=None))]
+    fn clear_listeners(&self, py: Python<'_>, kinds: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
+        let kinds = match kinds.filter(|k| !k.is_none()) {
+            Some(k) => listeners::kinds_of(k)?,
+            None => tradewire::KindSet::ALL,
+        };
+        let client = &self.client;
+        // The GIL is released: a call of a listener in progress needs it to finish.
+        detached(py, || client.clear_listeners(kinds))
     }
 
     /// The URL, with secrets redacted.
@@ -422,9 +544,8 @@ impl PyClient {
     }
 
     fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
-        let this = slf.get();
-        if !this.started.load(Ordering::SeqCst) {
-            this.do_start(slf.py())?;
+        if !slf.get().started.load(Ordering::SeqCst) {
+            PyClient::do_start(&slf)?;
         }
         Ok(slf)
     }
@@ -463,7 +584,7 @@ impl Drop for PyClient {
 
 /// Calls the Python callback with one event (on the core's callback thread).
 fn deliver(callback: &Py<PyAny>, event: Event) {
-    if SHUTTING_DOWN.load(Ordering::SeqCst) {
+    if !listeners::active() {
         return;
     }
     let kind = event.kind();
@@ -475,23 +596,6 @@ fn deliver(callback: &Py<PyAny>, event: Event) {
                 &format!("the event callback raised on a '{kind}' event"),
                 err,
             );
-        }
-    });
-}
-
-/// At interpreter exit: closes clients that have callbacks (with the GIL released, so that a
-/// callback in progress can finish).
-pub fn shutdown(py: Python<'_>) {
-    SHUTTING_DOWN.store(true, Ordering::SeqCst);
-    let clients: Vec<Arc<Client>> = CALLBACK_CLIENTS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .drain(..)
-        .filter_map(|w| w.upgrade())
-        .collect();
-    py.detach(move || {
-        for c in &clients {
-            c.close();
         }
     });
 }

@@ -9,6 +9,7 @@ use pyo3::exceptions::{PyException, PyTimeoutError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
+use tradewire::ErrorCategory;
 
 /// The exception classes, created once per process.
 pub struct Exceptions {
@@ -85,20 +86,21 @@ fn make(
     Ok(class.unbind())
 }
 
-/// A Python exception for a core error, its message being the error's `Display`.
+/// A Python exception for a core error: the class of its category, its message being the
+/// error's `Display` (the end of the stream too: core words it).
 ///
 /// `Usage` and `Io` errors have no class of their own: they are raised as `tradewire.Error`.
 pub fn to_py(e: tradewire::Error) -> PyErr {
     Python::attach(|py| match exceptions(py) {
         Ok(x) => {
-            let class = match &e {
-                tradewire::Error::Config(_) => &x.config,
-                tradewire::Error::Connect(_) => &x.connect,
-                tradewire::Error::Auth(_) => &x.auth,
-                tradewire::Error::NotConnected(_) => &x.not_connected,
-                tradewire::Error::Request(_) => &x.request,
-                tradewire::Error::Timeout(_) => &x.timeout,
-                tradewire::Error::Closed => &x.closed,
+            let class = match e.kind() {
+                ErrorCategory::Config => &x.config,
+                ErrorCategory::Connect => &x.connect,
+                ErrorCategory::Auth => &x.auth,
+                ErrorCategory::NotConnected => &x.not_connected,
+                ErrorCategory::Request => &x.request,
+                ErrorCategory::Timeout => &x.timeout,
+                ErrorCategory::Closed => &x.closed,
                 _ => &x.error,
             };
             raise(py, class, e.to_string())
@@ -132,7 +134,8 @@ pub fn request_error(py: Python<'_>, message: String) -> PyErr {
     }
 }
 
-/// A `ClosedError` with `message`.
+/// A `ClosedError` with `message`, for the binding's own objects (the test servers of
+/// `tradewire.testing`); a core error's wording comes from core (`to_py`).
 pub fn closed_error(py: Python<'_>, message: &str) -> PyErr {
     match exceptions(py) {
         Ok(x) => raise(py, &x.closed, message.to_string()),

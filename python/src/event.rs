@@ -254,11 +254,21 @@ impl PyEvent {
         }
     }
 
-    /// 'disconnected': the close code, when the connection ended with a close frame.
+    /// 'disconnected': the close code (1006 when the connection ended without a close frame).
     #[getter]
     fn code(&self) -> Option<u16> {
         match &self.event {
             Event::Disconnected { code, .. } => *code,
+            _ => None,
+        }
+    }
+
+    /// 'disconnected': whether the application ended it (close(), disconnect(),
+    /// reconnect()); None for other kinds.
+    #[getter]
+    fn by_client(&self) -> Option<bool> {
+        match &self.event {
+            Event::Disconnected { by_client, .. } => Some(*by_client),
             _ => None,
         }
     }
@@ -279,6 +289,16 @@ impl PyEvent {
     fn error(&self) -> Option<&str> {
         match &self.event {
             Event::Disconnected { error, .. } => error.as_deref(),
+            Event::Error(e) => Some(&e.message),
+            _ => None,
+        }
+    }
+
+    /// 'error': what went wrong (the same text as `error`), under the name the event's JSON
+    /// form gives it: there `"message"` is this text and `"error"` the kind (here `type`).
+    #[getter]
+    fn message(&self) -> Option<&str> {
+        match &self.event {
             Event::Error(e) => Some(&e.message),
             _ => None,
         }
@@ -375,6 +395,7 @@ impl PyEvent {
                 code,
                 reason,
                 error,
+                by_client,
             } => {
                 parts.push(format!("epoch={epoch}"));
                 if let Some(c) = code {
@@ -383,6 +404,9 @@ impl PyEvent {
                 parts.push(format!("reason={}", py_str(reason)));
                 if let Some(e) = error {
                     parts.push(format!("error={}", py_str(e)));
+                }
+                if *by_client {
+                    parts.push("by_client=True".into());
                 }
             }
             Event::Reconnecting {

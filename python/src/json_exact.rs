@@ -35,6 +35,14 @@ enum Open<'py> {
     Dict(Bound<'py, PyDict>, Bound<'py, PyString>),
 }
 
+/// One escape sequence of a string: the code point it stands for, the position after it, and
+/// whether it is a lone surrogate.
+struct Escape {
+    point: u32,
+    next: usize,
+    lone: bool,
+}
+
 struct Reader<'py, 't> {
     py: Python<'py>,
     text: &'t str,
@@ -47,33 +55,8 @@ impl<'py> Reader<'py, '_> {
         let mut stack: Vec<Open<'py>> = Vec::new();
         'value: loop {
             self.ws();
-            let mut value = match self.peek() {
-                Some(b'{') => {
-                    self.i += 1;
-                    self.ws();
-                    let dict = PyDict::new(self.py);
-                    if self.peek() == Some(b'}') {
-                        self.i += 1;
-                        dict.into_any()
-                    } else {
-                        let key = self.key()?;
-                        stack.push(Open::Dict(dict, key));
-                        continue 'value;
-                    }
-                }
-                Some(b'[') => {
-                    self.i += 1;
-                    self.ws();
-                    let list = PyList::empty(self.py);
-                    if self.peek() == Some(b']') {
-                        self.i += 1;
-                        list.into_any()
-                    } else {
-                        stack.push(Open::List(list));
-                        continue 'value;
-                    }
-                }
-                _ => self.scalar()?,
+            let Some(mut value) = self.value_or_open(&mut stack)? else {
+                continue 'value;
             };
             // A value is complete: it goes into the innermost open container, and each
             // container that closes after it is itself a complete value.
@@ -124,6 +107,39 @@ impl<'py> Reader<'py, '_> {
                 };
             }
         }
+    }
+
+    /// The value at the current position, or `None` when it opens a container that is not
+    /// empty: that container is pushed on `stack` and its first value is read next.
+    fn value_or_open(&mut self, stack: &mut Vec<Open<'py>>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        Ok(Some(match self.peek() {
+            Some(b'{') => {
+                self.i += 1;
+                self.ws();
+                let dict = PyDict::new(self.py);
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                    dict.into_any()
+                } else {
+                    let key = self.key()?;
+                    stack.push(Open::Dict(dict, key));
+                    return Ok(None);
+                }
+            }
+            Some(b'[') => {
+                self.i += 1;
+                self.ws();
+                let list = PyList::empty(self.py);
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    list.into_any()
+                } else {
+                    stack.push(Open::List(list));
+                    return Ok(None);
+                }
+            }
+            _ => self.scalar()?,
+        }))
     }
 
     fn peek(&self) -> Option<u8> {
@@ -253,7 +269,7 @@ impl<'py> Reader<'py, '_> {
                     self.i = j + 1;
                     return Ok(PyString::new(self.py, &self.text[start..j]));
                 }
-                Some(b'\\') => break,
+                Some(b'\\') => return self.escaped_string(start, j),
                 Some(c) if *c < 0x20 => {
                     self.i = j;
                     return Err(self.error("invalid control character in a string"));
@@ -265,7 +281,11 @@ impl<'py> Reader<'py, '_> {
                 }
             }
         }
-        // With escapes: code points, so that a lone surrogate can be kept.
+    }
+
+    /// The rest of a string whose text starts at `start` (after its quote), from its first
+    /// escape at `j`: read as code points, so that a lone surrogate can be kept.
+    fn escaped_string(&mut self, start: usize, mut j: usize) -> PyResult<Bound<'py, PyString>> {
         let mut points: Vec<u32> = self.text[start..j].chars().map(u32::from).collect();
         let mut lone = false;
         loop {
@@ -275,44 +295,10 @@ impl<'py> Reader<'py, '_> {
                     break;
                 }
                 Some(b'\\') => {
-                    let (point, next) = match self.b.get(j + 1) {
-                        Some(b'"') => (u32::from('"'), j + 2),
-                        Some(b'\\') => (u32::from('\\'), j + 2),
-                        Some(b'/') => (u32::from('/'), j + 2),
-                        Some(b'b') => (0x08, j + 2),
-                        Some(b'f') => (0x0c, j + 2),
-                        Some(b'n') => (u32::from('\n'), j + 2),
-                        Some(b'r') => (u32::from('\r'), j + 2),
-                        Some(b't') => (u32::from('\t'), j + 2),
-                        Some(b'u') => {
-                            let Some(high) = self.hex4(j + 2) else {
-                                self.i = j;
-                                return Err(self.error("invalid \\uXXXX escape"));
-                            };
-                            let low = (self.b.get(j + 6..j + 8) == Some(b"\\u"))
-                                .then(|| self.hex4(j + 8))
-                                .flatten();
-                            match low {
-                                Some(low)
-                                    if (0xD800..0xDC00).contains(&high)
-                                        && (0xDC00..0xE000).contains(&low) =>
-                                {
-                                    let point = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
-                                    (point, j + 12)
-                                }
-                                _ => {
-                                    lone |= (0xD800..0xE000).contains(&high);
-                                    (high, j + 6)
-                                }
-                            }
-                        }
-                        _ => {
-                            self.i = j;
-                            return Err(self.error("invalid escape"));
-                        }
-                    };
-                    points.push(point);
-                    j = next;
+                    let escape = self.escape(j)?;
+                    lone |= escape.lone;
+                    points.push(escape.point);
+                    j = escape.next;
                 }
                 Some(c) if *c < 0x20 => {
                     self.i = j;
@@ -333,11 +319,65 @@ impl<'py> Reader<'py, '_> {
                 }
             }
         }
+        self.string_of_points(&points, lone)
+    }
+
+    /// The escape at `j` (its backslash): the code point it stands for and where the string
+    /// goes on. A `\uXXXX` high surrogate followed by a `\uXXXX` low one is one character.
+    fn escape(&mut self, j: usize) -> PyResult<Escape> {
+        let simple = |point: u32| Escape {
+            point,
+            next: j + 2,
+            lone: false,
+        };
+        Ok(match self.b.get(j + 1) {
+            Some(b'"') => simple(u32::from('"')),
+            Some(b'\\') => simple(u32::from('\\')),
+            Some(b'/') => simple(u32::from('/')),
+            Some(b'b') => simple(0x08),
+            Some(b'f') => simple(0x0c),
+            Some(b'n') => simple(u32::from('\n')),
+            Some(b'r') => simple(u32::from('\r')),
+            Some(b't') => simple(u32::from('\t')),
+            Some(b'u') => {
+                let Some(high) = self.hex4(j + 2) else {
+                    self.i = j;
+                    return Err(self.error("invalid \\uXXXX escape"));
+                };
+                let low = (self.b.get(j + 6..j + 8) == Some(b"\\u"))
+                    .then(|| self.hex4(j + 8))
+                    .flatten();
+                match low {
+                    Some(low)
+                        if (0xD800..0xDC00).contains(&high) && (0xDC00..0xE000).contains(&low) =>
+                    {
+                        Escape {
+                            point: 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00),
+                            next: j + 12,
+                            lone: false,
+                        }
+                    }
+                    _ => Escape {
+                        point: high,
+                        next: j + 6,
+                        lone: (0xD800..0xE000).contains(&high),
+                    },
+                }
+            }
+            _ => {
+                self.i = j;
+                return Err(self.error("invalid escape"));
+            }
+        })
+    }
+
+    /// A Python `str` of the code points `points`; `lone` when one of them is a lone
+    /// surrogate, which a Rust string cannot hold but Python's UTF-32 decoder can build.
+    fn string_of_points(&self, points: &[u32], lone: bool) -> PyResult<Bound<'py, PyString>> {
         if !lone {
             let s: String = points.iter().filter_map(|p| char::from_u32(*p)).collect();
             return Ok(PyString::new(self.py, &s));
         }
-        // A Rust string cannot hold a lone surrogate; Python's UTF-32 decoder can build one.
         let bytes: Vec<u8> = points.iter().flat_map(|p| p.to_le_bytes()).collect();
         let s =
             PyBytes::new(self.py, &bytes).call_method1("decode", ("utf-32-le", "surrogatepass"))?;

@@ -11,6 +11,7 @@ mod errors;
 mod event;
 mod json;
 mod json_exact;
+mod listeners;
 mod logging;
 mod testing;
 
@@ -18,7 +19,7 @@ mod testing;
 /// closes clients that have callbacks and flushes log records.
 #[pyfunction]
 fn _shutdown(py: Python<'_>) {
-    client::shutdown(py);
+    listeners::shutdown(py);
     logging::shutdown(py);
 }
 

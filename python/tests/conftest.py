@@ -103,6 +103,20 @@ class WebsocketsDaemon:
     def wait_for_connections(self, n: int, timeout: float = 5.0) -> bool:
         return bool(wait_until(lambda: self.connection_count() >= n, timeout, 0.05))
 
+    def received(self) -> list[str]:
+        """The text messages clients sent, in order."""
+        reply = self.peer.command(cmd="received")
+        assert reply.startswith("RECEIVED "), reply
+        received: list[str] = json.loads(reply[len("RECEIVED "):])
+        return received
+
+    def closes(self) -> list[list[Any]]:
+        """The close frames clients sent, as [code, reason], parsed by `websockets`."""
+        reply = self.peer.command(cmd="closes")
+        assert reply.startswith("CLOSES "), reply
+        closes: list[list[Any]] = json.loads(reply[len("CLOSES "):])
+        return closes
+
     def stop(self) -> None:
         assert self.peer.command(cmd="stop").startswith("OK")
 

@@ -197,10 +197,34 @@ def test_send_before_start_and_after_close() -> None:
         client.start()
 
 
-def test_request_needs_a_request_preset(kit_daemon: DaemonServer) -> None:
+def test_request_on_a_json_preset_takes_a_json_object(kit_daemon: DaemonServer) -> None:
     with tradewire.Client(kit_daemon.url, preset="daemon") as client:
-        with pytest.raises(tradewire.RequestError, match="tradovate"):
+        first_of(client, "connected")
+        with pytest.raises(tradewire.RequestError, match="not valid JSON"):
             client.request("account/list")
+        with pytest.raises(TypeError, match="tradovate"):
+            client.request({"method": "x"}, {"body": 1})
+
+
+def test_json_request_returns_the_answer_carrying_its_id(daemon: Any) -> None:
+    """Document 004's requestId pattern, against the testkit and the `websockets` peer."""
+    with tradewire.Client(daemon.url, preset="daemon", request_id_field="requestId") as client:
+        first_of(client, "connected")
+        assert daemon.wait_for_connections(1)
+        result: dict[str, Any] = {}
+
+        def ask() -> None:
+            result["answer"] = client.request({"type": "getUser"}, timeout=10)
+
+        asking = threading.Thread(target=ask)
+        asking.start()
+        sent = wait_until(lambda: next((m for m in daemon.received() if "getUser" in m), None))
+        request_id = json.loads(sent)["requestId"]
+        daemon.broadcast(json.dumps({"type": "response", "requestId": request_id, "payload": {"n": 1}}))
+        asking.join(10)
+        assert result["answer"] == {"type": "response", "requestId": request_id, "payload": {"n": 1}}
+        daemon.broadcast('{"type":"tick"}')
+        assert first_of(client, "message").type == "tick"  # the answer was not delivered
 
 
 def test_binary_and_invalid_frames(kit_daemon: DaemonServer) -> None:
@@ -214,6 +238,19 @@ def test_binary_and_invalid_frames(kit_daemon: DaemonServer) -> None:
         server.broadcast_binary(b"\x00\xffbin")
         ev = first_of(client, "message")
         assert ev.raw == b"\x00\xffbin"
+
+
+def test_error_events_have_the_json_forms_names(kit_daemon: DaemonServer) -> None:
+    # The JSON form names an error event's kind "error" and its text "message"; the attributes
+    # `type` (the kind) and `error` (the text) stay, and `message` is the JSON form's name.
+    with live_client(kit_daemon, preset="daemon") as client:
+        kit_daemon.broadcast("{not json")
+        err = first_of(client, "error")
+        as_json = err.to_dict()
+        assert (as_json["error"], as_json["message"]) == (err.type, err.message)
+        assert err.message == err.error and err.message
+        kit_daemon.trigger_event("after", None, {"ok": True})
+        assert first_of(client, "message").message is None
 
 
 def test_history_and_status(kit_daemon: DaemonServer) -> None:
@@ -388,3 +425,23 @@ def test_tradovate_request_returns_the_parsed_payload() -> None:
                 client.request("account/list", timeout=0.3)
             with pytest.raises(builtins.TimeoutError):  # also a built-in TimeoutError
                 client.request("account/list", timeout=0.3)
+
+
+def test_tradovate_send_request_returns_the_id_and_the_answer_is_a_response_event() -> None:
+    from tradewire.testing import TradovateServer
+
+    with TradovateServer() as server:
+        config = {"name": "trader", "password": "secret", "appId": "tests", "appVersion": "1.0"}
+        with tradewire.Client(
+            server.url, preset="tradovate", auth_url=server.auth_url, credentials=config
+        ) as client:
+            first_of(client, "authenticated", timeout=15)
+            first_of(client, "response", timeout=15)  # the sync answer
+            sent = client.send_request("order/placeorder", {"accountId": 101, "qty": 1})
+            assert isinstance(sent, int) and sent > 0
+            ev = first_of(client, "response", timeout=15)
+            assert (ev.id, ev.status) == (sent, 200)
+            assert ev.data == {"ok": True, "endpoint": "order/placeorder"}
+    with tradewire.Client("ws://127.0.0.1:9") as other:
+        with pytest.raises(tradewire.RequestError, match="tradovate"):
+            other.send_request("account/list")

@@ -3,7 +3,18 @@ and ``tradewire.testing``)."""
 
 import builtins
 from types import TracebackType
-from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Union, final, overload
+from typing import (
+    Any,
+    Callable,
+    Iterable,
+    Iterator,
+    Literal,
+    Mapping,
+    Optional,
+    Union,
+    final,
+    overload,
+)
 
 from typing_extensions import Self, disjoint_base
 
@@ -42,6 +53,9 @@ _EventKind = Literal[
     "response",
 ]
 
+# What Client.on listens to: a kind, "*" (every kind), or several of them.
+_Kinds = Union[_EventKind, Literal["*"], Iterable[Union[_EventKind, Literal["*"]]]]
+
 class Error(Exception):
     """Base class of every exception tradewire raises."""
 
@@ -73,7 +87,9 @@ class Event:
     @property
     def kind(self) -> _EventKind: ...
     @property
-    def type(self) -> Optional[str]: ...
+    def type(self) -> Optional[str]:
+        """The message type; for an ``error`` event, the kind of error (``invalid_json``, ...),
+        which the JSON form (``to_dict()``) calls ``"error"``."""
     @property
     def account_id(self) -> Union[int, str, None]:
         """The account with the JSON type the server sent: ``123`` is an ``int`` (of any
@@ -103,7 +119,15 @@ class Event:
     @property
     def reason(self) -> Optional[str]: ...
     @property
-    def error(self) -> Optional[str]: ...
+    def error(self) -> Optional[str]:
+        """``disconnected``: the error that ended the connection; ``error``: what went wrong
+        (also ``message``)."""
+    @property
+    def message(self) -> Optional[str]:
+        """``error``: what went wrong, the same text as ``error``, under the JSON form's name
+        (``to_dict()["message"]``); None for other kinds."""
+    @property
+    def by_client(self) -> Optional[bool]: ...
     @property
     def attempt(self) -> Optional[int]: ...
     @property
@@ -127,7 +151,20 @@ class Event:
 class Client:
     """A connection to a WebSocket event stream that stays up by itself."""
 
-    def __new__(cls, url: Optional[str] = None, **config: Any) -> Self: ...
+    def __new__(
+        cls,
+        url: Optional[str] = None,
+        *,
+        on_open: Optional[Callable[[Client], Any]] = None,
+        on_message: Optional[Callable[[Client, Union[str, bytes]], Any]] = None,
+        on_error: Optional[Callable[[Client, Error], Any]] = None,
+        on_close: Optional[Callable[[Client, Optional[int], str], Any]] = None,
+        **config: Any,
+    ) -> Self:
+        """Keyword arguments are configuration fields, except ``on_open(client)``,
+        ``on_message(client, message)``, ``on_error(client, error)`` and
+        ``on_close(client, close_status_code, close_msg)``: listeners called as
+        websocket-client calls them (for 'connected', 'message', 'error', 'disconnected')."""
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Self: ...
     def start(self) -> None: ...
@@ -141,15 +178,34 @@ class Client:
     def send(self, message: Union[str, bytes, bytearray, dict[str, Any], list[Any], tuple[Any, ...]]) -> None: ...
     def request(
         self,
-        endpoint: str,
+        endpoint: Union[str, dict[str, Any]],
         body: Union[str, dict[str, Any], list[Any], None] = None,
         timeout: float = 5.0,
     ) -> Any: ...
+    def send_request(
+        self,
+        endpoint: str,
+        body: Union[str, dict[str, Any], list[Any], None] = None,
+    ) -> int: ...
     def status(self) -> dict[str, Any]: ...
     def history(self) -> list[Event]: ...
     def reconnect(self) -> None: ...
+    def disconnect(self, code: int = 1000, reason: str = "") -> None: ...
+    def connect(self) -> None: ...
+    @property
+    def ready_state(self) -> int: ...
     def close(self) -> None: ...
     def set_callback(self, callback: Callable[[Event], Any]) -> None: ...
+    def on(self, kinds: _Kinds, listener: Callable[[Event], Any]) -> int:
+        """Calls ``listener(event)`` for each event of ``kinds`` on the callback thread;
+        returns a handle for ``off``. The first listener takes the event stream: ``recv``,
+        ``recv_batch`` and iteration raise ``tradewire.Error`` from then on."""
+    def off(self, handle: int) -> bool:
+        """Removes a listener; False if there is none with this handle. Once it returns the
+        listener is not running (unless called from inside it) and never called again."""
+    def clear_listeners(self, kinds: Optional[_Kinds] = None) -> int:
+        """Stops calling listeners for ``kinds`` (None or ``"*"``: all); a listener left
+        with no kind is removed. Returns how many were removed."""
     @property
     def url(self) -> str: ...
     @property

@@ -198,6 +198,12 @@ impl WsServer {
         wait::until(timeout, || (self.connection_count() <= n).then_some(())).is_some()
     }
 
+    /// Every close frame a client sent, in arrival order: its code (None: a close frame
+    /// without one) and reason.
+    pub fn closes_received(&self) -> Vec<(Option<u16>, String)> {
+        self.core.closes()
+    }
+
     /// Every text message received from any client, in arrival order.
     pub fn received(&self) -> Vec<String> {
         self.core.received()

@@ -1,13 +1,15 @@
 /*
- * A json-preset client: non-JSON and binary frames, sending text and binary, and
- * tw_client_request's documented error on a preset without request/response correlation.
+ * A json-preset client: non-JSON and binary frames, sending text and binary,
+ * tw_client_request's documented error on a preset that does not correlate by endpoint, and
+ * a JSON request whose answer carries its id (tw_client_request_json).
  *
  * Usage: send_request URL
  *
  * The harness waits for the connection, then broadcasts three frames: the text
  * "plain text", the text "x\0y" (with a NUL character inside) and the binary bytes
- * 00 01 02 ff (which the json preset reports as an error event). After the program exits
- * it checks that the server received "hello from C".
+ * 00 01 02 ff (which the json preset reports as an error event); then it answers the
+ * request {"method":"c"} with {"id":<its id>,"answered":true}. After the program exits it
+ * checks that the server received "hello from C".
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -49,7 +51,7 @@ static void check_request(tw_client *client) {
     CHECK_RC(tw_client_request(client, "account/list", NULL, 1000, &out), TW_ERR_USAGE);
     CHECK(out == sentinel);
     CHECK(strstr(tw_last_error(), "tradovate") != NULL);
-    CHECK(strstr(tw_last_error(), "send_text") != NULL);
+    CHECK(strstr(tw_last_error(), "request_json") != NULL);
     printf("request: %s: %s\n", tw_result_name(tw_last_error_code()), tw_last_error());
 
     CHECK_RC(tw_client_request(client, NULL, NULL, 1000, &out), TW_ERR_INVALID_ARGUMENT);
@@ -60,6 +62,15 @@ static void check_request(tw_client *client) {
     CHECK(strstr(tw_last_error(), "body_json") != NULL);
     CHECK(strstr(tw_last_error(), "UTF-8") != NULL);
     CHECK(out == sentinel);
+
+    /* Not a JSON object: refused before sending. */
+    CHECK_RC(tw_client_request_json(client, "[1]", 1000, &out), TW_ERR_USAGE);
+    CHECK(out == sentinel);
+    /* A round trip: the id is filled in, the answer carrying it comes back here. */
+    CHECK_RC(tw_client_request_json(client, "{\"method\":\"c\"}", 20000, &out), TW_OK);
+    CHECK(out != sentinel && strstr(out, "\"answered\":true") != NULL);
+    printf("request_json: %s\n", out);
+    tw_string_free(out);
 }
 
 int main(int argc, char **argv) {

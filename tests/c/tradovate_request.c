@@ -1,6 +1,7 @@
 /*
  * A tradovate-preset client: logs in with credentials at the token URL, then a
- * request/response round trip with tw_client_request.
+ * request/response round trip with tw_client_request, and one without waiting with
+ * tw_client_send_request (its answer is a `response` event with the returned id).
  *
  * Usage: tradovate_request WS_URL AUTH_URL
  *
@@ -36,6 +37,28 @@ int main(int argc, char **argv) {
     CHECK_RC(tw_client_request(client, "user/find", "{\"name\":\"trader\"}", 5000, &out), TW_OK);
     CHECK(out != NULL);
     tw_string_free(out);
+
+    uint64_t id = 0;
+    CHECK_RC(tw_client_send_request(client, "account/list", NULL, &id), TW_OK);
+    CHECK(id > 0);
+    char want[64];
+    snprintf(want, sizeof want, "\"id\":%llu,", (unsigned long long)id);
+    for (;;) {
+        ev = wait_for_kind(client, "response");
+        char *json = tw_event_to_json(ev);
+        CHECK(json != NULL);
+        int mine = strstr(json, want) != NULL;
+        if (mine) {
+            CHECK(strstr(json, "ACC-101") != NULL);
+            printf("send_request: %s\n", json);
+        }
+        tw_string_free(json);
+        tw_event_free(ev);
+        if (mine) {
+            break;
+        }
+    }
+    CHECK_RC(tw_client_send_request(client, "account/list", NULL, NULL), TW_ERR_INVALID_ARGUMENT);
 
     char *status = tw_client_status_json(client);
     CHECK(status != NULL && strstr(status, "\"authenticated\":true") != NULL);

@@ -22,6 +22,8 @@ on stdin and answers each with exactly one line on stdout:
     {"cmd":"freeze"}                                 -> OK <n>   (stop reading every current connection:
                                                         no pong, no close, no data — a half-open peer)
     {"cmd":"received"}                               -> RECEIVED <json array of client text messages>
+    {"cmd":"closes"}                                 -> CLOSES <json array of [code, reason] of the close
+                                                        frames clients sent (code null: none)>
     {"cmd":"quit"}                                   -> OK 0, then exit 0
     anything else                                    -> ERR <message>
 
@@ -63,6 +65,7 @@ class Daemon:
         self.connections: set[ServerConnection] = set()
         self.frozen: set[ServerConnection] = set()
         self.received: list[str] = []
+        self.closes: list[list[object]] = []
 
     # ------------------------------------------------------------------ WebSocket side
     async def handler(self, ws: ServerConnection) -> None:
@@ -74,6 +77,9 @@ class Daemon:
         except ConnectionClosed:
             pass
         finally:
+            rcvd = ws.protocol.close_rcvd  # the client's close frame, as the library parsed it
+            if rcvd is not None:
+                self.closes.append([int(rcvd.code), rcvd.reason])
             self.connections.discard(ws)
             self.frozen.discard(ws)
 
@@ -178,6 +184,8 @@ class Daemon:
                 return f"OK {len(targets)}"
             if name == "received":
                 return "RECEIVED " + json.dumps(self.received)
+            if name == "closes":
+                return "CLOSES " + json.dumps(self.closes)
             return f"ERR unknown command {name!r}"
         except Exception as e:  # a bad command must never kill the peer
             return f"ERR {type(e).__name__}: {e}".replace("\n", " ")

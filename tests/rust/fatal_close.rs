@@ -1,5 +1,7 @@
-//! A server that accepts and then closes at once is not retried forever: 1008 is fatal, and
-//! an accept-then-close loop with another code backs off instead of resetting its counter.
+//! A server that accepts and then closes at once is not retried forever: a configured fatal
+//! code stops it (by default only `agent`'s 1008; the other presets retry every close, as
+//! their documents do), and an accept-then-close loop backs off instead of resetting its
+//! counter.
 
 use std::time::Duration;
 
@@ -9,10 +11,13 @@ use tradewire_testkit::{ServerOptions, WsServer};
 use crate::support::{expect_kind, quick, wait_for, SOON};
 
 #[test]
-fn close_1008_right_after_accept_gives_up() {
+fn a_configured_fatal_code_right_after_accept_gives_up() {
     let server = WsServer::start(ServerOptions::default()).unwrap();
     server.accept_then_close(Some((1008, "Invalid token".into())));
-    let client = Client::connect(quick(Config::new(server.url()).preset(Preset::Daemon))).unwrap();
+    let client = Client::connect(
+        quick(Config::new(server.url()).preset(Preset::Daemon)).fatal_close_codes(vec![1008]),
+    )
+    .unwrap();
     let ev = expect_kind(&client, "gave_up", SOON);
     let Event::GaveUp { reason } = ev else {
         unreachable!()
@@ -28,6 +33,23 @@ fn close_1008_right_after_accept_gives_up() {
     server.accept_then_close(None);
     client.reconnect().unwrap();
     expect_kind(&client, "connected", SOON);
+}
+
+/// Document 002's client retries every close: so does the daemon preset, 1008 included.
+#[test]
+fn the_daemon_preset_retries_1008() {
+    let server = WsServer::start(ServerOptions::default()).unwrap();
+    server.accept_then_close(Some((1008, "policy".into())));
+    let client = Client::connect(quick(Config::new(server.url()).preset(Preset::Daemon))).unwrap();
+    let (ev, seen) = wait_for(&client, SOON, |e| {
+        matches!(e, Event::Reconnecting { .. } | Event::GaveUp { .. })
+    });
+    assert!(
+        matches!(ev, Some(Event::Reconnecting { .. })),
+        "{ev:?} after {seen:?}"
+    );
+    assert!(crate::support::eventually(SOON, || server.accepted_total() >= 2));
+    client.close();
 }
 
 #[test]

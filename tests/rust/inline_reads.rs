@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tradewire::{Client, Config, Error, Event, Overflow, State};
+use tradewire::{Client, Config, ErrorCategory, Event, Overflow, State};
 use tradewire_testkit::events::sequenced;
 use tradewire_testkit::probe::{current_thread_cpu_ticks, thread_cpu_ticks};
 use tradewire_testkit::tradovate::{TradovateOptions, TradovateServer};
@@ -209,7 +209,7 @@ fn close_from_another_thread_stops_a_receiver_running_the_connection() {
         t0.elapsed()
     );
     let (seen, err) = receiver.join().unwrap();
-    assert!(matches!(err, Error::Closed), "{err:?}");
+    assert_eq!(err.kind(), ErrorCategory::Closed, "{err:?}");
     assert!(
         matches!(
             seen.last(),

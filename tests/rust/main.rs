@@ -3,6 +3,7 @@
 
 mod support;
 
+mod abnormal_close;
 mod agent;
 mod agent_id;
 mod bad_input;
@@ -14,6 +15,12 @@ mod fatal_close;
 mod half_open;
 mod handshake_tail;
 mod inline_reads;
+mod json_request;
+mod lifecycle_disconnect;
+mod listeners_and_recv;
+mod listeners_off;
+mod listeners_order;
+mod listeners_panic;
 mod preset_schedules;
 mod recv_batch;
 mod reliability_delivery;
@@ -31,5 +38,6 @@ mod slow_consumer;
 mod sockjs_peer;
 mod thread_leak;
 mod tls;
+mod tradovate_send_request;
 mod tradovate_session;
 mod tradovate_tokens;

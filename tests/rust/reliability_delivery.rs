@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use tradewire::{Client, Config, Error, Event, Overflow, Preset};
+use tradewire::{Client, Config, ErrorCategory, Event, Overflow, Preset};
 use tradewire_testkit::{events, DaemonServer};
 
 use crate::support::{eventually, expect_kind, quick, seq_of, SOON};
@@ -63,7 +63,7 @@ fn lifecycle_and_accounting_across_reconnects(policy: Overflow) {
         match client.recv_timeout(SOON) {
             Ok(Some(e)) => seen.push(e),
             Ok(None) => panic!("no end of stream after: {:?}", seen.last()),
-            Err(Error::Closed) => break,
+            Err(e) if e.kind() == ErrorCategory::Closed => break,
             Err(e) => panic!("{e}"),
         }
     }
@@ -140,9 +140,12 @@ fn lifecycle_and_accounting_across_reconnects(policy: Overflow) {
         assert!(lagged > 0, "the queue must have overflowed");
     }
 
-    // The stream has ended: recv says so at once, iteration ends.
-    assert!(matches!(client.try_recv(), Err(Error::Closed)));
-    assert!(matches!(client.recv(), Err(Error::Closed)));
+    // The stream has ended: recv says so at once (and that it gave up), iteration ends.
+    assert!(matches!(client.try_recv(), Err(e) if e.kind() == ErrorCategory::Closed));
+    let ended = client.recv().unwrap_err();
+    assert_eq!(ended.kind(), ErrorCategory::Closed);
+    assert!(ended.to_string().contains("gave up"), "{ended}");
+    assert!(ended.to_string().contains("reconnect()"), "{ended}");
     assert_eq!(client.events().iter().count(), 0);
     // reconnect() starts a new stream.
     server.restart().unwrap();

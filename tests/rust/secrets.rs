@@ -1,10 +1,11 @@
 //! The secret-canary suite: every failure path that can turn text into an event, an error, a
 //! status or a log line is driven with distinctive secrets (holding `+ / = % & ! '` and a
 //! space), by hostile servers that echo what they were sent; every output channel is
-//! captured (events, errors, `status()`, `Debug` of every public type, every log record at
-//! TRACE of tradewire's own targets) and searched for any 8-character run of any form of any
-//! secret (raw, percent-encoded in upper and lower case, `+` for a space, JSON-escaped),
-//! with the forms computed by the testkit, independently of the library's scrubber.
+//! captured (events, errors and every link of their `source()` chain, `status()`, `Debug`
+//! of every public type, every log record at TRACE of tradewire's own targets) and searched
+//! for any 8-character run of any form of any secret (raw, percent-encoded in upper and
+//! lower case, `+` for a space, JSON-escaped), with the forms computed by the testkit,
+//! independently of the library's scrubber.
 //! Server text must also arrive with its control characters escaped: no output holds a raw
 //! CR, LF or ESC that a server sent.
 //!
@@ -102,8 +103,14 @@ impl Outputs {
         evs.iter().for_each(|e| self.event(e));
     }
 
+    /// An error's text, its `Debug`, and both of every link of its `source()` chain.
     fn error(&mut self, e: &tradewire::Error) {
         self.0.push(format!("{e} | {e:?}"));
+        let mut link = std::error::Error::source(e);
+        while let Some(l) = link {
+            self.0.push(format!("{l} | {l:?}"));
+            link = l.source();
+        }
     }
 
     fn client(&mut self, c: &Client) {
@@ -495,6 +502,45 @@ fn tradovate_session_echoing_the_access_token() {
     out.check(&tokens);
 }
 
+/// A value whose serialization fails with a message quoting a secret.
+struct Unserializable;
+
+impl serde::Serialize for Unserializable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom(format!(
+            "cannot serialize the session of token {BEARER}"
+        )))
+    }
+}
+
+/// Errors that keep the underlying error as `source()` (JSON here): no link of the chain,
+/// in `Display` or `Debug`, shows a secret, and the chain is there to walk.
+#[test]
+fn error_source_chains() {
+    capture();
+    let mut out = Outputs::default();
+    let client = Client::new(
+        Config::new(url_with_secrets("ws://127.0.0.1:9"))
+            .token(BEARER)
+            .query("api_token", QUERY_TOKEN),
+    )
+    .unwrap();
+    // The configuration's JSON parse error, the JSON holding secrets.
+    let broken = format!(r#"{{"url": "ws://h/?api_token={QUERY_TOKEN}", "token": "{BEARER}""#);
+    let err = Config::from_json(&broken).unwrap_err();
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+    out.error(&err);
+    // The serialization error of `send_json`, whose text quotes a secret.
+    let err = client.send_json(&Unserializable).unwrap_err();
+    assert_eq!(err.kind(), tradewire::ErrorCategory::Usage);
+    let source = std::error::Error::source(&err).expect("the serde_json error");
+    assert!(source.to_string().contains("<redacted>"), "{source}");
+    out.error(&err);
+    out.client(&client);
+    log::info!(target: "tradewire::canary", "error chains checked");
+    out.check(&[]);
+}
+
 /// Configuration errors and the `Debug` of every public type that holds a secret.
 #[test]
 fn configuration_errors_and_debug_output() {
@@ -526,9 +572,8 @@ fn configuration_errors_and_debug_output() {
     ));
     if let Err(e) = c.validate() {
         out.error(&e);
-        if let tradewire::Error::Config(problems) = &e {
-            out.0.extend(problems.iter().map(|p| format!("{p} {p:?}")));
-        }
+        out.0
+            .extend(e.problems().iter().map(|p| format!("{p} {p:?}")));
     }
     let token = tradewire::tradovate::token::TokenInfo::from_response(
         &serde_json::json!({"accessToken": BEARER, "mdAccessToken": QUERY_TOKEN, "expirationTime": "2030-01-01T00:00:00Z"}),

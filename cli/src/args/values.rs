@@ -100,29 +100,15 @@ pub fn parse_query(v: &str) -> Result<(String, String), UsageError> {
     Ok((key.trim().to_string(), value.to_string()))
 }
 
-/// The candidate closest to `input` by edit distance, if it is close enough to be a typo.
+/// The candidate closest to `input`, if it is close enough to be a typo, compared without
+/// their leading dashes (the rule is the core's: [`tradewire::suggest`]).
 pub fn suggest<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let input = input.trim_start_matches('-');
-    candidates
-        .iter()
-        .map(|c| (edit_distance(input, c.trim_start_matches('-')), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    let bare = |s: &'a str| s.trim_start_matches('-');
+    let found = tradewire::suggest(
+        input.trim_start_matches('-'),
+        candidates.iter().map(|c| bare(c)),
+    )?;
+    candidates.iter().copied().find(|c| bare(c) == found)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::config::{Config, Settings};
 use crate::delivery::Delivery;
 use crate::engine::{Command, Engine, Handoff, Outgoing, Ran};
 use crate::error::{Error, Result};
-use crate::event::{Event, Message};
+use crate::event::Message;
 use crate::history::History;
 use crate::status::{Counters, State, Status};
 use crate::streams::Streams;
@@ -20,7 +20,15 @@ use crate::transport::connect::tls_connector;
 use crate::transport::{Poller, Reactor};
 use crate::url::Scheme;
 
+mod kinds;
+mod lifecycle;
+mod listeners;
 mod receive;
+mod registry;
+mod requests;
+
+pub use kinds::{Kind, KindSet};
+pub use registry::ListenerId;
 
 /// How long a caller waits for the I/O thread to take a command. The I/O thread never blocks,
 /// so this only fires if something is badly wrong.
@@ -62,10 +70,15 @@ pub struct Client {
     handoff: Option<Arc<Handoff>>,
     engine: Mutex<Option<Engine>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The callback thread, started by the first listener.
     callback: Mutex<Option<JoinHandle<()>>>,
-    /// Set once a callback is installed: the callback receives every event, so the `recv`
-    /// family refuses to take any (one atomic load on the hot path, not a lock).
+    /// The listeners (`on`, `set_callback`), called on the callback thread.
+    listeners: Arc<registry::Listeners>,
+    /// Set by the first listener: from then on the listeners own the event stream, so the
+    /// `recv` family refuses to take any event (one atomic load on the hot path, not a lock).
     has_callback: AtomicBool,
+    /// Set by `set_callback`, which may be called once.
+    callback_set: AtomicBool,
     closed: AtomicBool,
     /// Set by `start()`: waiting for events on a client never started is a usage error.
     started: AtomicBool,
@@ -85,11 +98,12 @@ impl Client {
         let settings = Arc::new(config.resolve()?);
         let counters = Arc::new(Counters::default());
         let history = Arc::new(History::new(settings.history));
-        let poller = Arc::new(
-            Poller::new().map_err(|e| Error::Io(format!("could not create a poller: {e}")))?,
-        );
+        let poller =
+            Arc::new(Poller::new().map_err(|e| {
+                Error::io(format!("could not create a poller: {e}")).with_source(e)
+            })?);
         let tls = match settings.endpoint.scheme {
-            Scheme::Wss => Some(tls_connector(settings.verify_tls).map_err(Error::Connect)?),
+            Scheme::Wss => Some(tls_connector(settings.verify_tls)?),
             Scheme::Ws => None,
         };
         let (delivery, streams) =
@@ -114,6 +128,7 @@ impl Client {
             next_id: 1,
             login: crate::engine::login_for(&settings, &counters, &poller),
             pending: std::collections::HashMap::new(),
+            awaiting: std::collections::HashMap::new(),
             handoff: handoff.clone(),
         };
         Ok(Client {
@@ -127,7 +142,9 @@ impl Client {
             engine: Mutex::new(Some(engine)),
             thread: Mutex::new(None),
             callback: Mutex::new(None),
+            listeners: Arc::default(),
             has_callback: AtomicBool::new(false),
+            callback_set: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             started: AtomicBool::new(false),
             stopping: Arc::new(AtomicBool::new(false)),
@@ -142,13 +159,24 @@ impl Client {
     }
 
     /// Starts the I/O thread; returns at once. Connection progress arrives as events.
+    ///
+    /// After [`Client::disconnect`] (or `GaveUp`), `start()` connects again: a new
+    /// connection with the next epoch, the on-connect messages and the login, as the first
+    /// time. While the client is connecting, live or waiting to reconnect it is a `Usage`
+    /// error ([`Client::resume`] does nothing then instead).
     pub fn start(&self) -> Result<()> {
+        self.start_or_connect(false)
+    }
+
+    /// Starts the I/O thread, or (once started) connects again if stopped; `quiet`: a
+    /// client that runs is left alone instead of being a usage error.
+    fn start_or_connect(&self, quiet: bool) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
-        let engine = lock(&self.engine)
-            .take()
-            .ok_or_else(|| Error::Usage("the client is already started".into()))?;
+        let Some(engine) = lock(&self.engine).take() else {
+            return self.start_again(quiet);
+        };
         self.started.store(true, Ordering::SeqCst);
         let counters = self.counters.clone();
         let spawned = std::thread::Builder::new().name("tradewire-io".into()).spawn(move || {
@@ -164,77 +192,15 @@ impl Client {
                 *lock(&self.thread) = Some(handle);
                 Ok(())
             }
-            Err(e) => Err(Error::Io(format!("could not start the I/O thread: {e}"))),
+            Err(e) => Err(Error::io(format!("could not start the I/O thread: {e}")).with_source(e)),
         }
-    }
-
-    /// Delivers every event to `callback` on a dedicated thread (`tradewire-cb`) instead of
-    /// through [`Client::events`]; do not also read the channel. Once a callback is set,
-    /// [`Client::recv`], [`Client::recv_timeout`], [`Client::try_recv`] and
-    /// [`Client::recv_batch`] fail with `Usage` (the callback receives every event; a reader
-    /// would take some of them from it). May be set once, before or after `start()`. A
-    /// callback that panics is logged and the stream goes on. After `close()` returns the
-    /// callback is not called again; `close()` waits for a call in progress to return (so a
-    /// callback must not block forever).
-    ///
-    /// ```no_run
-    /// # let client = tradewire::Client::new(tradewire::Config::new("ws://localhost:8765")).unwrap();
-    /// client.set_callback(|event| log::info!("{}", event.kind()))?;
-    /// client.start()?;
-    /// # Ok::<(), tradewire::Error>(())
-    /// ```
-    pub fn set_callback(&self, mut callback: impl FnMut(Event) + Send + 'static) -> Result<()> {
-        if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
-        }
-        let mut slot = lock(&self.callback);
-        if slot.is_some() {
-            return Err(Error::Usage(
-                "a callback is already set for this client".into(),
-            ));
-        }
-        let streams = self.streams.clone();
-        let stopping = self.stopping.clone();
-        let handle = std::thread::Builder::new()
-            .name("tradewire-cb".into())
-            .spawn(move || loop {
-                // One stream after the other: after `GaveUp` the callback waits for
-                // `reconnect()` (or `close()`).
-                for event in streams.current().iter() {
-                    if stopping.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let kind = event.kind();
-                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(event))).is_err() {
-                        tw_error!("tradewire: the event callback panicked on a `{kind}` event; the stream goes on");
-                    }
-                }
-                if stopping.load(Ordering::SeqCst) || !streams.wait_next() {
-                    return;
-                }
-            })
-            .map_err(|e| Error::Io(format!("could not start the callback thread: {e}")))?;
-        *slot = Some(handle);
-        self.has_callback.store(true, Ordering::SeqCst);
-        Ok(())
     }
 
     /// Waiting for events on a client never started (nor closed) would wait for ever: that is
     /// `Err(Usage)` saying to start it.
     fn check_started(&self) -> Result<()> {
         if !self.started.load(Ordering::Acquire) && !self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Usage(NOT_STARTED.into()));
-        }
-        Ok(())
-    }
-
-    /// The rule between callbacks and the `recv` family: with a callback set, every event
-    /// goes to it, so reading is a usage error (it would take events from the callback).
-    fn check_no_callback(&self) -> Result<()> {
-        if self.has_callback.load(Ordering::Acquire) {
-            return Err(Error::Usage(
-                "this client has a callback, which receives every event; do not also read events (recv, try_recv, recv_batch)".into(),
-            ));
+            return Err(Error::usage(NOT_STARTED.into()));
         }
         Ok(())
     }
@@ -254,25 +220,7 @@ impl Client {
     /// # Ok::<(), tradewire::Error>(())
     /// ```
     pub fn request(&self, endpoint: &str, body: Option<&str>, timeout: Duration) -> Result<String> {
-        if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
-        }
-        if self.settings.preset != crate::preset::Preset::Tradovate {
-            return Err(Error::Usage(format!(
-                "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
-                self.settings.preset.name()
-            )));
-        }
-        if endpoint.is_empty() || endpoint.contains('\n') {
-            return Err(Error::Usage(format!(
-                "{endpoint:?} is not a valid endpoint (expected something like \"account/list\")"
-            )));
-        }
-        if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected(
-                "the client is not started; call start() first".into(),
-            ));
-        }
+        self.check_request(endpoint)?;
         let (reply, answer) = crossbeam_channel::bounded(1);
         self.command(Command::Request {
             endpoint: endpoint.to_string(),
@@ -284,7 +232,7 @@ impl Client {
         match self.await_reply(&answer, deadline) {
             Ok(r) => r,
             Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
-                Err(Error::Timeout(format!(
+                Err(Error::timeout(format!(
                     "no response to {endpoint} within {:.1} s: the outcome is unknown (a late response arrives as a Response event)",
                     timeout.as_secs_f64()
                 )))
@@ -335,17 +283,18 @@ impl Client {
 
     /// Serializes a value to JSON and sends it as a text frame.
     pub fn send_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        let text = serde_json::to_string(value)
-            .map_err(|e| Error::Usage(format!("could not serialize the message: {e}")))?;
+        let text = serde_json::to_string(value).map_err(|e| {
+            Error::usage(format!("could not serialize the message: {e}")).with_source(e)
+        })?;
         self.send_text(text)
     }
 
     fn send_frame(&self, frame: Outgoing) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected(
+            return Err(Error::not_connected(
                 "the client is not started; call start() first".into(),
             ));
         }
@@ -353,15 +302,15 @@ impl Client {
         self.command(Command::Send { frame, reply })?;
         match self.await_reply(&answer, Instant::now() + COMMAND_TIMEOUT) {
             Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(
+            Err(RecvTimeoutError::Timeout) => Err(Error::timeout(
                 "the I/O thread did not take the message".into(),
             )),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
+            Err(RecvTimeoutError::Disconnected) => Err(Error::closed()),
         }
     }
 
     fn command(&self, c: Command) -> Result<()> {
-        self.commands.send(c).map_err(|_| Error::Closed)?;
+        self.commands.send(c).map_err(|_| Error::closed())?;
         let _ = self.poller.notify();
         if let Some(h) = &self.handoff {
             // Lent while the receiver is away: this thread runs the command's turn.
@@ -385,10 +334,10 @@ impl Client {
     /// [`Client::events`]); events of the old stream not taken yet come first.
     pub fn reconnect(&self) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
+            return Err(Error::closed());
         }
         if lock(&self.thread).is_none() {
-            return Err(Error::NotConnected(
+            return Err(Error::not_connected(
                 "the client is not started; call start() first".into(),
             ));
         }
@@ -398,7 +347,7 @@ impl Client {
         // current one when this returns (a `recv` right after it waits for its events).
         match self.await_reply(&answer, Instant::now() + COMMAND_TIMEOUT) {
             Ok(()) | Err(RecvTimeoutError::Disconnected) => Ok(()),
-            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout(
+            Err(RecvTimeoutError::Timeout) => Err(Error::timeout(
                 "the I/O thread did not take the reconnect request".into(),
             )),
         }
@@ -418,6 +367,8 @@ impl Client {
         self.streams.close();
         let cb = lock(&self.callback).take();
         join_unless_current(cb);
+        // The functions go now (a listener running this `close()` goes when it returns).
+        self.listeners.clear();
         self.counters.set_state(State::Closed);
     }
 

@@ -1,6 +1,6 @@
 //! Taking events: `recv`, `recv_timeout`, `try_recv`, `recv_batch` and the stream itself
 //! (`events`). With inline reads the waiting thread runs the live connection itself
-//! (`engine::handoff`); every rule about waiting (never started, a callback set, the end of
+//! (`engine::handoff`); every rule about waiting (never started, a listener registered, the end of
 //! a stream) is decided here, once, for every binding.
 
 use std::ops::ControlFlow;
@@ -10,8 +10,9 @@ use crossbeam_channel::Receiver;
 
 use super::Client;
 use crate::engine::Ran;
-use crate::error::Result;
+use crate::error::{Error, ErrorCategory, Result};
 use crate::event::Event;
+use crate::status::State;
 
 impl Client {
     /// The current event stream. Every clone receives from the same queue (each event goes
@@ -27,7 +28,8 @@ impl Client {
     /// or after `GaveUp` until `reconnect()`) and every queued event has been taken;
     /// `Err(Usage)` at once if the client was never started.
     ///
-    /// Fails with `Usage` while a callback is set (see [`Client::set_callback`]); so do
+    /// Fails with `Usage` once a listener was registered ([`Client::on`],
+    /// [`Client::set_callback`]: the listeners own the stream); so do
     /// [`Client::recv_timeout`], [`Client::try_recv`] and [`Client::recv_batch`].
     pub fn recv(&self) -> Result<Event> {
         self.check_no_callback()?;
@@ -51,14 +53,14 @@ impl Client {
     /// by a receiver's last read).
     pub fn try_recv(&self) -> Result<Option<Event>> {
         self.check_no_callback()?;
-        self.streams.try_recv()
+        self.streams.try_recv().map_err(|e| self.ended(e))
     }
 
     /// Waits up to `timeout` for one event (`None`: no limit; zero: do not wait, and do not
     /// read the socket), then takes the events already queued, up to `max` in all. An empty
     /// batch means the timeout expired (or `max` is 0); `Err(Closed)` as [`Client::recv`],
     /// once the stream has ended and every queued event has been taken; `Err(Usage)` at once
-    /// if the client was never started (with a zero timeout too), or has a callback.
+    /// if the client was never started (with a zero timeout too), or has listeners.
     ///
     /// One call per batch instead of one per event: the way to keep up with a fast feed.
     /// [`Client::recv_batch_with`] hands each event to a function instead of a new `Vec`.
@@ -105,7 +107,7 @@ impl Client {
         }
         // A queued event is taken without reading the clock (a clock read per call is a
         // visible cost per event on a fast feed, docs/BENCHMARKS.md).
-        let first = match self.streams.try_recv()? {
+        let first = match self.streams.try_recv().map_err(|e| self.ended(e))? {
             Some(e) => e,
             None => {
                 let waited = match timeout {
@@ -145,7 +147,7 @@ impl Client {
         if let Some(h) = &self.handoff {
             let rx = self.streams.current();
             loop {
-                if let Some(e) = self.streams.try_recv()? {
+                if let Some(e) = self.streams.try_recv().map_err(|e| self.ended(e))? {
                     return Ok(Some(e));
                 }
                 if until.is_some_and(|u| Instant::now() >= u) {
@@ -158,14 +160,23 @@ impl Client {
                 }
             }
         }
-        self.streams.recv_until(until)
+        self.streams.recv_until(until).map_err(|e| self.ended(e))
+    }
+
+    /// The end of the stream, worded for the end it is (after `close()`, or after `GaveUp`):
+    /// the one wording of every binding. Other errors pass unchanged.
+    fn ended(&self, e: Error) -> Error {
+        if e.kind() != ErrorCategory::Closed {
+            return e;
+        }
+        Error::stream_ended(self.counters.state() == State::GaveUp)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Config, Error, Preset};
+    use crate::{Config, Preset};
 
     #[test]
     fn waiting_on_a_client_never_started_says_to_start_it() {
@@ -174,15 +185,22 @@ mod tests {
             client.recv_timeout(Duration::from_secs(3600)).map(|_| ()),
             client.recv().map(|_| ()),
         ] {
-            let Err(Error::Usage(message)) = result else {
+            let Err(e) = result else {
                 panic!("expected a usage error, got {result:?}")
             };
+            assert_eq!(e.kind(), ErrorCategory::Usage, "{e:?}");
+            let message = e.to_string();
             assert!(message.contains("start()"), "{message}");
             assert!(message.contains("`with`"), "{message}");
         }
         // Closed without ever starting: the stream has ended, as after any close.
         client.close();
-        assert!(matches!(client.recv(), Err(Error::Closed)));
+        let ended = client.recv().unwrap_err();
+        assert_eq!(ended.kind(), ErrorCategory::Closed);
+        assert_eq!(
+            ended.to_string(),
+            "the client is closed and every event has been received"
+        );
     }
 
     /// A client that is never started (no server needed): what the `recv` family decides
@@ -195,9 +213,9 @@ mod tests {
     fn a_batch_on_a_client_never_started_says_to_start_it_whatever_the_timeout() {
         let c = idle_client();
         for timeout in [Some(Duration::ZERO), Some(Duration::from_secs(3600)), None] {
-            let Err(Error::Usage(message)) = c.recv_batch(16, timeout) else {
-                panic!("expected a usage error")
-            };
+            let e = c.recv_batch(16, timeout).unwrap_err();
+            assert_eq!(e.kind(), ErrorCategory::Usage, "{e:?}");
+            let message = e.to_string();
             assert!(message.contains("start()"), "{message}");
         }
         // Nothing asked for, nothing to refuse.
@@ -208,11 +226,10 @@ mod tests {
     fn after_close_a_batch_is_closed() {
         let c = idle_client();
         c.close();
-        assert!(matches!(c.recv_batch(16, None), Err(Error::Closed)));
-        assert!(matches!(
-            c.recv_batch(16, Some(Duration::ZERO)),
-            Err(Error::Closed)
-        ));
+        for timeout in [None, Some(Duration::ZERO)] {
+            let e = c.recv_batch(16, timeout).unwrap_err();
+            assert_eq!(e, Error::stream_ended(false));
+        }
     }
 
     #[test]
@@ -229,11 +246,11 @@ mod tests {
                 .unwrap_err(),
         ];
         for e in errors {
-            assert!(matches!(e, Error::Usage(_)), "{e:?}");
+            assert_eq!(e.kind(), ErrorCategory::Usage, "{e:?}");
             assert!(e.to_string().contains("callback"), "{e}");
         }
         // After close too: the callback, not a reader, owned the stream.
         c.close();
-        assert!(matches!(c.try_recv(), Err(Error::Usage(_))));
+        assert!(matches!(c.try_recv(), Err(e) if e.kind() == ErrorCategory::Usage));
     }
 }

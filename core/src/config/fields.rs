@@ -294,11 +294,17 @@ config_fields! {
         read: get("true or false"),
         default: value(p => true),
     }
-    /// Close codes from the server that stop reconnecting.
+    /// Close codes from the server that stop reconnecting. `agent` stops on 1008 ("Agent
+    /// not found", as its document says not to retry it); `daemon`, `breakout` and
+    /// `tradovate` retry every close, as their documents do; the generic `json` and `raw`
+    /// stop on 1008 (policy violation: usually a refused credential, which retrying cannot fix).
     "fatal_close_codes" => fatal_close_codes: Vec<u16> {
         set: value,
         read: get("a list of close codes"),
-        default: value(p => vec![1008u16]),
+        default: value(p => match p {
+            Preset::Daemon | Preset::Breakout | Preset::Tradovate => Vec::new(),
+            _ => vec![1008u16],
+        }),
     }
     /// Reconnect even when another connection superseded ours.
     "reconnect_when_superseded" => reconnect_when_superseded: bool {
@@ -316,6 +322,14 @@ config_fields! {
         },
         read: or_null("a message type"),
         default: value(p => p.defaults().ping_type),
+    }
+    /// The member of a JSON request that carries its id (`request_json`; document 004 uses
+    /// `requestId`, JSON-RPC `id`): filled with a fresh id when the request has none, and
+    /// the message that carries the same id is its answer. Tradovate correlates its own way.
+    "request_id_field" => request_id_field: String {
+        set: into,
+        read: get("a member name such as \"id\" or \"requestId\""),
+        default: value(p => "id"),
     }
     /// JSON pointer of the message type.
     "type_pointer" => type_pointer: String {

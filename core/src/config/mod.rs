@@ -134,6 +134,7 @@ impl Config {
                 "(config)",
                 format!("the configuration is not valid JSON: {e}"),
             )
+            .with_source(e)
         })?;
         Config::from_value(value)
     }
@@ -160,14 +161,14 @@ impl Config {
         }
         // Unknown fields and unreadable values must not hide the other problems: check the
         // values that were read too, and report the problems of fields not yet reported.
-        if let Err(Error::Config(more)) = c.resolve() {
-            for p in more {
+        if let Err(e) = c.resolve() {
+            for p in e.problems().iter().cloned() {
                 if !errors.iter().any(|e| e.field == p.field) {
                     errors.push(p);
                 }
             }
         }
-        Err(Error::Config(errors))
+        Err(Error::invalid_config(errors))
     }
 
     /// Checks the configuration without creating a client.
@@ -236,9 +237,8 @@ mod tests {
             "url": 5, "jitter": "lots", "heartbeat_intervall": 1, "overflow": "sometimes", "preset": "nope"
         }))
         .unwrap_err();
-        let Error::Config(problems) = err else {
-            panic!()
-        };
+        assert_eq!(err.kind(), crate::ErrorCategory::Config);
+        let problems = err.problems();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         for f in ["url", "jitter", "heartbeat_intervall", "overflow", "preset"] {
             assert!(fields.contains(&f), "{f} missing from {fields:?}");
@@ -258,9 +258,8 @@ mod tests {
     fn unknown_fields_do_not_hide_bad_values() {
         let err = Config::from_json(r#"{"url":"http://x","queue_capacity":0,"jitter":7,"nope":1}"#)
             .unwrap_err();
-        let Error::Config(problems) = err else {
-            panic!()
-        };
+        assert_eq!(err.kind(), crate::ErrorCategory::Config);
+        let problems = err.problems();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["nope", "url", "jitter", "queue_capacity"]);
         assert_eq!(problems[0].message, "unknown field", "no far-fetched hint");

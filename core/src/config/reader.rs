@@ -145,33 +145,7 @@ impl Reader {
 
 /// The known field closest to a misspelled one, if it is close enough.
 pub(super) fn closest(name: &str) -> Option<&'static str> {
-    FIELDS
-        .iter()
-        .map(|f| {
-            (
-                edit_distance(&name.to_ascii_lowercase(), &f.to_ascii_lowercase()),
-                *f,
-            )
-        })
-        // Up to 3 edits, and fewer than a third of the name: `nope` is not a typo of `types`.
-        .filter(|(d, _)| *d <= 3 && *d * 3 <= name.chars().count())
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, f)| f)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::suggest::suggest(name, FIELDS.iter().copied())
 }
 
 /// What kind of JSON value `v` is, for error messages.
@@ -214,6 +188,5 @@ mod tests {
         assert_eq!(closest("heartbeat_intervall"), Some("heartbeat_interval"));
         assert_eq!(closest("rejectunauthorized"), Some("rejectUnauthorized"));
         assert_eq!(closest("something_else_entirely"), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

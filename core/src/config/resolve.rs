@@ -62,7 +62,7 @@ impl Config {
         let (credentials, auth_url) = self.tradovate(target.endpoint.as_ref(), &mut err);
         check_close_codes(self.fatal_close_codes.as_deref(), &mut err);
         if !err.0.is_empty() {
-            return Err(Error::Config(err.0));
+            return Err(Error::invalid_config(err.0));
         }
         let endpoint = target
             .endpoint
@@ -86,6 +86,7 @@ impl Config {
             raw: preset == Preset::Raw,
             pointers,
             ping_type: eff.ping_type(),
+            request_id_field: eff.request_id_field(),
             server_heartbeat_type: d.server_heartbeat_type.map(String::from),
             ws_ping: d.ws_ping,
             heartbeat_interval: timing.heartbeat_interval,
@@ -358,9 +359,8 @@ mod tests {
             .queue_capacity(0)
             .validate()
             .unwrap_err();
-        let Error::Config(problems) = err else {
-            panic!()
-        };
+        assert_eq!(err.kind(), crate::ErrorCategory::Config);
+        let problems = err.problems();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(
             fields,
@@ -372,9 +372,8 @@ mod tests {
     fn a_preset_without_a_default_url_needs_one() {
         for preset in [Preset::Json, Preset::Raw] {
             let err = Config::for_preset(preset).validate().unwrap_err();
-            let Error::Config(problems) = err else {
-                panic!()
-            };
+            assert_eq!(err.kind(), crate::ErrorCategory::Config);
+            let problems = err.problems();
             assert_eq!(problems.len(), 1, "{problems:?}");
             assert_eq!(problems[0].field, "url");
             assert!(
@@ -390,9 +389,8 @@ mod tests {
             .unwrap()
             .validate()
             .unwrap_err();
-        let Error::Config(problems) = err else {
-            panic!()
-        };
+        assert_eq!(err.kind(), crate::ErrorCategory::Config);
+        let problems = err.problems();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["url", "jitter"]);
         for preset in [Preset::Daemon, Preset::Agent, Preset::Breakout] {

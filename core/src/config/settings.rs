@@ -28,6 +28,8 @@ pub(crate) struct Settings {
     pub raw: bool,
     pub pointers: Pointers,
     pub ping_type: Option<String>,
+    /// The member of a JSON request and its answer that carries the request id.
+    pub request_id_field: String,
     pub server_heartbeat_type: Option<String>,
     pub ws_ping: bool,
     pub heartbeat_interval: Duration,

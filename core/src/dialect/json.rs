@@ -4,7 +4,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use tungstenite::Bytes;
 
-use super::{Ctx, Dialect};
+use super::{Ctx, Dialect, Signal};
 use crate::envelope::{self, AccountField, EnvelopeError};
 use crate::event::{ErrorKind, Message};
 use crate::filter::{account_passes, type_passes};
@@ -58,6 +58,13 @@ impl Dialect for Json {
 pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
     {
         let s = ctx.s;
+        if !ctx.awaited.is_empty() {
+            if let Some(id) = reply_id(text, &s.request_id_field, ctx.awaited) {
+                // The answer to a request that waits: returned to it, not delivered.
+                let (id, text) = (id.to_string(), text.to_string());
+                return ctx.signals.push(Signal::Reply { id, text });
+            }
+        }
         let parsed = envelope::parse(text, &s.pointers);
         let env = match parsed {
             Ok(env) => env,
@@ -129,6 +136,35 @@ pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
         }
         ctx.message(message.with_server_time(server_time));
     }
+}
+
+/// A message that carries the id of a request nobody waits for any more (its answer came
+/// twice in one read), delivered as a message: it passed no filter, being addressed to us.
+#[cold]
+pub(crate) fn unclaimed_reply(
+    text: &str,
+    s: &crate::config::Settings,
+    now: std::time::SystemTime,
+    epoch: u64,
+) -> Message {
+    match envelope::parse(text, &s.pointers) {
+        Ok(env) => {
+            let account = match &env.account {
+                AccountField::Id(a) => Some(a.as_ref()),
+                _ => None,
+            };
+            let t = env.msg_type.as_deref();
+            Message::text(text, t, account, Some(env.data), now, epoch)
+        }
+        Err(_) => Message::text(text, None, None, None, now, epoch),
+    }
+}
+
+/// The id of a message that answers a waiting JSON request (its `field` member's JSON text),
+/// if it is one.
+#[cold]
+fn reply_id<'a>(text: &'a str, field: &str, awaited: &dyn super::Awaited) -> Option<&'a str> {
+    crate::envelope::member(text, field).filter(|id| awaited.contains(id))
 }
 
 /// The age of a server heartbeat from its `ts` field (Unix milliseconds), as its latency.

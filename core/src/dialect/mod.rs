@@ -29,6 +29,31 @@ pub(crate) enum Signal {
         status: u16,
         data: Option<String>,
     },
+    /// The answer to a JSON request: the message carrying its id (`id`: the id's JSON text).
+    Reply { id: String, text: String },
+}
+
+/// The ids of the JSON requests waiting for their answer (each id's JSON text, `42` or
+/// `"abc"`), as a dialect sees them.
+pub(crate) trait Awaited {
+    /// No request waits: nothing to look for (the common case, one call per message).
+    fn is_empty(&self) -> bool;
+    /// A request with this id waits.
+    fn contains(&self, id: &str) -> bool;
+}
+
+/// No request waits (tests).
+#[cfg(test)]
+pub(crate) struct NoneAwaited;
+
+#[cfg(test)]
+impl Awaited for NoneAwaited {
+    fn is_empty(&self) -> bool {
+        true
+    }
+    fn contains(&self, _: &str) -> bool {
+        false
+    }
 }
 
 /// Everything a dialect may touch while handling one frame.
@@ -49,6 +74,8 @@ pub(crate) struct Ctx<'a> {
     pub token: Option<&'a str>,
     /// Bad input found in this frame so far (a frame may carry many items).
     pub bad: BadInFrame,
+    /// The JSON requests waiting for their answer.
+    pub awaited: &'a dyn Awaited,
 }
 
 /// Bad items of one frame reported as events of their own; the rest are coalesced into one
@@ -114,6 +141,17 @@ impl Ctx<'_> {
         self.delivery.push(Event::Error(ErrorEvent::new(
             kind, message, raw, self.epoch,
         )));
+    }
+
+    /// Input that the protocol ignores (tradovate: a text frame that is not SockJS): counted
+    /// in `errors` and logged, scrubbed, with its control characters escaped and cut; no
+    /// event.
+    pub fn ignored_input(&mut self, why: &str, raw: &str) {
+        self.counters.errors.fetch_add(1, Ordering::Relaxed);
+        tw_info!(
+            "tradewire: ignored a frame ({why}): {}",
+            crate::redact::untrusted(raw, 200)
+        );
     }
 
     /// Ends a frame: the bad input only counted in it is reported by one `Error` event.

@@ -16,15 +16,27 @@ pub(super) fn offline_commands(
     loop {
         match cmds.try_recv() {
             Ok(Command::Send { reply, .. }) => {
-                let _ = reply.send(Err(Error::NotConnected(format!(
+                let _ = reply.send(Err(Error::not_connected(format!(
                     "the client is {state}; nothing was sent (messages are never queued while disconnected, so none is sent twice after a reconnect)"
                 ))));
             }
             Ok(Command::Request {
                 endpoint, reply, ..
             }) => {
-                let _ = reply.send(Err(Error::NotConnected(format!(
+                let _ = reply.send(Err(Error::not_connected(format!(
                     "the client is {state}; the request to {endpoint} was not sent"
+                ))));
+            }
+            Ok(Command::SendRequest {
+                endpoint, reply, ..
+            }) => {
+                let _ = reply.send(Err(Error::not_connected(format!(
+                    "the client is {state}; the request to {endpoint} was not sent"
+                ))));
+            }
+            Ok(Command::RequestJson { reply, .. }) => {
+                let _ = reply.send(Err(Error::not_connected(format!(
+                    "the client is {state}; the request was not sent"
                 ))));
             }
             Ok(Command::Close) | Err(TryRecvError::Disconnected) => return Some(Interrupt::Close),
@@ -34,6 +46,7 @@ pub(super) fn offline_commands(
                 let _ = done.send(());
                 return Some(Interrupt::Reconnect);
             }
+            Ok(Command::Disconnect { done, .. }) => return Some(Interrupt::Disconnect { done }),
             Err(TryRecvError::Empty) => return None,
         }
     }
@@ -55,7 +68,7 @@ impl Engine {
             match self.cmds.try_recv() {
                 Ok(Command::Send { frame, reply }) => {
                     if !*live {
-                        let _ = reply.send(Err(Error::NotConnected(
+                        let _ = reply.send(Err(Error::not_connected(
                             "the client is logging in; nothing was sent (wait for the authenticated event)".into(),
                         )));
                         continue;
@@ -77,54 +90,181 @@ impl Engine {
                     reply,
                 }) => {
                     if !*live {
-                        let _ = reply.send(Err(Error::NotConnected(
+                        let _ = reply.send(Err(Error::not_connected(
                             "the client is not logged in yet; the request was not sent".into(),
                         )));
                         continue;
                     }
-                    let id = self.next_id;
-                    let Some(frame) = self.dialect.request_frame(&endpoint, id, body.as_deref())
-                    else {
-                        let _ = reply.send(Err(Error::Usage(format!(
-                            "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
-                            self.s.preset.name()
-                        ))));
+                    let body = body.as_deref();
+                    self.start_request(ws, want_write, endpoint, body, timeout, reply)?;
+                }
+                Ok(Command::RequestJson {
+                    message,
+                    timeout,
+                    reply,
+                }) => {
+                    if !*live {
+                        let _ = reply.send(Err(Error::not_connected(
+                            "the client is not logged in yet; the request was not sent".into(),
+                        )));
                         continue;
+                    }
+                    self.start_json_request(ws, want_write, &message, timeout, reply)?;
+                }
+                Ok(Command::SendRequest {
+                    endpoint,
+                    body,
+                    reply,
+                }) => {
+                    if !*live {
+                        let _ = reply.send(Err(Error::not_connected(
+                            "the client is not logged in yet; the request was not sent".into(),
+                        )));
+                        continue;
+                    }
+                    let sent = self.write_request(ws, want_write, &endpoint, body.as_deref());
+                    let broken = match &sent {
+                        Err((e, true)) => Some(e.to_string()),
+                        _ => None,
                     };
-                    self.next_id += 1;
-                    match write(ws, Outgoing::Text(frame), want_write) {
-                        Ok(()) => {
-                            let deadline = Instant::now() + timeout;
-                            self.pending.insert(
-                                id,
-                                Pending {
-                                    endpoint,
-                                    deadline,
-                                    reply,
-                                },
-                            );
-                        }
-                        Err((e, broken)) => {
-                            let msg = e.to_string();
-                            let _ = reply.send(Err(e));
-                            if broken {
-                                return Err(End::Broken(msg));
-                            }
-                        }
+                    let _ = reply.send(sent.map_err(|(e, _)| e));
+                    if let Some(e) = broken {
+                        return Err(End::Broken(e));
                     }
                 }
                 Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
+                    self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the client");
                     return Err(End::Close);
                 }
                 Ok(Command::Reconnect { done }) => {
                     let _ = done.send(());
+                    self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "reconnecting");
                     return Err(End::Reconnect);
+                }
+                Ok(Command::Disconnect { code, reason, done }) => {
+                    self.counters.set_state(State::Closing);
+                    close_gracefully(ws, reader, &mut self.reactor, code, &reason);
+                    return Err(End::Disconnect { code, reason, done });
                 }
                 Err(TryRecvError::Empty) => break,
             }
         }
         Ok(())
+    }
+
+    /// Sends a request and records it as pending; the reply gets the send's error, if any.
+    /// `Err` when the connection broke while sending.
+    fn start_request(
+        &mut self,
+        ws: &mut WebSocket<Metered>,
+        want_write: &mut bool,
+        endpoint: String,
+        body: Option<&str>,
+        timeout: Duration,
+        reply: Sender<Result<String>>,
+    ) -> std::result::Result<(), End> {
+        match self.write_request(ws, want_write, &endpoint, body) {
+            Ok(id) => {
+                let deadline = Instant::now() + timeout;
+                self.pending.insert(
+                    id,
+                    Pending {
+                        endpoint,
+                        deadline,
+                        reply,
+                    },
+                );
+                Ok(())
+            }
+            Err((e, broken)) => {
+                let msg = e.to_string();
+                let _ = reply.send(Err(e));
+                if broken {
+                    return Err(End::Broken(msg));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes a request frame with the next id; its id. The error's flag says whether the
+    /// connection is broken.
+    fn write_request(
+        &mut self,
+        ws: &mut WebSocket<Metered>,
+        want_write: &mut bool,
+        endpoint: &str,
+        body: Option<&str>,
+    ) -> std::result::Result<u64, (Error, bool)> {
+        let id = self.next_id;
+        let Some(frame) = self.dialect.request_frame(endpoint, id, body) else {
+            return Err((
+                Error::usage(format!(
+                    "request() needs a preset with request/response correlation (tradovate); this client uses the {} preset: use send_text() instead",
+                    self.s.preset.name()
+                )),
+                false,
+            ));
+        };
+        self.next_id += 1;
+        write(ws, Outgoing::Text(frame), want_write).map(|()| id)
+    }
+
+    /// Sends a JSON request with its id (the caller's, or the next one filled in) and records
+    /// it as waiting for the message that carries the same id. `Err` when the connection
+    /// broke while sending.
+    fn start_json_request(
+        &mut self,
+        ws: &mut WebSocket<Metered>,
+        want_write: &mut bool,
+        message: &str,
+        timeout: Duration,
+        reply: Sender<Result<String>>,
+    ) -> std::result::Result<(), End> {
+        // A fresh id never taken by a request that still waits (the caller may choose ids).
+        while self.awaiting.contains_key(&self.next_id.to_string()) {
+            self.next_id += 1;
+        }
+        let field = &self.s.request_id_field;
+        let request = match crate::request_id::identify(message, field, self.next_id) {
+            Ok(r) => r,
+            Err(why) => {
+                let _ = reply.send(Err(Error::usage(why)));
+                return Ok(());
+            }
+        };
+        if self.awaiting.contains_key(&request.id) {
+            let _ = reply.send(Err(Error::usage(format!(
+                "a request with {field} {} already waits for its answer; use another id",
+                request.id
+            ))));
+            return Ok(());
+        }
+        if request.id == self.next_id.to_string() {
+            self.next_id += 1;
+        }
+        match write(ws, Outgoing::Text(request.text), want_write) {
+            Ok(()) => {
+                let endpoint = format!("the request with {field} {}", request.id);
+                let deadline = Instant::now() + timeout;
+                let pending = Pending {
+                    endpoint,
+                    deadline,
+                    reply,
+                };
+                self.awaiting.insert(request.id, pending);
+                Ok(())
+            }
+            Err((e, broken)) => {
+                let msg = e.to_string();
+                let _ = reply.send(Err(e));
+                if broken {
+                    return Err(End::Broken(msg));
+                }
+                Ok(())
+            }
+        }
     }
 }

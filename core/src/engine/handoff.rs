@@ -7,6 +7,10 @@
 //! application without a thread switch. The connection stays lent between calls: the next
 //! `recv` goes straight back to the socket.
 //!
+//! Ownership moves by value: the I/O thread puts the session (`Running`: the engine and
+//! the connection) in the slot; a receiver takes it out to run it and puts it back. No
+//! pointer is shared, and nothing is `unsafe`.
+//!
 //! The I/O thread takes the connection back when it ends (and reconnects as always), when
 //! a timer is due while no receiver runs it, and when no receiver has run it for [`LEASE`]
 //! (the application is busy: the I/O thread reads for it again, so server pings are
@@ -20,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::session::Conn;
+use super::session::{Conn, Running};
 use super::{End, Engine};
 use crate::transport::Poller;
 
@@ -44,47 +48,42 @@ pub(crate) struct Handoff {
     poller: Arc<Poller>,
 }
 
+/// Ownership of the live session moves by value: the I/O thread puts it in `slot` when it
+/// lends it; a receiver takes it out of `slot` to run it and puts it back when it stops. So
+/// while the I/O thread is `lending`, an empty `slot` means a receiver is running it, and
+/// the session is never reachable from two threads at once (the compiler checks that it is
+/// `Send`, through the mutex).
 struct Shared {
-    /// While lent: the I/O thread's engine and connection (it is parked in `lend`).
-    lent: Option<Lent>,
-    /// A receiver is running the lent connection.
-    running: bool,
+    /// The I/O thread is parked in [`Handoff::lend`].
+    lending: bool,
+    /// The lent session, while no receiver runs it.
+    slot: Option<Box<Running>>,
     /// A connection is live (the I/O thread is in `run_connection`).
     live: bool,
     /// How the lent connection ended, for the I/O thread.
     end: Option<End>,
-    /// When the lent connection's next timer is due.
-    deadline: Instant,
     /// The parked I/O thread sleeps until the next timer, not for [`LEASE`]: the receiver
     /// that stops running must wake it.
     io_sleeps_long: bool,
+    timing: Timing,
+}
+
+impl Shared {
+    /// A receiver runs the lent session.
+    fn running(&self) -> bool {
+        self.lending && self.slot.is_none()
+    }
+}
+
+/// What the parked I/O thread looks at to decide when to take the session back.
+struct Timing {
+    /// When the lent connection's next timer is due.
+    deadline: Instant,
     /// Runs started (to tell one long run from many short ones).
     runs: u64,
     /// When the last run ended (or the connection was lent).
     away_since: Instant,
 }
-
-/// The I/O thread's engine and connection, lent.
-///
-/// The pointers are valid while `Shared::lent` holds them: the I/O thread is then parked in
-/// [`Handoff::lend`], which holds both exclusive borrows and does not use them; it clears
-/// `lent` (under the lock, while nobody runs) before it returns. They are dereferenced only
-/// by the one thread that set `running` under the lock.
-#[derive(Clone, Copy)]
-struct Lent {
-    engine: *mut Engine,
-    conn: *mut Conn,
-}
-
-// SAFETY: see `Lent`: one thread at a time uses the pointers, and `Engine` and `Conn` are
-// `Send` (checked below); the mutex orders the hand-over between threads.
-unsafe impl Send for Lent {}
-
-const _: () = {
-    const fn send<T: Send>() {}
-    send::<Engine>();
-    send::<Conn>();
-};
 
 /// What [`Handoff::run`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,14 +98,16 @@ impl Handoff {
     pub fn new(poller: Arc<Poller>) -> Handoff {
         Handoff {
             shared: Mutex::new(Shared {
-                lent: None,
-                running: false,
+                lending: false,
+                slot: None,
                 live: false,
                 end: None,
-                deadline: Instant::now(),
                 io_sleeps_long: false,
-                runs: 0,
-                away_since: Instant::now(),
+                timing: Timing {
+                    deadline: Instant::now(),
+                    runs: 0,
+                    away_since: Instant::now(),
+                },
             }),
             changed: Condvar::new(),
             wanted: AtomicBool::new(false),
@@ -135,39 +136,39 @@ impl Handoff {
         }
     }
 
-    /// Lends the connection to receivers and parks until it ends (`Some`), or a timer is
-    /// due or the lease runs out while no receiver runs it (`None`: the I/O thread runs it
-    /// again).
+    /// Lends the session to receivers and parks until the connection ends (its end comes
+    /// back), or a timer is due or the lease runs out while no receiver runs it (`None`: the
+    /// I/O thread runs it again). The session always comes back.
     pub(super) fn lend(
         &self,
-        engine: &mut Engine,
-        conn: &mut Conn,
+        session: Box<Running>,
         deadline: Instant,
-    ) -> Option<End> {
+    ) -> (Box<Running>, Option<End>) {
         let mut st = self.lock();
         self.wanted.store(false, Ordering::Release);
-        st.lent = Some(Lent {
-            engine: engine as *mut Engine,
-            conn: conn as *mut Conn,
-        });
-        st.deadline = deadline;
-        st.away_since = Instant::now();
+        st.slot = Some(session);
+        st.lending = true;
+        st.timing.deadline = deadline;
+        st.timing.away_since = Instant::now();
         self.changed.notify_all();
         let mut looks = Looks::new();
         loop {
-            if !st.running {
-                if let Some(end) = st.end.take() {
-                    st.lent = None;
-                    return Some(end);
-                }
-            }
             let now = Instant::now();
-            let wake = match looks.next(&st, now) {
-                Look::TakeBack => break,
+            let look = looks.next(&st.timing, st.running(), now);
+            // Only a session in the slot can be taken back: one that a receiver runs is
+            // waited for (it ends its run within the lease or at its next timer).
+            let take_back = st.end.is_some() || look == Look::TakeBack;
+            if let Some(back) = st.slot.take_if(|_| take_back) {
+                st.lending = false;
+                return (back, st.end.take());
+            }
+            let wake = match look {
                 Look::Sleep { until, long } => {
                     st.io_sleeps_long = long;
                     until
                 }
+                // Not reached (the slot is full whenever `next` says take back); look again.
+                Look::TakeBack => now + RECHECK,
             };
             st = self
                 .changed
@@ -176,10 +177,6 @@ impl Handoff {
                 .0;
             st.io_sleeps_long = false;
         }
-        st.lent = None;
-        drop(st);
-        conn.recheck();
-        None
     }
 
     // ---- the receivers' side ----
@@ -190,11 +187,21 @@ impl Handoff {
     pub(crate) fn run(&self, until: Option<Instant>, ask: bool, ready: &dyn Fn() -> bool) -> Ran {
         let mut st = self.lock();
         loop {
-            match (&st.lent, st.running || st.end.is_some()) {
-                (Some(_), false) => break,
-                (Some(_), true) => return Ran::Elsewhere,
-                (None, _) if !st.live || !ask => return Ran::Elsewhere,
-                (None, _) => {}
+            if st.lending {
+                // Lent: run it unless another receiver does or it has ended.
+                if st.end.is_some() {
+                    return Ran::Elsewhere;
+                }
+                return match st.slot.take() {
+                    Some(session) => {
+                        self.run_lent(st, session, until, ready);
+                        Ran::Here
+                    }
+                    None => Ran::Elsewhere,
+                };
+            }
+            if !st.live || !ask {
+                return Ran::Elsewhere;
             }
             // The I/O thread has it: ask, and wait for it to be lent (it lends at the end of
             // its current turn) or for the connection to end.
@@ -218,43 +225,42 @@ impl Handoff {
                 return Ran::Here;
             }
         }
-        self.run_lent(st, until, ready);
-        Ran::Here
     }
 
     /// Runs one turn on this thread if the connection is lent and nobody runs it: for a
     /// command made while the receiver is away.
     pub(crate) fn run_once(&self) {
-        let st = self.lock();
-        if st.lent.is_none() || st.running || st.end.is_some() {
+        let mut st = self.lock();
+        if !st.lending || st.end.is_some() {
             return;
         }
-        self.run_lent(st, Some(Instant::now()), &|| false);
+        if let Some(session) = st.slot.take() {
+            self.run_lent(st, session, Some(Instant::now()), &|| false);
+        }
     }
 
+    /// Runs the session taken from the slot on this thread, then puts it back.
     fn run_lent(
         &self,
         mut st: MutexGuard<'_, Shared>,
+        mut session: Box<Running>,
         until: Option<Instant>,
         ready: &dyn Fn() -> bool,
     ) {
-        let Some(lent) = st.lent else { return };
-        st.running = true;
-        st.runs += 1;
+        st.timing.runs += 1;
         drop(st);
         // The I/O thread reads it when it next looks (within the lease once the run ends).
-        let publish = |deadline: Instant| self.lock().deadline = deadline;
+        let publish = |deadline: Instant| self.lock().timing.deadline = deadline;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            // SAFETY: see `Lent`; `running` is ours until we clear it below.
-            let (engine, conn) = unsafe { (&mut *lent.engine, &mut *lent.conn) };
+            let Running { engine, conn } = &mut *session;
             // Bytes may have arrived since the last run: read before asking the poller (at
             // high rates they usually have, and this saves a system call per event).
             conn.recheck();
             drive(engine, conn, until, ready, &publish)
         }));
         let mut st = self.lock();
-        st.running = false;
-        st.away_since = Instant::now();
+        st.slot = Some(session);
+        st.timing.away_since = Instant::now();
         let wake_io = std::mem::take(&mut st.io_sleeps_long);
         let end = match outcome {
             Ok(Ok(())) => None,
@@ -299,9 +305,9 @@ impl Looks {
         }
     }
 
-    /// What to do now, given the shared state (its `end` already handled).
-    fn next(&mut self, st: &Shared, now: Instant) -> Look {
-        if !st.running {
+    /// What to do now, given the lent session's timing and whether a receiver runs it.
+    fn next(&mut self, st: &Timing, running: bool, now: Instant) -> Look {
+        if !running {
             let lease_end = st.away_since + LEASE;
             if now >= st.deadline || now >= lease_end {
                 return Look::TakeBack;
@@ -359,14 +365,9 @@ fn drive(
 mod tests {
     use super::*;
 
-    fn shared(now: Instant) -> Shared {
-        Shared {
-            lent: None,
-            running: false,
-            live: true,
-            end: None,
+    fn shared(now: Instant) -> Timing {
+        Timing {
             deadline: now + Duration::from_secs(10),
-            io_sleeps_long: false,
             runs: 0,
             away_since: now,
         }
@@ -378,24 +379,24 @@ mod tests {
         let mut st = shared(t0);
         let mut looks = Looks::new();
         assert_eq!(
-            looks.next(&st, t0),
+            looks.next(&st, false, t0),
             Look::Sleep {
                 until: t0 + LEASE,
                 long: false
             }
         );
-        assert_eq!(looks.next(&st, t0 + LEASE), Look::TakeBack);
+        assert_eq!(looks.next(&st, false, t0 + LEASE), Look::TakeBack);
         // A timer due before the lease ends.
         st.deadline = t0 + Duration::from_millis(3);
         assert_eq!(
-            looks.next(&st, t0),
+            looks.next(&st, false, t0),
             Look::Sleep {
                 until: st.deadline,
                 long: false
             }
         );
         assert_eq!(
-            looks.next(&st, t0 + Duration::from_millis(3)),
+            looks.next(&st, false, t0 + Duration::from_millis(3)),
             Look::TakeBack
         );
     }
@@ -404,13 +405,12 @@ mod tests {
     fn active_receivers_are_looked_at_less_and_less_often() {
         let t0 = Instant::now();
         let mut st = shared(t0);
-        st.running = true;
         let mut looks = Looks::new();
         let mut gaps = Vec::new();
         let mut now = t0;
         for run in 1..=7 {
             st.runs = run; // a new run at every look: a busy stream
-            match looks.next(&st, now) {
+            match looks.next(&st, true, now) {
                 Look::Sleep { until, long: false } => {
                     gaps.push((until - now).as_millis());
                     now = until;
@@ -425,16 +425,16 @@ mod tests {
     fn one_long_run_lets_the_io_thread_sleep_until_the_next_timer() {
         let t0 = Instant::now();
         let mut st = shared(t0);
-        st.running = true;
+        let mut running = true;
         st.runs = 1;
         let mut looks = Looks::new();
         assert!(matches!(
-            looks.next(&st, t0),
+            looks.next(&st, running, t0),
             Look::Sleep { long: false, .. }
         ));
         let later = t0 + LEASE;
         assert_eq!(
-            looks.next(&st, later),
+            looks.next(&st, running, later),
             Look::Sleep {
                 until: st.deadline,
                 long: true
@@ -443,18 +443,18 @@ mod tests {
         // The receiver is handling a deadline that just passed: look again shortly.
         st.deadline = later;
         assert_eq!(
-            looks.next(&st, later),
+            looks.next(&st, running, later),
             Look::Sleep {
                 until: later + RECHECK,
                 long: true
             }
         );
         // It left: the lease applies from when it left.
-        st.running = false;
+        running = false;
         st.away_since = later;
         st.deadline = later + Duration::from_secs(5);
         assert_eq!(
-            looks.next(&st, later),
+            looks.next(&st, running, later),
             Look::Sleep {
                 until: later + LEASE,
                 long: false

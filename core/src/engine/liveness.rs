@@ -103,6 +103,11 @@ impl Engine {
             self.pending.retain(|_, p| p.deadline > now);
             next_expiry = self.pending.values().map(|p| p.deadline).min();
         }
+        if !self.awaiting.is_empty() {
+            self.awaiting.retain(|_, p| p.deadline > now);
+            let json = self.awaiting.values().map(|p| p.deadline).min();
+            next_expiry = next_expiry.into_iter().chain(json).min();
+        }
         let renew_at = self.login.as_mut().and_then(|l| l.tend());
 
         let more = *readable && !self.delivery.blocked();

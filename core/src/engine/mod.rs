@@ -66,8 +66,29 @@ pub(crate) enum Command {
         timeout: Duration,
         reply: Sender<Result<String>>,
     },
+    /// `request_json()`: a JSON object (its id member filled in when missing), answered by
+    /// the message that carries the same id.
+    RequestJson {
+        message: String,
+        timeout: Duration,
+        reply: Sender<Result<String>>,
+    },
+    /// `send_request()`: sent now; `reply` gets its id (the answer comes as a `Response`
+    /// event).
+    SendRequest {
+        endpoint: String,
+        body: Option<String>,
+        reply: Sender<Result<u64>>,
+    },
     /// `reconnect()`; `done` is answered once the I/O thread has taken it.
     Reconnect {
+        done: Sender<()>,
+    },
+    /// `disconnect()` (code and reason already checked); `done` is answered once the
+    /// connection is closed and the `Disconnected` event delivered.
+    Disconnect {
+        code: u16,
+        reason: String,
         done: Sender<()>,
     },
     Close,
@@ -84,10 +105,24 @@ pub(crate) struct Pending {
 enum End {
     Close,
     Reconnect,
-    ServerClose { code: u16, reason: String },
-    Dead { silence: Duration },
+    /// `disconnect()`: closed with this code and reason; stay disconnected.
+    Disconnect {
+        code: u16,
+        reason: String,
+        done: Sender<()>,
+    },
+    ServerClose {
+        code: u16,
+        reason: String,
+    },
+    Dead {
+        silence: Duration,
+    },
     Broken(String),
-    Violation { code: u16, message: String },
+    Violation {
+        code: u16,
+        message: String,
+    },
     AuthRejected(String),
     Shutdown(String),
 }
@@ -130,6 +165,8 @@ pub(crate) struct Engine {
     /// How the dialect gets the credential it logs in with (tradovate: its access token).
     pub login: Option<Box<dyn Login>>,
     pub pending: HashMap<u64, Pending>,
+    /// JSON requests waiting for their answer, by their id's JSON text (`42`, `"abc"`).
+    pub awaiting: HashMap<String, Pending>,
     /// Inline reads: lends live connections to threads waiting in `recv`.
     pub handoff: Option<Arc<Handoff>>,
 }
@@ -166,12 +203,22 @@ impl Engine {
 
     /// Fails every waiting request: its outcome is unknown.
     pub(super) fn fail_pending(&mut self, why: &str) {
-        for (id, p) in self.pending.drain() {
-            let _ = p.reply.send(Err(Error::Request(format!(
+        let tradovate = self.pending.drain().map(|(id, p)| (id.to_string(), p));
+        for (id, p) in tradovate.chain(self.awaiting.drain()) {
+            let _ = p.reply.send(Err(Error::request(format!(
                 "{why} before the response to {} (request {id}) arrived: the outcome is unknown; check the state on the server before retrying",
                 p.endpoint
             ))));
         }
+    }
+}
+
+impl crate::dialect::Awaited for HashMap<String, Pending> {
+    fn is_empty(&self) -> bool {
+        HashMap::is_empty(self)
+    }
+    fn contains(&self, id: &str) -> bool {
+        self.contains_key(id)
     }
 }
 
@@ -218,11 +265,13 @@ fn scrub_event(ev: Event) -> Event {
             code,
             reason,
             error,
+            by_client,
         } => Event::Disconnected {
             epoch,
             code,
             reason: clean(reason),
             error: error.map(clean),
+            by_client,
         },
         Event::Reconnecting {
             attempt,

@@ -39,6 +39,7 @@ impl Engine {
                 self.reset_attempts();
                 Some(Interrupt::Reconnect)
             }
+            Some(Interrupt::Disconnect { done }) => Some(Interrupt::Disconnect { done }),
             None => None,
         }
     }
@@ -56,7 +57,8 @@ impl Engine {
                 self.reset_attempts();
                 Interrupt::Reconnect
             }
-            _ => Interrupt::Close,
+            Some(Interrupt::Disconnect { done }) => Interrupt::Disconnect { done },
+            Some(Interrupt::Close) | None => Interrupt::Close,
         }
     }
 
@@ -86,11 +88,22 @@ pub(super) fn give_up_before(
     }
 }
 
+/// The code reported for a connection that ended without a close frame (RFC 6455 §7.1.5).
+const ABNORMAL: u16 = 1006;
+
 /// The close code, reason and error of a `Disconnected` event.
 pub(super) fn describe(end: &End, s: &Settings) -> (Option<u16>, String, Option<String>) {
     match end {
         End::Close => (Some(1000), "closed by the client".into(), None),
         End::Reconnect => (Some(1000), "reconnect requested".into(), None),
+        End::Disconnect { code, reason, .. } => {
+            let shown = if reason.is_empty() {
+                "disconnected by the client".to_string()
+            } else {
+                reason.clone()
+            };
+            (Some(*code), shown, None)
+        }
         End::ServerClose { code, reason } => (Some(*code), reason.clone(), None),
         End::Dead { silence } => {
             let m = format!(
@@ -98,11 +111,12 @@ pub(super) fn describe(end: &End, s: &Settings) -> (Option<u16>, String, Option<
                 silence.as_secs_f64(),
                 s.heartbeat_timeout.as_secs_f64()
             );
-            (None, m.clone(), Some(m))
+            (Some(ABNORMAL), m.clone(), Some(m))
         }
-        End::Broken(e) => (None, "connection lost".into(), Some(s.scrub(e))),
+        End::Broken(e) => (Some(ABNORMAL), "connection lost".into(), Some(s.scrub(e))),
         End::Violation { code, message } => (Some(*code), message.clone(), Some(message.clone())),
-        End::AuthRejected(m) => (None, "login refused".into(), Some(m.clone())),
+        // Closed by us with 1000 "login refused" (see `act`).
+        End::AuthRejected(m) => (Some(1000), "login refused".into(), Some(m.clone())),
         End::Shutdown(m) => (Some(1000), m.clone(), None),
     }
 }

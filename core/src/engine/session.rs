@@ -33,52 +33,68 @@ impl Conn {
     }
 }
 
-impl Engine {
-    /// Runs one connection until it ends; fails its waiting requests when it does.
-    pub(super) fn live(&mut self, ws: WebSocket<Metered>) -> End {
-        let end = self.run_connection(ws);
-        let why = match &end {
-            End::Close => "the client was closed",
-            _ => "the connection dropped",
-        };
-        self.fail_pending(why);
-        end
-    }
+/// A live connection with the engine that runs it. Under inline reads the I/O thread lends
+/// it, by value, to a thread waiting in `recv` (see `handoff`), and gets it back.
+pub(crate) struct Running {
+    pub(super) engine: Engine,
+    pub(super) conn: Conn,
+}
 
-    pub(super) fn run_connection(&mut self, ws: WebSocket<Metered>) -> End {
-        let mut c = match self.open(ws) {
-            Ok(c) => c,
-            Err(end) => return end,
+/// Runs one connection until it ends; fails its waiting requests when it does. The engine
+/// comes back with the end.
+pub(super) fn live(engine: Engine, ws: WebSocket<Metered>) -> (Engine, End) {
+    let (mut engine, end) = run_connection(engine, ws);
+    let why = match &end {
+        End::Close => "the client was closed",
+        _ => "the connection dropped",
+    };
+    engine.fail_pending(why);
+    (engine, end)
+}
+
+fn run_connection(mut engine: Engine, ws: WebSocket<Metered>) -> (Engine, End) {
+    let conn = match engine.open(ws) {
+        Ok(c) => c,
+        Err(end) => return (engine, end),
+    };
+    let handoff = engine.handoff.clone();
+    if let Some(h) = &handoff {
+        h.set_live(true);
+    }
+    let mut running = Running { engine, conn };
+    let end = loop {
+        let Running { engine, conn } = &mut running;
+        let (more, deadline) = match engine.turn(conn) {
+            Ok(t) => t,
+            Err(end) => break end,
         };
-        let handoff = self.handoff.clone();
-        if let Some(h) = &handoff {
-            h.set_live(true);
-        }
-        let end = loop {
-            let (more, deadline) = match self.turn(&mut c) {
-                Ok(t) => t,
-                Err(end) => break end,
-            };
-            if let Some(h) = handoff.as_ref().filter(|h| h.wanted()) {
-                // A thread waits in recv: it runs the connection until it has events.
-                match h.lend(self, &mut c, deadline) {
-                    Some(end) => break end,
-                    None => continue,
+        if let Some(h) = handoff.as_ref().filter(|h| h.wanted()) {
+            // A thread waits in recv: it runs the connection until it has events. The
+            // session moves to it and back (boxed: only a pointer changes hands).
+            let (back, end) = h.lend(Box::new(running), deadline);
+            running = *back;
+            match end {
+                Some(end) => break end,
+                None => {
+                    running.conn.recheck();
+                    continue;
                 }
             }
-            if more {
-                continue;
-            }
-            if let Err(end) = self.wait(&mut c, deadline) {
-                break end;
-            }
-        };
-        if let Some(h) = &handoff {
-            h.set_live(false);
         }
-        end
+        if more {
+            continue;
+        }
+        if let Err(end) = engine.wait(conn, deadline) {
+            break end;
+        }
+    };
+    if let Some(h) = &handoff {
+        h.set_live(false);
     }
+    (running.engine, end)
+}
 
+impl Engine {
     /// Sends the on-connect messages and sets up the state of a new connection.
     fn open(&mut self, mut ws: WebSocket<Metered>) -> std::result::Result<Conn, End> {
         let s = self.s.clone();
@@ -220,10 +236,12 @@ impl Engine {
                     return Err(End::AuthRejected(why));
                 }
                 Signal::Shutdown(why) => {
+                    self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "server shutdown");
                     return Err(End::Shutdown(why));
                 }
                 Signal::ServerClose { code, reason } => {
+                    self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the server");
                     return Err(End::ServerClose { code, reason });
                 }
@@ -232,7 +250,7 @@ impl Engine {
                         let r = if (200..300).contains(&status) {
                             Ok(data.unwrap_or_else(|| "null".into()))
                         } else {
-                            Err(Error::Request(format!(
+                            Err(Error::request(format!(
                                 "{} (request {id}) was answered with status {status}: {}",
                                 p.endpoint,
                                 crate::redact::untrusted(
@@ -244,6 +262,22 @@ impl Engine {
                         let _ = p.reply.send(r);
                     }
                     None => self.delivery.push(Event::Response { id, status, data }),
+                },
+                Signal::Reply { id, text } => match self.awaiting.remove(&id) {
+                    Some(p) => {
+                        let _ = p.reply.send(Ok(text));
+                    }
+                    // A second answer with the same id in one read: a message.
+                    None => {
+                        let m = crate::dialect::json::unclaimed_reply(
+                            &text,
+                            &self.s,
+                            SystemTime::now(),
+                            self.epoch,
+                        );
+                        self.history.record(&m);
+                        self.delivery.push(Event::Message(m));
+                    }
                 },
             }
         }
@@ -287,6 +321,7 @@ impl Engine {
                 signals,
                 token,
                 bad: Default::default(),
+                awaited: &self.awaiting,
             };
             match incoming {
                 Incoming::Text(t) => {
@@ -309,18 +344,8 @@ impl Engine {
                     let _ = ws.flush();
                 }
                 Incoming::Close(frame) => {
-                    let (code, reason) = match frame {
-                        Some((code, reason)) => (code, reason.to_string()),
-                        None => (1005, String::new()),
-                    };
-                    // Answer with the same code (none when the server gave none).
-                    let answer = frame.map(|(c, _)| CloseFrame {
-                        code: CloseCode::from(c),
-                        reason: "".into(),
-                    });
-                    let _ = ws.close(answer);
-                    let _ = ws.flush();
-                    break Err(End::ServerClose { code, reason });
+                    let frame = frame.map(|(code, reason)| (code, reason.to_string()));
+                    break Err(answer_close(ws, frame));
                 }
             }
             if let Some(l) = ctx.latency {
@@ -379,6 +404,20 @@ impl Engine {
     }
 }
 
+/// Answers the server's close frame with the same code (none when it gave none); how the
+/// connection ended.
+#[cold]
+fn answer_close(ws: &mut WebSocket<Metered>, frame: Option<(u16, String)>) -> End {
+    let answer = frame.as_ref().map(|(c, _)| CloseFrame {
+        code: CloseCode::from(*c),
+        reason: "".into(),
+    });
+    let _ = ws.close(answer);
+    let _ = ws.flush();
+    let (code, reason) = frame.unwrap_or((1005, String::new()));
+    End::ServerClose { code, reason }
+}
+
 /// The largest WebSocket frame header a client writes (2 + 8 length bytes + 4 mask bytes).
 const FRAME_HEADER_MAX: usize = 14;
 
@@ -404,12 +443,12 @@ pub(super) fn write(
             let limit = ws.get_config().max_write_buffer_size;
             // A frame bigger than the whole buffer can never go out, whatever the server does.
             let err = if msg.len() + FRAME_HEADER_MAX >= limit {
-                Error::Usage(format!(
+                Error::usage(format!(
                     "the message is {} bytes, larger than max_write_buffer ({limit} bytes); raise max_write_buffer to send messages this large",
                     msg.len()
                 ))
             } else {
-                Error::Io(
+                Error::io(
                     "the send buffer is full (max_write_buffer): the server is not reading; the message was not sent".into(),
                 )
             };
@@ -417,13 +456,13 @@ pub(super) fn write(
         }
         Err(tungstenite::Error::Capacity(c)) => {
             return Err((
-                Error::Usage(format!("the message is too large to send: {c}")),
+                Error::usage(format!("the message is too large to send: {c}")),
                 false,
             ))
         }
         Err(e) => {
             return Err((
-                Error::NotConnected(format!(
+                Error::not_connected(format!(
                     "the connection broke while sending ({e}); the message was not sent"
                 )),
                 true,
@@ -440,7 +479,7 @@ pub(super) fn write(
             Ok(())
         }
         Err(e) => Err((
-            Error::NotConnected(format!(
+            Error::not_connected(format!(
                 "the connection broke while sending ({e}); the message may or may not have reached the server"
             )),
             true,

@@ -9,14 +9,31 @@ impl Engine {
     /// Runs until `close()`.
     pub fn run(mut self) {
         loop {
-            match self.cycle() {
+            let next = match self.begin() {
+                Ok(ws) => {
+                    // The engine moves into the live session (it may be lent to a thread
+                    // waiting in `recv`) and comes back when the connection ends.
+                    let since = Instant::now();
+                    let (engine, end) = super::session::live(self, ws);
+                    self = engine;
+                    self.finish(end.sanitized(), since)
+                }
+                Err(next) => next,
+            };
+            match next {
                 Next::Stop => break,
                 Next::Again => continue,
                 Next::Retry(last_error) => {
                     // The connection is gone or never came: schedule the next attempt.
                     let s = self.s.clone();
-                    if let Some(Interrupt::Close) = self.schedule_retry(&s, &last_error) {
-                        break;
+                    match self.schedule_retry(&s, &last_error) {
+                        Some(Interrupt::Close) => break,
+                        Some(Interrupt::Disconnect { done }) => {
+                            if let Next::Stop = self.stay_disconnected(done) {
+                                break;
+                            }
+                        }
+                        Some(Interrupt::Reconnect) | None => {}
                     }
                 }
             }
@@ -32,22 +49,23 @@ impl Engine {
         }
     }
 
-    /// One attempt: a token if the preset needs one, a connection, and its live time.
-    pub(super) fn cycle(&mut self) -> Next {
+    /// The start of one attempt: a token if the preset needs one, then a connection, announced.
+    /// `Err`: what to do instead (the attempt failed or was interrupted).
+    pub(super) fn begin(&mut self) -> std::result::Result<WebSocket<Metered>, Next> {
         self.counters.set_state(State::Connecting);
         match self.ensure_login() {
             LoginOutcome::Ready => {}
-            LoginOutcome::Interrupted(i) => return self.interrupted(i),
-            LoginOutcome::Fatal(message) => return self.fatal(ErrorKind::Auth, message),
-            LoginOutcome::Retry(message) => return Next::Retry(message),
+            LoginOutcome::Interrupted(i) => return Err(self.interrupted(i)),
+            LoginOutcome::Fatal(message) => return Err(self.fatal(ErrorKind::Auth, message)),
+            LoginOutcome::Retry(message) => return Err(Next::Retry(message)),
         }
-        let ws = match self.connect_once() {
-            Ok(ws) => ws,
-            Err(next) => return next,
-        };
+        let ws = self.connect_once()?;
         self.announce_connection();
-        let since = Instant::now();
-        let end = self.live(ws).sanitized();
+        Ok(ws)
+    }
+
+    /// The end of one attempt: the connection that went live at `since` ended with `end`.
+    fn finish(&mut self, end: End, since: Instant) -> Next {
         self.counters.authenticated.store(false, Ordering::Relaxed);
         if since.elapsed() >= self.s.min_uptime {
             self.reset_attempts();
@@ -131,10 +149,12 @@ impl Engine {
             code,
             reason: reason.clone(),
             error,
+            by_client: matches!(end, End::Close | End::Reconnect | End::Disconnect { .. }),
         });
         match end {
             End::Close => Next::Stop,
             End::Reconnect => self.interrupted(Interrupt::Reconnect),
+            End::Disconnect { done, .. } => self.stay_disconnected(done),
             End::AuthRejected(message) => {
                 self.emit_error(ErrorKind::Auth, &message);
                 // The credential was refused: the next attempt asks for a new one, if one
@@ -162,6 +182,30 @@ impl Engine {
                 self.reset_attempts();
                 Next::Again
             }
+            Interrupt::Disconnect { done } => self.stay_disconnected(done),
+        }
+    }
+
+    /// After `disconnect()`: no connection and no reconnecting, commands honoured, until
+    /// `start()`/`reconnect()` (connect again, attempts from zero) or `close()`. `done` is
+    /// answered once the state says so. The event stream goes on: the next connection's
+    /// events follow on it.
+    pub(super) fn stay_disconnected(&mut self, done: Sender<()>) -> Next {
+        self.reset_attempts();
+        self.counters.set_state(State::Disconnected);
+        tw_info!("tradewire: disconnected on request; not reconnecting until asked");
+        let _ = done.send(());
+        loop {
+            match self.idle(
+                None,
+                "disconnected (disconnect()); call connect() to connect again",
+            ) {
+                Some(Interrupt::Disconnect { done }) => {
+                    let _ = done.send(());
+                }
+                Some(Interrupt::Reconnect) => return Next::Again,
+                Some(Interrupt::Close) | None => return Next::Stop,
+            }
         }
     }
 
@@ -176,6 +220,7 @@ impl Engine {
         match self.give_up(reason) {
             Interrupt::Close => Next::Stop,
             Interrupt::Reconnect => Next::Again,
+            Interrupt::Disconnect { done } => self.stay_disconnected(done),
         }
     }
 

@@ -19,6 +19,9 @@ const HEARTBEAT: &str = "[]";
 #[derive(Default)]
 pub(crate) struct Tradovate {
     authenticated: bool,
+    /// `authorize` went out on this connection: a later `o` is a heartbeat (reference 000
+    /// sends one login per connection).
+    authorize_sent: bool,
 }
 
 /// An item of an `a` frame: a response (`i`, `s`, `d`) or an event (`e`, `d`).
@@ -64,6 +67,9 @@ impl Tradovate {
         }
         match env.e.as_deref() {
             Some("shutdown") => {
+                // The application sees the event as the server sent it, then the client
+                // closes and reconnects.
+                handle_json_text(text, ctx);
                 let why = env.d.map(|d| d.get().to_string()).unwrap_or_default();
                 ctx.signals.push(Signal::Shutdown(
                     format!("the server announced a shutdown {why}")
@@ -85,6 +91,7 @@ impl Dialect for Tradovate {
     fn on_open(&mut self, _s: &Settings) -> Vec<String> {
         // Nothing until the server's `o` frame.
         self.authenticated = false;
+        self.authorize_sent = false;
         Vec::new()
     }
 
@@ -122,11 +129,19 @@ impl Dialect for Tradovate {
     fn on_text(&mut self, text: &str, ctx: &mut Ctx<'_>) {
         let frame = match sockjs::decode(text) {
             Ok(f) => f,
-            Err(e) => return ctx.bad_input(ErrorKind::Decode, e, Some(text)),
+            // As the reference client does: logged, not an error for the application.
+            Err(e) => return ctx.ignored_input(&e, text),
         };
         match frame {
+            // A later `o` is a heartbeat: answered with one once logged in, as 000 does.
+            Frame::Open if self.authorize_sent => {
+                if self.authenticated {
+                    ctx.replies.push(HEARTBEAT.to_string());
+                }
+            }
             Frame::Open => match ctx.token {
                 Some(token) => {
+                    self.authorize_sent = true;
                     ctx.replies
                         .push(sockjs::request_frame("authorize", AUTH_ID, Some(token)))
                 }
@@ -194,8 +209,16 @@ mod tests {
     use std::sync::atomic::Ordering;
     use std::sync::Arc;
 
-    /// Runs one text frame through the dialect as the engine does; returns the events.
-    fn events_of(frame: &str) -> (Vec<Event>, Arc<Counters>) {
+    /// What a run of frames produced.
+    struct Outcome {
+        events: Vec<Event>,
+        replies: Vec<String>,
+        signals: Vec<Signal>,
+        counters: Arc<Counters>,
+    }
+
+    /// Runs text frames through the dialect as the engine does, each frame ended.
+    fn run(d: &mut Tradovate, frames: &[&str]) -> Outcome {
         let s = Config::for_preset(Preset::Tradovate)
             .token("t")
             .resolve()
@@ -204,26 +227,78 @@ mod tests {
         let history = History::new(0);
         let (mut delivery, streams) = Delivery::new(1 << 20, Overflow::Block, counters.clone());
         let (mut replies, mut signals) = (Vec::new(), Vec::new());
-        let mut ctx = Ctx {
-            s: &s,
-            counters: &counters,
-            history: &history,
-            delivery: &mut delivery,
-            replies: &mut replies,
-            latency: None,
-            now: std::time::SystemTime::now(),
-            epoch: 1,
-            signals: &mut signals,
-            token: Some("t"),
-            bad: Default::default(),
-        };
+        for frame in frames {
+            let mut ctx = Ctx {
+                s: &s,
+                counters: &counters,
+                history: &history,
+                delivery: &mut delivery,
+                replies: &mut replies,
+                latency: None,
+                now: std::time::SystemTime::now(),
+                epoch: 1,
+                signals: &mut signals,
+                token: Some("t"),
+                bad: Default::default(),
+                awaited: &crate::dialect::NoneAwaited,
+            };
+            d.on_text(frame, &mut ctx);
+            ctx.end_frame();
+        }
+        let events = streams.current().try_iter().collect();
+        Outcome {
+            events,
+            replies,
+            signals,
+            counters,
+        }
+    }
+
+    /// Runs one text frame through a logged-in dialect; returns the events.
+    fn events_of(frame: &str) -> (Vec<Event>, Arc<Counters>) {
         let mut d = Tradovate {
             authenticated: true,
+            authorize_sent: true,
         };
-        d.on_text(frame, &mut ctx);
-        ctx.end_frame();
-        let events = streams.current().try_iter().collect();
-        (events, counters)
+        let out = run(&mut d, &[frame]);
+        (out.events, out.counters)
+    }
+
+    #[test]
+    fn one_authorize_per_connection_and_a_later_o_is_a_heartbeat() {
+        let mut d = Tradovate::default();
+        let out = run(&mut d, &["o", "o"]);
+        assert_eq!(out.replies.len(), 1, "{:?}", out.replies);
+        assert!(out.replies[0].starts_with("authorize\n0\n"));
+        let out = run(&mut d, &[r#"a[{"i":0,"s":200}]"#, "o"]);
+        assert!(matches!(out.signals[..], [Signal::Authenticated]));
+        assert_eq!(out.replies, ["[]"]);
+        // A new connection logs in again.
+        d.on_open(&Config::for_preset(Preset::Tradovate).token("t").resolve().unwrap());
+        let out = run(&mut d, &["o"]);
+        assert!(out.replies[0].starts_with("authorize\n0\n"));
+    }
+
+    #[test]
+    fn shutdown_is_delivered_as_the_event_it_is_then_ends_the_connection() {
+        let (events, _) = events_of(r#"a[{"e":"shutdown","d":{"reason":"maintenance"}}]"#);
+        match &events[..] {
+            [Event::Message(m)] => {
+                assert_eq!(m.msg_type(), Some("shutdown"));
+                assert!(m.raw().unwrap().contains("maintenance"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut d = Tradovate::default();
+        let out = run(&mut d, &[r#"a[{"e":"shutdown","d":{}}]"#]);
+        assert!(matches!(out.signals[..], [Signal::Shutdown(_)]));
+    }
+
+    #[test]
+    fn text_that_is_not_sockjs_is_counted_not_an_event() {
+        let (events, counters) = events_of("hello, not sockjs");
+        assert!(events.is_empty(), "{events:?}");
+        assert_eq!(counters.errors.load(Ordering::Relaxed), 1);
     }
 
     #[test]

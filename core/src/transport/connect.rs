@@ -22,12 +22,14 @@ use crate::status::Counters;
 use crate::url::Scheme;
 
 /// Why `connect` stopped early on request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Interrupt {
     /// `close()` was called.
     Close,
     /// `reconnect()` was called.
     Reconnect,
+    /// `disconnect()` was called; `done` is answered once the client is disconnected.
+    Disconnect { done: crossbeam_channel::Sender<()> },
 }
 
 /// A connection attempt that did not produce a WebSocket.
@@ -476,12 +478,12 @@ fn connect_target(host: &str, port: u16, addr: Option<std::net::SocketAddr>) -> 
 }
 
 /// Builds the TLS connector once per client (loading the system roots is not free).
-pub(crate) fn tls_connector(verify: bool) -> Result<native_tls::TlsConnector, String> {
+pub(crate) fn tls_connector(verify: bool) -> crate::Result<native_tls::TlsConnector> {
     native_tls::TlsConnector::builder()
         .danger_accept_invalid_certs(!verify)
         .danger_accept_invalid_hostnames(!verify)
         .build()
-        .map_err(|e| format!("could not set up TLS: {e}"))
+        .map_err(|e| crate::Error::connect(format!("could not set up TLS: {e}")).with_source(e))
 }
 
 #[cfg(test)]

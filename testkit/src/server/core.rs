@@ -82,6 +82,8 @@ pub(crate) struct Core {
     next_id: AtomicU64,
     accepted_total: AtomicUsize,
     received: Mutex<Vec<String>>,
+    /// The close frames clients sent: code (None: no code) and reason.
+    closes: Mutex<Vec<(Option<u16>, String)>>,
     handshakes: Mutex<Vec<HandshakeInfo>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -109,6 +111,7 @@ impl Core {
             next_id: AtomicU64::new(1),
             accepted_total: AtomicUsize::new(0),
             received: Mutex::new(Vec::new()),
+            closes: Mutex::new(Vec::new()),
             handshakes: Mutex::new(Vec::new()),
             threads: Mutex::new(Vec::new()),
         }
@@ -243,6 +246,14 @@ impl Core {
 
     pub(crate) fn record_received(&self, text: &str) {
         lock(&self.received).push(text.to_string());
+    }
+
+    pub(crate) fn record_close(&self, code: Option<u16>, reason: &str) {
+        lock(&self.closes).push((code, reason.to_string()));
+    }
+
+    pub(crate) fn closes(&self) -> Vec<(Option<u16>, String)> {
+        lock(&self.closes).clone()
     }
 
     pub(crate) fn received(&self) -> Vec<String> {

@@ -234,6 +234,13 @@ impl Session<'_> {
                         behavior.on_text(&self.core, self.id, text.as_str());
                     }
                 }
+                Ok(Message::Close(frame)) => {
+                    let (code, reason) = match &frame {
+                        Some(f) => (Some(u16::from(f.code)), f.reason.to_string()),
+                        None => (None, String::new()),
+                    };
+                    self.core.record_close(code, &reason);
+                }
                 Ok(_) => {}
                 Err(e) if is_retry(&e) => {
                     exhausted = true;

@@ -348,6 +348,17 @@ impl PeerServer {
             .unwrap_or_else(|e| self.fail(&format!("bad RECEIVED array ({e}): {array}")))
     }
 
+    /// Daemon peer only: the close frames clients sent, `(code, reason)` as the `websockets`
+    /// library parsed them.
+    pub fn closes(&self) -> Vec<(u16, String)> {
+        let reply = self.command(r#"{"cmd":"closes"}"#);
+        let Some(array) = reply.strip_prefix("CLOSES ") else {
+            self.fail(&format!("expected `CLOSES [...]`, got {reply:?}"));
+        };
+        serde_json::from_str(array)
+            .unwrap_or_else(|e| self.fail(&format!("bad CLOSES array ({e}): {array}")))
+    }
+
     /// Agent peer only: number of JSON `{"type":"pong"}` messages received.
     pub fn pongs(&self) -> usize {
         self.expect_n(r#"{"cmd":"pongs"}"#, "PONGS")

@@ -1,0 +1,253 @@
+//! `tradewire listen`'s arguments: the URL, the account, the token's source, and the options
+//! that make up the client's configuration.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::tokens::{flag, tokenize, Arg, FlagSpec};
+use super::values::{
+    non_empty, parse_account, parse_header, parse_list, parse_number, parse_query,
+};
+use super::{usage, Command, Topic, UsageError};
+
+/// Where the token comes from. The value itself is read by `listen`, never echoed.
+#[derive(Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `--token T`
+    Literal(String),
+    /// `--token-env VAR`
+    Env(String),
+}
+
+impl fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenSource::Literal(_) => f.write_str("Literal(<redacted>)"),
+            TokenSource::Env(var) => write!(f, "Env({var:?})"),
+        }
+    }
+}
+
+/// An account id as typed: a number when it looks like one (`123`), else text (`"ACC-1"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Account {
+    /// An integer id.
+    Number(i64),
+    /// Any other id.
+    Text(String),
+}
+
+impl Account {
+    /// The id as JSON for the configuration.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Account::Number(n) => (*n).into(),
+            Account::Text(s) => s.as_str().into(),
+        }
+    }
+}
+
+/// Arguments of `tradewire listen`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ListenArgs {
+    /// The server URL (may come from the preset or the config file instead).
+    pub url: Option<String>,
+    /// `--preset`
+    pub preset: Option<String>,
+    /// `--account`
+    pub account: Option<Account>,
+    /// `--types` (empty: all types)
+    pub types: Vec<String>,
+    /// `--token` or `--token-env`
+    pub token: Option<TokenSource>,
+    /// `--config`
+    pub config_file: Option<PathBuf>,
+    /// `--header NAME:VALUE`, in order
+    pub headers: Vec<(String, String)>,
+    /// `--query KEY=VALUE`, in order
+    pub query: Vec<(String, String)>,
+    /// `--count N`: exit 0 after N messages
+    pub count: Option<u64>,
+    /// `--max-reconnects N`
+    pub max_reconnects: Option<u32>,
+    /// `--quiet`: no lifecycle lines on stderr (errors and the final outcome still show)
+    pub quiet: bool,
+}
+
+const LISTEN_FLAGS: [FlagSpec; 11] = [
+    flag("--preset", true),
+    flag("--account", true),
+    flag("--types", true),
+    flag("--token", true),
+    flag("--token-env", true),
+    flag("--config", true),
+    flag("--header", true),
+    flag("--query", true),
+    flag("--count", true),
+    flag("--max-reconnects", true),
+    FlagSpec {
+        long: "--quiet",
+        short: Some("-q"),
+        takes_value: false,
+    },
+];
+
+pub(super) fn parse_listen(args: &[&str]) -> Result<Command, UsageError> {
+    let t = Topic::Listen;
+    let mut out = ListenArgs::default();
+    for arg in tokenize(args, &LISTEN_FLAGS, t)? {
+        match arg {
+            Arg::Flag("--help", _) => return Ok(Command::Help(t)),
+            Arg::Positional(p) => {
+                if out.url.is_some() {
+                    return Err(usage(
+                        t,
+                        format!("unexpected argument '{p}': listen takes one URL"),
+                    ));
+                }
+                if p.trim().is_empty() {
+                    return Err(usage(t, "the URL is empty"));
+                }
+                out.url = Some(p.to_string());
+            }
+            Arg::Flag(name, value) => {
+                let v = value.unwrap_or_default();
+                match name {
+                    "--preset" => out.preset = Some(non_empty(t, name, v)?.to_string()),
+                    "--account" => out.account = Some(parse_account(t, v)?),
+                    "--types" => out.types = parse_list(t, name, v)?,
+                    "--token" | "--token-env" => {
+                        if out.token.is_some() {
+                            return Err(usage(
+                                t,
+                                "give the token once: either --token or --token-env",
+                            ));
+                        }
+                        let v = non_empty(t, name, v)?.to_string();
+                        out.token = Some(if name == "--token" {
+                            TokenSource::Literal(v)
+                        } else {
+                            TokenSource::Env(v)
+                        });
+                    }
+                    "--config" => out.config_file = Some(PathBuf::from(non_empty(t, name, v)?)),
+                    "--header" => out.headers.push(parse_header(v)?),
+                    "--query" => out.query.push(parse_query(v)?),
+                    "--count" => out.count = Some(parse_number::<u64>(t, name, v, 1)?),
+                    "--max-reconnects" => {
+                        out.max_reconnects = Some(parse_number::<u32>(t, name, v, 0)?)
+                    }
+                    "--quiet" => out.quiet = true,
+                    _ => unreachable!("flag {name} is in LISTEN_FLAGS"),
+                }
+            }
+        }
+    }
+    if out.url.is_none() && out.preset.is_none() && out.config_file.is_none() {
+        return Err(usage(
+            t,
+            "missing URL: give the server's address, e.g. 'tradewire listen ws://localhost:8765 --preset daemon' \
+             (or a --preset with a default URL, or a --config file with \"url\")",
+        ));
+    }
+    Ok(Command::Listen(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::tests::{parse_err, parse_ok};
+
+    #[test]
+    fn listen_full() {
+        let c = parse_ok(&[
+            "listen",
+            "ws://localhost:8765",
+            "--preset",
+            "daemon",
+            "--account=123",
+            "--types",
+            "GatewayUserTrade, MarketQuote,",
+            "--token-env",
+            "MY_TOKEN",
+            "--header",
+            "X-Api-Key: abc:def",
+            "--query",
+            "agentId=a1",
+            "--query=empty=",
+            "--count",
+            "5",
+            "--max-reconnects",
+            "0",
+            "-q",
+        ]);
+        let Command::Listen(l) = c else {
+            panic!("{c:?}")
+        };
+        assert_eq!(l.url.as_deref(), Some("ws://localhost:8765"));
+        assert_eq!(l.preset.as_deref(), Some("daemon"));
+        assert_eq!(l.account, Some(Account::Number(123)));
+        assert_eq!(l.types, vec!["GatewayUserTrade", "MarketQuote"]);
+        assert_eq!(l.token, Some(TokenSource::Env("MY_TOKEN".into())));
+        assert_eq!(l.headers, vec![("X-Api-Key".into(), "abc:def".into())]);
+        assert_eq!(
+            l.query,
+            vec![("agentId".into(), "a1".into()), ("empty".into(), "".into())]
+        );
+        assert_eq!(l.count, Some(5));
+        assert_eq!(l.max_reconnects, Some(0));
+        assert!(l.quiet);
+    }
+
+    #[test]
+    fn listen_errors_say_what_is_wrong() {
+        assert!(parse_err(&["listen"]).message.contains("missing URL"));
+        let e = parse_err(&["listen", "ws://h", "--acount", "1"]);
+        assert!(e.message.contains("unknown option '--acount'"), "{e}");
+        assert!(e.message.contains("did you mean '--account'"), "{e}");
+        assert!(e.to_string().contains("tradewire listen --help"));
+        assert!(parse_err(&["listen", "ws://h", "--account"])
+            .message
+            .contains("needs a value"));
+        assert!(parse_err(&["listen", "ws://h", "ws://g"])
+            .message
+            .contains("unexpected argument 'ws://g'"));
+        assert!(
+            parse_err(&["listen", "ws://h", "--token", "a", "--token-env", "B"])
+                .message
+                .contains("either --token or --token-env")
+        );
+        assert!(parse_err(&["listen", "ws://h", "--types", " , "])
+            .message
+            .contains("comma-separated"));
+        assert!(parse_err(&["listen", "ws://h", "--count", "0"])
+            .message
+            .contains("at least 1"));
+        assert!(parse_err(&["listen", "ws://h", "--quiet=yes"])
+            .message
+            .contains("does not take a value"));
+    }
+
+    #[test]
+    fn listen_url_may_come_from_preset_or_config() {
+        assert!(matches!(
+            parse_ok(&["listen", "--preset", "daemon"]),
+            Command::Listen(ListenArgs { url: None, .. })
+        ));
+        assert!(matches!(
+            parse_ok(&["listen", "--config", "f.json"]),
+            Command::Listen(ListenArgs { url: None, .. })
+        ));
+        // `--` lets a URL-like positional start with a dash (and ends the options).
+        let Command::Listen(l) = parse_ok(&["listen", "--", "-weird"]) else {
+            panic!()
+        };
+        assert_eq!(l.url.as_deref(), Some("-weird"));
+    }
+
+    #[test]
+    fn token_is_not_in_debug_output() {
+        let c = parse_ok(&["listen", "ws://h", "--token", "s3cr3t-token"]);
+        assert!(!format!("{c:?}").contains("s3cr3t-token"));
+    }
+}

@@ -1,0 +1,189 @@
+//! `tradewire mock-server`'s arguments: which server to imitate, its port, rate and accounts.
+
+use super::tokens::{flag, tokenize, Arg, FlagSpec};
+use super::values::{parse_list, parse_number};
+use super::{usage, Command, Topic, UsageError};
+
+/// Which server `mock-server` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MockPreset {
+    /// Risk daemon broadcaster (document 002).
+    Daemon,
+    /// Trading-agent server with JWT and ping (document 003).
+    Agent,
+    /// Breakout-bot engine with heartbeats (document 001).
+    Breakout,
+}
+
+impl MockPreset {
+    /// The preset name, as given to `--preset`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MockPreset::Daemon => "daemon",
+            MockPreset::Agent => "agent",
+            MockPreset::Breakout => "breakout",
+        }
+    }
+
+    /// The port of the real server this one imitates.
+    pub fn default_port(self) -> u16 {
+        match self {
+            MockPreset::Daemon => 8765,
+            MockPreset::Agent => 4000,
+            MockPreset::Breakout => 8000,
+        }
+    }
+}
+
+/// Arguments of `tradewire mock-server`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MockArgs {
+    /// `--preset`
+    pub preset: MockPreset,
+    /// `--port` (0: any free port)
+    pub port: u16,
+    /// `--rate`: events per second
+    pub rate: f64,
+    /// `--accounts` (daemon)
+    pub accounts: Vec<i64>,
+}
+
+const MOCK_FLAGS: [FlagSpec; 4] = [
+    flag("--preset", true),
+    flag("--port", true),
+    flag("--rate", true),
+    flag("--accounts", true),
+];
+
+pub(super) fn parse_mock(args: &[&str]) -> Result<Command, UsageError> {
+    let t = Topic::MockServer;
+    let mut preset = None;
+    let mut port = None;
+    let mut rate = 5.0;
+    let mut accounts = vec![123, 456];
+    for arg in tokenize(args, &MOCK_FLAGS, t)? {
+        match arg {
+            Arg::Flag("--help", _) => return Ok(Command::Help(t)),
+            Arg::Positional(p) => {
+                return Err(usage(
+                    t,
+                    format!("unexpected argument '{p}' (did you mean '--preset {p}'?)"),
+                ))
+            }
+            Arg::Flag(name, value) => {
+                let v = value.unwrap_or_default();
+                match name {
+                    "--preset" => {
+                        preset = Some(match v {
+                            "daemon" => MockPreset::Daemon,
+                            "agent" => MockPreset::Agent,
+                            "breakout" => MockPreset::Breakout,
+                            other => {
+                                return Err(usage(
+                                    t,
+                                    format!("unknown preset '{other}' for mock-server; expected daemon, agent or breakout"),
+                                ))
+                            }
+                        })
+                    }
+                    "--port" => port = Some(parse_number::<u16>(t, name, v, 0)?),
+                    "--rate" => {
+                        rate = match v.parse::<f64>() {
+                            Ok(r) if r.is_finite() && r > 0.0 && r <= 100_000.0 => r,
+                            _ => {
+                                return Err(usage(
+                                    t,
+                                    format!("bad --rate '{v}': expected events per second, a number above 0 and at most 100000, e.g. --rate 20"),
+                                ))
+                            }
+                        }
+                    }
+                    "--accounts" => {
+                        accounts = parse_list(t, name, v)?
+                            .iter()
+                            .map(|a| {
+                                a.parse::<i64>().map_err(|_| {
+                                    usage(
+                                        t,
+                                        format!("bad account '{a}' in --accounts: expected integers such as --accounts 123,456"),
+                                    )
+                                })
+                            })
+                            .collect::<Result<_, _>>()?
+                    }
+                    _ => unreachable!("flag {name} is in MOCK_FLAGS"),
+                }
+            }
+        }
+    }
+    let Some(preset) = preset else {
+        return Err(usage(
+            t,
+            "missing --preset: which server to run (daemon, agent or breakout), e.g. 'tradewire mock-server --preset daemon'",
+        ));
+    };
+    Ok(Command::MockServer(MockArgs {
+        preset,
+        port: port.unwrap_or(preset.default_port()),
+        rate,
+        accounts,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::tests::{parse_err, parse_ok};
+
+    #[test]
+    fn mock_server() {
+        assert_eq!(
+            parse_ok(&["mock-server", "--preset", "daemon"]),
+            Command::MockServer(MockArgs {
+                preset: MockPreset::Daemon,
+                port: 8765,
+                rate: 5.0,
+                accounts: vec![123, 456],
+            })
+        );
+        assert_eq!(
+            parse_ok(&[
+                "mock-server",
+                "--preset=agent",
+                "--port",
+                "0",
+                "--rate",
+                "2.5",
+                "--accounts",
+                "1,2"
+            ]),
+            Command::MockServer(MockArgs {
+                preset: MockPreset::Agent,
+                port: 0,
+                rate: 2.5,
+                accounts: vec![1, 2],
+            })
+        );
+        assert!(parse_err(&["mock-server"])
+            .message
+            .contains("missing --preset"));
+        assert!(parse_err(&["mock-server", "--preset", "tradovate"])
+            .message
+            .contains("daemon, agent or breakout"));
+        assert!(
+            parse_err(&["mock-server", "--preset", "daemon", "--port", "70000"])
+                .message
+                .contains("--port")
+        );
+        assert!(
+            parse_err(&["mock-server", "--preset", "daemon", "--rate", "0"])
+                .message
+                .contains("--rate")
+        );
+        assert!(
+            parse_err(&["mock-server", "--preset", "daemon", "--accounts", "a"])
+                .message
+                .contains("bad account 'a'")
+        );
+    }
+}

@@ -89,3 +89,19 @@ def test_disconnect_from_the_callback(kit_daemon: DaemonServer) -> None:
     assert done.wait(10)
     assert not client.connected
     assert kit_daemon.wait_for_at_most(0, 10)
+
+
+def test_disconnect_sends_close_1000_to_a_websockets_daemon() -> None:
+    from conftest import WebsocketsDaemon
+
+    daemon = WebsocketsDaemon()
+    try:
+        client = DaemonClient(123, lambda t, d: None, url=daemon.url)
+        client.connect()
+        assert wait_until(lambda: client.connected)
+        client.disconnect()
+        assert not client.connected
+        # The peer parsed our close frame with its own library.
+        assert wait_until(lambda: daemon.closes() == [[1000, ""]])
+    finally:
+        daemon.close()

@@ -554,8 +554,9 @@ tw_result tw_client_start(struct tw_client *client);
  * same object as Python's `status()`): state (idle, connecting, authenticating, live,
  * closing, backoff, disconnected, gave_up, closed), connected, authenticated, reconnecting, reconnect_attempts,
  * epoch, messages_received, bytes_received, events_delivered, filtered, dropped, errors,
- * reconnects, last_message_age and last_heartbeat_latency (seconds, or null), and
- * token_expires_at (ISO-8601, or null).
+ * reconnects, last_message_age and last_heartbeat_latency (seconds, or null),
+ * token_expires_at (ISO-8601, or null), and feed_latency (seconds, or null: the latest
+ * message's received_at − server_time, negative when the server's clock runs ahead).
  *
  * Ownership: returns a new string owned by the caller; free it with `tw_string_free`.
  * Threads: any thread, at any time.
@@ -698,13 +699,31 @@ const char *tw_event_raw(const struct tw_event *event);
 const uint8_t *tw_event_raw_bytes(const struct tw_event *event, size_t *len);
 
 /**
+ * The message's own timestamp by the server's clock, in Unix seconds, read at the
+ * `time_pointer` configuration field (breakout: the message's `ts`): writes it to
+ * `*unix_seconds` and returns true. Returns false, leaving `*unix_seconds` as it was, when
+ * the event is not a message, the message has no such field, or its value is not a time
+ * (epoch seconds, milliseconds, microseconds or nanoseconds, or an ISO-8601 string).
+ * `feed_latency` in `tw_client_status_json` is `received_at − server_time` of the latest one.
+ *
+ * Ownership: nothing to free; `unix_seconds` stays the caller's.
+ * Threads: any thread.
+ * Errors: false, with `tw_last_error()` set, when `event` or `unix_seconds` is NULL.
+ *
+ * # Safety
+ * `event` must be NULL or a live event; `unix_seconds` NULL or valid for one write.
+ */
+bool tw_event_server_time(const struct tw_event *event, double *unix_seconds);
+
+/**
  * Describes any event as one line of JSON: the event's one JSON form, the same text as the
  * `tradewire listen` lines and Python's `Event.to_json()`. `"kind"` first, then the fields
  * of its kind, each present (`null` when absent): `message`: type, account_id (with the
  * JSON type the server gave it: `123` or `"123"`), data (the payload JSON embedded as the
  * server wrote it: numbers keep their digits, any depth; put on one line if the server
  * pretty-printed it), raw (the frame's text when it was not JSON), binary (a binary frame's
- * bytes in base64), received_at (ISO-8601 UTC with microseconds), epoch; `connected`:
+ * bytes in base64), received_at (ISO-8601 UTC with microseconds), server_time (the same
+ * form, or null: see `tw_event_server_time`), epoch; `connected`:
  * epoch, url; `authenticated`: epoch; `disconnected`: epoch, code, reason, error;
  * `reconnecting`: attempt, delay (seconds), reason; `gave_up`: reason; `error`: error (its
  * kind), message, raw, epoch; `lagged`: dropped; `response`: id, status, data.

@@ -9,7 +9,7 @@ use tradewire::{ErrorKind, Event, Message};
 /// defines it ([`Message::to_json`]; the same text as C's `tw_event_to_json` and Python's
 /// `Event.to_json()`), for example
 ///
-/// `{"kind":"message","type":"Trade","account_id":123,"data":{"px":1},"raw":null,"binary":null,"received_at":"2025-01-17T14:45:15.123456Z","epoch":1}`
+/// `{"kind":"message","type":"Trade","account_id":123,"data":{"px":1},"raw":null,"binary":null,"received_at":"2025-01-17T14:45:15.123456Z","server_time":null,"epoch":1}`
 pub fn message_line(m: &Message) -> String {
     m.to_json()
 }

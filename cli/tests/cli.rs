@@ -448,6 +448,32 @@ fn count_stops_after_n_messages_and_the_token_is_never_printed() {
 }
 
 #[test]
+fn listen_prints_a_breakout_messages_ts_as_its_server_time() {
+    let server = WsServer::start(ServerOptions::default()).unwrap();
+    let mut p = Proc::spawn(&[
+        "listen",
+        &server.url(),
+        "--preset",
+        "breakout",
+        "--count",
+        "2",
+    ]);
+    assert!(server.wait_for_connections(1, LONG), "{}", p.stderr());
+    server.broadcast(r#"{"type":"SIGNAL","ts":1737125115123,"data":{}}"#);
+    server.broadcast(r#"{"type":"SIGNAL","ts":"not a time","data":{}}"#);
+    let status = p.wait(LONG);
+    assert_eq!(status.code(), Some(0), "{}", p.stderr());
+    let out = p.all_stdout();
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["server_time"], "2025-01-17T14:45:15.123000Z");
+    assert_eq!(lines[1]["server_time"], Value::Null);
+}
+
+#[test]
 fn rejected_credentials_exit_3() {
     let server = WsServer::start(ServerOptions {
         token: TokenCheck::Required("the-right-one".into()),

@@ -181,6 +181,7 @@ pub struct Message {
     account_id: Span,
     data: Span,
     received_at: SystemTime,
+    server_time: Option<SystemTime>,
     epoch: u64,
 }
 
@@ -264,8 +265,15 @@ impl Message {
             account_id,
             data,
             received_at,
+            server_time: None,
             epoch,
         }
+    }
+
+    /// The message with the server's timestamp read from it (`time_pointer`).
+    pub(crate) fn with_server_time(mut self, server_time: Option<SystemTime>) -> Message {
+        self.server_time = server_time;
+        self
     }
 
     pub(crate) fn binary(bytes: Bytes, received_at: SystemTime, epoch: u64) -> Message {
@@ -276,6 +284,7 @@ impl Message {
             account_id: Span::NONE,
             data: Span::NONE,
             received_at,
+            server_time: None,
             epoch,
         }
     }
@@ -408,6 +417,24 @@ impl Message {
     /// When the frame was read from the socket.
     pub fn received_at(&self) -> SystemTime {
         self.received_at
+    }
+
+    /// The server's own timestamp of the message: the value at `time_pointer` (breakout:
+    /// `/ts`) read as epoch seconds, milliseconds, microseconds or nanoseconds (the unit
+    /// told by its magnitude) or as an ISO-8601 string. `None` when no `time_pointer` is
+    /// configured, the message has no such field, or its value is not a time.
+    /// `received_at() - server_time()` is the message's one-way latency (as far as the two
+    /// clocks agree); `status().feed_latency` keeps the latest.
+    ///
+    /// ```
+    /// # fn show(m: &tradewire::Message) {
+    /// if let (Some(sent), received) = (m.server_time(), m.received_at()) {
+    ///     log::info!("in flight for {:?}", received.duration_since(sent).unwrap_or_default());
+    /// }
+    /// # }
+    /// ```
+    pub fn server_time(&self) -> Option<SystemTime> {
+        self.server_time
     }
 
     /// The connection (epoch) the message came over.
@@ -546,110 +573,8 @@ impl fmt::Display for ErrorEvent {
     }
 }
 
-/// A message as the json dialect builds it from `frame` (for tests).
 #[cfg(test)]
-pub(crate) fn parsed_message(frame: &str, at: SystemTime, epoch: u64) -> Message {
-    let env = crate::envelope::parse(frame, &Default::default()).unwrap();
-    let account = match &env.account {
-        crate::envelope::AccountField::Id(a) => Some(a.as_ref()),
-        _ => None,
-    };
-    let t = env.msg_type.as_deref();
-    Message::text(frame, t, account, Some(env.data), at, epoch)
-}
+pub(crate) use tests::parsed_message;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fields_are_ranges_of_the_frame_or_stored_after_it() {
-        let frame = r#"{"type":"Trade","account_id":123,"data":{"px":1}}"#;
-        let t = &frame[9..14];
-        let a = &frame[29..32];
-        let m = Message::text(frame, Some(t), Some(a), Some(40..48), SystemTime::now(), 3);
-        assert_eq!(m.msg_type(), Some("Trade"));
-        assert_eq!(m.account_id(), Some("123"));
-        assert_eq!(m.data_json(), Some(r#"{"px":1}"#));
-        assert_eq!(m.raw(), Some(frame));
-        assert_eq!(m.raw_bytes(), frame.as_bytes());
-
-        // Unescaped strings that are not in the frame are kept after it, out of raw().
-        let frame = r#"{"type":"Tr\u0061de","account_id":"A\u0042"}"#;
-        let m = Message::text(frame, Some("Trade"), Some("AB"), None, SystemTime::now(), 1);
-        assert_eq!(m.msg_type(), Some("Trade"));
-        assert_eq!(m.account_id(), Some("AB"));
-        assert_eq!(m.raw(), Some(frame));
-        assert_eq!(m.data_json(), None);
-        let clone = m.clone();
-        assert_eq!(clone.msg_type(), Some("Trade"));
-
-        let b = Message::binary(Bytes::from_static(b"\x00\x01"), SystemTime::now(), 1);
-        assert_eq!(b.account_value(), None);
-        assert_eq!(
-            (b.msg_type(), b.raw(), b.raw_bytes()),
-            (None, None, &b"\x00\x01"[..])
-        );
-        assert!(format!("{m:?}").contains("Trade"));
-    }
-
-    fn parsed(frame: &str) -> Message {
-        parsed_message(frame, SystemTime::now(), 1)
-    }
-
-    #[test]
-    fn the_account_keeps_its_json_type() {
-        let cases = [
-            (
-                r#"{"type":"t","account_id":123}"#,
-                Some(AccountValue::Integer("123")),
-                Some("123"),
-            ),
-            (
-                r#"{"account_id": -7 ,"type":"t"}"#,
-                Some(AccountValue::Integer("-7")),
-                Some("-7"),
-            ),
-            (
-                r#"{"type":"t","account_id":123456789012345678901234567890}"#,
-                Some(AccountValue::Integer("123456789012345678901234567890")),
-                Some("123456789012345678901234567890"),
-            ),
-            (
-                r#"{"type":"t","account_id":"123"}"#,
-                Some(AccountValue::String("123")),
-                Some(r#""123""#),
-            ),
-            (
-                r#"{"account_id":"A-1","type":"t"}"#,
-                Some(AccountValue::String("A-1")),
-                Some(r#""A-1""#),
-            ),
-            // Escaped: unescaped after the frame, written again as JSON.
-            (
-                r#"{"type":"t","account_id":"A\u0042\"C"}"#,
-                Some(AccountValue::String("AB\"C")),
-                Some(r#""AB\"C""#),
-            ),
-            (
-                r#"{"type":"T\u0041","account_id":"\u0031"}"#,
-                Some(AccountValue::String("1")),
-                Some(r#""1""#),
-            ),
-            (r#"{"type":"t","account_id":null}"#, None, None),
-            (r#"{"type":"t","account_id":1.5}"#, None, None),
-            (r#"{"type":"t"}"#, None, None),
-        ];
-        for (frame, value, json) in cases {
-            let m = parsed(frame);
-            assert_eq!(m.account_value(), value, "{frame}");
-            assert_eq!(m.account_id_json().as_deref(), json, "{frame}");
-            assert_eq!(m.account_id(), value.map(|v| v.as_str()), "{frame}");
-            if let Some(json) = json {
-                let v: serde_json::Value = serde_json::from_str(json).unwrap();
-                let sent: serde_json::Value = serde_json::from_str(frame).unwrap();
-                assert_eq!(v, sent["account_id"], "{frame}");
-            }
-        }
-    }
-}
+mod tests;

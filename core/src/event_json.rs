@@ -6,7 +6,7 @@
 //!
 //! | kind | fields |
 //! |---|---|
-//! | `message` | `type`, `account_id`, `data`, `raw`, `binary`, `received_at`, `epoch` |
+//! | `message` | `type`, `account_id`, `data`, `raw`, `binary`, `received_at`, `server_time`, `epoch` |
 //! | `connected` | `epoch`, `url` |
 //! | `authenticated` | `epoch` |
 //! | `disconnected` | `epoch`, `code`, `reason`, `error` |
@@ -19,8 +19,9 @@
 //! A message's `account_id` keeps the JSON type the server gave it (`123` or `"123"`, every
 //! digit); `data` is the payload exactly as the server wrote it (numbers keep their digits,
 //! any depth), only put on one line when the server pretty-printed it; `raw` is the frame's
-//! text when it was not JSON; `binary` is a binary frame's bytes in base64; `received_at` is
-//! ISO-8601 UTC with microseconds. The text is written directly, nothing is parsed into a
+//! text when it was not JSON; `binary` is a binary frame's bytes in base64; `received_at` and
+//! `server_time` (the message's own timestamp, with `time_pointer`) are ISO-8601 UTC with
+//! microseconds. The text is written directly, nothing is parsed into a
 //! tree: serde's data model cannot hold the server's number text, and serde_json reads at
 //! most 128 levels.
 
@@ -113,7 +114,7 @@ impl Event {
 impl Message {
     /// The message as one line of JSON, as `Event::Message(m).to_json()` writes it:
     ///
-    /// `{"kind":"message","type":..,"account_id":..,"data":..,"raw":..,"binary":..,"received_at":"..","epoch":n}`
+    /// `{"kind":"message","type":..,"account_id":..,"data":..,"raw":..,"binary":..,"received_at":"..","server_time":..,"epoch":n}`
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(self.raw_bytes().len() * 4 / 3 + 160);
         self.write_json(&mut out);
@@ -150,6 +151,15 @@ impl Message {
         out.push('"');
         crate::time::push_iso8601_micros(out, self.received_at());
         out.push('"');
+        push_key(out, "server_time");
+        match self.server_time() {
+            Some(t) => {
+                out.push('"');
+                crate::time::push_iso8601_micros(out, t);
+                out.push('"');
+            }
+            None => out.push_str("null"),
+        }
         push_u64(out, "epoch", self.epoch());
         out.push('}');
     }
@@ -293,9 +303,22 @@ mod tests {
         let m = parsed(
             r#"{"type":"GatewayUserTrade","account_id":123,"data":{"profitAndLoss":-45.5}}"#,
         );
-        let line = r#"{"kind":"message","type":"GatewayUserTrade","account_id":123,"data":{"profitAndLoss":-45.5},"raw":null,"binary":null,"received_at":"2025-01-17T14:45:15.123456Z","epoch":3}"#;
+        let line = r#"{"kind":"message","type":"GatewayUserTrade","account_id":123,"data":{"profitAndLoss":-45.5},"raw":null,"binary":null,"received_at":"2025-01-17T14:45:15.123456Z","server_time":null,"epoch":3}"#;
         assert_eq!(m.to_json(), line);
         assert_eq!(Event::Message(m).to_json(), line);
+    }
+
+    #[test]
+    fn a_message_with_its_server_time() {
+        let sent = UNIX_EPOCH + Duration::from_millis(1_737_125_115_100);
+        let m = parsed(r#"{"type":"SIGNAL","ts":1737125115100,"data":{}}"#)
+            .with_server_time(Some(sent));
+        let line = m.to_json();
+        assert!(
+            line.ends_with(r#""received_at":"2025-01-17T14:45:15.123456Z","server_time":"2025-01-17T14:45:15.100000Z","epoch":3}"#),
+            "{line}"
+        );
+        value(&line);
     }
 
     #[test]
@@ -360,7 +383,7 @@ mod tests {
             v,
             json!({"kind":"message","type":null,"account_id":null,"data":null,
                    "raw":"not json\nat all","binary":null,
-                   "received_at":"2025-01-17T14:45:15.123456Z","epoch":1})
+                   "received_at":"2025-01-17T14:45:15.123456Z","server_time":null,"epoch":1})
         );
         let b = Message::binary(Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef]), at(), 2);
         let v = value(&b.to_json());

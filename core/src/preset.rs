@@ -62,8 +62,10 @@ impl Preset {
             Preset::Daemon => Defaults {
                 url: Some("ws://localhost:8765"),
                 strict_json: true,
+                // 002: "1, 2, 4, 8 seconds, then 10 s (max)"; +0–10 % (issue 20).
                 backoff: Backoff {
                     max: Duration::from_secs(10),
+                    jitter: DOCUMENTED_JITTER,
                     ..base.backoff
                 },
                 ..base
@@ -85,11 +87,15 @@ impl Preset {
                 // does not match one without a type.
                 type_required: false,
                 server_heartbeat_type: Some("HEARTBEAT"),
+                // 001: every message is `{type, ts, data}`, `ts` in milliseconds.
+                time_pointer: Some("/ts"),
                 heartbeat_interval: Duration::from_secs(30),
                 heartbeat_timeout: Duration::from_secs(70),
+                // 001: "reconnect after 5 seconds", every time; +0–10 %.
                 backoff: Backoff {
                     kind: BackoffKind::Fixed,
                     initial: Duration::from_secs(5),
+                    jitter: DOCUMENTED_JITTER,
                     ..base.backoff
                 },
                 history: 100,
@@ -101,9 +107,10 @@ impl Preset {
                 ws_ping: false,
                 heartbeat_interval: Duration::from_millis(2500),
                 heartbeat_timeout: Duration::from_secs(10),
+                // 000: 1 s doubling to 60 s with 0–10 % jitter, 10 attempts.
                 backoff: Backoff {
                     max: Duration::from_secs(60),
-                    jitter: 0.1,
+                    jitter: DOCUMENTED_JITTER,
                     ..base.backoff
                 },
                 max_reconnect_attempts: Some(10),
@@ -112,6 +119,12 @@ impl Preset {
         }
     }
 }
+
+/// The jitter of the presets whose document gives a reconnect schedule (daemon, breakout,
+/// tradovate): at most 10 % is added, so an announced delay stays within `[d, 1.1·d]` of the
+/// document's `d` (document 000 states 0–10 %; 001 and 002 state exact delays, which a
+/// small jitter keeps recognisable while still spreading clients dropped together).
+pub(crate) const DOCUMENTED_JITTER: f64 = 0.1;
 
 /// The values a preset fills in when the configuration leaves them out.
 #[derive(Debug, Clone)]
@@ -129,6 +142,8 @@ pub struct Defaults {
     pub ping_type: Option<&'static str>,
     /// Messages of this type are the server's heartbeat; their `ts` gives the latency.
     pub server_heartbeat_type: Option<&'static str>,
+    /// JSON pointer of a message's server timestamp (`Message::server_time`).
+    pub time_pointer: Option<&'static str>,
     /// Send WebSocket pings every `heartbeat_interval`.
     pub ws_ping: bool,
     /// How often the client sends its heartbeat.
@@ -156,6 +171,7 @@ impl Defaults {
             token_query_param: None,
             ping_type: None,
             server_heartbeat_type: None,
+            time_pointer: None,
             ws_ping: true,
             heartbeat_interval: Duration::from_secs(10),
             heartbeat_timeout: Duration::from_secs(30),
@@ -166,7 +182,8 @@ impl Defaults {
                 factor: 2.0,
                 // 0–100 %: clients dropped together by one server restart come back spread
                 // over a whole base delay, not in lockstep (200 clients: at most about 35 in
-                // any 100 ms window; tradovate keeps its document's 0–10 %).
+                // any 100 ms window). Presets with a documented schedule use
+                // DOCUMENTED_JITTER instead.
                 jitter: 1.0,
             },
             max_reconnect_attempts: None,
@@ -189,9 +206,47 @@ mod tests {
     }
 
     #[test]
-    fn jitter_spreads_a_herd_except_where_a_document_says_otherwise() {
-        assert_eq!(Preset::Daemon.defaults().backoff.jitter, 1.0);
-        assert_eq!(Preset::Tradovate.defaults().backoff.jitter, 0.1);
+    fn documented_schedules_get_at_most_ten_percent_jitter_the_others_spread_a_herd() {
+        for p in [Preset::Daemon, Preset::Breakout, Preset::Tradovate] {
+            assert_eq!(p.defaults().backoff.jitter, 0.1, "{}", p.name());
+        }
+        for p in [Preset::Json, Preset::Agent, Preset::Raw] {
+            assert_eq!(p.defaults().backoff.jitter, 1.0, "{}", p.name());
+        }
+    }
+
+    #[test]
+    fn announced_delays_stay_within_ten_percent_of_the_documents() {
+        // (preset, the document's delays for attempts 1, 2, ... in seconds)
+        let schedules: [(Preset, &[f64]); 3] = [
+            (Preset::Daemon, &[1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]),
+            (Preset::Breakout, &[5.0, 5.0, 5.0, 5.0]),
+            (Preset::Tradovate, &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]),
+        ];
+        for (p, secs) in schedules {
+            let b = p.defaults().backoff;
+            for (n, d) in secs.iter().enumerate() {
+                for random in [0.0, 0.5, 0.999_999] {
+                    let got = b.delay(n as u32, random).as_secs_f64();
+                    assert!(
+                        got >= *d && got <= d * 1.1 + 1e-9,
+                        "{} attempt {}: {got} not in [{d}, {}]",
+                        p.name(),
+                        n + 1,
+                        d * 1.1
+                    );
+                }
+                let exact = Backoff { jitter: 0.0, ..b };
+                assert_eq!(exact.delay(n as u32, 0.7).as_secs_f64(), *d);
+            }
+        }
+    }
+
+    #[test]
+    fn breakout_backoff_is_the_001_schedule() {
+        let b = Preset::Breakout.defaults().backoff;
+        assert_eq!(b.kind, BackoffKind::Fixed);
+        assert!((0..20).all(|n| b.delay(n, 0.0) == Duration::from_secs(5)));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The client's state and counters, readable from any thread at any time.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Where the client is in its life.
@@ -125,6 +125,10 @@ pub struct Status {
     pub last_heartbeat_latency: Option<Duration>,
     /// When the access token in use expires (presets that obtain tokens: tradovate).
     pub token_expires_at: Option<SystemTime>,
+    /// The one-way latency of the latest message that carried a server time
+    /// (`time_pointer`; breakout: `/ts`): its `received_at − server_time`, in seconds.
+    /// Negative when the server's clock runs ahead of ours; `None` before such a message.
+    pub feed_latency: Option<f64>,
 }
 
 impl Status {
@@ -147,6 +151,7 @@ impl Status {
             "last_message_age": self.last_message_age.map(|d| d.as_secs_f64()),
             "last_heartbeat_latency": self.last_heartbeat_latency.map(|d| d.as_secs_f64()),
             "token_expires_at": self.token_expires_at.map(crate::time::iso8601),
+            "feed_latency": self.feed_latency,
         })
     }
 }
@@ -171,8 +176,14 @@ pub(crate) struct Counters {
     pub latency_us: AtomicU64,
     /// Unix milliseconds of the token's expiry (0: none).
     pub token_expiry_ms: AtomicU64,
+    /// Microseconds of `received_at − server_time` of the latest message with a server
+    /// time ([`NO_FEED_LATENCY`]: none yet).
+    pub feed_latency_us: AtomicI64,
     pub origin: Instant,
 }
+
+/// `feed_latency_us` before any message carried a server time.
+const NO_FEED_LATENCY: i64 = i64::MIN;
 
 impl Default for Counters {
     fn default() -> Self {
@@ -191,6 +202,7 @@ impl Default for Counters {
             last_rx: AtomicU64::new(0),
             latency_us: AtomicU64::new(0),
             token_expiry_ms: AtomicU64::new(0),
+            feed_latency_us: AtomicI64::new(NO_FEED_LATENCY),
             origin: Instant::now(),
         }
     }
@@ -213,6 +225,13 @@ impl Counters {
     pub fn set_latency(&self, d: Duration) {
         self.latency_us
             .store(d.as_micros() as u64 + 1, Ordering::Relaxed);
+    }
+
+    /// Records the one-way latency of a message read at `received` that the server sent at
+    /// `sent` (by its clock).
+    pub fn set_feed_latency(&self, received: SystemTime, sent: SystemTime) {
+        self.feed_latency_us
+            .store(signed_micros(received, sent), Ordering::Relaxed);
     }
 
     pub fn snapshot(&self) -> Status {
@@ -245,6 +264,48 @@ impl Counters {
                 0 => None,
                 ms => Some(UNIX_EPOCH + Duration::from_millis(ms)),
             },
+            feed_latency: match self.feed_latency_us.load(Ordering::Relaxed) {
+                NO_FEED_LATENCY => None,
+                us => Some(us as f64 / 1e6),
+            },
         }
+    }
+}
+
+/// `a − b` in microseconds, negative when `b` is later, saturating (never
+/// [`NO_FEED_LATENCY`]). Pure.
+fn signed_micros(a: SystemTime, b: SystemTime) -> i64 {
+    let (d, sign) = match a.duration_since(b) {
+        Ok(d) => (d, 1),
+        Err(e) => (e.duration(), -1),
+    };
+    let us = i64::try_from(d.as_micros()).unwrap_or(i64::MAX);
+    sign * us
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_latency_is_signed_and_absent_until_measured() {
+        let c = Counters::default();
+        assert_eq!(c.snapshot().feed_latency, None);
+        assert_eq!(
+            c.snapshot().to_json()["feed_latency"],
+            serde_json::Value::Null
+        );
+        let sent = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        c.set_feed_latency(sent + Duration::from_millis(12), sent);
+        assert_eq!(c.snapshot().feed_latency, Some(0.012));
+        assert_eq!(c.snapshot().to_json()["feed_latency"], 0.012);
+        // The server's clock ahead of ours.
+        c.set_feed_latency(sent, sent + Duration::from_micros(1500));
+        assert_eq!(c.snapshot().feed_latency, Some(-0.0015));
+        // Absurd distances saturate instead of wrapping.
+        assert_eq!(
+            signed_micros(UNIX_EPOCH, UNIX_EPOCH + Duration::from_secs(1 << 62)),
+            -i64::MAX
+        );
     }
 }

@@ -121,9 +121,15 @@ pub fn parse_iso8601(s: &str) -> Option<SystemTime> {
     }
     let offset_secs: i64 = match rest {
         "Z" | "z" | "" => 0,
-        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && &o[3..4] == ":" => {
-            let h: i64 = o[1..3].parse().ok()?;
-            let m: i64 = o[4..6].parse().ok()?;
+        // Bytes, not str slices: the text may come from a server (`time_pointer`), and a
+        // slice inside a multi-byte character would panic.
+        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && o.as_bytes()[3] == b':' => {
+            let two = |r: std::ops::Range<usize>| -> Option<i64> {
+                let part = o.get(r)?;
+                part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+            };
+            let h = two(1..3)?;
+            let m = two(4..6)?;
             let v = h * 3600 + m * 60;
             if o.starts_with('-') {
                 -v
@@ -143,6 +149,70 @@ pub fn parse_iso8601(s: &str) -> Option<SystemTime> {
             + std::time::Duration::from_secs(secs as u64)
             + std::time::Duration::from_nanos(nanos),
     )
+}
+
+/// A server's timestamp (the JSON value at `time_pointer`) as a time, or `None` when it is
+/// not one (never an error). Recognised: a JSON number of seconds, milliseconds,
+/// microseconds or nanoseconds since the Unix epoch, the unit told by its magnitude (below
+/// 10^11: seconds, up to year 5138; below 10^14: milliseconds; below 10^17: microseconds;
+/// else nanoseconds), and a JSON string holding an ISO-8601 / RFC 3339 time or such a
+/// number. Zero and negative numbers are `None`. Pure; no allocation.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use tradewire::time::server_time;
+/// let t = UNIX_EPOCH + Duration::from_millis(1_737_125_115_123);
+/// assert_eq!(server_time("1737125115123"), Some(t));
+/// assert_eq!(server_time("1737125115.5"), Some(UNIX_EPOCH + Duration::from_millis(1_737_125_115_500)));
+/// assert_eq!(server_time(r#""2025-01-17T14:45:15.123Z""#), Some(t));
+/// assert_eq!(server_time(r#""yesterday""#), None);
+/// ```
+pub fn server_time(raw: &str) -> Option<SystemTime> {
+    let raw = raw.trim();
+    match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        // A timestamp has no escapes: a string with one is not a time.
+        Some(inner) if inner.contains('\\') => None,
+        Some(inner) => parse_iso8601(inner).or_else(|| epoch_number(inner.trim())),
+        None => epoch_number(raw),
+    }
+}
+
+/// Units per second of an epoch number of this magnitude (see [`server_time`]).
+fn units_per_second(magnitude: f64) -> u64 {
+    if magnitude < 1e11 {
+        1
+    } else if magnitude < 1e14 {
+        1_000
+    } else if magnitude < 1e17 {
+        1_000_000
+    } else {
+        1_000_000_000
+    }
+}
+
+/// An epoch number in seconds, milliseconds, microseconds or nanoseconds (by magnitude).
+fn epoch_number(s: &str) -> Option<SystemTime> {
+    let b = s.as_bytes();
+    if b.is_empty() || !b.iter().all(|c| c.is_ascii_digit() || b".eE+-".contains(c)) {
+        return None;
+    }
+    if b.iter().all(u8::is_ascii_digit) {
+        // Whole numbers are exact to the nanosecond (a float is not, beyond 2^53).
+        let n: u64 = s.parse().ok()?;
+        if n == 0 {
+            return None;
+        }
+        let per = units_per_second(n as f64);
+        let nanos = u128::from(n % per) * u128::from(1_000_000_000 / per);
+        let d = std::time::Duration::new(n / per, nanos as u32);
+        return UNIX_EPOCH.checked_add(d);
+    }
+    let v: f64 = s.parse().ok()?;
+    if !(v.is_finite() && v > 0.0) {
+        return None;
+    }
+    let secs = v / units_per_second(v) as f64;
+    UNIX_EPOCH.checked_add(std::time::Duration::try_from_secs_f64(secs).ok()?)
 }
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
@@ -216,8 +286,47 @@ mod tests {
             "2025-01-17T14:45:15.Z",
             "garbage-with-length-20",
             "2025-01-17T14:45:15+0200",
+            "2025-01-17T14:45:15+é:0",
+            "2025-01-17T14:45:15+0é:0",
+            "2025-01-17T14:45:15+1a:00",
         ] {
             assert_eq!(parse_iso8601(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn server_times_in_every_unit_and_as_strings() {
+        let t = UNIX_EPOCH + Duration::from_nanos(1_737_125_115_123_456_789);
+        let ms = UNIX_EPOCH + Duration::from_millis(1_737_125_115_123);
+        let us = UNIX_EPOCH + Duration::from_micros(1_737_125_115_123_456);
+        assert_eq!(server_time("1737125115"), Some(UNIX_EPOCH + Duration::from_secs(1_737_125_115)));
+        assert_eq!(server_time("1737125115123"), Some(ms));
+        assert_eq!(server_time("1737125115123456"), Some(us));
+        assert_eq!(server_time("1737125115123456789"), Some(t));
+        assert_eq!(server_time(" \"1737125115123\" "), Some(ms));
+        assert_eq!(server_time("\"2025-01-17T14:45:15.123456789Z\""), Some(t));
+        assert_eq!(server_time("\"2025-01-17T16:45:15.123+02:00\""), Some(ms));
+        // Fractions and exponents (a Python server's time.time()).
+        // (A float holds such a time to about 0.2 µs.)
+        let near = |raw: &str, want: SystemTime| {
+            let got = server_time(raw).unwrap();
+            let off = got.duration_since(want).unwrap_or_else(|e| e.duration());
+            assert!(off < Duration::from_micros(1), "{raw}: {off:?}");
+        };
+        near("1737125115.123456", us);
+        near("1.737125115123e12", ms);
+        near("1737125115123.456", us);
+        // The edges of the units.
+        assert_eq!(server_time("99999999999"), Some(UNIX_EPOCH + Duration::from_secs(99_999_999_999)));
+        assert_eq!(server_time("100000000000"), Some(UNIX_EPOCH + Duration::from_millis(100_000_000_000)));
+        assert_eq!(server_time("18446744073709551615"), Some(UNIX_EPOCH + Duration::from_nanos(u64::MAX)));
+        // Not a time: None, never an error or a panic.
+        for raw in [
+            "0", "-5", "-1.5", "null", "true", "{}", "[1]", "\"\"", "\"soon\"", "\"NaN\"",
+            "\"inf\"", "1e400", "18446744073709551616", "\"2025\\u002d01\"", "\"é\"", "",
+            "\"", "1.2.3", "--1",
+        ] {
+            assert_eq!(server_time(raw), None, "{raw}");
         }
     }
 }

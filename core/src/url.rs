@@ -178,6 +178,41 @@ pub fn with_query(url: &str, params: &[(String, String)]) -> String {
     out
 }
 
+/// The URL without the query parameters named `name` (compared after percent-decoding);
+/// the fragment and the other parameters are kept in order. Pure.
+///
+/// ```
+/// use tradewire::url::without_query_param;
+/// assert_eq!(without_query_param("ws://h/ws?token=t&agentId=a1&x=1", "agentId"), "ws://h/ws?token=t&x=1");
+/// assert_eq!(without_query_param("ws://h/ws?agent%49d=a1#f", "agentId"), "ws://h/ws#f");
+/// ```
+pub fn without_query_param(url: &str, name: &str) -> String {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let Some((base, query)) = before_fragment.split_once('?') else {
+        return url.to_string();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
+            percent_decode(key).as_deref() != Some(name)
+        })
+        .collect();
+    let mut out = base.to_string();
+    if !(kept.is_empty() || kept == [""]) {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
 /// Percent-encodes everything but the RFC 3986 unreserved characters.
 pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

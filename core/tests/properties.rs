@@ -83,9 +83,19 @@ proptest! {
     #[test]
     fn nested_pointers_never_panic(s in ".{0,64}", a in "[a-z/~01]{0,12}") {
         if let Ok(p) = Pointer::parse(&format!("/{a}")) {
-            let ptrs = Pointers { msg_type: p.clone(), account: p.clone(), data: p };
-            let _ = parse(&s, &ptrs);
+            let ptrs = Pointers { msg_type: p.clone(), account: p.clone(), data: p.clone(), time: p };
+            if let Ok(env) = parse(&s, &ptrs) {
+                if let Some(raw) = env.time {
+                    let _ = tradewire::time::server_time(raw);
+                }
+            }
         }
+    }
+
+    #[test]
+    fn a_server_time_is_read_or_none_never_a_panic(s in "\"?[-+.eE0-9:TZ é\\\\]{0,32}\"?") {
+        let _ = tradewire::time::server_time(&s);
+        let _ = tradewire::time::parse_iso8601(&s);
     }
 
     #[test]

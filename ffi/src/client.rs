@@ -332,8 +332,9 @@ pub unsafe extern "C" fn tw_client_request(
 /// same object as Python's `status()`): state (idle, connecting, authenticating, live,
 /// closing, backoff, disconnected, gave_up, closed), connected, authenticated, reconnecting, reconnect_attempts,
 /// epoch, messages_received, bytes_received, events_delivered, filtered, dropped, errors,
-/// reconnects, last_message_age and last_heartbeat_latency (seconds, or null), and
-/// token_expires_at (ISO-8601, or null).
+/// reconnects, last_message_age and last_heartbeat_latency (seconds, or null),
+/// token_expires_at (ISO-8601, or null), and feed_latency (seconds, or null: the latest
+/// message's received_at − server_time, negative when the server's clock runs ahead).
 ///
 /// Ownership: returns a new string owned by the caller; free it with `tw_string_free`.
 /// Threads: any thread, at any time.

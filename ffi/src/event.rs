@@ -359,13 +359,51 @@ pub unsafe extern "C" fn tw_event_epoch(event: *const tw_event) -> u64 {
     })
 }
 
+/// The message's own timestamp by the server's clock, in Unix seconds, read at the
+/// `time_pointer` configuration field (breakout: the message's `ts`): writes it to
+/// `*unix_seconds` and returns true. Returns false, leaving `*unix_seconds` as it was, when
+/// the event is not a message, the message has no such field, or its value is not a time
+/// (epoch seconds, milliseconds, microseconds or nanoseconds, or an ISO-8601 string).
+/// `feed_latency` in `tw_client_status_json` is `received_at − server_time` of the latest one.
+///
+/// Ownership: nothing to free; `unix_seconds` stays the caller's.
+/// Threads: any thread.
+/// Errors: false, with `tw_last_error()` set, when `event` or `unix_seconds` is NULL.
+///
+/// # Safety
+/// `event` must be NULL or a live event; `unix_seconds` NULL or valid for one write.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_server_time(
+    event: *const tw_event,
+    unix_seconds: *mut f64,
+) -> bool {
+    guard_value(false, || {
+        const NAME: &str = "tw_event_server_time";
+        // SAFETY: forwarded from the caller.
+        let ev = unsafe { event_ref(event, NAME) }?;
+        if unix_seconds.is_null() {
+            return Err(Failure::null(NAME, "unix_seconds"));
+        }
+        let Some(t) = ev.event.as_message().and_then(|m| m.server_time()) else {
+            return Ok(false);
+        };
+        let secs = t
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        // SAFETY: not NULL, and the caller promises it is valid for one write.
+        unsafe { *unix_seconds = secs };
+        Ok(true)
+    })
+}
+
 /// Describes any event as one line of JSON: the event's one JSON form, the same text as the
 /// `tradewire listen` lines and Python's `Event.to_json()`. `"kind"` first, then the fields
 /// of its kind, each present (`null` when absent): `message`: type, account_id (with the
 /// JSON type the server gave it: `123` or `"123"`), data (the payload JSON embedded as the
 /// server wrote it: numbers keep their digits, any depth; put on one line if the server
 /// pretty-printed it), raw (the frame's text when it was not JSON), binary (a binary frame's
-/// bytes in base64), received_at (ISO-8601 UTC with microseconds), epoch; `connected`:
+/// bytes in base64), received_at (ISO-8601 UTC with microseconds), server_time (the same
+/// form, or null: see `tw_event_server_time`), epoch; `connected`:
 /// epoch, url; `authenticated`: epoch; `disconnected`: epoch, code, reason, error;
 /// `reconnecting`: attempt, delay (seconds), reason; `gave_up`: reason; `error`: error (its
 /// kind), message, raw, epoch; `lagged`: dropped; `response`: id, status, data.

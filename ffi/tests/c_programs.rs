@@ -519,3 +519,35 @@ fn no_secret_reaches_a_c_string() {
         "server text unescaped: {printed:?}"
     );
 }
+
+#[test]
+fn presets_keep_documented_schedules_and_breakout_gives_server_time() {
+    let exe = program("presets", Flavor::Sanitized);
+    let refused = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        format!("ws://127.0.0.1:{port}/")
+    };
+    let breakout = tradewire_testkit::BreakoutServer::start(Default::default())
+        .expect("start the breakout server");
+    let running = start(&exe, &[&refused, &breakout.url()], &[]);
+    assert!(
+        breakout.wait_for_connections(1, SOON),
+        "the C client did not connect"
+    );
+    breakout.publish("SIGNAL", json!({"symbol": "BTCUSDT"}));
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("presets");
+    let message = done
+        .events()
+        .into_iter()
+        .find(|e| e["kind"] == "message")
+        .expect("the SIGNAL message");
+    let shown = message["server_time"]
+        .as_str()
+        .expect("server_time in the JSON form");
+    assert!(shown.ends_with('Z'), "{shown}");
+    let status: serde_json::Value =
+        serde_json::from_str(done.value("status").expect("status line")).expect("status JSON");
+    assert!(status["feed_latency"].is_f64(), "{status}");
+}

@@ -9,10 +9,14 @@ fuzz_target!(|data: &[u8]| {
             msg_type: Pointer::parse("/e").unwrap(),
             account: Pointer::parse("/d/entity/accountId").unwrap(),
             data: Pointer::parse("/d").unwrap(),
+            time: Pointer::parse("/d/timestamp").unwrap(),
         };
         for p in [Pointers::default(), nested] {
             if let Ok(env) = parse(text, &p) {
                 assert!(text.get(env.data.clone()).is_some());
+                if let Some(raw) = env.time {
+                    let _ = tradewire::time::server_time(raw);
+                }
             }
         }
     }

@@ -221,6 +221,17 @@ impl PyEvent {
         }
     }
 
+    /// Unix time in seconds of the message by the server's clock, read at `time_pointer`
+    /// (breakout: its `ts`); None when there is no such field, it is not a time, or the event
+    /// is not a message. `received_at - server_time` is the message's one-way latency.
+    #[getter]
+    fn server_time(&self) -> Option<f64> {
+        match &self.event {
+            Event::Message(m) => m.server_time().map(secs),
+            _ => None,
+        }
+    }
+
     /// The connection number (1, 2, ...) the event belongs to, when it has one.
     #[getter]
     fn epoch(&self) -> Option<u64> {

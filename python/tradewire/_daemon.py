@@ -20,11 +20,21 @@ class DaemonClient:
     ``account_id`` (and for daemon-wide events, whose ``account_id`` is null), and with
     ``('connection_status', {'connected': True/False})`` whenever the connection comes up or
     goes down. The client reconnects by itself with the document's backoff (1, 2, 4, 8, then
-    every 10 seconds). An exception raised by the callback is logged (logger ``tradewire``)
-    and the stream goes on.
+    every 10 seconds, each plus at most 10 % jitter). An exception raised by the callback is
+    logged (logger ``tradewire``) and the stream goes on.
 
-    Extra keyword arguments are passed to :class:`tradewire.Client` (for example
-    ``heartbeat_timeout=20``).
+    The constructor takes the reference client's arguments, positionally or by their names
+    (``DaemonClient(account_id=123, event_callback=print)``); ``account_id=None`` receives
+    the events of every account. ``url`` (default ``ws://localhost:8765``, the document's) and
+    any other keyword argument of :class:`tradewire.Client` (for example
+    ``heartbeat_timeout=20``) may follow.
+
+    As in the document: ``connected`` is true from the ``('connection_status', {'connected':
+    True})`` callback on, and false from the one with ``False`` on; ``disconnect()`` closes
+    the connection (close code 1000), stops reconnecting and reports ``{'connected':
+    False}`` if the connection was up, before it returns; ``connect()`` connects again. One
+    :class:`tradewire.Client` serves the ``DaemonClient`` for its life: ``disconnect()`` is its
+    ``disconnect(1000)`` and ``connect()`` its ``connect()`` (the next connection epoch).
 
     Example::
 
@@ -50,7 +60,14 @@ class DaemonClient:
         self._config = config
         self._client: Optional[Client] = None
         self._connected = False
+        # Between connect() and disconnect(): events are delivered. Events of connections
+        # before `_from_epoch` (still queued when connect() was called again) are not.
+        self._active = False
+        self._from_epoch = 1
         self._lock = threading.Lock()
+        # Held while the callback runs: disconnect() waits for a delivery in progress (a
+        # reentrant lock, so that the callback itself may call disconnect()).
+        self._delivering = threading.RLock()
 
     @property
     def connected(self) -> bool:
@@ -58,29 +75,46 @@ class DaemonClient:
         return self._connected
 
     def connect(self) -> None:
-        """Starts connecting in the background and returns at once (no-op if already started)."""
+        """Starts connecting in the background and returns at once (no-op while connected or
+        connecting; after ``disconnect()``, connects again)."""
         with self._lock:
-            if self._client is not None:
+            if self._active:
                 return
-            config = dict(self._config)
-            config.setdefault("preset", "daemon")
-            if self.account_id is not None:
-                config.setdefault("account_id", self.account_id)
-            client = Client(self.url, **config)
-            client.set_callback(self._on_event)
-            client.start()
-            self._client = client
+            client = self._client
+            if client is None:
+                config = dict(self._config)
+                config.setdefault("preset", "daemon")
+                if self.account_id is not None:
+                    config.setdefault("account_id", self.account_id)
+                client = Client(self.url, **config)
+                client.set_callback(self._on_event)
+                self._client = client
+            self._from_epoch = client.status()["epoch"] + 1
+            self._active = True
+        client.connect()
 
     def disconnect(self) -> None:
-        """Closes the connection and stops reconnecting. Reports
-        ``('connection_status', {'connected': False})`` if the connection was up."""
+        """Closes the connection (close code 1000) and stops reconnecting. Reports
+        ``('connection_status', {'connected': False})`` if the connection was up; no callback
+        comes after it returns. ``connect()`` connects again. May be called from the
+        callback."""
         with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
-        self._set_connected(False)
+            client, was_active = self._client, self._active
+            self._active = False
+        if client is not None and was_active:
+            client.disconnect(1000, "")
+        with self._delivering:
+            self._set_connected(False)
 
     def _on_event(self, event: Event) -> None:
+        with self._delivering:
+            with self._lock:
+                epoch = event.epoch
+                if not self._active or (epoch is not None and epoch < self._from_epoch):
+                    return
+            self._handle(event)
+
+    def _handle(self, event: Event) -> None:
         kind = event.kind
         if kind == "message":
             self._deliver(event.type or "", event.data)

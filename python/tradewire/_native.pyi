@@ -107,6 +107,10 @@ class Event:
     @property
     def received_at(self) -> float: ...
     @property
+    def server_time(self) -> Optional[float]:
+        """Unix seconds of the message by the server's clock (``time_pointer``; breakout: its
+        ``ts``); None when the message has none or the event is not a message."""
+    @property
     def epoch(self) -> Optional[int]: ...
     @property
     def url(self) -> Optional[str]: ...
@@ -138,8 +142,8 @@ class Event:
         """The event's JSON form as one line: the same text as a ``tradewire listen`` line and
         C's ``tw_event_to_json``. ``"kind"`` first, then every field of its kind (``null``
         when absent); the payload as the server wrote it, the account with its JSON type,
-        ``received_at`` as ISO-8601 UTC with microseconds (a ``str``, where the
-        ``received_at`` attribute is Unix seconds), a binary frame in base64."""
+        ``received_at`` and ``server_time`` as ISO-8601 UTC with microseconds (a ``str``,
+        where the attributes are Unix seconds), a binary frame in base64."""
     def to_dict(self) -> dict[str, Any]:
         """``json.loads(ev.to_json())``, read the way ``data`` is (big integers, any depth)."""
 

@@ -80,6 +80,14 @@ config_fields! {
         read: get("a query parameter name"),
         default: maybe(p => p.defaults().token_query_param),
     }
+    /// Agent preset (document 003): the agent to stream, sent as the `agentId` query
+    /// parameter (percent-encoded). It wins over an `agentId` already in `url` or `query`
+    /// (that one is removed); other presets take no agent id (use `query`).
+    "agent_id" => agent_id: String {
+        set: into,
+        read: get("a string"),
+        default: text("none"),
+    }
     /// A first message sent after connecting; `{token}` in it is replaced by the token.
     "auth_message" => auth_message: String {
         set: into,
@@ -340,6 +348,22 @@ config_fields! {
         set: into,
         read: get("a JSON pointer such as \"/data\""),
         default: value(p => if p == Preset::Tradovate { "/d" } else { "/data" }),
+    }
+    /// JSON pointer of the server's timestamp of a message, given as `Message::server_time`
+    /// (Python `server_time`, C `tw_event_server_time`, `server_time` in the JSON form) and
+    /// as `status().feed_latency`, the latest `received_at − server_time`. Epoch seconds,
+    /// milliseconds, microseconds or nanoseconds (told apart by magnitude) and ISO-8601
+    /// strings are read; anything else gives no server time, never an error. `null` turns
+    /// it off.
+    "time_pointer" => time_pointer: Option<String> {
+        set: {
+            pub fn time_pointer(mut self, pointer: Option<String>) -> Self {
+                self.time_pointer = Some(pointer);
+                self
+            }
+        },
+        read: or_null("a JSON pointer such as \"/ts\", or null"),
+        default: value(p => p.defaults().time_pointer),
     }
     /// Tradovate: connect to the market-data endpoint (authorizes with `mdAccessToken`).
     "market_data" => market_data: bool {

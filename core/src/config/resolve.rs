@@ -283,7 +283,7 @@ fn limits(eff: &Effective<'_>, err: &mut Problems) -> Limits {
     }
 }
 
-/// The JSON pointers of the type, the account and the payload, each parsed.
+/// The JSON pointers of the type, the account, the payload and the server time, each parsed.
 fn pointers(eff: &Effective<'_>, err: &mut Problems) -> Pointers {
     let mut pointer = |field: &str, given: String| -> Pointer {
         match Pointer::parse(&given) {
@@ -298,6 +298,8 @@ fn pointers(eff: &Effective<'_>, err: &mut Problems) -> Pointers {
         msg_type: pointer("type_pointer", eff.type_pointer()),
         account: pointer("account_pointer", eff.account_pointer()),
         data: pointer("data_pointer", eff.data_pointer()),
+        // None (or "") reads no time: the scanner compares no key for it.
+        time: pointer("time_pointer", eff.time_pointer().unwrap_or_default()),
     }
 }
 

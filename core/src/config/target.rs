@@ -5,7 +5,13 @@
 use super::fields::{Config, Effective};
 use super::resolve::Problems;
 use crate::preset::Preset;
-use crate::url::{is_sensitive_name, metis_url, parse_ws_url, redact_url, with_query, Endpoint};
+use crate::url::{
+    is_sensitive_name, metis_url, parse_ws_url, redact_url, with_query, without_query_param,
+    Endpoint,
+};
+
+/// The query parameter that carries `agent_id` (document 003).
+const AGENT_ID_PARAM: &str = "agentId";
 
 /// Name-value pairs (query parameters, headers), in order.
 type Pairs = Vec<(String, String)>;
@@ -62,7 +68,11 @@ impl Config {
         let base_url = self.base_url(eff.preset, err);
         let token_query_param = eff.token_query_param();
         let (query, mut headers) = self.query_and_headers(&token_query_param, eff.preset, err);
-        let base_url = url_credentials(&base_url, &mut headers);
+        let mut base_url = url_credentials(&base_url, &mut headers);
+        if self.agent_id.is_some() {
+            // `agent_id` wins: an agentId already in the URL would be a second, conflicting one.
+            base_url = without_query_param(&base_url, AGENT_ID_PARAM);
+        }
         let url = with_query(&base_url, &query);
         let mut sensitive: Vec<String> = token_query_param.iter().cloned().collect();
         sensitive.extend(
@@ -140,6 +150,22 @@ impl Config {
                         headers.push(("Authorization".into(), format!("Bearer {}", token.expose())))
                     }
                 }
+            }
+        }
+        if let Some(agent) = &self.agent_id {
+            if preset != Preset::Agent {
+                err.add(
+                    "agent_id",
+                    format!(
+                        "is used only by the agent preset (this is `{}`); give the parameter in `query` instead",
+                        preset.name()
+                    ),
+                );
+            } else if agent.is_empty() {
+                err.add("agent_id", "is empty; remove it or give the agent's id".into());
+            } else {
+                query.retain(|(k, _)| k != AGENT_ID_PARAM);
+                query.push((AGENT_ID_PARAM.into(), agent.clone()));
             }
         }
         if let Some(m) = &self.auth_message {
@@ -246,6 +272,55 @@ mod tests {
             "failed with <redacted>"
         );
         assert!(!format!("{:?}", Config::new("ws://h").token("s3cret-token")).contains("s3cret"));
+    }
+
+    #[test]
+    fn agent_id_is_the_agentid_query_parameter_and_wins() {
+        let s = Config::new("ws://h:4000/ws")
+            .preset(Preset::Agent)
+            .token("jwt-1")
+            .agent_id("agent 7/é")
+            .resolve()
+            .unwrap();
+        assert_eq!(s.url, "ws://h:4000/ws?token=jwt-1&agentId=agent%207%2F%C3%A9");
+        assert_eq!(s.redacted_url, "ws://h:4000/ws?token=<redacted>&agentId=agent%207%2F%C3%A9");
+        // One already in the URL or in `query` gives way to `agent_id`.
+        let s = Config::new("ws://h/ws?agentId=old&x=1")
+            .preset(Preset::Agent)
+            .query("agentId", "older")
+            .agent_id("new")
+            .resolve()
+            .unwrap();
+        assert_eq!(s.url, "ws://h/ws?x=1&agentId=new");
+        // Without agent_id, the URL's own stays.
+        let s = Config::new("ws://h/ws?agentId=a1")
+            .preset(Preset::Agent)
+            .resolve()
+            .unwrap();
+        assert_eq!(s.url, "ws://h/ws?agentId=a1");
+        // From JSON (Python keyword arguments, C, the CLI).
+        let s = Config::from_value(json!({"preset": "agent", "agent_id": "a-2"}))
+            .unwrap()
+            .resolve()
+            .unwrap();
+        assert_eq!(s.url, "ws://localhost:4000/ws?agentId=a-2");
+    }
+
+    #[test]
+    fn agent_id_outside_the_agent_preset_or_empty_is_an_error() {
+        let err = Config::new("ws://h/ws")
+            .agent_id("a1")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("agent_id") && err.contains("only by the agent preset"), "{err}");
+        let err = Config::new("ws://h/ws")
+            .preset(Preset::Agent)
+            .agent_id("")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("agent_id") && err.contains("empty"), "{err}");
     }
 
     #[test]

@@ -128,9 +128,13 @@ pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
             _ => None,
         };
         let data = Some(env.data);
-        ctx.message(Message::text(
-            text, msg_type, account, data, ctx.now, ctx.epoch,
-        ));
+        let message = Message::text(text, msg_type, account, data, ctx.now, ctx.epoch);
+        // Read only when a time_pointer is configured and the message has the field.
+        let server_time = env.time.and_then(crate::time::server_time);
+        if let Some(sent) = server_time {
+            ctx.counters.set_feed_latency(ctx.now, sent);
+        }
+        ctx.message(message.with_server_time(server_time));
     }
 }
 

@@ -7,16 +7,16 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::Pointers;
+use super::{Pointers, FIELDS};
 
-/// Finds the three pointers in one pass over the top-level object (and a pass over each
-/// nested object a longer pointer enters).
+/// Finds the pointers in one pass over the top-level object (and a pass over each nested
+/// object a longer pointer enters).
 pub(super) fn lookup<'a>(
     text: &'a str,
     p: &Pointers,
-) -> Result<[Option<&'a RawValue>; 3], serde_json::Error> {
-    let ptrs = [&p.msg_type, &p.account, &p.data];
-    let mut found: [Option<&'a RawValue>; 3] = [None, None, None];
+) -> Result<[Option<&'a RawValue>; FIELDS], serde_json::Error> {
+    let ptrs = p.all();
+    let mut found: [Option<&'a RawValue>; FIELDS] = [None; FIELDS];
     let firsts: Vec<Option<&str>> = ptrs
         .iter()
         .map(|ptr| ptr.0.first().map(String::as_str))

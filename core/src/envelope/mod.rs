@@ -45,7 +45,7 @@ impl Pointer {
     }
 }
 
-/// Where the type, account and payload live in a message.
+/// Where the type, account, payload and server time live in a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pointers {
     /// The message type (default `/type`).
@@ -54,6 +54,8 @@ pub struct Pointers {
     pub account: Pointer,
     /// The payload (default `/data`); when absent in a message, the whole message is the payload.
     pub data: Pointer,
+    /// The server's timestamp of the message (default: none, nothing is looked for).
+    pub time: Pointer,
 }
 
 impl Default for Pointers {
@@ -62,9 +64,20 @@ impl Default for Pointers {
             msg_type: Pointer(vec!["type".into()]),
             account: Pointer(vec!["account_id".into()]),
             data: Pointer(vec!["data".into()]),
+            time: Pointer::default(),
         }
     }
 }
+
+impl Pointers {
+    /// The pointers in the order of the found values: type, account, payload, time.
+    fn all(&self) -> [&Pointer; FIELDS] {
+        [&self.msg_type, &self.account, &self.data, &self.time]
+    }
+}
+
+/// How many pointers an envelope is read with.
+const FIELDS: usize = 4;
 
 /// What was found in one JSON object message.
 #[derive(Debug, PartialEq)]
@@ -77,6 +90,9 @@ pub struct Envelope<'a> {
     pub account: AccountField<'a>,
     /// Byte range of the payload within the text (the whole text when there is no data field).
     pub data: Range<usize>,
+    /// The raw JSON value at the time pointer, when one is configured and the message has it
+    /// (read with the other fields, in the same pass; decoded by [`crate::time::server_time`]).
+    pub time: Option<&'a str>,
 }
 
 /// The account field of a message, owned or borrowed.
@@ -168,11 +184,15 @@ pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeEr
         has_type_field,
         account,
         data,
+        time: fields[3],
     })
 }
 
-/// The raw texts of the type, account and payload members of a JSON object.
-fn fields_of<'t>(text: &'t str, p: &Pointers) -> Result<[Option<&'t str>; 3], EnvelopeError> {
+/// The raw texts of the type, account, payload and time members of a JSON object.
+fn fields_of<'t>(
+    text: &'t str,
+    p: &Pointers,
+) -> Result<[Option<&'t str>; FIELDS], EnvelopeError> {
     let first = text.trim_start().as_bytes().first().copied();
     if first != Some(b'{') {
         return Err(match serde_json::from_str::<IgnoredAny>(text) {

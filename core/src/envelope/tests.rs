@@ -57,6 +57,7 @@ fn nested_pointers() {
         msg_type: Pointer::parse("/e").unwrap(),
         account: Pointer::parse("/d/entity/accountId").unwrap(),
         data: Pointer::parse("/d").unwrap(),
+        time: Pointer::parse("/d/entity/timestamp").unwrap(),
     };
     let t = r#"{"e":"props","d":{"entityType":"position","entity":{"id":1,"accountId":42}}}"#;
     let e = parse(t, &ptrs).unwrap();
@@ -116,11 +117,13 @@ fn pointer_sets() -> Vec<Pointers> {
             msg_type: Pointer::parse("/e").unwrap(),
             account: Pointer::parse("/d/entity/accountId").unwrap(),
             data: Pointer::parse("/d").unwrap(),
+            time: Pointer::parse("/d/ts").unwrap(),
         },
         Pointers {
             msg_type: Pointer::parse("/d/type").unwrap(),
             account: Pointer::parse("/d/account_id").unwrap(),
             data: Pointer::parse("").unwrap(),
+            time: Pointer::parse("/e").unwrap(),
         },
     ]
 }
@@ -300,6 +303,30 @@ fn nan_and_infinity_are_read_as_json_loads_reads_them_and_kept_as_sent() {
     assert_eq!(
         mask_non_finite(r#"[NaN,"\"NaN",-Infinity]"#).as_deref(),
         Some(r#"[0.0,"\"NaN",-0.000000]"#)
+    );
+}
+
+#[test]
+fn the_time_is_read_in_the_same_pass_only_when_pointed_at() {
+    let t = r#"{"type":"SIGNAL","ts":1737125115123,"data":{"ts":"inner"}}"#;
+    assert_eq!(parse(t, &p()).unwrap().time, None, "no time pointer");
+    let with_ts = Pointers {
+        time: Pointer::parse("/ts").unwrap(),
+        ..p()
+    };
+    let e = parse(t, &with_ts).unwrap();
+    assert_eq!(e.time, Some("1737125115123"));
+    assert_eq!(&t[e.data], r#"{"ts":"inner"}"#);
+    let nested = Pointers {
+        time: Pointer::parse("/data/ts").unwrap(),
+        ..p()
+    };
+    assert_eq!(parse(t, &nested).unwrap().time, Some(r#""inner""#));
+    // Through serde_json (an escaped key) the same.
+    let t = r#"{"typ\u0065":"x","ts":"2025-01-17T14:45:15Z"}"#;
+    assert_eq!(
+        parse(t, &with_ts).unwrap().time,
+        Some(r#""2025-01-17T14:45:15Z""#)
     );
 }
 

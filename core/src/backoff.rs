@@ -47,7 +47,21 @@ impl Backoff {
     /// The delay before reconnect attempt `n` (0-based: 0 is the first retry).
     /// `random` is a number in `[0, 1)` that scales the jitter.
     pub fn delay(&self, n: u32, random: f64) -> Duration {
-        let initial = self.initial.as_secs_f64();
+        self.delay_from(self.initial, n, random)
+    }
+
+    /// A fixed delay `every` with this backoff's jitter (document 002 retries a daemon
+    /// that was never reached every 5 s).
+    pub fn fixed(&self, every: Duration, random: f64) -> Duration {
+        Backoff {
+            kind: BackoffKind::Fixed,
+            ..*self
+        }
+        .delay_from(every, 0, random)
+    }
+
+    fn delay_from(&self, initial: Duration, n: u32, random: f64) -> Duration {
+        let initial = initial.as_secs_f64();
         let max = self.max.as_secs_f64().max(initial);
         let base = match self.kind {
             BackoffKind::Fixed => initial,
@@ -94,6 +108,20 @@ impl Jitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fixed_delay_takes_the_same_jitter() {
+        let b = Backoff {
+            kind: BackoffKind::Exponential,
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(10),
+            factor: 2.0,
+            jitter: 0.1,
+        };
+        assert_eq!(b.fixed(Duration::from_secs(5), 0.0), Duration::from_secs(5));
+        assert_eq!(b.fixed(Duration::from_secs(5), 1.0), Duration::from_millis(5500));
+        assert_eq!(b.delay(3, 0.0), Duration::from_secs(8));
+    }
 
     fn b(kind: BackoffKind, jitter: f64) -> Backoff {
         Backoff {

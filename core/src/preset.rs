@@ -68,6 +68,7 @@ impl Preset {
                     jitter: DOCUMENTED_JITTER,
                     ..base.backoff
                 },
+                first_connect_retry: Some(Duration::from_secs(5)),
                 ..base
             },
             Preset::Agent => Defaults {
@@ -154,6 +155,9 @@ pub struct Defaults {
     pub backoff: Backoff,
     /// Attempts before giving up (`None`: forever).
     pub max_reconnect_attempts: Option<u32>,
+    /// Before the first connection, retry every this long instead of the backoff schedule
+    /// (document 002: a daemon that is not running is retried every 5 s).
+    pub first_connect_retry: Option<Duration>,
     /// Close reason (with code 1000) that means another connection took our place.
     pub superseded_reason: Option<&'static str>,
     /// Messages kept in the history ring.
@@ -187,6 +191,7 @@ impl Defaults {
                 jitter: 1.0,
             },
             max_reconnect_attempts: None,
+            first_connect_retry: None,
             superseded_reason: None,
             history: 0,
             overflow: Overflow::Block,

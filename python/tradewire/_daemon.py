@@ -19,8 +19,9 @@ class DaemonClient:
     ``event_callback(event_type, data)`` is called on a background thread for every event of
     ``account_id`` (and for daemon-wide events, whose ``account_id`` is null), and with
     ``('connection_status', {'connected': True/False})`` whenever the connection comes up or
-    goes down. The client reconnects by itself with the document's backoff (1, 2, 4, 8, then
-    every 10 seconds, each plus at most 10 % jitter). An exception raised by the callback is
+    goes down. The client reconnects by itself as the document says: every 5 s while the daemon
+    was never reached, after a drop 1, 2, 4, 8, then every 10 seconds, each plus at most 10 %
+    jitter. An exception raised by the callback is
     logged (logger ``tradewire``) and the stream goes on.
 
     The constructor takes the reference client's arguments, positionally or by their names

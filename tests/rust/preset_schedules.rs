@@ -1,6 +1,7 @@
 //! A preset whose reference document gives a reconnect schedule keeps it by default, with at
 //! most 10 % of jitter: every announced `Reconnecting.delay` is within [d, 1.1·d] of the
-//! document's delay d (daemon 002: 1, 2, 4, 8, then 10 s; breakout 001: a fixed 5 s;
+//! document's delay d (daemon 002: 1, 2, 4, 8, then 10 s once a connection has been up,
+//! every 5 s before; breakout 001: a fixed 5 s;
 //! tradovate 000: 1 s doubling to 60 s), and `jitter = 0` gives exactly d. Presets without
 //! a documented schedule keep the wider 0–100 % jitter.
 //!
@@ -70,9 +71,25 @@ const DAEMON: [u64; 5] = [1, 2, 4, 8, 10];
 
 #[test]
 fn daemon_waits_1_2_4_8_then_10_s_plus_at_most_ten_percent() {
-    let config = Config::new(refused_url()).preset(Preset::Daemon);
+    // Once a connection was up (here: accepted, then closed at once), the drop schedule.
+    let server = WsServer::start(ServerOptions::default()).unwrap();
+    server.accept_then_close(Some((1011, "try later".into())));
+    let config = Config::new(server.url()).preset(Preset::Daemon);
     let got = announced_delays(config, DAEMON.len());
     assert_within_ten_percent("daemon", &got, &DAEMON);
+}
+
+/// Document 002: a daemon that is not running (refused before any connection was up) is
+/// retried every 5 s; the drop schedule starts once a connection has been up.
+#[test]
+fn daemon_never_reached_is_retried_every_5_s() {
+    let config = Config::new(refused_url()).preset(Preset::Daemon);
+    let got = announced_delays(config, 2);
+    assert_within_ten_percent("daemon before its first connection", &got, &[5, 5]);
+    let exact = Config::new(refused_url())
+        .preset(Preset::Daemon)
+        .jitter(0.0);
+    assert_eq!(announced_delays(exact, 1), exactly(&[5]));
 }
 
 #[test]

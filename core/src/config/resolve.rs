@@ -95,6 +95,12 @@ impl Config {
             connect_timeout: timing.connect_timeout,
             reconnect: eff.reconnect(),
             backoff: timing.backoff,
+            // A schedule the application set applies from the first attempt.
+            first_connect_retry: d.first_connect_retry.filter(|_| {
+                self.backoff.is_none()
+                    && self.backoff_initial.is_none()
+                    && self.backoff_max.is_none()
+            }),
             max_reconnect_attempts: eff.max_reconnect_attempts(),
             min_uptime: eff.min_uptime(),
             queue_capacity: limits.queue_capacity,

@@ -39,6 +39,8 @@ pub(crate) struct Settings {
     pub connect_timeout: Duration,
     pub reconnect: bool,
     pub backoff: Backoff,
+    /// Before the first connection, retry every this long (the preset decides: daemon 5 s).
+    pub first_connect_retry: Option<Duration>,
     pub max_reconnect_attempts: Option<u32>,
     pub min_uptime: Duration,
     pub queue_capacity: usize,

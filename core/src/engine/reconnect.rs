@@ -21,7 +21,12 @@ impl Engine {
         self.counters
             .attempts
             .store(self.attempt, Ordering::Relaxed);
-        let delay = s.backoff.delay(self.attempt - 1, self.jitter.next_f64());
+        let random = self.jitter.next_f64();
+        let delay = match s.first_connect_retry.filter(|_| self.epoch == 0) {
+            // Never connected yet: the preset's retry (document 002: every 5 s).
+            Some(every) => s.backoff.fixed(every, random),
+            None => s.backoff.delay(self.attempt - 1, random),
+        };
         tw_info!(
             "tradewire: reconnecting in {:.1} s (attempt {}): {last_error}",
             delay.as_secs_f64(),

@@ -205,41 +205,6 @@ impl Client {
         Ok(())
     }
 
-    /// Sends a request and waits for its response (presets with request/response
-    /// correlation: tradovate). Returns the response payload (`d`) as JSON text.
-    ///
-    /// Fails at once with `NotConnected` when not logged in; with `Request` when the server
-    /// answers with an error status, or when the connection drops before the response (the
-    /// outcome is then unknown: check before retrying); with `Timeout` when no response comes
-    /// within `timeout` (a late response is delivered as a `Response` event). A request is
-    /// never re-sent after a reconnect.
-    ///
-    /// ```no_run
-    /// # let client = tradewire::Client::new(tradewire::Config::for_preset(tradewire::Preset::Tradovate).token("t")).unwrap();
-    /// let accounts = client.request("account/list", None, std::time::Duration::from_secs(5))?;
-    /// # Ok::<(), tradewire::Error>(())
-    /// ```
-    pub fn request(&self, endpoint: &str, body: Option<&str>, timeout: Duration) -> Result<String> {
-        self.check_request(endpoint)?;
-        let (reply, answer) = crossbeam_channel::bounded(1);
-        self.command(Command::Request {
-            endpoint: endpoint.to_string(),
-            body: body.map(String::from),
-            timeout,
-            reply,
-        })?;
-        let deadline = Instant::now() + timeout + Duration::from_millis(50);
-        match self.await_reply(&answer, deadline) {
-            Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
-                Err(Error::timeout(format!(
-                    "no response to {endpoint} within {:.1} s: the outcome is unknown (a late response arrives as a Response event)",
-                    timeout.as_secs_f64()
-                )))
-            }
-        }
-    }
-
     /// Waits for the answer to a command. Under inline reads, runs the connection if it is
     /// lent and nobody runs it (the response must be read by someone).
     fn await_reply<T>(

@@ -3,13 +3,44 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::RecvTimeoutError;
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use super::{lock, Client, COMMAND_TIMEOUT};
 use crate::engine::Command;
 use crate::error::{Error, Result};
 
 impl Client {
+    /// Sends a request and waits for its response (presets with request/response
+    /// correlation: tradovate). Returns the response payload (`d`) as JSON text.
+    ///
+    /// Fails at once with `NotConnected` when not logged in; with `Request` when the server
+    /// answers with an error status, or when the connection drops before the response (the
+    /// outcome is then unknown: check before retrying); with `Timeout` when no response comes
+    /// within `timeout` (a late response is delivered as a `Response` event). A request is
+    /// never re-sent after a reconnect.
+    ///
+    /// ```no_run
+    /// # let client = tradewire::Client::new(tradewire::Config::for_preset(tradewire::Preset::Tradovate).token("t")).unwrap();
+    /// let accounts = client.request("account/list", None, std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), tradewire::Error>(())
+    /// ```
+    pub fn request(&self, endpoint: &str, body: Option<&str>, timeout: Duration) -> Result<String> {
+        self.check_request(endpoint)?;
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.command(Command::Request {
+            endpoint: endpoint.to_string(),
+            body: body.map(String::from),
+            timeout,
+            reply,
+        })?;
+        self.ask(
+            answer,
+            timeout,
+            &format!("no response to {endpoint}"),
+            "a Response event",
+        )
+    }
+
     /// Sends a request without waiting for its response (presets with request/response
     /// correlation: tradovate) and returns its id; the response arrives as an
     /// [`Event::Response`](crate::Event::Response) carrying that id, in order with the other
@@ -84,12 +115,24 @@ impl Client {
             timeout,
             reply,
         })?;
+        self.ask(answer, timeout, "no answer to the request", "a message")
+    }
+
+    /// Waits for a request's answer until `timeout` (and a margin for the I/O thread).
+    /// `what` starts the timeout's message, `late` says what a late answer becomes.
+    fn ask(
+        &self,
+        answer: Receiver<Result<String>>,
+        timeout: Duration,
+        what: &str,
+        late: &str,
+    ) -> Result<String> {
         let deadline = Instant::now() + timeout + Duration::from_millis(50);
         match self.await_reply(&answer, deadline) {
             Ok(r) => r,
             Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
                 Err(Error::timeout(format!(
-                    "no answer to the request within {:.1} s: the outcome is unknown (a late answer arrives as a message)",
+                    "{what} within {:.1} s: the outcome is unknown (a late answer arrives as {late})",
                     timeout.as_secs_f64()
                 )))
             }

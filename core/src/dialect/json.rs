@@ -58,12 +58,9 @@ impl Dialect for Json {
 pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
     {
         let s = ctx.s;
-        if !ctx.awaited.is_empty() {
-            if let Some(id) = reply_id(text, &s.request_id_field, ctx.awaited) {
-                // The answer to a request that waits: returned to it, not delivered.
-                let (id, text) = (id.to_string(), text.to_string());
-                return ctx.signals.push(Signal::Reply { id, text });
-            }
+        // The answer to a request that waits is returned to it, not delivered.
+        if !ctx.awaited.is_empty() && claimed_as_reply(text, ctx) {
+            return;
         }
         let parsed = envelope::parse(text, &s.pointers);
         let env = match parsed {
@@ -160,11 +157,18 @@ pub(crate) fn unclaimed_reply(
     }
 }
 
-/// The id of a message that answers a waiting JSON request (its `field` member's JSON text),
-/// if it is one.
+/// Whether `text` answers a waiting JSON request (its `request_id_field` member's JSON text
+/// is a waiting id): then it is signalled to the engine as that request's reply.
 #[cold]
-fn reply_id<'a>(text: &'a str, field: &str, awaited: &dyn super::Awaited) -> Option<&'a str> {
-    crate::envelope::member(text, field).filter(|id| awaited.contains(id))
+fn claimed_as_reply(text: &str, ctx: &mut Ctx<'_>) -> bool {
+    let field = &ctx.s.request_id_field;
+    let Some(id) = crate::envelope::member(text, field).filter(|id| ctx.awaited.contains(id))
+    else {
+        return false;
+    };
+    let (id, text) = (id.to_string(), text.to_string());
+    ctx.signals.push(Signal::Reply { id, text });
+    true
 }
 
 /// The age of a server heartbeat from its `ts` field (Unix milliseconds), as its latency.

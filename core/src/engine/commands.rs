@@ -52,6 +52,34 @@ pub(super) fn offline_commands(
     }
 }
 
+const SEND_WHILE_LOGGING_IN: &str =
+    "the client is logging in; nothing was sent (wait for the authenticated event)";
+const REQUEST_WHILE_LOGGING_IN: &str = "the client is not logged in yet; the request was not sent";
+
+/// While logging in nothing is sent: the reply says so. True when it was refused.
+fn refused_while_logging_in<T>(live: bool, reply: &Sender<Result<T>>, why: &str) -> bool {
+    if !live {
+        let _ = reply.send(Err(Error::not_connected(why.into())));
+    }
+    !live
+}
+
+/// Answers a command with the outcome of its write; `Err` when the connection broke.
+fn answer<T>(
+    outcome: std::result::Result<T, (Error, bool)>,
+    reply: &Sender<Result<T>>,
+) -> std::result::Result<(), End> {
+    let broken = match &outcome {
+        Err((e, true)) => Some(e.to_string()),
+        _ => None,
+    };
+    let _ = reply.send(outcome.map_err(|(e, _)| e));
+    match broken {
+        Some(e) => Err(End::Broken(e)),
+        None => Ok(()),
+    }
+}
+
 impl Engine {
     /// Carries out what other threads asked while the connection is live: a send goes out
     /// at once (refused while logging in); `close()` and `reconnect()` end the connection.
@@ -67,21 +95,10 @@ impl Engine {
         loop {
             match self.cmds.try_recv() {
                 Ok(Command::Send { frame, reply }) => {
-                    if !*live {
-                        let _ = reply.send(Err(Error::not_connected(
-                            "the client is logging in; nothing was sent (wait for the authenticated event)".into(),
-                        )));
+                    if refused_while_logging_in(*live, &reply, SEND_WHILE_LOGGING_IN) {
                         continue;
                     }
-                    let r = write(ws, frame, want_write);
-                    let broken = match &r {
-                        Err((e, true)) => Some(e.to_string()),
-                        _ => None,
-                    };
-                    let _ = reply.send(r.map_err(|(e, _)| e));
-                    if let Some(e) = broken {
-                        return Err(End::Broken(e));
-                    }
+                    answer(write(ws, frame, want_write), &reply)?;
                 }
                 Ok(Command::Request {
                     endpoint,
@@ -89,10 +106,7 @@ impl Engine {
                     timeout,
                     reply,
                 }) => {
-                    if !*live {
-                        let _ = reply.send(Err(Error::not_connected(
-                            "the client is not logged in yet; the request was not sent".into(),
-                        )));
+                    if refused_while_logging_in(*live, &reply, REQUEST_WHILE_LOGGING_IN) {
                         continue;
                     }
                     let body = body.as_deref();
@@ -103,10 +117,7 @@ impl Engine {
                     timeout,
                     reply,
                 }) => {
-                    if !*live {
-                        let _ = reply.send(Err(Error::not_connected(
-                            "the client is not logged in yet; the request was not sent".into(),
-                        )));
+                    if refused_while_logging_in(*live, &reply, REQUEST_WHILE_LOGGING_IN) {
                         continue;
                     }
                     self.start_json_request(ws, want_write, &message, timeout, reply)?;
@@ -116,21 +127,11 @@ impl Engine {
                     body,
                     reply,
                 }) => {
-                    if !*live {
-                        let _ = reply.send(Err(Error::not_connected(
-                            "the client is not logged in yet; the request was not sent".into(),
-                        )));
+                    if refused_while_logging_in(*live, &reply, REQUEST_WHILE_LOGGING_IN) {
                         continue;
                     }
                     let sent = self.write_request(ws, want_write, &endpoint, body.as_deref());
-                    let broken = match &sent {
-                        Err((e, true)) => Some(e.to_string()),
-                        _ => None,
-                    };
-                    let _ = reply.send(sent.map_err(|(e, _)| e));
-                    if let Some(e) = broken {
-                        return Err(End::Broken(e));
-                    }
+                    answer(sent, &reply)?;
                 }
                 Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
                     self.counters.set_state(State::Closing);
@@ -178,14 +179,7 @@ impl Engine {
                 );
                 Ok(())
             }
-            Err((e, broken)) => {
-                let msg = e.to_string();
-                let _ = reply.send(Err(e));
-                if broken {
-                    return Err(End::Broken(msg));
-                }
-                Ok(())
-            }
+            Err(failed) => answer(Err(failed), &reply),
         }
     }
 
@@ -257,14 +251,7 @@ impl Engine {
                 self.awaiting.insert(request.id, pending);
                 Ok(())
             }
-            Err((e, broken)) => {
-                let msg = e.to_string();
-                let _ = reply.send(Err(e));
-                if broken {
-                    return Err(End::Broken(msg));
-                }
-                Ok(())
-            }
+            Err(failed) => answer(Err(failed), &reply),
         }
     }
 }

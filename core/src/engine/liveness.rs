@@ -97,17 +97,11 @@ impl Engine {
                 Err(e) => return Err(End::Broken(format!("write failed: {e}"))),
             }
         }
-        // Requests whose caller stopped waiting: a late response becomes a Response event.
-        let mut next_expiry: Option<Instant> = None;
-        if !self.pending.is_empty() {
-            self.pending.retain(|_, p| p.deadline > now);
-            next_expiry = self.pending.values().map(|p| p.deadline).min();
-        }
-        if !self.awaiting.is_empty() {
-            self.awaiting.retain(|_, p| p.deadline > now);
-            let json = self.awaiting.values().map(|p| p.deadline).min();
-            next_expiry = next_expiry.into_iter().chain(json).min();
-        }
+        // Requests whose caller stopped waiting: a late answer becomes an event.
+        let next_expiry = expire(&mut self.pending, now)
+            .into_iter()
+            .chain(expire(&mut self.awaiting, now))
+            .min();
         let renew_at = self.login.as_mut().and_then(|l| l.tend());
 
         let more = *readable && !self.delivery.blocked();
@@ -119,6 +113,18 @@ impl Engine {
         );
         Ok((more, deadline))
     }
+}
+
+/// Forgets the requests whose caller stopped waiting; when the next one of the rest expires.
+fn expire<K>(
+    requests: &mut std::collections::HashMap<K, Pending>,
+    now: Instant,
+) -> Option<Instant> {
+    if requests.is_empty() {
+        return None;
+    }
+    requests.retain(|_, p| p.deadline > now);
+    requests.values().map(|p| p.deadline).min()
 }
 
 #[cfg(test)]

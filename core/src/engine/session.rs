@@ -245,43 +245,46 @@ impl Engine {
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the server");
                     return Err(End::ServerClose { code, reason });
                 }
-                Signal::Response { id, status, data } => match self.pending.remove(&id) {
-                    Some(p) => {
-                        let r = if (200..300).contains(&status) {
-                            Ok(data.unwrap_or_else(|| "null".into()))
-                        } else {
-                            Err(Error::request(format!(
-                                "{} (request {id}) was answered with status {status}: {}",
-                                p.endpoint,
-                                crate::redact::untrusted(
-                                    data.as_deref().unwrap_or("no details"),
-                                    SERVER_TEXT_LIMIT
-                                )
-                            )))
-                        };
-                        let _ = p.reply.send(r);
-                    }
-                    None => self.delivery.push(Event::Response { id, status, data }),
-                },
-                Signal::Reply { id, text } => match self.awaiting.remove(&id) {
-                    Some(p) => {
-                        let _ = p.reply.send(Ok(text));
-                    }
-                    // A second answer with the same id in one read: a message.
-                    None => {
-                        let m = crate::dialect::json::unclaimed_reply(
-                            &text,
-                            &self.s,
-                            SystemTime::now(),
-                            self.epoch,
-                        );
-                        self.history.record(&m);
-                        self.delivery.push(Event::Message(m));
-                    }
-                },
+                Signal::Response { id, status, data } => self.response(id, status, data),
+                Signal::Reply { id, text } => self.reply(id, text),
             }
         }
         Ok(())
+    }
+
+    /// A Tradovate response: to the request that waits for it, or an event (nobody waits).
+    #[cold]
+    fn response(&mut self, id: u64, status: u16, data: Option<String>) {
+        let Some(p) = self.pending.remove(&id) else {
+            return self.delivery.push(Event::Response { id, status, data });
+        };
+        let r = if (200..300).contains(&status) {
+            Ok(data.unwrap_or_else(|| "null".into()))
+        } else {
+            Err(Error::request(format!(
+                "{} (request {id}) was answered with status {status}: {}",
+                p.endpoint,
+                crate::redact::untrusted(
+                    data.as_deref().unwrap_or("no details"),
+                    SERVER_TEXT_LIMIT
+                )
+            )))
+        };
+        let _ = p.reply.send(r);
+    }
+
+    /// The answer to a JSON request: to its caller, or (a second answer with the same id in
+    /// one read) a message.
+    #[cold]
+    fn reply(&mut self, id: String, text: String) {
+        if let Some(p) = self.awaiting.remove(&id) {
+            let _ = p.reply.send(Ok(text));
+            return;
+        }
+        let m =
+            crate::dialect::json::unclaimed_reply(&text, &self.s, SystemTime::now(), self.epoch);
+        self.history.record(&m);
+        self.delivery.push(Event::Message(m));
     }
 
     /// Reads frames until none is waiting, the budget is spent, or delivery blocks.

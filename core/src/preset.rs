@@ -264,14 +264,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for p in [
-            Preset::Json,
-            Preset::Daemon,
-            Preset::Agent,
-            Preset::Breakout,
-            Preset::Tradovate,
-            Preset::Raw,
-        ] {
+        for p in Preset::ALL {
             assert_eq!(Preset::from_name(p.name()), Some(p));
         }
         assert_eq!(Preset::from_name("nope"), None);

@@ -8,14 +8,13 @@ use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{
-    PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple, PyType, PyWeakrefReference,
-};
+use pyo3::types::{PyDict, PyList, PyTuple, PyType, PyWeakrefReference};
 use serde_json::{Map, Value};
 use tradewire::{Client, Config, ErrorCategory, Event};
 
 use crate::errors::{self, config_error, core_call, detached, request_error, seconds};
 use crate::event::PyEvent;
+use crate::frames::{self, frame_of, request_body, Frame};
 use crate::json;
 use crate::listeners::{self, SelfRef, Style};
 use crate::logging;
@@ -117,19 +116,6 @@ fn next_or_closed(taken: tradewire::Result<Option<Event>>) -> PyResult<Option<Ne
     }
 }
 
-/// A request's body as JSON text: str as is, dict or list serialized; None or absent: none.
-fn request_body(body: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
-    match body.filter(|b| !b.is_none()) {
-        None => Ok(None),
-        Some(b) => match frame_of(b, "request() body")? {
-            Frame::Text(t) => Ok(Some(t)),
-            Frame::Binary(_) => Err(PyTypeError::new_err(
-                "request() body takes str, dict or list, not bytes",
-            )),
-        },
-    }
-}
-
 /// When a wait of `timeout` seconds (None: no limit) ends.
 fn deadline_of(timeout: Option<f64>) -> PyResult<Option<Instant>> {
     Ok(match timeout {
@@ -203,34 +189,6 @@ fn config_value(
         }
     }
     Ok(Value::Object(map))
-}
-
-/// str, bytes, dict or list as the text (or bytes) of a frame.
-enum Frame {
-    Text(String),
-    Binary(Vec<u8>),
-}
-
-fn frame_of(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Frame> {
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Frame::Text(s.to_cow()?.into_owned()));
-    }
-    if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(Frame::Binary(b.as_bytes().to_vec()));
-    }
-    if let Ok(b) = obj.cast::<PyByteArray>() {
-        return Ok(Frame::Binary(b.to_vec()));
-    }
-    if obj.is_instance_of::<PyDict>()
-        || obj.is_instance_of::<PyList>()
-        || obj.is_instance_of::<PyTuple>()
-    {
-        return json::to_json_text(obj).map(Frame::Text);
-    }
-    Err(PyTypeError::new_err(format!(
-        "{what} takes str, bytes, dict or list, not {}",
-        obj.get_type().name()?
-    )))
 }
 
 #[pymethods]
@@ -389,14 +347,7 @@ impl PyClient {
                     "request(message) takes one JSON object on this preset; body= is for tradovate's endpoints",
                 ));
             }
-            let message = match frame_of(endpoint, "request() message")? {
-                Frame::Text(t) => t,
-                Frame::Binary(_) => {
-                    return Err(PyTypeError::new_err(
-                        "request() takes a dict or a JSON str, not bytes",
-                    ))
-                }
-            };
+            let message = frames::json_text(endpoint, "request() message")?;
             detached(py, || client.request_json(&message, timeout))?
         };
         match answer {

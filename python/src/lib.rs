@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 mod client;
 mod errors;
 mod event;
+mod frames;
 mod json;
 mod json_exact;
 mod listeners;

@@ -53,7 +53,7 @@ impl Client {
     /// for event in client.events().iter() {
     ///     if let tradewire::Event::Response { id: got, data, .. } = event {
     ///         if got == id {
-    ///             println!("{}", data.unwrap_or_default());
+    ///             log::info!("{}", data.unwrap_or_default());
     ///             break;
     ///         }
     ///     }

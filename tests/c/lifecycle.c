@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <dirent.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -40,6 +41,21 @@ static long rss_kib(void) {
     return kib;
 }
 
+/*
+ * pthread_join returns when the kernel clears the thread's id, which happens before the
+ * kernel removes the thread from /proc/self/task; a thread joined a moment ago can still be
+ * listed. Counts are therefore re-read for up to 5 s until they are back at the baseline.
+ */
+static long settled_count(const char *dir, long baseline) {
+    long n = count_entries(dir);
+    for (int i = 0; i < 500 && n > baseline; i++) {
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        n = count_entries(dir);
+    }
+    return n;
+}
+
 static void cycle(const char *config) {
     tw_client *client = tw_client_new(config);
     CHECK(client != NULL);
@@ -63,8 +79,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 1000; i++) {
         cycle(config);
     }
-    long threads_after = count_entries("/proc/self/task");
-    long fds_after = count_entries("/proc/self/fd");
+    long threads_after = settled_count("/proc/self/task", threads);
+    long fds_after = settled_count("/proc/self/fd", fds);
     long growth = rss_kib() - rss;
     printf("lifecycle: 1000 cycles: threads %ld -> %ld, fds %ld -> %ld, RSS +%ld KiB\n", threads,
            threads_after, fds, fds_after, growth);

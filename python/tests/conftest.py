@@ -94,6 +94,12 @@ class WebsocketsDaemon:
         reply = self.peer.command(cmd="event", type=event_type, account_id=account_id, data=data or {})
         assert reply.startswith("OK"), reply
 
+    def trigger_test_event(self, event_type: str, data: Any) -> None:
+        """Document 002's harness call: the account is the data's `accountId` (or
+        `account_id`; neither: every account)."""
+        account = next((data[k] for k in ("accountId", "account_id") if isinstance(data.get(k), int)), None)
+        self.trigger_event(event_type, account, data)
+
     def broadcast(self, text: str) -> None:
         assert self.peer.command(cmd="broadcast", text=text).startswith("OK")
 

@@ -1,7 +1,7 @@
 """The four tests of reference document 002 ("Testing"), made robust, with more checks.
 
 test_doc002_as_written.py runs them exactly as the document writes them, with its sleeps;
-here they are ported to tradewire.DaemonClient with these changes:
+here they wait instead of sleeping, and check more.
 
 Each runs against tradewire.testing.DaemonServer and against the Python `websockets` daemon
 of tests/peers. Differences from the document, all for robustness rather than behaviour:

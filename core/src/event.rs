@@ -509,6 +509,9 @@ pub enum ErrorKind {
     Auth,
     /// A frame of the dialect could not be decoded.
     Decode,
+    /// The server refused a subscription request (tradovate `subscribe_request`); the
+    /// message names the endpoint. It is not retried until the next (re)connect.
+    SubscriptionFailed,
 }
 
 impl ErrorKind {
@@ -525,6 +528,7 @@ impl ErrorKind {
             ErrorKind::Connect => "connect",
             ErrorKind::Auth => "auth",
             ErrorKind::Decode => "decode",
+            ErrorKind::SubscriptionFailed => "subscription_failed",
         }
     }
 }

@@ -72,6 +72,7 @@ mod request_id;
 internal_mod!(preset);
 mod status;
 mod streams;
+mod subscriptions;
 mod suggest;
 internal_mod!(time);
 internal_mod!(tradovate);
@@ -89,6 +90,7 @@ pub use event::{AccountValue, ErrorEvent, ErrorKind, Event, Message};
 pub use filter::AccountId;
 pub use preset::Preset;
 pub use status::{State, Status};
+pub use subscriptions::{Subscribed, Subscription, Wire};
 pub use suggest::suggest;
 
 /// The library's version.

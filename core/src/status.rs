@@ -129,6 +129,10 @@ pub struct Status {
     /// (`time_pointer`; breakout: `/ts`): its `received_at − server_time`, in seconds.
     /// Negative when the server's clock runs ahead of ours; `None` before such a message.
     pub feed_latency: Option<f64>,
+    /// Subscriptions in the live set (`subscribe`/`unsubscribe`).
+    pub subscriptions: u64,
+    /// Subscription frames sent again by the replays after (re)connects.
+    pub subscriptions_replayed: u64,
 }
 
 impl Status {
@@ -152,6 +156,8 @@ impl Status {
             "last_heartbeat_latency": self.last_heartbeat_latency.map(|d| d.as_secs_f64()),
             "token_expires_at": self.token_expires_at.map(crate::time::iso8601),
             "feed_latency": self.feed_latency,
+            "subscriptions": self.subscriptions,
+            "subscriptions_replayed": self.subscriptions_replayed,
         })
     }
 }
@@ -179,6 +185,10 @@ pub(crate) struct Counters {
     /// Microseconds of `received_at − server_time` of the latest message with a server
     /// time ([`NO_FEED_LATENCY`]: none yet).
     pub feed_latency_us: AtomicI64,
+    /// Entries in the subscription registry.
+    pub subscriptions: AtomicU64,
+    /// Subscription frames sent by replays.
+    pub subscriptions_replayed: AtomicU64,
     pub origin: Instant,
 }
 
@@ -203,6 +213,8 @@ impl Default for Counters {
             latency_us: AtomicU64::new(0),
             token_expiry_ms: AtomicU64::new(0),
             feed_latency_us: AtomicI64::new(NO_FEED_LATENCY),
+            subscriptions: AtomicU64::new(0),
+            subscriptions_replayed: AtomicU64::new(0),
             origin: Instant::now(),
         }
     }
@@ -268,6 +280,8 @@ impl Counters {
                 NO_FEED_LATENCY => None,
                 us => Some(us as f64 / 1e6),
             },
+            subscriptions: self.subscriptions.load(Ordering::Relaxed),
+            subscriptions_replayed: self.subscriptions_replayed.load(Ordering::Relaxed),
         }
     }
 }

@@ -26,6 +26,7 @@ mod listeners;
 mod receive;
 mod registry;
 mod requests;
+mod subscribe;
 
 pub use kinds::{Kind, KindSet};
 pub use registry::ListenerId;
@@ -84,6 +85,8 @@ pub struct Client {
     started: AtomicBool,
     /// Set when `close()` begins: the callback thread stops calling the callback.
     stopping: Arc<AtomicBool>,
+    /// The subscriptions replayed on every connection (`subscribe`), shared with the engine.
+    subscriptions: Arc<Mutex<crate::subscriptions::Subscriptions>>,
 }
 
 /// The error of waiting for events on a client that was never started.
@@ -113,6 +116,7 @@ impl Client {
         let handoff = settings
             .inline_reads
             .then(|| Arc::new(Handoff::new(poller.clone())));
+        let subscriptions = Arc::default();
         let engine = Engine {
             s: settings.clone(),
             reactor: Reactor::new(poller.clone()),
@@ -130,6 +134,8 @@ impl Client {
             pending: std::collections::HashMap::new(),
             awaiting: std::collections::HashMap::new(),
             handoff: handoff.clone(),
+            subscriptions: Arc::clone(&subscriptions),
+            subscription_requests: std::collections::HashMap::new(),
         };
         Ok(Client {
             settings,
@@ -148,6 +154,7 @@ impl Client {
             closed: AtomicBool::new(false),
             started: AtomicBool::new(false),
             stopping: Arc::new(AtomicBool::new(false)),
+            subscriptions,
         })
     }
 
@@ -334,6 +341,7 @@ impl Client {
         join_unless_current(cb);
         // The functions go now (a listener running this `close()` goes when it returns).
         self.listeners.clear();
+        self.forget_subscriptions();
         self.counters.set_state(State::Closed);
     }
 

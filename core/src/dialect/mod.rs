@@ -206,6 +206,22 @@ pub(crate) trait Dialect: Send {
         None
     }
 
+    /// The frame of a subscription (see `subscriptions`); `next_id` hands out request ids.
+    /// `None` when this dialect has no such frame (a request on a preset without requests).
+    fn subscription_frame(
+        &self,
+        wire: &crate::subscriptions::Wire,
+        _next_id: &mut u64,
+    ) -> Option<crate::subscriptions::Framed> {
+        match wire {
+            crate::subscriptions::Wire::Message(m) => Some(crate::subscriptions::Framed {
+                text: m.clone(),
+                request: None,
+            }),
+            crate::subscriptions::Wire::Request { .. } => None,
+        }
+    }
+
     /// Handles one text frame (borrowed from the read buffer: copy what is delivered).
     fn on_text(&mut self, text: &str, ctx: &mut Ctx<'_>);
 

@@ -47,6 +47,10 @@ pub(super) fn offline_commands(
                 return Some(Interrupt::Reconnect);
             }
             Ok(Command::Disconnect { done, .. }) => return Some(Interrupt::Disconnect { done }),
+            // Not live: the next connection's replay carries the change.
+            Ok(Command::Subscriptions { done }) => {
+                let _ = done.send(Ok(()));
+            }
             Err(TryRecvError::Empty) => return None,
         }
     }
@@ -148,6 +152,9 @@ impl Engine {
                     self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, code, &reason);
                     return Err(End::Disconnect { code, reason, done });
+                }
+                Ok(Command::Subscriptions { done }) => {
+                    answer(self.subscription_changes(ws, want_write, *live), &done)?;
                 }
                 Err(TryRecvError::Empty) => break,
             }

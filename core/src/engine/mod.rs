@@ -15,6 +15,7 @@ mod commands;
 mod handoff;
 mod liveness;
 mod reconnect;
+mod resubscribe;
 mod session;
 mod supervisor;
 
@@ -92,6 +93,12 @@ pub(crate) enum Command {
         done: Sender<()>,
     },
     Close,
+    /// `subscribe()`/`unsubscribe()` changed the registry: send what it queued for the live
+    /// connection (nothing when not live: the next replay carries it). `done` gets the
+    /// outcome of the writes.
+    Subscriptions {
+        done: Sender<Result<()>>,
+    },
 }
 
 /// A request waiting for its response.
@@ -169,6 +176,11 @@ pub(crate) struct Engine {
     pub awaiting: HashMap<String, Pending>,
     /// Inline reads: lends live connections to threads waiting in `recv`.
     pub handoff: Option<Arc<Handoff>>,
+    /// The client's subscriptions, replayed on every connection (see `resubscribe`).
+    pub subscriptions: Arc<std::sync::Mutex<crate::subscriptions::Subscriptions>>,
+    /// Tradovate subscription requests waiting for their answer on this connection: id ->
+    /// endpoint.
+    pub subscription_requests: HashMap<u64, String>,
 }
 
 /// What the run loop does after one attempt.

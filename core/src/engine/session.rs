@@ -44,6 +44,7 @@ pub(crate) struct Running {
 /// comes back with the end.
 pub(super) fn live(engine: Engine, ws: WebSocket<Metered>) -> (Engine, End) {
     let (mut engine, end) = run_connection(engine, ws);
+    engine.subscriptions_ended();
     let why = match &end {
         End::Close => "the client was closed",
         _ => "the connection dropped",
@@ -112,6 +113,9 @@ impl Engine {
                     "could not send the on-connect messages: {e}"
                 )));
             }
+        }
+        if !self.dialect.needs_auth() {
+            self.replay_subscriptions(&mut ws, &mut want_write)?;
         }
         let needs_auth = self.dialect.needs_auth();
         let live = !needs_auth;
@@ -221,6 +225,7 @@ impl Engine {
                             return Err(End::Broken(e.to_string()));
                         }
                     }
+                    self.replay_subscriptions(ws, want_write)?;
                     self.counters.authenticated.store(true, Ordering::Relaxed);
                     self.counters.set_state(State::Live);
                     self.delivery
@@ -255,6 +260,9 @@ impl Engine {
     /// A Tradovate response: to the request that waits for it, or an event (nobody waits).
     #[cold]
     fn response(&mut self, id: u64, status: u16, data: Option<String>) {
+        if self.subscription_answer(id, status, data.as_deref()) {
+            return;
+        }
         let Some(p) = self.pending.remove(&id) else {
             return self.delivery.push(Event::Response { id, status, data });
         };

@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::dialect::json::handle_json_text;
 use crate::dialect::{Ctx, Dialect, Signal};
 use crate::event::ErrorKind;
+use crate::subscriptions::{Framed, Wire};
 
 /// Request id of the login (`authorize`), as the reference uses it.
 const AUTH_ID: u64 = 0;
@@ -126,6 +127,27 @@ impl Dialect for Tradovate {
         Some(sockjs::request_frame(endpoint, id, body))
     }
 
+    fn subscription_frame(&self, wire: &Wire, next_id: &mut u64) -> Option<Framed> {
+        let (endpoint, body) = match wire {
+            Wire::Request { endpoint, body } => (endpoint.clone(), body.clone()),
+            Wire::Message(m) => match as_request(m) {
+                Some(r) => r,
+                None => {
+                    return Some(Framed {
+                        text: m.clone(),
+                        request: None,
+                    })
+                }
+            },
+        };
+        let id = *next_id;
+        *next_id += 1;
+        Some(Framed {
+            text: sockjs::request_frame(&endpoint, id, body.as_deref()),
+            request: Some((id, endpoint)),
+        })
+    }
+
     fn on_text(&mut self, text: &str, ctx: &mut Ctx<'_>) {
         let frame = match sockjs::decode(text) {
             Ok(f) => f,
@@ -179,23 +201,27 @@ impl Dialect for Tradovate {
 /// An `on_connect` entry as a frame: `{"endpoint": "md/subscribeQuote", "body": {...}}` becomes
 /// a request; anything else is sent as it is.
 fn on_connect_frame(message: &str, id: u64) -> String {
+    match as_request(message) {
+        Some((endpoint, body)) => sockjs::request_frame(&endpoint, id, body.as_deref()),
+        None => message.to_string(),
+    }
+}
+
+/// The endpoint and body of a message of the form `{"endpoint": ..., "body": ...}`.
+fn as_request(message: &str) -> Option<(String, Option<String>)> {
     #[derive(serde::Deserialize)]
     struct Req<'a> {
         endpoint: String,
         #[serde(borrow)]
         body: Option<&'a RawValue>,
     }
-    match serde_json::from_str::<Req<'_>>(message) {
-        Ok(r) => {
-            let body = r.body.map(|b| {
-                let t = b.get();
-                // A JSON string body is sent as its content (the reference sends strings as they are).
-                serde_json::from_str::<String>(t).unwrap_or_else(|_| t.to_string())
-            });
-            sockjs::request_frame(&r.endpoint, id, body.as_deref())
-        }
-        Err(_) => message.to_string(),
-    }
+    let r = serde_json::from_str::<Req<'_>>(message).ok()?;
+    let body = r.body.map(|b| {
+        let t = b.get();
+        // A JSON string body is sent as its content (the reference sends strings as they are).
+        serde_json::from_str::<String>(t).unwrap_or_else(|_| t.to_string())
+    });
+    Some((r.endpoint, body))
 }
 
 #[cfg(test)]
@@ -353,5 +379,27 @@ mod tests {
             "account/list\n5\n\n"
         );
         assert_eq!(on_connect_frame("raw text", 6), "raw text");
+    }
+
+    #[test]
+    fn subscriptions_are_requests_with_fresh_ids() {
+        let d = Tradovate::default();
+        let mut next = 7;
+        let wire = Wire::Request {
+            endpoint: "md/subscribeQuote".into(),
+            body: Some(r#"{"symbol":"ESZ5"}"#.into()),
+        };
+        let f = d.subscription_frame(&wire, &mut next).unwrap();
+        assert_eq!(f.text, "md/subscribeQuote\n7\n\n{\"symbol\":\"ESZ5\"}");
+        assert_eq!(f.request, Some((7, "md/subscribeQuote".into())));
+        let f = d.subscription_frame(&wire, &mut next).unwrap();
+        assert_eq!(f.request.unwrap().0, 8);
+        // The on_connect form of a message is a request too; other text goes as it is.
+        let m = Wire::Message(r#"{"endpoint":"md/subscribeDOM","body":{"symbol":"NQ"}}"#.into());
+        let f = d.subscription_frame(&m, &mut next).unwrap();
+        assert_eq!(f.text, "md/subscribeDOM\n9\n\n{\"symbol\":\"NQ\"}");
+        let f = d.subscription_frame(&Wire::Message("raw".into()), &mut next).unwrap();
+        assert_eq!((f.text.as_str(), f.request), ("raw", None));
+        assert_eq!(next, 10);
     }
 }

@@ -36,6 +36,7 @@ mod send_and_auth;
 mod server_time;
 mod slow_consumer;
 mod sockjs_peer;
+mod subscriptions;
 mod thread_leak;
 mod tls;
 mod tradovate_send_request;

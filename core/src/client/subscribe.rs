@@ -27,8 +27,10 @@ impl Client {
     ///
     /// Works before `start()` (sent on the first connection). Fails with `Closed` after
     /// `close()`, `Usage` for a request on a preset other than tradovate, and with the
-    /// write's error when sending it on the live connection failed (the entry stays recorded
-    /// and is sent again after the next reconnect).
+    /// write's error when the live connection could not take the message (larger than
+    /// `max_write_buffer`, or the server does not read; the entry stays recorded and is sent
+    /// again after the next reconnect). A connection that breaks while sending is no
+    /// failure: the next connection's replay carries the subscription.
     ///
     /// ```no_run
     /// use tradewire::{Client, Config, Preset, Subscription};

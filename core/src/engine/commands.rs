@@ -154,7 +154,17 @@ impl Engine {
                     return Err(End::Disconnect { code, reason, done });
                 }
                 Ok(Command::Subscriptions { done }) => {
-                    answer(self.subscription_changes(ws, want_write, *live), &done)?;
+                    // A broken connection is no failure of the subscription: the next
+                    // connection's replay carries it.
+                    match self.subscription_changes(ws, want_write, *live) {
+                        Err((e, true)) => {
+                            let _ = done.send(Ok(()));
+                            return Err(End::Broken(e.to_string()));
+                        }
+                        sent => {
+                            let _ = done.send(sent.map_err(|(e, _)| e));
+                        }
+                    }
                 }
                 Err(TryRecvError::Empty) => break,
             }

@@ -568,6 +568,82 @@ tw_result tw_client_start(struct tw_client *client);
 char *tw_client_status_json(struct tw_client *client);
 
 /**
+ * Records a subscription under `key` (NULL: the message itself is the key): `message` is
+ * sent now if the connection is live, and again after every later (re)connect and login,
+ * in the order subscriptions were made, after the `on_connect` messages; the first
+ * application message of a new connection goes out after all of them. Subscribing a key
+ * again replaces its entry in place (the same message is not sent twice while live).
+ * `unsubscribe` (NULL: none) is sent by `tw_client_unsubscribe` while live. Works before
+ * `tw_client_start` and across `tw_client_disconnect`/`tw_client_connect`; the registry
+ * ends with `tw_client_close`. Messages sent with `tw_client_send_text` are never replayed.
+ *
+ * Ownership: `message`, `key` and `unsubscribe` stay the caller's (copied).
+ * Threads: any thread.
+ * Errors: `TW_ERR_CLOSED` after close; the write's error when the live connection could
+ * not take the message (the entry stays recorded); `TW_ERR_INVALID_ARGUMENT` for NULL
+ * `client` or `message`, or non-UTF-8 text.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; the strings NULL or NUL-terminated.
+ */
+tw_result tw_client_subscribe(struct tw_client *client,
+                              const char *message,
+                              const char *key,
+                              const char *unsubscribe);
+
+/**
+ * Tradovate: records a subscription sent as a request to `endpoint` with `body_json` (NULL:
+ * no body), with a fresh id after every login and `user/syncrequest`; its answer is
+ * checked, and a refusal arrives as an `error` event of kind `subscription_failed` naming
+ * the endpoint (not retried). `unsubscribe_endpoint` (NULL: none) is requested, with the
+ * same body, by `tw_client_unsubscribe` while live. `key` NULL: the endpoint, a space and
+ * the body.
+ *
+ * Ownership: the strings stay the caller's (copied).
+ * Threads: any thread.
+ * Errors: `TW_ERR_USAGE` on presets other than tradovate or for a bad endpoint, otherwise as
+ * `tw_client_subscribe`.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; the strings NULL or NUL-terminated.
+ */
+tw_result tw_client_subscribe_request(struct tw_client *client,
+                                      const char *endpoint,
+                                      const char *body_json,
+                                      const char *unsubscribe_endpoint,
+                                      const char *key);
+
+/**
+ * The live set of subscriptions, in replay order, as a JSON array of objects (the same as
+ * Python's `subscriptions()`): `{"key","message","unsubscribe"}`, or for requests
+ * `{"key","endpoint","body","unsubscribe_endpoint"}` (absent parts `null`).
+ *
+ * Ownership: returns a new string owned by the caller; free it with `tw_string_free`.
+ * Threads: any thread.
+ * Errors: NULL, with `tw_last_error()` set, when `client` is NULL.
+ *
+ * # Safety
+ * `client` must be NULL or a live client.
+ */
+char *tw_client_subscriptions(struct tw_client *client);
+
+/**
+ * Forgets the subscription with `key` (it is not replayed any more) and, if it has an
+ * unsubscribe message and the live connection had the subscription, sends that message.
+ * `*out_removed` (may be NULL) is set to whether a subscription had the key.
+ *
+ * Ownership: `key` stays the caller's.
+ * Threads: any thread.
+ * Errors: `TW_ERR_CLOSED` after close; `TW_ERR_INVALID_ARGUMENT` for NULL `client` or `key`,
+ * or non-UTF-8 text.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `key` NULL or NUL-terminated; `out_removed` NULL
+ * or writable.
+ */
+tw_result tw_client_unsubscribe(struct tw_client *client, const char *key, bool *out_removed);
+
+/**
  * The account of a `message` event in canonical text form (`"123"`), or NULL when the
  * event is not a message or the message names no account.
  *

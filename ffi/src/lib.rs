@@ -30,6 +30,7 @@ pub mod listeners;
 pub mod requests;
 pub mod result;
 pub mod strings;
+pub mod subscriptions;
 
 use std::ffi::c_char;
 

@@ -102,7 +102,12 @@ class Recorder:
             else:
                 answer["s"] = refused["status"]
                 answer["d"] = f"{endpoint} refused"
-        await ws.send("a" + json.dumps([answer]))
+        try:
+            await ws.send("a" + json.dumps([answer]))
+        except ConnectionClosed:
+            # Closing: keep reading, so that every message that came before the close frame
+            # is recorded.
+            pass
 
     def command(self, line: str) -> str:
         try:

@@ -61,6 +61,8 @@ Options:
   --query K=V         extra query parameter (repeatable)
   --count N           exit 0 after N messages
   --max-reconnects N  give up (exit 4) after N failed reconnect attempts in a row
+  --subscribe JSON    a subscription sent on connect and after every reconnect, in order,
+                      after on_connect (repeatable; tradovate: {endpoint, body} is a request)
   -q, --quiet         no connection messages on stderr (errors and the outcome still show)
   -h, --help          show this help
 

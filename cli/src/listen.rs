@@ -32,6 +32,13 @@ pub fn run(args: &ListenArgs, stop: &AtomicBool) -> i32 {
     if !args.quiet {
         eprintln!("tradewire: connecting to {}", client.url());
     }
+    // Recorded before the first connection: sent on it and after every reconnect.
+    for message in &args.subscribe {
+        if let Err(e) = client.subscribe(message.as_str()) {
+            eprintln!("tradewire: error: --subscribe: {e}");
+            return exit::USAGE;
+        }
+    }
     if let Err(e) = client.start() {
         eprintln!("tradewire: error: {e}");
         return exit::FAILURE;

@@ -590,3 +590,40 @@ fn mock_agent_prints_a_working_url() {
     server.interrupt();
     assert_eq!(server.wait(LONG).code(), Some(0), "{}", server.stderr());
 }
+
+#[test]
+fn listen_subscribe_is_sent_on_connect_and_again_after_a_reconnect() {
+    let server = WsServer::start(ServerOptions::default()).unwrap();
+    let url = server.url();
+    let mut p = Proc::spawn(&[
+        "listen",
+        &url,
+        "--preset",
+        "json",
+        "--subscribe",
+        r#"{"type":"subscribe","symbol":"ES"}"#,
+        "--subscribe",
+        r#""quotes""#,
+    ]);
+    let sent = |n: usize| {
+        let deadline = std::time::Instant::now() + LONG;
+        loop {
+            let got = server.received();
+            if got.len() >= n || std::time::Instant::now() >= deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let sub = r#"{"type":"subscribe","symbol":"ES"}"#;
+    assert_eq!(sent(2), [sub, r#""quotes""#], "stderr:\n{}", p.stderr());
+    server.drop_all();
+    assert_eq!(
+        sent(4),
+        [sub, r#""quotes""#, sub, r#""quotes""#],
+        "stderr:\n{}",
+        p.stderr()
+    );
+    p.interrupt();
+    assert_eq!(p.wait(LONG).code(), Some(0), "stderr:\n{}", p.stderr());
+}

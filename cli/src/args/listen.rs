@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::tokens::{flag, tokenize, Arg, FlagSpec};
 use super::values::{
-    non_empty, parse_account, parse_header, parse_list, parse_number, parse_query,
+    non_empty, parse_account, parse_header, parse_json, parse_list, parse_number, parse_query,
 };
 use super::{usage, Command, Topic, UsageError};
 
@@ -72,9 +72,11 @@ pub struct ListenArgs {
     pub max_reconnects: Option<u32>,
     /// `--quiet`: no lifecycle lines on stderr (errors and the final outcome still show)
     pub quiet: bool,
+    /// `--subscribe JSON`, in order: subscriptions sent after every (re)connect
+    pub subscribe: Vec<String>,
 }
 
-const LISTEN_FLAGS: [FlagSpec; 11] = [
+const LISTEN_FLAGS: [FlagSpec; 12] = [
     flag("--preset", true),
     flag("--account", true),
     flag("--types", true),
@@ -85,6 +87,7 @@ const LISTEN_FLAGS: [FlagSpec; 11] = [
     flag("--query", true),
     flag("--count", true),
     flag("--max-reconnects", true),
+    flag("--subscribe", true),
     FlagSpec {
         long: "--quiet",
         short: Some("-q"),
@@ -138,6 +141,7 @@ pub(super) fn parse_listen(args: &[&str]) -> Result<Command, UsageError> {
                         out.max_reconnects = Some(parse_number::<u32>(t, name, v, 0)?)
                     }
                     "--quiet" => out.quiet = true,
+                    "--subscribe" => out.subscribe.push(parse_json(t, name, v)?),
                     _ => unreachable!("flag {name} is in LISTEN_FLAGS"),
                 }
             }
@@ -243,6 +247,26 @@ mod tests {
             panic!()
         };
         assert_eq!(l.url.as_deref(), Some("-weird"));
+    }
+
+    #[test]
+    fn subscribe_is_repeatable_json() {
+        let Command::Listen(l) = parse_ok(&[
+            "listen",
+            "ws://h",
+            "--subscribe",
+            r#"{"type":"subscribe","symbol":"ES"}"#,
+            "--subscribe={\"endpoint\":\"md/subscribeQuote\",\"body\":{\"symbol\":\"NQ\"}}",
+        ]) else {
+            panic!()
+        };
+        assert_eq!(l.subscribe.len(), 2);
+        assert!(l.subscribe[1].contains("md/subscribeQuote"));
+        let e = parse_err(&["listen", "ws://h", "--subscribe", "{not json"]);
+        assert!(
+            e.message.contains("--subscribe") && e.message.contains("JSON"),
+            "{e}"
+        );
     }
 
     #[test]

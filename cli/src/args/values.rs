@@ -13,6 +13,18 @@ pub(super) fn non_empty<'a>(t: Topic, name: &str, v: &'a str) -> Result<&'a str,
     }
 }
 
+/// A value that must be JSON text (kept as typed, checked here so that a typo is a usage
+/// error, not a message the server refuses).
+pub(super) fn parse_json(t: Topic, name: &str, v: &str) -> Result<String, UsageError> {
+    match serde_json::from_str::<serde_json::Value>(v) {
+        Ok(_) => Ok(v.to_string()),
+        Err(e) => Err(usage(
+            t,
+            format!("option '{name}' needs JSON, e.g. {name} '{{\"type\":\"subscribe\"}}' ({e})"),
+        )),
+    }
+}
+
 /// `123` is a number, anything else non-empty is a text id.
 pub fn parse_account(t: Topic, v: &str) -> Result<Account, UsageError> {
     let v = v.trim();

@@ -20,6 +20,9 @@ use tokens::{flag, tokenize, Arg};
 use values::suggest;
 
 /// What the user asked for.
+// One value per run, parsed once: its size does not matter (boxing `ListenArgs` would only
+// add noise to every match).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Print a help page.

@@ -376,6 +376,54 @@ impl PyClient {
         }
     }
 
+    /// Records a subscription under `key` (default: the message text) and returns the key;
+    /// sends it now if live, and again after every later (re)connect and login, in order,
+    /// after the on_connect messages. `message` and `unsubscribe` are str, dict or list.
+    #[pyo3(signature = (message, key=None, unsubscribe=None))]
+    fn subscribe(
+        &self,
+        py: Python<'_>,
+        message: &Bound<'_, PyAny>,
+        key: Option<String>,
+        unsubscribe: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        crate::subscriptions::subscribe(py, &self.client, message, key, unsubscribe)
+    }
+
+    /// Tradovate: a subscription sent as a request with a fresh id after every login; a
+    /// refusal is an 'error' event of kind subscription_failed. Returns the key.
+    #[pyo3(signature = (endpoint, body=None, unsubscribe_endpoint=None, key=None))]
+    fn subscribe_request(
+        &self,
+        py: Python<'_>,
+        endpoint: String,
+        body: Option<&Bound<'_, PyAny>>,
+        unsubscribe_endpoint: Option<String>,
+        key: Option<String>,
+    ) -> PyResult<String> {
+        let client = &self.client;
+        crate::subscriptions::subscribe_request(
+            py,
+            client,
+            endpoint,
+            body,
+            unsubscribe_endpoint,
+            key,
+        )
+    }
+
+    /// Forgets the subscription with `key`, sending its unsubscribe message if live; False
+    /// when no subscription had the key.
+    fn unsubscribe(&self, py: Python<'_>, key: &str) -> PyResult<bool> {
+        let client = &self.client;
+        core_call(py, || client.unsubscribe(key))
+    }
+
+    /// The live set of subscriptions, in replay order, as dicts.
+    fn subscriptions(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::subscriptions::list(py, &self.client)
+    }
+
     /// The state and counters as a dict (durations in seconds).
     fn status(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let text = self.client.status().to_json().to_string();

@@ -14,6 +14,7 @@ mod json;
 mod json_exact;
 mod listeners;
 mod logging;
+mod subscriptions;
 mod testing;
 
 /// Stops background work before the interpreter finalizes (registered with `atexit`):

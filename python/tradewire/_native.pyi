@@ -187,6 +187,29 @@ class Client:
         endpoint: str,
         body: Union[str, dict[str, Any], list[Any], None] = None,
     ) -> int: ...
+    def subscribe(
+        self,
+        message: Union[str, dict[str, Any], list[Any], tuple[Any, ...]],
+        key: Optional[str] = None,
+        unsubscribe: Union[str, dict[str, Any], list[Any], tuple[Any, ...], None] = None,
+    ) -> str:
+        """Record a subscription under ``key`` (default: the message text) and return the key.
+        Sent now if live, and again after every later (re)connect and login, in the order
+        made, after the ``on_connect`` messages. ``send()`` is never replayed; this is."""
+    def subscribe_request(
+        self,
+        endpoint: str,
+        body: Union[str, dict[str, Any], list[Any], None] = None,
+        unsubscribe_endpoint: Optional[str] = None,
+        key: Optional[str] = None,
+    ) -> str:
+        """Tradovate: a subscription sent as a request with a fresh id after every login; a
+        refusal arrives as an ``error`` event of kind ``subscription_failed``."""
+    def unsubscribe(self, key: str) -> bool:
+        """Forget the subscription; send its unsubscribe message if live. False if unknown."""
+    def subscriptions(self) -> list[dict[str, Any]]:
+        """The live set, in replay order: ``{"key", "message", "unsubscribe"}`` or, for
+        requests, ``{"key", "endpoint", "body", "unsubscribe_endpoint"}``."""
     def status(self) -> dict[str, Any]: ...
     def history(self) -> list[Event]: ...
     def reconnect(self) -> None: ...

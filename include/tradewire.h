@@ -556,7 +556,9 @@ tw_result tw_client_start(struct tw_client *client);
  * epoch, messages_received, bytes_received, events_delivered, filtered, dropped, errors,
  * reconnects, last_message_age and last_heartbeat_latency (seconds, or null),
  * token_expires_at (ISO-8601, or null), and feed_latency (seconds, or null: the latest
- * message's received_at − server_time, negative when the server's clock runs ahead).
+ * message's received_at − server_time, negative when the server's clock runs ahead),
+ * subscriptions (entries of the registry, `tw_client_subscribe`) and subscriptions_replayed
+ * (subscription frames re-sent on new connections).
  *
  * Ownership: returns a new string owned by the caller; free it with `tw_string_free`.
  * Threads: any thread, at any time.

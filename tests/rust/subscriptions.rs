@@ -318,3 +318,26 @@ fn subscribing_while_connections_drop_sends_each_once_per_connection_in_order() 
         );
     }
 }
+
+#[test]
+fn tradovate_subscriptions_follow_the_sync_request_and_on_connect() {
+    use tradewire_testkit::tradovate::{TradovateOptions, TradovateServer};
+    let server = TradovateServer::start(TradovateOptions::default()).unwrap();
+    let config = crate::tradovate_session::config(&server)
+        .on_connect(r#"{"endpoint":"md/subscribeDOM","body":{"symbol":"NQZ5"}}"#);
+    let client = Client::new(config).unwrap();
+    client
+        .subscribe(Subscription::request(
+            "md/subscribeQuote",
+            Some(r#"{"symbol":"ESZ5"}"#),
+        ))
+        .unwrap();
+    client.start().unwrap();
+    expect_kind(&client, "authenticated", SOON);
+    let endpoints = || -> Vec<String> { server.requests().into_iter().map(|r| r.0).collect() };
+    assert!(eventually(SOON, || endpoints().len() >= 3));
+    assert_eq!(
+        endpoints(),
+        ["user/syncrequest", "md/subscribeDOM", "md/subscribeQuote"]
+    );
+}

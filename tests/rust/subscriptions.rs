@@ -341,3 +341,23 @@ fn tradovate_subscriptions_follow_the_sync_request_and_on_connect() {
         ["user/syncrequest", "md/subscribeDOM", "md/subscribeQuote"]
     );
 }
+
+#[test]
+fn the_registry_outlives_gave_up() {
+    use tradewire_testkit::{ServerOptions, WsServer};
+    let server = WsServer::start(ServerOptions::default()).unwrap();
+    let config = quick(Config::new(server.url())).max_reconnect_attempts(Some(1));
+    let client = Client::new(config).unwrap();
+    client.subscribe("A").unwrap();
+    client.start().unwrap();
+    connected(&client, 1);
+    assert!(eventually(SOON, || server.received().len() == 1));
+    server.stop();
+    expect_kind(&client, "gave_up", SOON);
+    client.subscribe("B").unwrap();
+    server.restart().unwrap();
+    client.reconnect().unwrap();
+    expect_kind(&client, "connected", SOON);
+    assert!(eventually(SOON, || server.received().len() >= 3));
+    assert_eq!(server.received(), ["A", "A", "B"]);
+}

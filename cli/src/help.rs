@@ -51,7 +51,7 @@ reported on stderr in words.
 The client reconnects by itself; Ctrl-C closes the connection and exits 0.
 
 Options:
-  --preset P          json (default), daemon, agent, breakout, raw
+  --preset P          json (default), daemon, agent, breakout, raw, metis
   --account ID        keep only events for this account (plus events with no account)
   --types T1,T2       keep only these message types
   --token T           authentication token (sent as the preset says; never printed)

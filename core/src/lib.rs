@@ -80,7 +80,7 @@ internal_mod!(url);
 
 pub use backoff::BackoffKind;
 pub use client::{diagnostics, Client, Kind, KindSet, ListenerId};
-pub use config::{Config, Credentials, Secret};
+pub use config::{Config, ConfigView, Credentials, Secret};
 /// The receiver [`Client::events`] returns (crossbeam's), so applications need not name the crate.
 pub use crossbeam_channel::Receiver;
 pub use delivery::Overflow;

@@ -265,6 +265,31 @@ fn listeners_are_called_for_their_kinds_in_order_and_removed_for_good() {
 }
 
 #[test]
+fn document_004_messages_connection_change_and_config_from_c() {
+    let exe = program("metis", Flavor::Sanitized);
+    let server = WsServer::start(ServerOptions::default()).expect("start the server");
+    let port = server.port().to_string();
+    let mut running = start(&exe, &[&port], &[]);
+    running.wait_for_line(SOON, |l| l == "live");
+    server.broadcast(r#"{"type":"status-update","payload":{"status":"ok"}}"#);
+    server.broadcast("plain text");
+    server.broadcast_binary(br#"{"type":"alert","payload":{"message":"hot"}}"#);
+    server.broadcast_binary(&[0xff, 0x00, 0x7b, 0x01]);
+    running.wait_for_line(SOON, |l| l == "sent");
+    assert!(server
+        .wait_for_received(|m| m == r#"{"type":"command","action":"execute"}"#, SOON)
+        .is_some());
+    assert!(server.received().iter().any(|m| m == "Hello, WebSocket!"));
+    server.close_all(1001, "going away");
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("metis");
+    let config: serde_json::Value =
+        serde_json::from_str(done.value("config").expect("config line")).expect("config JSON");
+    assert_eq!(config["port"], server.port());
+    assert_eq!(config["host"], "127.0.0.1");
+}
+
+#[test]
 fn create_close_cycles_leave_nothing_behind() {
     let exe = program("lifecycle", Flavor::Plain);
     let server = WsServer::start(ServerOptions::default()).expect("start the server");

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple, PyType, PyWeakrefReference};
 use serde_json::{Map, Value};
@@ -492,6 +493,18 @@ impl PyClient {
     #[getter]
     fn preset(&self) -> &'static str {
         self.preset
+    }
+
+    /// The configuration the client runs on, read-only (a mappingproxy over a fresh dict):
+    /// every default applied, durations in seconds, document 004's names too
+    /// (`rejectUnauthorized`, `connectTimeout` in ms); the URL redacted, and no token,
+    /// credentials or headers.
+    #[getter]
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let dict = json::to_py(py, &self.client.config().to_json().to_string())?;
+        py.import(intern!(py, "types"))?
+            .getattr(intern!(py, "MappingProxyType"))?
+            .call1((dict,))
     }
 
     fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {

@@ -53,8 +53,10 @@ _EventKind = Literal[
     "response",
 ]
 
-# What Client.on listens to: a kind, "*" (every kind), or several of them.
-_Kinds = Union[_EventKind, Literal["*"], Iterable[Union[_EventKind, Literal["*"]]]]
+# What Client.on listens to: a kind, "*" (every kind; document 004's "activity" too),
+# "connection_change" ("connection-change": connected and disconnected), or several of them.
+_KindAlias = Literal["*", "activity", "connection_change", "connection-change"]
+_Kinds = Union[_EventKind, _KindAlias, Iterable[Union[_EventKind, _KindAlias]]]
 
 class Error(Exception):
     """Base class of every exception tradewire raises."""
@@ -128,6 +130,10 @@ class Event:
         (``to_dict()["message"]``); None for other kinds."""
     @property
     def by_client(self) -> Optional[bool]: ...
+    @property
+    def is_connected(self) -> Optional[bool]:
+        """Document 004's ``isConnected``: True for ``connected``, False for
+        ``disconnected``, None for other kinds."""
     @property
     def attempt(self) -> Optional[int]: ...
     @property
@@ -210,6 +216,11 @@ class Client:
     def url(self) -> str: ...
     @property
     def preset(self) -> str: ...
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """The resolved configuration, read-only: every default applied, durations in
+        seconds, 004's ``rejectUnauthorized`` and ``connectTimeout`` (ms) too; the URL
+        redacted, no token, credentials or headers."""
     def __enter__(self) -> Self: ...
     def __exit__(
         self,

@@ -21,6 +21,7 @@ mod listeners_and_recv;
 mod listeners_off;
 mod listeners_order;
 mod listeners_panic;
+mod metis;
 mod preset_schedules;
 mod recv_batch;
 mod reliability_delivery;

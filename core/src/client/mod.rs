@@ -337,6 +337,14 @@ impl Client {
         self.counters.set_state(State::Closed);
     }
 
+    /// The configuration this client runs on, read-only: every default applied, secrets
+    /// left out (the URL redacted; no token, credentials or headers). See [`ConfigView`].
+    ///
+    /// [`ConfigView`]: crate::ConfigView
+    pub fn config(&self) -> crate::config::ConfigView {
+        crate::config::ConfigView::of(&self.settings)
+    }
+
     /// The URL this client connects to, with secrets redacted.
     #[allow(clippy::misnamed_getters)] // deliberately the redacted form, never the real URL
     pub fn url(&self) -> &str {

@@ -4,6 +4,7 @@
 use super::commands::offline_commands;
 use super::reconnect::{describe, fatal_close};
 use super::*;
+use crate::error::ConnectReason;
 
 impl Engine {
     /// Runs until `close()`.
@@ -56,8 +57,14 @@ impl Engine {
         match self.ensure_login() {
             LoginOutcome::Ready => {}
             LoginOutcome::Interrupted(i) => return Err(self.interrupted(i)),
-            LoginOutcome::Fatal(message) => return Err(self.fatal(ErrorKind::Auth, message)),
-            LoginOutcome::Retry(message) => return Err(Next::Retry(message)),
+            LoginOutcome::Fatal(message) => {
+                self.record_failure(&message, Some(ConnectReason::Auth));
+                return Err(self.fatal(ErrorKind::Auth, message));
+            }
+            LoginOutcome::Retry(message) => {
+                self.record_failure(&message, None);
+                return Err(Next::Retry(message));
+            }
         }
         let ws = self.connect_once()?;
         self.announce_connection();
@@ -96,13 +103,14 @@ impl Engine {
             Err(Failure::Failed {
                 message,
                 fatal,
-                auth,
+                reason,
             }) => {
                 tw_warn!("tradewire: {message}");
+                self.record_failure(&message, reason);
                 if !fatal {
                     return Err(Next::Retry(message));
                 }
-                let kind = if auth {
+                let kind = if reason == Some(ConnectReason::Auth) {
                     ErrorKind::Auth
                 } else {
                     ErrorKind::Connect
@@ -156,6 +164,7 @@ impl Engine {
             End::Reconnect => self.interrupted(Interrupt::Reconnect),
             End::Disconnect { done, .. } => self.stay_disconnected(done),
             End::AuthRejected(message) => {
+                self.record_failure(&message, Some(ConnectReason::Auth));
                 self.emit_error(ErrorKind::Auth, &message);
                 // The credential was refused: the next attempt asks for a new one, if one
                 // can be had.
@@ -207,6 +216,13 @@ impl Engine {
                 Some(Interrupt::Close) | None => return Next::Stop,
             }
         }
+    }
+
+    /// Records a failed attempt (connect or login) for `wait_live`, before anything that
+    /// follows it (backoff, giving up) changes the state.
+    fn record_failure(&self, message: &str, reason: Option<ConnectReason>) {
+        self.counters
+            .record_failure(Error::attempt_failed(message.to_string(), reason));
     }
 
     /// Reports a failure that retrying cannot fix, then gives up.

@@ -239,3 +239,23 @@ fn not_started_closed_and_closed_while_waiting() {
         ErrorCategory::Closed
     );
 }
+
+#[test]
+fn a_connection_that_ends_before_the_login_is_a_failed_attempt() {
+    // A plain WebSocket server never opens the SockJS session: the Tradovate client stays
+    // connected, waiting to log in.
+    let server = WsServer::start(ServerOptions::default()).unwrap();
+    let client = started(
+        Config::new(server.url())
+            .preset(Preset::Tradovate)
+            .token("static-token"),
+    );
+    assert!(server.wait_for_connections(1, SOON));
+    let e = client.wait_live(Duration::from_millis(100)).unwrap_err();
+    assert_eq!(e.kind(), ErrorCategory::Timeout, "{e}");
+    server.close_all(1000, "bye");
+    let e = wait_error(&client);
+    assert_eq!(e.kind(), ErrorCategory::Connect, "{e}");
+    assert_eq!(e.reason(), None);
+    assert!(e.to_string().contains("before the login completed"), "{e}");
+}

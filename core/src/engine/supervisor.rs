@@ -73,7 +73,15 @@ impl Engine {
 
     /// The end of one attempt: the connection that went live at `since` ended with `end`.
     fn finish(&mut self, end: End, since: Instant) -> Next {
-        self.counters.authenticated.store(false, Ordering::Relaxed);
+        let was_live = self.counters.authenticated.swap(false, Ordering::Relaxed);
+        if !was_live && ended_by_the_connection(&end) {
+            // Connected but never logged in: for `wait_live`, this attempt failed.
+            let (_, reason, _) = describe(&end, &self.s);
+            self.record_failure(
+                &format!("the connection ended before the login completed: {reason}"),
+                None,
+            );
+        }
         if since.elapsed() >= self.s.min_uptime {
             self.reset_attempts();
         }
@@ -287,4 +295,13 @@ impl Engine {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// The connection itself ended (not the client, and not a refused login, which is
+/// recorded as such). Pure.
+fn ended_by_the_connection(end: &End) -> bool {
+    !matches!(
+        end,
+        End::Close | End::Reconnect | End::Disconnect { .. } | End::AuthRejected(_)
+    )
 }

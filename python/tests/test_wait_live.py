@@ -3,6 +3,7 @@ with a reason to branch on; the client keeps reconnecting in the background (iss
 
 from __future__ import annotations
 
+import _thread
 import socket
 import threading
 import time
@@ -165,3 +166,13 @@ def test_usage_closed_and_other_errors_have_no_reason(silent_listener: int) -> N
     with pytest.raises(tradewire.ClosedError):
         client.wait_live(SOON)
     assert tradewire.ConfigError("x").reason is None
+
+
+def test_ctrl_c_interrupts_wait_live(silent_listener: int) -> None:
+    with tradewire.Client(f"ws://127.0.0.1:{silent_listener}", connect_timeout=60, **QUICK) as client:
+        timer = threading.Timer(0.2, _thread.interrupt_main)
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            client.wait_live(SOON)
+        timer.join()
+        assert client.status()["state"] == "connecting"  # still trying

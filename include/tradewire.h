@@ -593,6 +593,34 @@ tw_result tw_client_start(struct tw_client *client);
 char *tw_client_status_json(struct tw_client *client);
 
 /**
+ * Waits until the connection is live — connected, and for presets that log in (Tradovate)
+ * logged in — for at most `timeout_ms` milliseconds (`0`: only look; `TW_NO_TIMEOUT`: no
+ * limit). Returns `TW_OK` at once when it already is.
+ *
+ * When a connection attempt fails first, returns that attempt's error, and
+ * `tw_last_error_reason()` says why: `"connection_refused"`, `"timed_out"`, `"dns"`,
+ * `"tls"`, `"handshake"` (`TW_ERR_CONNECT`) or `"auth"` (`TW_ERR_AUTH`); `tw_last_error()`
+ * says it in words. The client keeps reconnecting in the background (unless the failure is
+ * fatal: then a `gave_up` event follows), so calling this again waits for the next
+ * attempt. A failure that happened before the call and that no wait has returned yet is
+ * returned at once (so `tw_client_start` then `tw_client_wait_live` reports the first
+ * attempt's failure whenever it came).
+ *
+ * Ownership: `client` stays the caller's.
+ * Threads: any thread, several at once (from the callback thread too, though the callbacks
+ * wait while it blocks).
+ * Errors: `TW_ERR_CONNECT` / `TW_ERR_AUTH` (a failed attempt, with a reason),
+ * `TW_ERR_TIMEOUT` (reason `"timed_out"`) when `timeout_ms` passes first, `TW_ERR_USAGE`
+ * if never started, `TW_ERR_CLOSED` after `tw_client_close` or after a `gave_up` event
+ * (with the reason of the last failure), `TW_ERR_NOT_CONNECTED` after
+ * `tw_client_disconnect`, `TW_ERR_INVALID_ARGUMENT` for a NULL `client`.
+ *
+ * # Safety
+ * `client` must be NULL or a live client.
+ */
+tw_result tw_client_wait_live(struct tw_client *client, uint32_t timeout_ms);
+
+/**
  * The account of a `message` event in canonical text form (`"123"`), or NULL when the
  * event is not a message or the message names no account.
  *
@@ -818,6 +846,18 @@ const char *tw_last_error(void);
  * Errors: none.
  */
 tw_result tw_last_error_code(void);
+
+/**
+ * Why the last failure on the calling thread happened, when it was a connection attempt
+ * (mostly from `tw_client_wait_live`): `"connection_refused"`, `"timed_out"`, `"dns"`,
+ * `"tls"`, `"handshake"` or `"auth"`; NULL for any other failure, and when the last call
+ * that can fail succeeded. Cleared like `tw_last_error`. Compare with `strcmp`.
+ *
+ * Ownership: the string is static (never free it; it stays valid for ever).
+ * Threads: any thread; each thread has its own last error.
+ * Errors: none.
+ */
+const char *tw_last_error_reason(void);
 
 /**
  * The name of a result code (`"TW_ERR_CONFIG"`), or `"TW_UNKNOWN_RESULT"` for a value that is

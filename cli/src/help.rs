@@ -61,6 +61,9 @@ Options:
   --query K=V         extra query parameter (repeatable)
   --count N           exit 0 after N messages
   --max-reconnects N  give up (exit 4) after N failed reconnect attempts in a row
+  --wait N            exit 5 (3 if refused credentials) unless the first connection is
+                      live within N seconds: the error names the reason (connection_refused,
+                      timed_out, dns, tls, handshake, auth)
   -q, --quiet         no connection messages on stderr (errors and the outcome still show)
   -h, --help          show this help
 
@@ -79,6 +82,7 @@ Exit codes:
   2  bad arguments or configuration (the message names the field)
   3  authentication failed (HTTP 401/403 or close 1008 from the server)
   4  gave up reconnecting
+  5  --wait: not live in time, or the first attempt failed
 ";
 
 /// `tradewire demo --help`.

@@ -590,3 +590,18 @@ fn mock_agent_prints_a_working_url() {
     server.interrupt();
     assert_eq!(server.wait(LONG).code(), Some(0), "{}", server.stderr());
 }
+
+#[test]
+fn listen_wait_exits_5_with_the_reason_when_the_first_attempt_fails() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("ws://127.0.0.1:{port}");
+    let out = run(&["listen", &url, "--wait", "10"]);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("reason: connection_refused"), "{err}");
+    assert!(out.stdout.is_empty());
+}

@@ -84,7 +84,7 @@ pub use config::{Config, ConfigView, Credentials, Secret};
 /// The receiver [`Client::events`] returns (crossbeam's), so applications need not name the crate.
 pub use crossbeam_channel::Receiver;
 pub use delivery::Overflow;
-pub use error::{Error, ErrorCategory, FieldError, Result};
+pub use error::{ConnectReason, Error, ErrorCategory, FieldError, Result};
 pub use event::{AccountValue, ErrorEvent, ErrorKind, Event, Message};
 pub use filter::AccountId;
 pub use preset::Preset;

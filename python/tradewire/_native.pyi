@@ -58,8 +58,16 @@ _EventKind = Literal[
 _KindAlias = Literal["*", "activity", "connection_change", "connection-change"]
 _Kinds = Union[_EventKind, _KindAlias, Iterable[Union[_EventKind, _KindAlias]]]
 
+# Why a connection attempt failed (`Error.reason`).
+_Reason = Literal["connection_refused", "timed_out", "dns", "tls", "handshake", "auth"]
+
 class Error(Exception):
     """Base class of every exception tradewire raises."""
+
+    reason: Optional[_Reason]
+    """Why a connection attempt failed (errors of ``wait_live``, ``start(wait=...)``,
+    ``connect(wait=...)``): ``"connection_refused"``, ``"timed_out"``, ``"dns"``, ``"tls"``,
+    ``"handshake"`` or ``"auth"``; None for every other error."""
 
 class ConfigError(Error):
     """The configuration is invalid; the message names every offending argument."""
@@ -173,7 +181,13 @@ class Client:
         websocket-client calls them (for 'connected', 'message', 'error', 'disconnected')."""
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Self: ...
-    def start(self) -> None: ...
+    def start(self, *, wait: Optional[float] = None) -> None:
+        """Starts connecting and returns at once; with ``wait=seconds``, then ``wait_live(wait)``."""
+    def wait_live(self, timeout: Optional[float] = None) -> None:
+        """Returns once the connection is live (after the login for presets that log in);
+        raises the first failed attempt's error (ConnectError or AuthError, with ``.reason``),
+        TimeoutError (reason ``"timed_out"``) when ``timeout`` seconds pass first, ClosedError
+        once closed or gave up. The client keeps reconnecting in the background."""
     @overload
     def recv(self, timeout: None = None) -> Event: ...
     @overload
@@ -197,7 +211,7 @@ class Client:
     def history(self) -> list[Event]: ...
     def reconnect(self) -> None: ...
     def disconnect(self, code: int = 1000, reason: str = "") -> None: ...
-    def connect(self) -> None: ...
+    def connect(self, *, wait: Optional[float] = None) -> None: ...
     @property
     def ready_state(self) -> int: ...
     def close(self) -> None: ...

@@ -42,3 +42,4 @@ mod tls;
 mod tradovate_send_request;
 mod tradovate_session;
 mod tradovate_tokens;
+mod wait_live;

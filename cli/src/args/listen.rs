@@ -70,11 +70,13 @@ pub struct ListenArgs {
     pub count: Option<u64>,
     /// `--max-reconnects N`
     pub max_reconnects: Option<u32>,
+    /// `--wait N`: exit 5 unless the connection is live within N seconds
+    pub wait: Option<u32>,
     /// `--quiet`: no lifecycle lines on stderr (errors and the final outcome still show)
     pub quiet: bool,
 }
 
-const LISTEN_FLAGS: [FlagSpec; 11] = [
+const LISTEN_FLAGS: [FlagSpec; 12] = [
     flag("--preset", true),
     flag("--account", true),
     flag("--types", true),
@@ -85,6 +87,7 @@ const LISTEN_FLAGS: [FlagSpec; 11] = [
     flag("--query", true),
     flag("--count", true),
     flag("--max-reconnects", true),
+    flag("--wait", true),
     FlagSpec {
         long: "--quiet",
         short: Some("-q"),
@@ -137,6 +140,7 @@ pub(super) fn parse_listen(args: &[&str]) -> Result<Command, UsageError> {
                     "--max-reconnects" => {
                         out.max_reconnects = Some(parse_number::<u32>(t, name, v, 0)?)
                     }
+                    "--wait" => out.wait = Some(parse_number::<u32>(t, name, v, 1)?),
                     "--quiet" => out.quiet = true,
                     _ => unreachable!("flag {name} is in LISTEN_FLAGS"),
                 }

@@ -26,6 +26,7 @@ mod listeners;
 mod receive;
 mod registry;
 mod requests;
+mod wait_live;
 
 pub use kinds::{Kind, KindSet};
 pub use registry::ListenerId;
@@ -306,6 +307,8 @@ impl Client {
                 "the client is not started; call start() first".into(),
             ));
         }
+        // Failures before this are old news for `wait_live`.
+        self.counters.forget_failure();
         let (done, answer) = crossbeam_channel::bounded(1);
         self.command(Command::Reconnect { done })?;
         // Waits for the I/O thread to take it, so that after `GaveUp` the new stream is the

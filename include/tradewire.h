@@ -79,6 +79,12 @@
 #define TW_KIND_ALL 511
 
 /**
+ * Document 004's `connection-change`: `connected` and `disconnected` events
+ * (`TW_KIND_CONNECTED | TW_KIND_DISCONNECTED`; `tw_event_is_connected` tells them apart).
+ */
+#define TW_KIND_CONNECTION_CHANGE (TW_KIND_CONNECTED | TW_KIND_DISCONNECTED)
+
+/**
  * Result code of a tradewire C function. Zero and positive values are normal outcomes,
  * negative values are errors (`tw_last_error()` explains the last one in words).
  *
@@ -265,6 +271,25 @@ tw_result tw_client_clear_listeners(struct tw_client *client, uint32_t kinds, si
 tw_result tw_client_close(struct tw_client *client);
 
 /**
+ * The configuration the client runs on as a JSON object: every default applied, the same
+ * object as Python's `client.config`. preset, url (secrets redacted), protocol, host, port,
+ * connect_timeout (seconds), verify_tls, document 004's rejectUnauthorized and
+ * connectTimeout (milliseconds), heartbeat_interval, heartbeat_timeout, reconnect, backoff,
+ * backoff_initial, backoff_max, backoff_factor, jitter, max_reconnect_attempts (null: no
+ * limit), account_id, types, queue_capacity, overflow, history, max_message_size,
+ * fatal_close_codes, request_id_field, ping_type, inline_reads. No token, credentials or
+ * headers are in it. A copy: changing it changes nothing.
+ *
+ * Ownership: returns a new string owned by the caller; free it with `tw_string_free`.
+ * Threads: any thread, at any time.
+ * Errors: NULL, with `tw_last_error()` set, when `client` is NULL.
+ *
+ * # Safety
+ * `client` must be NULL or a live client.
+ */
+char *tw_client_config(struct tw_client *client);
+
+/**
  * Closes the connection with `code` and `reason` (NULL: none), waits briefly for the
  * server's close, and stops reconnecting; the client stays usable: `tw_client_start`
  * connects again (the next epoch), as does `tw_client_reconnect`.
@@ -306,8 +331,8 @@ void tw_client_free(struct tw_client *client);
  * `config_json` is a JSON object with the fields of the configuration schema shared by all
  * languages, for example
  * `{"url": "ws://localhost:8765", "preset": "daemon", "account_id": 123}` (durations in
- * seconds; `preset` one of json, daemon, agent, breakout, tradovate, raw). Every problem in
- * it is reported at once.
+ * seconds; `preset` one of json, daemon, agent, breakout, tradovate, raw, metis). Every
+ * problem in it is reported at once.
  *
  * Ownership: `config_json` stays the caller's (it is read, not kept). Returns a new client
  * owned by the caller; free it with `tw_client_free`.
@@ -419,7 +444,7 @@ tw_result tw_client_remove_listener(struct tw_client *client, uint64_t id);
  * Ownership: `endpoint` and `body_json` stay the caller's. On `TW_OK` the caller owns
  * `*out_json` and frees it with `tw_string_free`; `*out_json` is written only on `TW_OK`.
  * Threads: any thread; several requests may wait at once.
- * Errors: `TW_ERR_USAGE` on a preset without requests (json, daemon, agent, breakout, raw:
+ * Errors: `TW_ERR_USAGE` on a preset without requests (json, daemon, agent, breakout, raw, metis:
  * use `tw_client_send_text`), `TW_ERR_TIMEOUT` when no response came in time,
  * `TW_ERR_REQUEST` when the server answered with an error or the connection dropped (the
  * outcome is then unknown), `TW_ERR_NOT_CONNECTED`, `TW_ERR_CLOSED`,
@@ -646,6 +671,34 @@ char *tw_client_subscriptions(struct tw_client *client);
 tw_result tw_client_unsubscribe(struct tw_client *client, const char *key, bool *out_removed);
 
 /**
+ * Waits until the connection is live — connected, and for presets that log in (Tradovate)
+ * logged in — for at most `timeout_ms` milliseconds (`0`: only look; `TW_NO_TIMEOUT`: no
+ * limit). Returns `TW_OK` at once when it already is.
+ *
+ * When a connection attempt fails first, returns that attempt's error, and
+ * `tw_last_error_reason()` says why: `"connection_refused"`, `"timed_out"`, `"dns"`,
+ * `"tls"`, `"handshake"` (`TW_ERR_CONNECT`) or `"auth"` (`TW_ERR_AUTH`); `tw_last_error()`
+ * says it in words. The client keeps reconnecting in the background (unless the failure is
+ * fatal: then a `gave_up` event follows), so calling this again waits for the next
+ * attempt. A failure that happened before the call and that no wait has returned yet is
+ * returned at once (so `tw_client_start` then `tw_client_wait_live` reports the first
+ * attempt's failure whenever it came).
+ *
+ * Ownership: `client` stays the caller's.
+ * Threads: any thread, several at once (from the callback thread too, though the callbacks
+ * wait while it blocks).
+ * Errors: `TW_ERR_CONNECT` / `TW_ERR_AUTH` (a failed attempt, with a reason),
+ * `TW_ERR_TIMEOUT` (reason `"timed_out"`) when `timeout_ms` passes first, `TW_ERR_USAGE`
+ * if never started, `TW_ERR_CLOSED` after `tw_client_close` or after a `gave_up` event
+ * (with the reason of the last failure), `TW_ERR_NOT_CONNECTED` after
+ * `tw_client_disconnect`, `TW_ERR_INVALID_ARGUMENT` for a NULL `client`.
+ *
+ * # Safety
+ * `client` must be NULL or a live client.
+ */
+tw_result tw_client_wait_live(struct tw_client *client, uint32_t timeout_ms);
+
+/**
  * The account of a `message` event in canonical text form (`"123"`), or NULL when the
  * event is not a message or the message names no account.
  *
@@ -692,8 +745,9 @@ struct tw_event *tw_event_clone(const struct tw_event *event);
 
 /**
  * The payload as JSON text: for a `message`, its data (`/data` by default, or the whole
- * object when it has no data field); for a `response`, the response data. NULL when there
- * is none (other kinds, or a message that was not JSON).
+ * object when it has no data field; the metis preset: the whole message, and for a text
+ * frame that is not JSON its text as a JSON string); for a `response`, the response data.
+ * NULL when there is none (other kinds, or a message that was not JSON).
  *
  * Ownership: borrowed from the event; valid until `tw_event_free(event)` (for a callback's
  * event: until the callback returns). Never free it.
@@ -731,6 +785,18 @@ uint64_t tw_event_epoch(const struct tw_event *event);
  * and not freed yet.
  */
 void tw_event_free(struct tw_event *event);
+
+/**
+ * Document 004's `isConnected` of a `connection-change` (`TW_KIND_CONNECTION_CHANGE`): 1
+ * for a `connected` event, 0 for a `disconnected` event, -1 for every other kind.
+ *
+ * Ownership: nothing to free. Threads: any thread.
+ * Errors: -1, with `tw_last_error()` set, when `event` is NULL.
+ *
+ * # Safety
+ * `event` must be NULL or a live event.
+ */
+int32_t tw_event_is_connected(const struct tw_event *event);
 
 /**
  * The event's kind: `"message"`, `"connected"`, `"authenticated"`, `"disconnected"`,
@@ -802,7 +868,8 @@ bool tw_event_server_time(const struct tw_event *event, double *unix_seconds);
  * pretty-printed it), raw (the frame's text when it was not JSON), binary (a binary frame's
  * bytes in base64), received_at (ISO-8601 UTC with microseconds), server_time (the same
  * form, or null: see `tw_event_server_time`), epoch; `connected`:
- * epoch, url; `authenticated`: epoch; `disconnected`: epoch, code, reason, error;
+ * epoch, url, is_connected (true); `authenticated`: epoch; `disconnected`: epoch, code,
+ * reason, error, by_client, is_connected (false);
  * `reconnecting`: attempt, delay (seconds), reason; `gave_up`: reason; `error`: error (its
  * kind), message, raw, epoch; `lagged`: dropped; `response`: id, status, data.
  * Built only when asked: `tw_client_next_event` does not pay for it.
@@ -857,6 +924,18 @@ const char *tw_last_error(void);
  * Errors: none.
  */
 tw_result tw_last_error_code(void);
+
+/**
+ * Why the last failure on the calling thread happened, when it was a connection attempt
+ * (mostly from `tw_client_wait_live`): `"connection_refused"`, `"timed_out"`, `"dns"`,
+ * `"tls"`, `"handshake"` or `"auth"`; NULL for any other failure, and when the last call
+ * that can fail succeeded. Cleared like `tw_last_error`. Compare with `strcmp`.
+ *
+ * Ownership: the string is static (never free it; it stays valid for ever).
+ * Threads: any thread; each thread has its own last error.
+ * Errors: none.
+ */
+const char *tw_last_error_reason(void);
 
 /**
  * The name of a result code (`"TW_ERR_CONFIG"`), or `"TW_UNKNOWN_RESULT"` for a value that is

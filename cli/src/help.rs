@@ -51,7 +51,7 @@ reported on stderr in words.
 The client reconnects by itself; Ctrl-C closes the connection and exits 0.
 
 Options:
-  --preset P          json (default), daemon, agent, breakout, raw
+  --preset P          json (default), daemon, agent, breakout, raw, metis
   --account ID        keep only events for this account (plus events with no account)
   --types T1,T2       keep only these message types
   --token T           authentication token (sent as the preset says; never printed)
@@ -63,6 +63,9 @@ Options:
   --max-reconnects N  give up (exit 4) after N failed reconnect attempts in a row
   --subscribe JSON    a subscription sent on connect and after every reconnect, in order,
                       after on_connect (repeatable; tradovate: {endpoint, body} is a request)
+  --wait N            exit 5 (3 if refused credentials) unless the first connection is
+                      live within N seconds: the error names the reason (connection_refused,
+                      timed_out, dns, tls, handshake, auth)
   -q, --quiet         no connection messages on stderr (errors and the outcome still show)
   -h, --help          show this help
 
@@ -81,6 +84,7 @@ Exit codes:
   2  bad arguments or configuration (the message names the field)
   3  authentication failed (HTTP 401/403 or close 1008 from the server)
   4  gave up reconnecting
+  5  --wait: not live in time, or the first attempt failed
 ";
 
 /// `tradewire demo --help`.

@@ -43,9 +43,40 @@ pub fn run(args: &ListenArgs, stop: &AtomicBool) -> i32 {
         eprintln!("tradewire: error: {e}");
         return exit::FAILURE;
     }
+    if let Some(seconds) = args.wait {
+        if let Err(code) = wait_live(&client, Duration::from_secs(u64::from(seconds)), stop) {
+            client.close();
+            return code;
+        }
+    }
     let code = pump(&client, args, stop);
     client.close();
     code
+}
+
+/// `--wait`: waits until the connection is live, looking at the Ctrl-C flag every `TICK`.
+/// `Err(exit code)`: the first attempt failed, or `limit` passed, or Ctrl-C (exit 0).
+fn wait_live(client: &Client, limit: Duration, stop: &AtomicBool) -> Result<(), i32> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return Err(exit::OK);
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match client.wait_live(left.min(TICK)) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == tradewire::ErrorCategory::Timeout && !left.is_zero() => {}
+            Err(e) => {
+                let reason = e.reason().map_or("none", |r| r.as_str());
+                eprintln!("tradewire: error: not live: {e} (reason: {reason})");
+                return Err(if e.kind() == tradewire::ErrorCategory::Auth {
+                    exit::AUTH
+                } else {
+                    exit::NOT_LIVE
+                });
+            }
+        }
+    }
 }
 
 /// Reads the config file and the token, builds and checks the configuration, creates the

@@ -25,6 +25,9 @@ pub mod exit {
     pub const AUTH: i32 = 3;
     /// The client gave up reconnecting.
     pub const GAVE_UP: i32 = 4;
+    /// `listen --wait N`: the connection was not live within N seconds, or its first
+    /// attempt failed (the message gives the reason).
+    pub const NOT_LIVE: i32 = 5;
     /// The demo was interrupted by Ctrl-C.
     pub const INTERRUPTED: i32 = 130;
 }

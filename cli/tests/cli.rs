@@ -627,3 +627,18 @@ fn listen_subscribe_is_sent_on_connect_and_again_after_a_reconnect() {
     p.interrupt();
     assert_eq!(p.wait(LONG).code(), Some(0), "stderr:\n{}", p.stderr());
 }
+
+#[test]
+fn listen_wait_exits_5_with_the_reason_when_the_first_attempt_fails() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("ws://127.0.0.1:{port}");
+    let out = run(&["listen", &url, "--wait", "10"]);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("reason: connection_refused"), "{err}");
+    assert!(out.stdout.is_empty());
+}

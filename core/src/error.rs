@@ -104,6 +104,71 @@ impl fmt::Display for ErrorCategory {
     }
 }
 
+/// Why a connection attempt failed, for an application to branch on: what
+/// [`Error::reason`] returns for the errors of [`Client::wait_live`](crate::Client::wait_live)
+/// (and of a connection attempt in general). Its [`as_str`](ConnectReason::as_str) names
+/// never change.
+///
+/// ```
+/// # use std::time::Duration;
+/// use tradewire::{Client, Config, ConnectReason};
+///
+/// # let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+/// let client = Client::connect(Config::new(format!("ws://127.0.0.1:{port}")))?;
+/// match client.wait_live(Duration::from_secs(5)) {
+///     Ok(()) => {}
+///     Err(e) if e.reason() == Some(ConnectReason::ConnectionRefused) => {
+///         log::warn!("nobody listens yet; the client keeps trying: {e}");
+///     }
+///     Err(e) => log::error!("{:?}: {e}", e.reason().map(|r| r.as_str())),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConnectReason {
+    /// Nobody listens at the address (TCP `ECONNREFUSED`).
+    ConnectionRefused,
+    /// The attempt did not complete within `connect_timeout` (DNS, TCP, TLS or the
+    /// WebSocket handshake), a TCP `ETIMEDOUT`, or `wait_live` itself ran out of time.
+    TimedOut,
+    /// The host name could not be resolved.
+    Dns,
+    /// The TLS handshake failed (untrusted certificate, a server that does not speak TLS, ...).
+    Tls,
+    /// The server did not complete the WebSocket handshake: an HTTP status other than 101
+    /// (except 401/403, which are [`Auth`](ConnectReason::Auth)) or a malformed answer.
+    Handshake,
+    /// The credentials were refused: HTTP 401/403 to the handshake, a rejected token
+    /// request or login (Tradovate). Errors with this reason have the category
+    /// [`ErrorCategory::Auth`].
+    Auth,
+}
+
+impl ConnectReason {
+    /// The stable name: `connection_refused`, `timed_out`, `dns`, `tls`, `handshake`, `auth`.
+    ///
+    /// ```
+    /// assert_eq!(tradewire::ConnectReason::ConnectionRefused.as_str(), "connection_refused");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectReason::ConnectionRefused => "connection_refused",
+            ConnectReason::TimedOut => "timed_out",
+            ConnectReason::Dns => "dns",
+            ConnectReason::Tls => "tls",
+            ConnectReason::Handshake => "handshake",
+            ConnectReason::Auth => "auth",
+        }
+    }
+}
+
+impl fmt::Display for ConnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Everything that can go wrong in tradewire: a [category](ErrorCategory) (what to do about
 /// it), a message (what failed, in words), and, when the failure came from an I/O, TLS or
 /// JSON error, that error as [`source()`](std::error::Error::source).
@@ -115,8 +180,11 @@ impl fmt::Display for ErrorCategory {
 /// text with the secrets scrubbed and control characters escaped. The message already
 /// quotes the underlying error: a report that prints the chain shows its text twice.
 ///
-/// Two errors are equal when their category, message and configuration problems are; the
-/// source is not compared.
+/// A failed connection attempt also has a [reason](Error::reason) to branch on
+/// (`connection_refused`, `timed_out`, `dns`, `tls`, `handshake`, `auth`).
+///
+/// Two errors are equal when their category, reason, message and configuration problems
+/// are; the source is not compared.
 ///
 /// ```
 /// use tradewire::{Client, Config, ErrorCategory};
@@ -139,6 +207,8 @@ struct Repr {
     message: String,
     /// Every problem of a `Config` error (empty for the other categories).
     problems: Vec<FieldError>,
+    /// Why a connection attempt failed, when known.
+    reason: Option<ConnectReason>,
     source: Option<Source>,
 }
 
@@ -157,6 +227,7 @@ impl Error {
             kind,
             message: message.into(),
             problems: Vec::new(),
+            reason: None,
             source: None,
         }))
     }
@@ -179,6 +250,24 @@ impl Error {
     /// A connection could not be established.
     pub(crate) fn connect(message: String) -> Error {
         Error::new(ErrorCategory::Connect, message)
+    }
+
+    /// A connection attempt (or the login that comes with it) failed for `reason` (`None`:
+    /// none of the reasons [`ConnectReason`] names): category `Auth` for
+    /// [`ConnectReason::Auth`], else `Connect`.
+    pub(crate) fn attempt_failed(message: String, reason: Option<ConnectReason>) -> Error {
+        let kind = if reason == Some(ConnectReason::Auth) {
+            ErrorCategory::Auth
+        } else {
+            ErrorCategory::Connect
+        };
+        Error::new(kind, message).with_reason(reason)
+    }
+
+    /// This error, with `reason` (see [`Error::reason`]).
+    pub(crate) fn with_reason(mut self, reason: Option<ConnectReason>) -> Error {
+        self.0.reason = reason;
+        self
     }
 
     /// Nothing was sent: the client is not connected or not live yet.
@@ -256,11 +345,30 @@ impl Error {
     pub fn problems(&self) -> &[FieldError] {
         &self.0.problems
     }
+
+    /// Why a connection attempt failed, for the errors that come from one (mostly those of
+    /// [`Client::wait_live`](crate::Client::wait_live)): refused, timed out, DNS, TLS,
+    /// handshake, auth. `None` for every other error, and for attempts that failed for
+    /// another cause (a poll error, an unreachable network, ...). A `wait_live` that ran out
+    /// of time is category `Timeout` with reason `timed_out`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let client = tradewire::Client::connect(tradewire::Config::new(format!("ws://127.0.0.1:{port}")))?;
+    /// let err = client.wait_live(Duration::from_secs(5)).unwrap_err();
+    /// assert_eq!(err.reason().map(|r| r.as_str()), Some("connection_refused"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reason(&self) -> Option<ConnectReason> {
+        self.0.reason
+    }
 }
 
 impl PartialEq for Error {
     fn eq(&self, other: &Error) -> bool {
         self.0.kind == other.0.kind
+            && self.0.reason == other.0.reason
             && self.0.message == other.0.message
             && self.0.problems == other.0.problems
     }
@@ -279,6 +387,9 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
         d.field("kind", &self.0.kind);
+        if let Some(r) = self.0.reason {
+            d.field("reason", &r);
+        }
         if self.0.kind == ErrorCategory::Config {
             d.field("problems", &self.0.problems);
         } else {
@@ -464,6 +575,40 @@ mod tests {
             assert_eq!(e.to_string(), text);
             assert!(e.problems().is_empty() == (name != "config"), "{e:?}");
         }
+    }
+
+    #[test]
+    fn attempt_failures_keep_their_reason_and_auth_keeps_its_category() {
+        let names = [
+            (ConnectReason::ConnectionRefused, "connection_refused"),
+            (ConnectReason::TimedOut, "timed_out"),
+            (ConnectReason::Dns, "dns"),
+            (ConnectReason::Tls, "tls"),
+            (ConnectReason::Handshake, "handshake"),
+            (ConnectReason::Auth, "auth"),
+        ];
+        for (r, name) in names {
+            assert_eq!(r.as_str(), name);
+            assert_eq!(r.to_string(), name);
+            let e = Error::attempt_failed("m".into(), Some(r));
+            assert_eq!(e.reason(), Some(r));
+            let want = if r == ConnectReason::Auth {
+                ErrorCategory::Auth
+            } else {
+                ErrorCategory::Connect
+            };
+            assert_eq!(e.kind(), want);
+            assert!(format!("{e:?}").contains("reason"), "{e:?}");
+        }
+        let other = Error::attempt_failed("m".into(), None);
+        assert_eq!(other.kind(), ErrorCategory::Connect);
+        assert_eq!(other.reason(), None);
+        assert_eq!(Error::closed().reason(), None);
+        // The reason is part of equality.
+        assert_ne!(
+            other,
+            Error::attempt_failed("m".into(), Some(ConnectReason::Dns))
+        );
     }
 
     #[test]

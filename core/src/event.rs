@@ -94,6 +94,25 @@ impl Event {
         }
     }
 
+    /// Document 004's `connection-change` value: `Some(true)` for [`Event::Connected`],
+    /// `Some(false)` for [`Event::Disconnected`], `None` for every other kind (a listener
+    /// on [`KindSet::CONNECTION_CHANGE`](crate::KindSet::CONNECTION_CHANGE) gets exactly
+    /// the events where it is `Some`).
+    ///
+    /// ```
+    /// use tradewire::Event;
+    /// let ev = Event::Connected { epoch: 1, url: "ws://h".into() };
+    /// assert_eq!(ev.is_connected(), Some(true));
+    /// assert_eq!(Event::Lagged { dropped: 1 }.is_connected(), None);
+    /// ```
+    pub fn is_connected(&self) -> Option<bool> {
+        match self {
+            Event::Connected { .. } => Some(true),
+            Event::Disconnected { .. } => Some(false),
+            _ => None,
+        }
+    }
+
     /// The message, if this is one.
     pub fn as_message(&self) -> Option<&Message> {
         match self {
@@ -270,6 +289,42 @@ impl Message {
         }
     }
 
+    /// A text message that is not JSON, whose data is the text itself as a JSON string
+    /// (document 004: "falls back to raw string if JSON parsing fails"). The string is stored
+    /// after the frame, so `raw()` is still the frame and `data_json()` is `"<the text>"`.
+    pub(crate) fn text_as_data(text: &str, received_at: SystemTime, epoch: u64) -> Message {
+        // Serializing a str cannot fail.
+        let quoted = serde_json::to_string(text).unwrap_or_default();
+        let (Ok(frame_len), Ok(end)) = (
+            u32::try_from(text.len()),
+            u32::try_from(text.len() + quoted.len()),
+        ) else {
+            return Message::text(text, None, None, None, received_at, epoch);
+        };
+        let mut buf = String::with_capacity(text.len() + quoted.len());
+        buf.push_str(text);
+        buf.push_str(&quoted);
+        Message {
+            payload: Payload::Text(tungstenite::Utf8Bytes::from(buf)),
+            frame_len,
+            msg_type: Span::NONE,
+            account_id: Span::NONE,
+            data: Span {
+                start: frame_len,
+                end,
+            },
+            received_at,
+            server_time: None,
+            epoch,
+        }
+    }
+
+    /// Whether the frame was not JSON and its data is its text as a JSON string
+    /// ([`Message::text_as_data`]: the metis preset).
+    pub(crate) fn data_is_the_text(&self) -> bool {
+        self.data != Span::NONE && self.data.start >= self.frame_len
+    }
+
     /// The message with the server's timestamp read from it (`time_pointer`).
     pub(crate) fn with_server_time(mut self, server_time: Option<SystemTime>) -> Message {
         self.server_time = server_time;
@@ -386,7 +441,9 @@ impl Message {
     }
 
     /// The payload as JSON text (`/data` by default, or the whole message when it has no data
-    /// field). `None` when the frame was not JSON.
+    /// field; the metis preset: always the whole message). `None` when the frame was not JSON,
+    /// except under the metis preset, where a text frame that is not JSON gives its text as
+    /// a JSON string (`"hello"` for the frame `hello`), as document 004's `event.data` does.
     pub fn data_json(&self) -> Option<&str> {
         self.field(self.data)
     }

@@ -7,9 +7,9 @@
 //! | kind | fields |
 //! |---|---|
 //! | `message` | `type`, `account_id`, `data`, `raw`, `binary`, `received_at`, `server_time`, `epoch` |
-//! | `connected` | `epoch`, `url` |
+//! | `connected` | `epoch`, `url`, `is_connected` (`true`) |
 //! | `authenticated` | `epoch` |
-//! | `disconnected` | `epoch`, `code`, `reason`, `error` |
+//! | `disconnected` | `epoch`, `code`, `reason`, `error`, `by_client`, `is_connected` (`false`) |
 //! | `reconnecting` | `attempt`, `delay` (seconds, a number), `reason` |
 //! | `gave_up` | `reason` |
 //! | `error` | `error` (its kind, e.g. `invalid_json`), `message`, `raw`, `epoch` |
@@ -19,11 +19,11 @@
 //! A message's `account_id` keeps the JSON type the server gave it (`123` or `"123"`, every
 //! digit); `data` is the payload exactly as the server wrote it (numbers keep their digits,
 //! any depth), only put on one line when the server pretty-printed it; `raw` is the frame's
-//! text when it was not JSON; `binary` is a binary frame's bytes in base64; `received_at` and
-//! `server_time` (the message's own timestamp, with `time_pointer`) are ISO-8601 UTC with
-//! microseconds. The text is written directly, nothing is parsed into a
-//! tree: serde's data model cannot hold the server's number text, and serde_json reads at
-//! most 128 levels.
+//! text when it was not JSON (the metis preset then also gives it as `data`, a string);
+//! `binary` is a binary frame's bytes in base64; `received_at` and `server_time` (the
+//! message's own timestamp, with `time_pointer`) are ISO-8601 UTC with microseconds. The
+//! text is written directly, nothing is parsed into a tree: serde's data model cannot hold
+//! the server's number text, and serde_json reads at most 128 levels.
 
 use std::fmt::Write;
 
@@ -57,6 +57,8 @@ impl Event {
             Event::Connected { epoch, url } => {
                 push_u64(out, "epoch", *epoch);
                 push_field(out, "url", Some(url));
+                push_key(out, "is_connected");
+                out.push_str("true");
             }
             Event::Authenticated { epoch } => push_u64(out, "epoch", *epoch),
             Event::Disconnected {
@@ -76,6 +78,8 @@ impl Event {
                 push_field(out, "error", error.as_deref());
                 push_key(out, "by_client");
                 out.push_str(if *by_client { "true" } else { "false" });
+                push_key(out, "is_connected");
+                out.push_str("false");
             }
             Event::Reconnecting {
                 attempt,
@@ -139,6 +143,7 @@ impl Message {
         push_key(out, "raw");
         match (data, self.raw()) {
             (None, Some(text)) => push_str(out, text),
+            (Some(_), Some(text)) if self.data_is_the_text() => push_str(out, text),
             _ => out.push_str("null"),
         }
         push_key(out, "binary");
@@ -402,7 +407,7 @@ mod tests {
                     epoch: 1,
                     url: "ws://h/?token=<redacted>".into(),
                 },
-                r#"{"kind":"connected","epoch":1,"url":"ws://h/?token=<redacted>"}"#,
+                r#"{"kind":"connected","epoch":1,"url":"ws://h/?token=<redacted>","is_connected":true}"#,
             ),
             (
                 Event::Authenticated { epoch: 2 },
@@ -416,7 +421,7 @@ mod tests {
                     error: None,
                     by_client: false,
                 },
-                r#"{"kind":"disconnected","epoch":3,"code":1001,"reason":"going away","error":null,"by_client":false}"#,
+                r#"{"kind":"disconnected","epoch":3,"code":1001,"reason":"going away","error":null,"by_client":false,"is_connected":false}"#,
             ),
             (
                 Event::Disconnected {
@@ -426,7 +431,7 @@ mod tests {
                     error: Some("reset \"by\" peer".into()),
                     by_client: true,
                 },
-                r#"{"kind":"disconnected","epoch":4,"code":null,"reason":"abnormal","error":"reset \"by\" peer","by_client":true}"#,
+                r#"{"kind":"disconnected","epoch":4,"code":null,"reason":"abnormal","error":"reset \"by\" peer","by_client":true,"is_connected":false}"#,
             ),
             (
                 Event::Reconnecting {

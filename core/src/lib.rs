@@ -81,11 +81,11 @@ internal_mod!(url);
 
 pub use backoff::BackoffKind;
 pub use client::{diagnostics, Client, Kind, KindSet, ListenerId};
-pub use config::{Config, Credentials, Secret};
+pub use config::{Config, ConfigView, Credentials, Secret};
 /// The receiver [`Client::events`] returns (crossbeam's), so applications need not name the crate.
 pub use crossbeam_channel::Receiver;
 pub use delivery::Overflow;
-pub use error::{Error, ErrorCategory, FieldError, Result};
+pub use error::{ConnectReason, Error, ErrorCategory, FieldError, Result};
 pub use event::{AccountValue, ErrorEvent, ErrorKind, Event, Message};
 pub use filter::AccountId;
 pub use preset::Preset;

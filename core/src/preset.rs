@@ -9,7 +9,8 @@ use crate::delivery::Overflow;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Preset {
-    /// Generic JSON stream (reference 004): parsed JSON, raw fallback for non-JSON text.
+    /// Generic JSON stream: the payload at `/data` (the whole message when it has none),
+    /// non-JSON text delivered raw with no data.
     #[default]
     Json,
     /// Risk daemon broadcast (reference 002): `ws://localhost:8765`, backoff 1, 2, 4, 8, 10 s.
@@ -24,6 +25,13 @@ pub enum Preset {
     Tradovate,
     /// Frames passed through untouched.
     Raw,
+    /// Document 004's `WebSocketApi` (METIS, on Node `ws`): a message's data is the whole
+    /// parsed message (`const { type, payload } = event.data`), the text itself when it is not
+    /// JSON; a binary frame holding UTF-8 JSON is read as that JSON, any other binary frame is
+    /// delivered as its bytes; requests correlate by `requestId`; with no URL, 004's
+    /// `ws://localhost:80`. The `{protocol, host, port, ...}` form selects it when no preset
+    /// is given.
+    Metis,
 }
 
 impl Preset {
@@ -36,17 +44,19 @@ impl Preset {
             Preset::Breakout => "breakout",
             Preset::Tradovate => "tradovate",
             Preset::Raw => "raw",
+            Preset::Metis => "metis",
         }
     }
 
     /// Every preset, the default (`json`) first.
-    pub const ALL: [Preset; 6] = [
+    pub const ALL: [Preset; 7] = [
         Preset::Json,
         Preset::Daemon,
         Preset::Agent,
         Preset::Breakout,
         Preset::Tradovate,
         Preset::Raw,
+        Preset::Metis,
     ];
 
     /// Parses a preset name.
@@ -59,6 +69,12 @@ impl Preset {
         let base = Defaults::base();
         match self {
             Preset::Json | Preset::Raw => base,
+            Preset::Metis => Defaults {
+                // 004's URL building: `{}` is ws://localhost:80.
+                url: Some("ws://localhost:80"),
+                whole_message: true,
+                ..base
+            },
             Preset::Daemon => Defaults {
                 url: Some("ws://localhost:8765"),
                 strict_json: true,
@@ -162,6 +178,10 @@ pub struct Defaults {
     pub superseded_reason: Option<&'static str>,
     /// Messages kept in the history ring.
     pub history: usize,
+    /// Document 004's messages: the data is the whole message (`data_pointer` ""), the text
+    /// itself when it is not JSON; binary frames holding UTF-8 JSON are read as JSON, other
+    /// binary frames delivered as bytes; requests correlate by `requestId`.
+    pub whole_message: bool,
     /// What happens when the event queue is full.
     pub overflow: Overflow,
 }
@@ -195,6 +215,7 @@ impl Defaults {
             superseded_reason: None,
             history: 0,
             overflow: Overflow::Block,
+            whole_message: false,
         }
     }
 }
@@ -215,7 +236,7 @@ mod tests {
         for p in [Preset::Daemon, Preset::Breakout, Preset::Tradovate] {
             assert_eq!(p.defaults().backoff.jitter, 0.1, "{}", p.name());
         }
-        for p in [Preset::Json, Preset::Agent, Preset::Raw] {
+        for p in [Preset::Json, Preset::Agent, Preset::Raw, Preset::Metis] {
             assert_eq!(p.defaults().backoff.jitter, 1.0, "{}", p.name());
         }
     }

@@ -1,7 +1,10 @@
 //! The client's state and counters, readable from any thread at any time.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::error::Error;
 
 /// Where the client is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +193,23 @@ pub(crate) struct Counters {
     /// Subscription frames sent by replays.
     pub subscriptions_replayed: AtomicU64,
     pub origin: Instant,
+    /// The latest failed connection attempt, for `wait_live`; guards the state changes
+    /// `changed` announces.
+    failures: Mutex<Failures>,
+    /// Notified on every state change and every failed attempt.
+    changed: Condvar,
+}
+
+/// The failed connection attempts, as `wait_live` needs them.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Failures {
+    /// Failed attempts so far (the number of the latest).
+    pub seq: u64,
+    /// The latest failed attempt's error.
+    pub last: Option<Error>,
+    /// The latest failure was returned by a `wait_live`, or a connection went live after it,
+    /// or the client was asked to connect again: a later `wait_live` does not return it.
+    pub reported: bool,
 }
 
 /// `feed_latency_us` before any message carried a server time.
@@ -216,13 +236,62 @@ impl Default for Counters {
             subscriptions: AtomicU64::new(0),
             subscriptions_replayed: AtomicU64::new(0),
             origin: Instant::now(),
+            failures: Mutex::new(Failures::default()),
+            changed: Condvar::new(),
         }
     }
 }
 
 impl Counters {
+    /// Sets the state and wakes the threads waiting for a change (`wait_live`). A
+    /// connection that goes live makes the failures before it old news.
     pub fn set_state(&self, s: State) {
-        self.state.store(s.to_u8(), Ordering::SeqCst);
+        if self.state.swap(s.to_u8(), Ordering::SeqCst) == s.to_u8() {
+            return;
+        }
+        // The store happens before the lock: a waiter that saw the old state holds the lock
+        // until it waits, so this notification cannot fall between its check and its wait.
+        let mut f = self.failures();
+        if s == State::Live {
+            f.reported = true;
+        }
+        drop(f);
+        self.changed.notify_all();
+    }
+
+    /// Records a failed connection attempt (its error says why) and wakes the waiters.
+    pub fn record_failure(&self, error: Error) {
+        let mut f = self.failures();
+        f.seq += 1;
+        f.last = Some(error);
+        f.reported = false;
+        drop(f);
+        self.changed.notify_all();
+    }
+
+    /// Makes the latest failure old news (the client was asked to connect again).
+    pub fn forget_failure(&self) {
+        self.failures().reported = true;
+    }
+
+    /// The failures, locked: the state cannot change unnoticed while the guard is held
+    /// (see [`Counters::wait_change`]).
+    pub fn failures(&self) -> MutexGuard<'_, Failures> {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits, with the guard from [`Counters::failures`], until the state changes, an
+    /// attempt fails, or `deadline` passes (spurious wake-ups happen: look again).
+    pub fn wait_change<'a>(
+        &self,
+        guard: MutexGuard<'a, Failures>,
+        deadline: Instant,
+    ) -> MutexGuard<'a, Failures> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.changed.wait_timeout(guard, left) {
+            Ok((g, _)) => g,
+            Err(p) => p.into_inner().0,
+        }
     }
 
     pub fn state(&self) -> State {

@@ -57,8 +57,8 @@ pub(crate) unsafe fn client_ref<'a>(
 /// `config_json` is a JSON object with the fields of the configuration schema shared by all
 /// languages, for example
 /// `{"url": "ws://localhost:8765", "preset": "daemon", "account_id": 123}` (durations in
-/// seconds; `preset` one of json, daemon, agent, breakout, tradovate, raw). Every problem in
-/// it is reported at once.
+/// seconds; `preset` one of json, daemon, agent, breakout, tradovate, raw, metis). Every
+/// problem in it is reported at once.
 ///
 /// Ownership: `config_json` stays the caller's (it is read, not kept). Returns a new client
 /// owned by the caller; free it with `tw_client_free`.
@@ -291,7 +291,7 @@ pub unsafe extern "C" fn tw_client_send_binary(
 /// Ownership: `endpoint` and `body_json` stay the caller's. On `TW_OK` the caller owns
 /// `*out_json` and frees it with `tw_string_free`; `*out_json` is written only on `TW_OK`.
 /// Threads: any thread; several requests may wait at once.
-/// Errors: `TW_ERR_USAGE` on a preset without requests (json, daemon, agent, breakout, raw:
+/// Errors: `TW_ERR_USAGE` on a preset without requests (json, daemon, agent, breakout, raw, metis:
 /// use `tw_client_send_text`), `TW_ERR_TIMEOUT` when no response came in time,
 /// `TW_ERR_REQUEST` when the server answered with an error or the connection dropped (the
 /// outcome is then unknown), `TW_ERR_NOT_CONNECTED`, `TW_ERR_CLOSED`,

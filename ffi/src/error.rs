@@ -1,11 +1,11 @@
 //! The binding's error type, the thread-local last error, the guards that keep panics
 //! from crossing the C boundary, and the C functions that explain a failure
-//! (`tw_last_error`, `tw_last_error_code`, `tw_result_name`).
+//! (`tw_last_error`, `tw_last_error_code`, `tw_last_error_reason`, `tw_result_name`).
 //!
 //! Layering: this module builds on `result` only; `strings` builds on it.
 
 use std::cell::RefCell;
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::result::tw_result;
@@ -30,6 +30,8 @@ pub struct Failure {
     pub code: tw_result,
     /// What failed and, where possible, what to do about it.
     pub message: String,
+    /// Why a connection attempt failed, when the failure is one (`tw_last_error_reason`).
+    pub reason: Option<&'static CStr>,
 }
 
 impl Failure {
@@ -38,6 +40,7 @@ impl Failure {
         Failure {
             code,
             message: message.into(),
+            reason: None,
         }
     }
 
@@ -54,7 +57,25 @@ impl Failure {
 
 impl From<tradewire_core::Error> for Failure {
     fn from(e: tradewire_core::Error) -> Failure {
-        Failure::new(tw_result::from_error(&e), e.to_string())
+        let mut f = Failure::new(tw_result::from_error(&e), e.to_string());
+        f.reason = e.reason().map(reason_name);
+        f
+    }
+}
+
+/// The stable name of a connection failure's reason, as a static C string (the same names
+/// as `ConnectReason::as_str`).
+pub fn reason_name(reason: tradewire_core::ConnectReason) -> &'static CStr {
+    use tradewire_core::ConnectReason as R;
+    match reason {
+        R::ConnectionRefused => c"connection_refused",
+        R::TimedOut => c"timed_out",
+        R::Dns => c"dns",
+        R::Tls => c"tls",
+        R::Handshake => c"handshake",
+        R::Auth => c"auth",
+        // A reason this version of the binding does not name.
+        _ => c"other",
     }
 }
 
@@ -62,6 +83,7 @@ impl From<tradewire_core::Error> for Failure {
 struct LastError {
     code: tw_result,
     message: CString,
+    reason: Option<&'static CStr>,
 }
 
 thread_local! {
@@ -71,11 +93,16 @@ thread_local! {
 /// Records `failure` as this thread's last error and returns its code.
 pub fn set_last_error(failure: Failure) -> tw_result {
     let code = failure.code;
+    let reason = failure.reason;
     let message = to_cstring_lossy(failure.message);
     // `try_with`: during thread teardown the slot may be gone; the code still tells the story.
     let _ = LAST_ERROR.try_with(|slot| {
         if let Ok(mut slot) = slot.try_borrow_mut() {
-            *slot = Some(LastError { code, message });
+            *slot = Some(LastError {
+                code,
+                message,
+                reason,
+            });
         }
     });
     code
@@ -203,6 +230,31 @@ fn read_last_error_code() -> tw_result {
         .unwrap_or(tw_result::TW_OK)
 }
 
+/// Why the last failure on the calling thread happened, when it was a connection attempt
+/// (mostly from `tw_client_wait_live`): `"connection_refused"`, `"timed_out"`, `"dns"`,
+/// `"tls"`, `"handshake"` or `"auth"`; NULL for any other failure, and when the last call
+/// that can fail succeeded. Cleared like `tw_last_error`. Compare with `strcmp`.
+///
+/// Ownership: the string is static (never free it; it stays valid for ever).
+/// Threads: any thread; each thread has its own last error.
+/// Errors: none.
+#[no_mangle]
+pub extern "C" fn tw_last_error_reason() -> *const c_char {
+    catch_unwind(read_last_error_reason).unwrap_or(std::ptr::null())
+}
+
+fn read_last_error_reason() -> *const c_char {
+    LAST_ERROR
+        .try_with(|slot| match slot.try_borrow() {
+            Ok(slot) => slot
+                .as_ref()
+                .and_then(|e| e.reason)
+                .map_or(std::ptr::null(), CStr::as_ptr),
+            Err(_) => std::ptr::null(),
+        })
+        .unwrap_or(std::ptr::null())
+}
+
 /// The name of a result code (`"TW_ERR_CONFIG"`), or `"TW_UNKNOWN_RESULT"` for a value that is
 /// not a code.
 ///
@@ -268,6 +320,42 @@ mod tests {
             let v = guard_value(7, || -> Result<i32, Failure> { panic!("again") });
             assert_eq!(v, 7);
             assert!(last().contains("again"));
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn the_reason_of_a_connection_failure_is_kept_until_the_next_success() {
+        std::thread::spawn(|| {
+            assert!(tw_last_error_reason().is_null());
+            let client =
+                tradewire_core::Client::new(tradewire_core::Config::new("ws://127.0.0.1:9"))
+                    .unwrap();
+            // Not started: a usage error, no reason.
+            let e = client
+                .wait_live(std::time::Duration::ZERO)
+                .map_err(Failure::from)
+                .unwrap_err();
+            assert_eq!(e.reason, None);
+            let mut f = Failure::new(tw_result::TW_ERR_CONNECT, "refused");
+            f.reason = Some(reason_name(
+                tradewire_core::ConnectReason::ConnectionRefused,
+            ));
+            assert_eq!(guard_result(|| Err(f)), tw_result::TW_ERR_CONNECT);
+            let reason = unsafe { CStr::from_ptr(tw_last_error_reason()) };
+            assert_eq!(reason.to_str().unwrap(), "connection_refused");
+            guard_result(|| Ok(tw_result::TW_OK));
+            assert!(tw_last_error_reason().is_null());
+            for r in [
+                tradewire_core::ConnectReason::TimedOut,
+                tradewire_core::ConnectReason::Dns,
+                tradewire_core::ConnectReason::Tls,
+                tradewire_core::ConnectReason::Handshake,
+                tradewire_core::ConnectReason::Auth,
+            ] {
+                assert_eq!(reason_name(r).to_str().unwrap(), r.as_str());
+            }
         })
         .join()
         .unwrap();

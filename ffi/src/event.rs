@@ -269,8 +269,9 @@ pub unsafe extern "C" fn tw_event_account_id_json(event: *const tw_event) -> *co
 }
 
 /// The payload as JSON text: for a `message`, its data (`/data` by default, or the whole
-/// object when it has no data field); for a `response`, the response data. NULL when there
-/// is none (other kinds, or a message that was not JSON).
+/// object when it has no data field; the metis preset: the whole message, and for a text
+/// frame that is not JSON its text as a JSON string); for a `response`, the response data.
+/// NULL when there is none (other kinds, or a message that was not JSON).
 ///
 /// Ownership: borrowed from the event; valid until `tw_event_free(event)` (for a callback's
 /// event: until the callback returns). Never free it.
@@ -359,6 +360,23 @@ pub unsafe extern "C" fn tw_event_epoch(event: *const tw_event) -> u64 {
     })
 }
 
+/// Document 004's `isConnected` of a `connection-change` (`TW_KIND_CONNECTION_CHANGE`): 1
+/// for a `connected` event, 0 for a `disconnected` event, -1 for every other kind.
+///
+/// Ownership: nothing to free. Threads: any thread.
+/// Errors: -1, with `tw_last_error()` set, when `event` is NULL.
+///
+/// # Safety
+/// `event` must be NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_is_connected(event: *const tw_event) -> i32 {
+    guard_value(-1, || {
+        // SAFETY: forwarded from the caller.
+        let ev = unsafe { event_ref(event, "tw_event_is_connected") }?;
+        Ok(ev.event.is_connected().map_or(-1, i32::from))
+    })
+}
+
 /// The message's own timestamp by the server's clock, in Unix seconds, read at the
 /// `time_pointer` configuration field (breakout: the message's `ts`): writes it to
 /// `*unix_seconds` and returns true. Returns false, leaving `*unix_seconds` as it was, when
@@ -404,7 +422,8 @@ pub unsafe extern "C" fn tw_event_server_time(
 /// pretty-printed it), raw (the frame's text when it was not JSON), binary (a binary frame's
 /// bytes in base64), received_at (ISO-8601 UTC with microseconds), server_time (the same
 /// form, or null: see `tw_event_server_time`), epoch; `connected`:
-/// epoch, url; `authenticated`: epoch; `disconnected`: epoch, code, reason, error;
+/// epoch, url, is_connected (true); `authenticated`: epoch; `disconnected`: epoch, code,
+/// reason, error, by_client, is_connected (false);
 /// `reconnecting`: attempt, delay (seconds), reason; `gave_up`: reason; `error`: error (its
 /// kind), message, raw, epoch; `lagged`: dropped; `response`: id, status, data.
 /// Built only when asked: `tw_client_next_event` does not pay for it.

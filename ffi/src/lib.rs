@@ -23,6 +23,7 @@
 #![allow(non_camel_case_types)]
 
 pub mod client;
+pub mod config;
 pub mod error;
 pub mod event;
 pub mod lifecycle;
@@ -37,8 +38,9 @@ use std::ffi::c_char;
 pub use client::{tw_client, tw_event_callback, TW_NO_TIMEOUT};
 pub use event::tw_event;
 pub use listeners::{
-    TW_KIND_ALL, TW_KIND_AUTHENTICATED, TW_KIND_CONNECTED, TW_KIND_DISCONNECTED, TW_KIND_ERROR,
-    TW_KIND_GAVE_UP, TW_KIND_LAGGED, TW_KIND_MESSAGE, TW_KIND_RECONNECTING, TW_KIND_RESPONSE,
+    TW_KIND_ALL, TW_KIND_AUTHENTICATED, TW_KIND_CONNECTED, TW_KIND_CONNECTION_CHANGE,
+    TW_KIND_DISCONNECTED, TW_KIND_ERROR, TW_KIND_GAVE_UP, TW_KIND_LAGGED, TW_KIND_MESSAGE,
+    TW_KIND_RECONNECTING, TW_KIND_RESPONSE,
 };
 pub use result::tw_result;
 

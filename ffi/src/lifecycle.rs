@@ -1,8 +1,10 @@
-//! Stopping without closing: `tw_client_disconnect` (`tw_client_start` connects again).
+//! Stopping without closing: `tw_client_disconnect` (`tw_client_start` connects again);
+//! waiting until live: `tw_client_wait_live`.
 
 use std::ffi::c_char;
+use std::time::Duration;
 
-use crate::client::{client_ref, tw_client};
+use crate::client::{client_ref, tw_client, TW_NO_TIMEOUT};
 use crate::error::guard_result;
 use crate::result::tw_result;
 use crate::strings::opt_str_arg;
@@ -36,6 +38,45 @@ pub unsafe extern "C" fn tw_client_disconnect(
         // SAFETY: forwarded from the caller.
         let reason = unsafe { opt_str_arg(reason, "tw_client_disconnect", "reason") }?;
         c.inner.disconnect(code, reason.unwrap_or(""))?;
+        Ok(tw_result::TW_OK)
+    })
+}
+
+/// Waits until the connection is live — connected, and for presets that log in (Tradovate)
+/// logged in — for at most `timeout_ms` milliseconds (`0`: only look; `TW_NO_TIMEOUT`: no
+/// limit). Returns `TW_OK` at once when it already is.
+///
+/// When a connection attempt fails first, returns that attempt's error, and
+/// `tw_last_error_reason()` says why: `"connection_refused"`, `"timed_out"`, `"dns"`,
+/// `"tls"`, `"handshake"` (`TW_ERR_CONNECT`) or `"auth"` (`TW_ERR_AUTH`); `tw_last_error()`
+/// says it in words. The client keeps reconnecting in the background (unless the failure is
+/// fatal: then a `gave_up` event follows), so calling this again waits for the next
+/// attempt. A failure that happened before the call and that no wait has returned yet is
+/// returned at once (so `tw_client_start` then `tw_client_wait_live` reports the first
+/// attempt's failure whenever it came).
+///
+/// Ownership: `client` stays the caller's.
+/// Threads: any thread, several at once (from the callback thread too, though the callbacks
+/// wait while it blocks).
+/// Errors: `TW_ERR_CONNECT` / `TW_ERR_AUTH` (a failed attempt, with a reason),
+/// `TW_ERR_TIMEOUT` (reason `"timed_out"`) when `timeout_ms` passes first, `TW_ERR_USAGE`
+/// if never started, `TW_ERR_CLOSED` after `tw_client_close` or after a `gave_up` event
+/// (with the reason of the last failure), `TW_ERR_NOT_CONNECTED` after
+/// `tw_client_disconnect`, `TW_ERR_INVALID_ARGUMENT` for a NULL `client`.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_wait_live(client: *mut tw_client, timeout_ms: u32) -> tw_result {
+    guard_result(|| {
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, "tw_client_wait_live") }?;
+        let timeout = if timeout_ms == TW_NO_TIMEOUT {
+            Duration::MAX
+        } else {
+            Duration::from_millis(u64::from(timeout_ms))
+        };
+        c.inner.wait_live(timeout)?;
         Ok(tw_result::TW_OK)
     })
 }

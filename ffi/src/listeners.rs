@@ -30,6 +30,9 @@ pub const TW_KIND_LAGGED: u32 = 1 << 7;
 pub const TW_KIND_RESPONSE: u32 = 1 << 8;
 /// Every kind of event.
 pub const TW_KIND_ALL: u32 = 0x1FF;
+/// Document 004's `connection-change`: `connected` and `disconnected` events
+/// (`TW_KIND_CONNECTED | TW_KIND_DISCONNECTED`; `tw_event_is_connected` tells them apart).
+pub const TW_KIND_CONNECTION_CHANGE: u32 = TW_KIND_CONNECTED | TW_KIND_DISCONNECTED;
 
 /// Calls `callback` for each event whose kind is in `kinds` (an OR of `TW_KIND_*` bits), on
 /// the library's callback thread (`tradewire-cb`), in event order. Several listeners may
@@ -187,6 +190,7 @@ mod tests {
             assert_eq!(bit, kind.bit(), "{kind}");
         }
         assert_eq!(TW_KIND_ALL, KindSet::ALL.bits());
+        assert_eq!(TW_KIND_CONNECTION_CHANGE, KindSet::CONNECTION_CHANGE.bits());
     }
 
     unsafe extern "C" fn ignore(_: *const tw_event, _: *mut c_void) {}

@@ -243,6 +243,51 @@ fn disconnect_closes_with_the_code_and_start_connects_again() {
     assert_eq!(server.accepted_total(), 2);
 }
 
+/// `tw_client_wait_live`: live, each failure's reason from `tw_last_error_reason()`, and live
+/// once the refused server appears.
+#[test]
+fn wait_live_returns_when_live_or_the_reason_of_the_failure() {
+    let exe = program("wait_live", Flavor::Sanitized);
+    let live = WsServer::start(ServerOptions::default()).expect("start the server");
+    let refused_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let plain = WsServer::start(ServerOptions::default()).expect("start the server");
+    let pathed = WsServer::start(ServerOptions {
+        path: Some("/ws".into()),
+        ..ServerOptions::default()
+    })
+    .expect("start the server");
+    let guarded = WsServer::start(ServerOptions {
+        token: tradewire_testkit::TokenCheck::Required("right".into()),
+        reject_token_with_http_401: true,
+        ..ServerOptions::default()
+    })
+    .expect("start the server");
+    let silent = tradewire_testkit::SilentListener::start().expect("start the listener");
+    let args = [
+        live.url(),
+        format!("ws://127.0.0.1:{refused_port}"),
+        format!("wss://127.0.0.1:{}", plain.port()),
+        format!("ws://127.0.0.1:{}/elsewhere", pathed.port()),
+        guarded.url(),
+        format!("ws://127.0.0.1:{}", silent.port()),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut running = start(&exe, &args, &[]);
+    running.wait_for_line(SOON, |l| l == "refused");
+    let appeared = WsServer::start(ServerOptions {
+        port: refused_port,
+        ..ServerOptions::default()
+    })
+    .expect("start the server on the refused port");
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("wait_live");
+    assert!(done.stdout.iter().any(|l| l == "live after refused"));
+    assert!(appeared.accepted_total() >= 1);
+}
+
 #[test]
 fn listeners_are_called_for_their_kinds_in_order_and_removed_for_good() {
     let exe = program("listeners", Flavor::Sanitized);
@@ -262,6 +307,31 @@ fn listeners_are_called_for_their_kinds_in_order_and_removed_for_good() {
     }
     let done = running.finish(PROGRAM_TIMEOUT);
     done.assert_success("listeners");
+}
+
+#[test]
+fn document_004_messages_connection_change_and_config_from_c() {
+    let exe = program("metis", Flavor::Sanitized);
+    let server = WsServer::start(ServerOptions::default()).expect("start the server");
+    let port = server.port().to_string();
+    let mut running = start(&exe, &[&port], &[]);
+    running.wait_for_line(SOON, |l| l == "live");
+    server.broadcast(r#"{"type":"status-update","payload":{"status":"ok"}}"#);
+    server.broadcast("plain text");
+    server.broadcast_binary(br#"{"type":"alert","payload":{"message":"hot"}}"#);
+    server.broadcast_binary(&[0xff, 0x00, 0x7b, 0x01]);
+    running.wait_for_line(SOON, |l| l == "sent");
+    assert!(server
+        .wait_for_received(|m| m == r#"{"type":"command","action":"execute"}"#, SOON)
+        .is_some());
+    assert!(server.received().iter().any(|m| m == "Hello, WebSocket!"));
+    server.close_all(1001, "going away");
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("metis");
+    let config: serde_json::Value =
+        serde_json::from_str(done.value("config").expect("config line")).expect("config JSON");
+    assert_eq!(config["port"], server.port());
+    assert_eq!(config["host"], "127.0.0.1");
 }
 
 #[test]

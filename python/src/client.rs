@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple, PyType, PyWeakrefReference};
 use serde_json::{Map, Value};
@@ -87,6 +88,23 @@ impl PyClient {
             match next_or_closed(detached(py, || client.recv_timeout(slice))?)? {
                 Some(next) => return Ok(next),
                 None => py.check_signals()?,
+            }
+        }
+    }
+
+    /// `Client::wait_live` in slices, checking for signals between them, with the GIL
+    /// released while waiting.
+    fn wait_until_live(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
+        let deadline = deadline_of(timeout)?;
+        let client = &self.client;
+        loop {
+            let slice = next_slice(deadline).unwrap_or(Duration::ZERO);
+            match detached(py, || client.wait_live(slice))? {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == ErrorCategory::Timeout && next_slice(deadline).is_some() => {
+                    py.check_signals()?
+                }
+                Err(e) => return Err(errors::to_py(e)),
             }
         }
     }
@@ -227,8 +245,28 @@ impl PyClient {
     }
 
     /// Starts the connection thread and returns at once; progress arrives as events.
-    fn start(slf: &Bound<'_, Self>) -> PyResult<()> {
-        PyClient::do_start(slf)
+    /// With `wait=seconds`: then waits until the connection is live, as wait_live(wait).
+    #[pyo3(signature = (*, wait=None))]
+    fn start(slf: &Bound<'_, Self>, wait: Option<f64>) -> PyResult<()> {
+        PyClient::do_start(slf)?;
+        match wait {
+            Some(w) => slf.get().wait_until_live(slf.py(), Some(w)),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until the connection is live (after the login for presets that log in) and
+    /// returns None; at once when it already is. Raises the first failed attempt's error
+    /// (ConnectError, or AuthError for refused credentials) with `.reason` one of
+    /// "connection_refused", "timed_out", "dns", "tls", "handshake", "auth" (or None); the
+    /// client keeps reconnecting in the background, so calling it again waits for the next
+    /// attempt. Raises TimeoutError (reason "timed_out") when `timeout` seconds pass first
+    /// (None: no limit), tradewire.Error before start(), ClosedError once closed or after
+    /// 'gave_up', NotConnectedError after disconnect(). The GIL is released while waiting,
+    /// and Ctrl-C interrupts it.
+    #[pyo3(signature = (timeout=None))]
+    fn wait_live(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
+        self.wait_until_live(py, timeout)
     }
 
     /// The next event, or None if none came within `timeout` seconds (None: wait for ever).
@@ -460,12 +498,17 @@ impl PyClient {
     /// Connects: starts the client if it was never started, connects again after
     /// disconnect() or 'gave_up' (the next epoch, on-connect messages and login as the first
     /// time), and does nothing while it is connecting, live or waiting to reconnect.
-    fn connect(&self, py: Python<'_>) -> PyResult<()> {
+    /// With `wait=seconds`: then waits until the connection is live, as wait_live(wait).
+    #[pyo3(signature = (*, wait=None))]
+    fn connect(&self, py: Python<'_>, wait: Option<f64>) -> PyResult<()> {
         logging::ensure_forwarder(py);
         let client = &self.client;
         core_call(py, || client.resume())?;
         self.started.store(true, Ordering::SeqCst);
-        Ok(())
+        match wait {
+            Some(w) => self.wait_until_live(py, Some(w)),
+            None => Ok(()),
+        }
     }
 
     /// The state as the WebSocket API's readyState: 0 CONNECTING (also while waiting to
@@ -540,6 +583,18 @@ impl PyClient {
     #[getter]
     fn preset(&self) -> &'static str {
         self.preset
+    }
+
+    /// The configuration the client runs on, read-only (a mappingproxy over a fresh dict):
+    /// every default applied, durations in seconds, document 004's names too
+    /// (`rejectUnauthorized`, `connectTimeout` in ms); the URL redacted, and no token,
+    /// credentials or headers.
+    #[getter]
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let dict = json::to_py(py, &self.client.config().to_json().to_string())?;
+        py.import(intern!(py, "types"))?
+            .getattr(intern!(py, "MappingProxyType"))?
+            .call1((dict,))
     }
 
     fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {

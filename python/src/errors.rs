@@ -68,7 +68,8 @@ fn create(py: Python<'_>) -> PyResult<Exceptions> {
     })
 }
 
-/// `type(name, bases, {"__module__": "tradewire", "__doc__": doc})`.
+/// `type(name, bases, {"__module__": "tradewire", "__doc__": doc, "reason": None})`: every
+/// class has `reason` (None unless the error comes from a connection attempt, see `to_py`).
 fn make(
     py: Python<'_>,
     name: &str,
@@ -78,6 +79,7 @@ fn make(
     let namespace = PyDict::new(py);
     namespace.set_item("__module__", "tradewire")?;
     namespace.set_item("__doc__", doc)?;
+    namespace.set_item("reason", py.None())?;
     let bases = PyTuple::new(py, bases)?;
     let class = py
         .get_type::<PyType>()
@@ -90,6 +92,9 @@ fn make(
 /// error's `Display` (the end of the stream too: core words it).
 ///
 /// `Usage` and `Io` errors have no class of their own: they are raised as `tradewire.Error`.
+/// The exception's `reason` is the error's [`reason`](tradewire::Error::reason) as its
+/// stable name (`connection_refused`, `timed_out`, `dns`, `tls`, `handshake`, `auth`), or
+/// None.
 pub fn to_py(e: tradewire::Error) -> PyErr {
     Python::attach(|py| match exceptions(py) {
         Ok(x) => {
@@ -103,10 +108,27 @@ pub fn to_py(e: tradewire::Error) -> PyErr {
                 ErrorCategory::Closed => &x.closed,
                 _ => &x.error,
             };
-            raise(py, class, e.to_string())
+            match e.reason() {
+                Some(reason) => raise_with_reason(py, class, e.to_string(), reason.as_str()),
+                None => raise(py, class, e.to_string()),
+            }
         }
         Err(err) => err,
     })
+}
+
+/// An exception of `class` with `message` and the attribute `reason`.
+fn raise_with_reason(
+    py: Python<'_>,
+    class: &Py<PyType>,
+    message: String,
+    reason: &'static str,
+) -> PyErr {
+    let made = class.bind(py).call1((message,)).and_then(|instance| {
+        instance.setattr("reason", reason)?;
+        Ok(PyErr::from_value(instance))
+    });
+    made.unwrap_or_else(|err| err)
 }
 
 /// An exception of one of our classes with `message`.

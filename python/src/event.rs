@@ -145,7 +145,8 @@ impl PyEvent {
     }
 
     /// The payload as Python objects (the `data` field, or the whole message when it has
-    /// none; the response body of a 'response'). None when the message was not JSON.
+    /// none; the metis preset: the whole message, or the text itself when it is not JSON;
+    /// the response body of a 'response'). None when the message was not JSON (other presets).
     /// Converted on first access, then cached.
     #[getter]
     fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -261,6 +262,14 @@ impl PyEvent {
             Event::Disconnected { code, .. } => *code,
             _ => None,
         }
+    }
+
+    /// Document 004's `isConnected` of a 'connection-change': True for 'connected', False
+    /// for 'disconnected', None for other kinds (a listener on 'connection_change' gets
+    /// exactly the events where it is not None).
+    #[getter]
+    fn is_connected(&self) -> Option<bool> {
+        self.event.is_connected()
     }
 
     /// 'disconnected': whether the application ended it (close(), disconnect(),

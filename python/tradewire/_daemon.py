@@ -75,9 +75,12 @@ class DaemonClient:
         """Whether the connection to the daemon is up."""
         return self._connected
 
-    def connect(self) -> None:
+    def connect(self, wait: Optional[float] = None) -> None:
         """Starts connecting in the background and returns at once (no-op while connected or
-        connecting; after ``disconnect()``, connects again)."""
+        connecting; after ``disconnect()``, connects again). With ``wait=seconds``, then waits
+        until the connection is up, as ``Client.wait_live(wait)``: raises the first failed
+        attempt's error (``.reason`` says why, e.g. ``"connection_refused"``) or
+        ``TimeoutError``; the client keeps reconnecting in the background either way."""
         with self._lock:
             if self._active:
                 return
@@ -92,7 +95,7 @@ class DaemonClient:
                 self._client = client
             self._from_epoch = client.status()["epoch"] + 1
             self._active = True
-        client.connect()
+        client.connect(wait=wait)
 
     def disconnect(self) -> None:
         """Closes the connection (close code 1000) and stops reconnecting. Reports

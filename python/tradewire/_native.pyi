@@ -53,11 +53,21 @@ _EventKind = Literal[
     "response",
 ]
 
-# What Client.on listens to: a kind, "*" (every kind), or several of them.
-_Kinds = Union[_EventKind, Literal["*"], Iterable[Union[_EventKind, Literal["*"]]]]
+# What Client.on listens to: a kind, "*" (every kind; document 004's "activity" too),
+# "connection_change" ("connection-change": connected and disconnected), or several of them.
+_KindAlias = Literal["*", "activity", "connection_change", "connection-change"]
+_Kinds = Union[_EventKind, _KindAlias, Iterable[Union[_EventKind, _KindAlias]]]
+
+# Why a connection attempt failed (`Error.reason`).
+_Reason = Literal["connection_refused", "timed_out", "dns", "tls", "handshake", "auth"]
 
 class Error(Exception):
     """Base class of every exception tradewire raises."""
+
+    reason: Optional[_Reason]
+    """Why a connection attempt failed (errors of ``wait_live``, ``start(wait=...)``,
+    ``connect(wait=...)``): ``"connection_refused"``, ``"timed_out"``, ``"dns"``, ``"tls"``,
+    ``"handshake"`` or ``"auth"``; None for every other error."""
 
 class ConfigError(Error):
     """The configuration is invalid; the message names every offending argument."""
@@ -129,6 +139,10 @@ class Event:
     @property
     def by_client(self) -> Optional[bool]: ...
     @property
+    def is_connected(self) -> Optional[bool]:
+        """Document 004's ``isConnected``: True for ``connected``, False for
+        ``disconnected``, None for other kinds."""
+    @property
     def attempt(self) -> Optional[int]: ...
     @property
     def delay(self) -> Optional[float]: ...
@@ -167,7 +181,13 @@ class Client:
         websocket-client calls them (for 'connected', 'message', 'error', 'disconnected')."""
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Self: ...
-    def start(self) -> None: ...
+    def start(self, *, wait: Optional[float] = None) -> None:
+        """Starts connecting and returns at once; with ``wait=seconds``, then ``wait_live(wait)``."""
+    def wait_live(self, timeout: Optional[float] = None) -> None:
+        """Returns once the connection is live (after the login for presets that log in);
+        raises the first failed attempt's error (ConnectError or AuthError, with ``.reason``),
+        TimeoutError (reason ``"timed_out"``) when ``timeout`` seconds pass first, ClosedError
+        once closed or gave up. The client keeps reconnecting in the background."""
     @overload
     def recv(self, timeout: None = None) -> Event: ...
     @overload
@@ -214,7 +234,7 @@ class Client:
     def history(self) -> list[Event]: ...
     def reconnect(self) -> None: ...
     def disconnect(self, code: int = 1000, reason: str = "") -> None: ...
-    def connect(self) -> None: ...
+    def connect(self, *, wait: Optional[float] = None) -> None: ...
     @property
     def ready_state(self) -> int: ...
     def close(self) -> None: ...
@@ -233,6 +253,11 @@ class Client:
     def url(self) -> str: ...
     @property
     def preset(self) -> str: ...
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """The resolved configuration, read-only: every default applied, durations in
+        seconds, 004's ``rejectUnauthorized`` and ``connectTimeout`` (ms) too; the URL
+        redacted, no token, credentials or headers."""
     def __enter__(self) -> Self: ...
     def __exit__(
         self,

@@ -32,5 +32,6 @@ OK 0$'
 
 smoke daemon_server.py "$PY" "$HERE/daemon_server.py" --port 0 --host 127.0.0.1
 smoke agent_server.js node "$HERE/agent_server.js" --port 0 --host 127.0.0.1
+smoke metis_server.js node "$HERE/metis_server.js" --port 0 --host 127.0.0.1
 
 timeout 120 "$PY" "$HERE/selfcheck.py"

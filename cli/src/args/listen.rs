@@ -70,13 +70,15 @@ pub struct ListenArgs {
     pub count: Option<u64>,
     /// `--max-reconnects N`
     pub max_reconnects: Option<u32>,
+    /// `--wait N`: exit 5 unless the connection is live within N seconds
+    pub wait: Option<u32>,
     /// `--quiet`: no lifecycle lines on stderr (errors and the final outcome still show)
     pub quiet: bool,
     /// `--subscribe JSON`, in order: subscriptions sent after every (re)connect
     pub subscribe: Vec<String>,
 }
 
-const LISTEN_FLAGS: [FlagSpec; 12] = [
+const LISTEN_FLAGS: [FlagSpec; 13] = [
     flag("--preset", true),
     flag("--account", true),
     flag("--types", true),
@@ -88,6 +90,7 @@ const LISTEN_FLAGS: [FlagSpec; 12] = [
     flag("--count", true),
     flag("--max-reconnects", true),
     flag("--subscribe", true),
+    flag("--wait", true),
     FlagSpec {
         long: "--quiet",
         short: Some("-q"),
@@ -140,6 +143,7 @@ pub(super) fn parse_listen(args: &[&str]) -> Result<Command, UsageError> {
                     "--max-reconnects" => {
                         out.max_reconnects = Some(parse_number::<u32>(t, name, v, 0)?)
                     }
+                    "--wait" => out.wait = Some(parse_number::<u32>(t, name, v, 1)?),
                     "--quiet" => out.quiet = true,
                     "--subscribe" => out.subscribe.push(parse_json(t, name, v)?),
                     _ => unreachable!("flag {name} is in LISTEN_FLAGS"),

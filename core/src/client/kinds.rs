@@ -116,6 +116,10 @@ impl KindSet {
     pub const EMPTY: KindSet = KindSet(0);
     /// Every kind (`"*"`).
     pub const ALL: KindSet = KindSet((1 << Kind::ALL.len()) - 1);
+    /// Document 004's `connection-change`: `connected` and `disconnected` (see
+    /// [`Event::is_connected`]). Named `connection_change` (or `connection-change`).
+    pub const CONNECTION_CHANGE: KindSet =
+        KindSet(Kind::Connected.bit() | Kind::Disconnected.bit());
 
     /// The set as a bit mask (bit `n` is `Kind::ALL[n]`).
     pub const fn bits(self) -> u32 {
@@ -146,8 +150,9 @@ impl KindSet {
         Kind::ALL.into_iter().filter(move |k| self.contains(*k))
     }
 
-    /// The set of the kinds named (`"*"`: every kind). An unknown name is a `Usage` error
-    /// that lists the names there are.
+    /// The set of the kinds named (`"*"` or `"activity"`: every kind; `"connection_change"`
+    /// or `"connection-change"`: [`KindSet::CONNECTION_CHANGE`]). An unknown name is a
+    /// `Usage` error that lists the names there are.
     pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<KindSet> {
         let mut set = KindSet::EMPTY;
         for name in names {
@@ -157,10 +162,14 @@ impl KindSet {
     }
 }
 
-/// The set one name stands for: a kind, or `*` for all.
+/// The set one name stands for: a kind, `*` (or document 004's `activity`, "fired after
+/// any other event") for all, or `connection_change` (004's `connection-change`) for
+/// `connected` and `disconnected`.
 fn kind_set_of_name(name: &str) -> Result<KindSet> {
-    if name == "*" {
-        return Ok(KindSet::ALL);
+    match name {
+        "*" | "activity" => return Ok(KindSet::ALL),
+        "connection_change" | "connection-change" => return Ok(KindSet::CONNECTION_CHANGE),
+        _ => {}
     }
     if let Some(kind) = Kind::from_name(name) {
         return Ok(kind.into());
@@ -174,7 +183,7 @@ fn kind_set_of_name(name: &str) -> Result<KindSet> {
     };
     let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
     Err(Error::usage(format!(
-        "{name:?} is not a kind of event{hint}; use one of {}, or \"*\" for all",
+        "{name:?} is not a kind of event{hint}; use one of {}, \"connection_change\" (connected and disconnected), or \"*\" for all",
         names.join(", ")
     )))
 }
@@ -313,6 +322,26 @@ mod tests {
         assert!(set.contains(Kind::Message) && set.contains(Kind::Error));
         assert!(!set.contains(Kind::Connected));
         assert_eq!(format!("{set:?}"), "{\"message\", \"error\"}");
+    }
+
+    #[test]
+    fn document_004_names_connection_change_and_activity() {
+        let change = KindSet::from([Kind::Connected, Kind::Disconnected]);
+        assert_eq!(KindSet::CONNECTION_CHANGE, change);
+        assert_eq!(KindSet::parse(["connection_change"]).unwrap(), change);
+        assert_eq!(KindSet::parse(["connection-change"]).unwrap(), change);
+        assert_eq!(KindSet::parse(["activity"]).unwrap(), KindSet::ALL);
+        // The bits of the kinds are unchanged: the alias is a set of them.
+        assert_eq!(KindSet::CONNECTION_CHANGE.bits(), (1 << 1) | (1 << 3));
+        for (event, kind) in one_of_each().iter().zip(Kind::ALL) {
+            assert_eq!(
+                event.is_connected().is_some(),
+                KindSet::CONNECTION_CHANGE.contains(kind),
+                "{kind}"
+            );
+        }
+        assert_eq!(one_of_each()[1].is_connected(), Some(true));
+        assert_eq!(one_of_each()[3].is_connected(), Some(false));
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod receive;
 mod registry;
 mod requests;
 mod subscribe;
+mod wait_live;
 
 pub use kinds::{Kind, KindSet};
 pub use registry::ListenerId;
@@ -313,6 +314,8 @@ impl Client {
                 "the client is not started; call start() first".into(),
             ));
         }
+        // Failures before this are old news for `wait_live`.
+        self.counters.forget_failure();
         let (done, answer) = crossbeam_channel::bounded(1);
         self.command(Command::Reconnect { done })?;
         // Waits for the I/O thread to take it, so that after `GaveUp` the new stream is the
@@ -343,6 +346,14 @@ impl Client {
         self.listeners.clear();
         self.forget_subscriptions();
         self.counters.set_state(State::Closed);
+    }
+
+    /// The configuration this client runs on, read-only: every default applied, secrets
+    /// left out (the URL redacted; no token, credentials or headers). See [`ConfigView`].
+    ///
+    /// [`ConfigView`]: crate::ConfigView
+    pub fn config(&self) -> crate::config::ConfigView {
+        crate::config::ConfigView::of(&self.settings)
     }
 
     /// The URL this client connects to, with secrets redacted.

@@ -78,6 +78,10 @@ impl Shown for bool {
 
 impl Shown for &str {
     fn shown(&self) -> String {
+        if self.is_empty() {
+            // An empty code span does not render.
+            return "`\"\"`".into();
+        }
         format!("`{self}`")
     }
 }

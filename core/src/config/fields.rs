@@ -34,8 +34,8 @@ config_fields! {
     /// The preset: dialect and defaults.
     "preset" => preset: Preset {
         set: value,
-        read: with(preset, "`json`, `daemon`, `agent`, `breakout`, `tradovate` or `raw`"),
-        default: text("`json`"),
+        read: with(preset, "`json`, `daemon`, `agent`, `breakout`, `tradovate`, `raw` or `metis`"),
+        default: text("`json`; `metis` when the document 004 options (`protocol`, `host`, `port`) are given"),
     }
     /// Keep only messages for this account (or with no account). `123` and `"123"` match alike.
     "account_id" => account_id: AccountId {
@@ -329,7 +329,7 @@ config_fields! {
     "request_id_field" => request_id_field: String {
         set: into,
         read: get("a member name such as \"id\" or \"requestId\""),
-        default: value(p => "id"),
+        default: value(p => if p.defaults().whole_message { "requestId" } else { "id" }),
     }
     /// JSON pointer of the message type.
     "type_pointer" => type_pointer: String {
@@ -343,11 +343,15 @@ config_fields! {
         read: get("a JSON pointer such as \"/account_id\""),
         default: value(p => if p == Preset::Tradovate { "/d/entity/accountId" } else { "/account_id" }),
     }
-    /// JSON pointer of the payload.
+    /// JSON pointer of the payload (`""`: the whole message).
     "data_pointer" => data_pointer: String {
         set: into,
         read: get("a JSON pointer such as \"/data\""),
-        default: value(p => if p == Preset::Tradovate { "/d" } else { "/data" }),
+        default: value(p => match p {
+            Preset::Tradovate => "/d",
+            _ if p.defaults().whole_message => "",
+            _ => "/data",
+        }),
     }
     /// JSON pointer of the server's timestamp of a message, given as `Message::server_time`
     /// (Python `server_time`, C `tw_event_server_time`, `server_time` in the JSON form) and
@@ -439,7 +443,7 @@ fn preset(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
             Some(p) => c.preset = Some(p),
             None => r.push(
                 key,
-                format!("unknown preset {n:?}; expected one of json, daemon, agent, breakout, tradovate, raw"),
+                format!("unknown preset {n:?}; expected one of json, daemon, agent, breakout, tradovate, raw, metis"),
             ),
         }
     }

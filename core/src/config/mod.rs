@@ -42,8 +42,10 @@ mod reader;
 mod resolve;
 mod settings;
 mod target;
+mod view;
 
 pub use fields::{Config, FIELDS};
+pub use view::ConfigView;
 pub(crate) use settings::Settings;
 
 /// A secret string (token, password). Its `Debug` and `Display` never show the value.
@@ -122,9 +124,15 @@ impl Config {
         Config::default().preset(preset)
     }
 
-    /// The preset (default `json`).
+    /// The preset: the one given, else `metis` when the document 004 options (`protocol`,
+    /// `host`, `port`) are given, else `json`.
     pub fn get_preset(&self) -> Preset {
-        self.preset.unwrap_or_default()
+        match self.preset {
+            Some(p) => p,
+            // Document 004's options are that document's client: its messages too.
+            None if self.metis.any => Preset::Metis,
+            None => Preset::default(),
+        }
     }
 
     /// Parses a JSON configuration (the C ABI's form). See [`Config::from_value`].

@@ -85,6 +85,7 @@ impl Config {
             strict_json: d.strict_json,
             type_required: d.type_required,
             raw: preset == Preset::Raw,
+            whole_message: d.whole_message,
             pointers,
             ping_type: eff.ping_type(),
             request_id_field: eff.request_id_field(),

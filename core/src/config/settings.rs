@@ -28,6 +28,9 @@ pub(crate) struct Settings {
     /// Under `strict_json`, a message without a type is an error (the preset decides).
     pub type_required: bool,
     pub raw: bool,
+    /// Document 004's messages (the metis preset): non-JSON text is its own data, binary
+    /// frames holding UTF-8 JSON are read as JSON, other binary frames delivered as bytes.
+    pub whole_message: bool,
     pub pointers: Pointers,
     pub ping_type: Option<String>,
     /// The member of a JSON request and its answer that carries the request id.

@@ -41,6 +41,9 @@ impl Dialect for Json {
             }
             return;
         }
+        if ctx.s.whole_message {
+            return on_metis_binary(bytes, ctx);
+        }
         ctx.bad_input(
             ErrorKind::UnexpectedBinary,
             format!(
@@ -50,6 +53,23 @@ impl Dialect for Json {
             ),
             None,
         );
+    }
+}
+
+/// A binary frame under the metis preset (document 004 parses "string/buffer messages"
+/// alike): UTF-8 JSON is read as if it had come in a text frame, anything else is delivered
+/// as its bytes (no type, so a `types` filter passes it over).
+fn on_metis_binary(bytes: &[u8], ctx: &mut Ctx<'_>) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() => {
+            handle_json_text(text, ctx)
+        }
+        _ if ctx.s.types.is_empty() => ctx.message(Message::binary(
+            Bytes::copy_from_slice(bytes),
+            ctx.now,
+            ctx.epoch,
+        )),
+        _ => ctx.filtered(),
     }
 }
 
@@ -83,6 +103,10 @@ pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
                 // Lenient presets deliver what is not an envelope as it is (reference 004).
                 if !type_passes(&s.types, None) {
                     return ctx.filtered();
+                }
+                if s.whole_message && matches!(e, EnvelopeError::InvalidJson(_)) {
+                    // Document 004: "falls back to raw string if JSON parsing fails".
+                    return ctx.message(Message::text_as_data(text, ctx.now, ctx.epoch));
                 }
                 let data = matches!(e, EnvelopeError::NotAnObject).then(|| 0..text.len());
                 return ctx.message(Message::text(text, None, None, data, ctx.now, ctx.epoch));

@@ -4,6 +4,7 @@
 use super::commands::offline_commands;
 use super::reconnect::{describe, fatal_close};
 use super::*;
+use crate::error::ConnectReason;
 
 impl Engine {
     /// Runs until `close()`.
@@ -56,8 +57,14 @@ impl Engine {
         match self.ensure_login() {
             LoginOutcome::Ready => {}
             LoginOutcome::Interrupted(i) => return Err(self.interrupted(i)),
-            LoginOutcome::Fatal(message) => return Err(self.fatal(ErrorKind::Auth, message)),
-            LoginOutcome::Retry(message) => return Err(Next::Retry(message)),
+            LoginOutcome::Fatal(message) => {
+                self.record_failure(&message, Some(ConnectReason::Auth));
+                return Err(self.fatal(ErrorKind::Auth, message));
+            }
+            LoginOutcome::Retry(message) => {
+                self.record_failure(&message, None);
+                return Err(Next::Retry(message));
+            }
         }
         let ws = self.connect_once()?;
         self.announce_connection();
@@ -66,7 +73,15 @@ impl Engine {
 
     /// The end of one attempt: the connection that went live at `since` ended with `end`.
     fn finish(&mut self, end: End, since: Instant) -> Next {
-        self.counters.authenticated.store(false, Ordering::Relaxed);
+        let was_live = self.counters.authenticated.swap(false, Ordering::Relaxed);
+        if !was_live && ended_by_the_connection(&end) {
+            // Connected but never logged in: for `wait_live`, this attempt failed.
+            let (_, reason, _) = describe(&end, &self.s);
+            self.record_failure(
+                &format!("the connection ended before the login completed: {reason}"),
+                None,
+            );
+        }
         if since.elapsed() >= self.s.min_uptime {
             self.reset_attempts();
         }
@@ -96,13 +111,14 @@ impl Engine {
             Err(Failure::Failed {
                 message,
                 fatal,
-                auth,
+                reason,
             }) => {
                 tw_warn!("tradewire: {message}");
+                self.record_failure(&message, reason);
                 if !fatal {
                     return Err(Next::Retry(message));
                 }
-                let kind = if auth {
+                let kind = if reason == Some(ConnectReason::Auth) {
                     ErrorKind::Auth
                 } else {
                     ErrorKind::Connect
@@ -156,6 +172,7 @@ impl Engine {
             End::Reconnect => self.interrupted(Interrupt::Reconnect),
             End::Disconnect { done, .. } => self.stay_disconnected(done),
             End::AuthRejected(message) => {
+                self.record_failure(&message, Some(ConnectReason::Auth));
                 self.emit_error(ErrorKind::Auth, &message);
                 // The credential was refused: the next attempt asks for a new one, if one
                 // can be had.
@@ -207,6 +224,13 @@ impl Engine {
                 Some(Interrupt::Close) | None => return Next::Stop,
             }
         }
+    }
+
+    /// Records a failed attempt (connect or login) for `wait_live`, before anything that
+    /// follows it (backoff, giving up) changes the state.
+    fn record_failure(&self, message: &str, reason: Option<ConnectReason>) {
+        self.counters
+            .record_failure(Error::attempt_failed(message.to_string(), reason));
     }
 
     /// Reports a failure that retrying cannot fix, then gives up.
@@ -271,4 +295,13 @@ impl Engine {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// The connection itself ended (not the client, and not a refused login, which is
+/// recorded as such). Pure.
+fn ended_by_the_connection(end: &End) -> bool {
+    !matches!(
+        end,
+        End::Close | End::Reconnect | End::Disconnect { .. } | End::AuthRejected(_)
+    )
 }

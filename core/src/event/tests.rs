@@ -93,6 +93,25 @@ fn the_account_keeps_its_json_type() {
     }
 }
 
+#[test]
+fn a_text_that_is_not_json_can_be_its_own_data() {
+    let frame = "say \"hi\"\n";
+    let m = Message::text_as_data(frame, SystemTime::UNIX_EPOCH, 2);
+    assert_eq!(m.raw(), Some(frame));
+    assert_eq!(m.raw_bytes(), frame.as_bytes());
+    assert_eq!(m.data_json(), Some(r#""say \"hi\"\n""#));
+    assert_eq!(m.data::<String>().as_deref(), Some(frame));
+    assert!(m.data_is_the_text() && !m.is_binary());
+    assert_eq!((m.msg_type(), m.account_id(), m.epoch()), (None, None, 2));
+    let v: serde_json::Value = serde_json::from_str(&m.to_json()).unwrap();
+    assert_eq!(
+        (&v["data"], &v["raw"]),
+        (&v["raw"], &serde_json::json!(frame))
+    );
+    // A parsed message's data lies inside the frame.
+    assert!(!parsed(r#"{"type":"t"}"#).data_is_the_text());
+}
+
 /// A message as the json dialect builds it from `frame`.
 pub(crate) fn parsed_message(frame: &str, at: SystemTime, epoch: u64) -> Message {
     let env = crate::envelope::parse(frame, &Default::default()).unwrap();

@@ -18,6 +18,7 @@ use tungstenite::{HandshakeError, WebSocket};
 
 use super::{Metered, Reactor, Socket, Transport};
 use crate::config::Settings;
+use crate::error::ConnectReason;
 use crate::status::Counters;
 use crate::url::Scheme;
 
@@ -38,20 +39,52 @@ pub(crate) enum Failure {
     /// Stopped on request.
     Interrupted(Interrupt),
     /// Failed; `fatal` failures (rejected credentials, untrusted certificate) are not retried.
+    /// `reason`: why, classified where it happened (`None`: none of the named reasons).
     Failed {
         message: String,
         fatal: bool,
-        auth: bool,
+        reason: Option<ConnectReason>,
     },
 }
 
 impl Failure {
+    /// A failure the next attempt may not have, for none of the named reasons.
     fn retry(message: impl Into<String>) -> Failure {
+        Failure::because(None, message)
+    }
+
+    /// A failure the next attempt may not have, for `reason`.
+    fn because(reason: Option<ConnectReason>, message: impl Into<String>) -> Failure {
         Failure::Failed {
             message: message.into(),
             fatal: false,
-            auth: false,
+            reason,
         }
+    }
+
+    /// A phase that did not finish before the deadline; the message is filled in by
+    /// `connect` (it names the phase).
+    fn deadline() -> Failure {
+        Failure::because(Some(ConnectReason::TimedOut), "")
+    }
+}
+
+/// The reason of a failed TCP connect (or of a later socket error), by its I/O error kind:
+/// refused and timed out are named, the rest is not. Pure.
+pub(crate) fn reason_of_io(kind: io::ErrorKind) -> Option<ConnectReason> {
+    match kind {
+        io::ErrorKind::ConnectionRefused => Some(ConnectReason::ConnectionRefused),
+        io::ErrorKind::TimedOut => Some(ConnectReason::TimedOut),
+        _ => None,
+    }
+}
+
+/// The reason of a WebSocket handshake answered with HTTP `status` instead of 101: refused
+/// credentials for 401 and 403, a failed handshake otherwise. Pure.
+pub(crate) fn reason_of_status(status: u16) -> ConnectReason {
+    match status {
+        401 | 403 => ConnectReason::Auth,
+        _ => ConnectReason::Handshake,
     }
 }
 
@@ -78,13 +111,14 @@ pub(crate) fn connect(
     };
 
     let addrs = resolve(host, port, deadline, reactor, check).map_err(|f| match f {
-        Failure::Failed { message, .. } if message.is_empty() => {
-            Failure::retry(timeout_msg("the DNS lookup"))
-        }
+        Failure::Failed {
+            message, reason, ..
+        } if message.is_empty() => Failure::because(reason, timeout_msg("the DNS lookup")),
         other => other,
     })?;
 
     let mut last_err = String::new();
+    let mut last_reason = None;
     let mut last_addr = None;
     let mut socket = None;
     for addr in &addrs {
@@ -94,18 +128,28 @@ pub(crate) fn connect(
                 socket = Some(sock);
                 break;
             }
-            Err(Failure::Failed { message, .. }) if message.is_empty() => {
-                return Err(Failure::retry(timeout_msg("the TCP connection")))
+            Err(Failure::Failed {
+                message, reason, ..
+            }) if message.is_empty() => {
+                return Err(Failure::because(reason, timeout_msg("the TCP connection")))
             }
-            Err(Failure::Failed { message, .. }) => last_err = message,
+            Err(Failure::Failed {
+                message, reason, ..
+            }) => {
+                last_err = message;
+                last_reason = reason;
+            }
             Err(other) => return Err(other),
         }
     }
     let socket = socket.ok_or_else(|| {
-        Failure::retry(format!(
-            "could not connect to {}: {last_err}",
-            connect_target(host, port, last_addr)
-        ))
+        Failure::because(
+            last_reason,
+            format!(
+                "could not connect to {}: {last_err}",
+                connect_target(host, port, last_addr)
+            ),
+        )
     })?;
     let _ = socket.tcp().set_nodelay(true);
 
@@ -171,14 +215,16 @@ fn resolve(
         match rx.try_recv() {
             Ok(Ok(addrs)) if !addrs.is_empty() => return Ok(addrs),
             Ok(Ok(_)) => {
-                return Err(Failure::retry(format!(
-                    "the DNS lookup of {host} returned no address"
-                )))
+                return Err(Failure::because(
+                    Some(ConnectReason::Dns),
+                    format!("the DNS lookup of {host} returned no address"),
+                ))
             }
             Ok(Err(e)) => {
-                return Err(Failure::retry(format!(
-                    "the DNS lookup of {host} failed: {e}"
-                )))
+                return Err(Failure::because(
+                    Some(ConnectReason::Dns),
+                    format!("the DNS lookup of {host} failed: {e}"),
+                ))
             }
             Err(_) => {}
         }
@@ -186,7 +232,7 @@ fn resolve(
             return Err(Failure::Interrupted(i));
         }
         if Instant::now() >= deadline {
-            return Err(Failure::retry(""));
+            return Err(Failure::deadline());
         }
         reactor
             .wait(Some(deadline))
@@ -215,7 +261,7 @@ fn tcp_connect(
     let pending = match rustix::net::connect(&fd, &addr) {
         Ok(()) => false,
         Err(e) if e == rustix::io::Errno::INPROGRESS => true,
-        Err(e) => return Err(Failure::retry(io::Error::from(e).to_string())),
+        Err(e) => return Err(io_failure(&io::Error::from(e))),
     };
     let tcp = TcpStream::from(fd);
     let socket = Socket::register(tcp, reactor.poller.clone()).map_err(|e| {
@@ -232,7 +278,7 @@ fn tcp_connect(
                 return Err(Failure::Interrupted(i));
             }
             if Instant::now() >= deadline {
-                return Err(Failure::retry(""));
+                return Err(Failure::deadline());
             }
             let ready = reactor
                 .wait(Some(deadline))
@@ -244,16 +290,21 @@ fn tcp_connect(
     }
     match socket.tcp().take_error() {
         Ok(None) => {}
-        Ok(Some(e)) | Err(e) => return Err(Failure::retry(e.to_string())),
+        Ok(Some(e)) | Err(e) => return Err(io_failure(&e)),
     }
     // A refused connect can also show up only as a failed peer lookup.
     if let Err(e) = socket.tcp().peer_addr() {
-        return Err(Failure::retry(e.to_string()));
+        return Err(io_failure(&e));
     }
     socket
         .want(false, false)
         .map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
     Ok(socket)
+}
+
+/// A failed TCP connect, classified by its error kind.
+fn io_failure(e: &io::Error) -> Failure {
+    Failure::because(reason_of_io(e.kind()), e.to_string())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -301,10 +352,13 @@ fn tls_failure(err: &str, host: &str, s: &Settings) -> Failure {
                 "the TLS certificate of {host} was not accepted ({err}). If the server uses a self-signed or private certificate and you trust this network, set verify_tls = false (rejectUnauthorized: false); otherwise install the issuing CA in the system trust store"
             ),
             fatal: s.verify_tls,
-            auth: false,
+            reason: Some(ConnectReason::Tls),
         }
     } else {
-        Failure::retry(format!("the TLS handshake with {host} failed: {err}"))
+        Failure::because(
+            Some(ConnectReason::Tls),
+            format!("the TLS handshake with {host} failed: {err}"),
+        )
     }
 }
 
@@ -323,7 +377,7 @@ fn ws_handshake(
         .map_err(|e| Failure::Failed {
             message: s.scrub(&format!("bad request URL: {e}")),
             fatal: true,
-            auth: false,
+            reason: None,
         })?;
     {
         let headers = request.headers_mut();
@@ -345,7 +399,7 @@ fn ws_handshake(
                     return Err(Failure::Failed {
                         message: format!("the header `{k}` cannot be sent (invalid name or value)"),
                         fatal: true,
-                        auth: false,
+                        reason: None,
                     })
                 }
             }
@@ -377,11 +431,14 @@ fn ws_handshake(
 fn handshake_failure(s: &Settings, e: tungstenite::Error) -> Failure {
     match e {
         tungstenite::Error::Http(resp) => http_failure(s, &resp),
-        other => Failure::retry(s.scrub(&format!(
-            "the WebSocket handshake with {} failed: {}",
-            s.redacted_url,
-            explain_handshake_error(&other)
-        ))),
+        other => Failure::because(
+            Some(ConnectReason::Handshake),
+            s.scrub(&format!(
+                "the WebSocket handshake with {} failed: {}",
+                s.redacted_url,
+                explain_handshake_error(&other)
+            )),
+        ),
     }
 }
 
@@ -427,14 +484,18 @@ fn http_failure(s: &Settings, resp: &tungstenite::http::Response<Option<Vec<u8>>
         .unwrap_or_default();
     let code = status.as_u16();
     let what = format!("the server answered the WebSocket handshake with HTTP {status}{body}");
+    let reason = Some(reason_of_status(code));
     match code {
         401 | 403 => Failure::Failed {
             message: format!("{what}: the credentials were rejected; check the token"),
             fatal: true,
-            auth: true,
+            reason,
         },
-        404 => Failure::retry(format!("{what}: check the URL path ({})", s.redacted_url)),
-        _ => Failure::retry(what),
+        404 => Failure::because(
+            reason,
+            format!("{what}: check the URL path ({})", s.redacted_url),
+        ),
+        _ => Failure::because(reason, what),
     }
 }
 
@@ -450,7 +511,10 @@ fn wait_step(
             return Err(Failure::Interrupted(i));
         }
         if Instant::now() >= deadline {
-            return Err(Failure::retry(timeout_msg()));
+            return Err(Failure::because(
+                Some(ConnectReason::TimedOut),
+                timeout_msg(),
+            ));
         }
         let ready = reactor
             .wait(Some(deadline))
@@ -502,6 +566,25 @@ mod handshake_error_tests {
         );
         let v6: std::net::SocketAddr = "[::1]:9".parse().unwrap();
         assert_eq!(connect_target("[::1]", 9, Some(v6)), "[::1]:9");
+    }
+
+    #[test]
+    fn failures_are_classified_by_what_happened() {
+        use super::{reason_of_io, reason_of_status};
+        use crate::error::ConnectReason as R;
+        use std::io::ErrorKind as K;
+        assert_eq!(
+            reason_of_io(K::ConnectionRefused),
+            Some(R::ConnectionRefused)
+        );
+        assert_eq!(reason_of_io(K::TimedOut), Some(R::TimedOut));
+        assert_eq!(reason_of_io(K::PermissionDenied), None);
+        assert_eq!(reason_of_io(K::AddrNotAvailable), None);
+        assert_eq!(reason_of_status(401), R::Auth);
+        assert_eq!(reason_of_status(403), R::Auth);
+        for status in [200, 301, 400, 404, 500, 503] {
+            assert_eq!(reason_of_status(status), R::Handshake, "{status}");
+        }
     }
 
     #[test]

@@ -26,8 +26,19 @@ fn lifecycle_events_have_kinds_epochs_and_json() {
         crate::strings::tw_string_free(json);
         assert_eq!(
             v,
-            serde_json::json!({"kind":"disconnected","epoch":3,"code":1001,"reason":"going away","error":null,"by_client":false})
+            serde_json::json!({"kind":"disconnected","epoch":3,"code":1001,"reason":"going away","error":null,"by_client":false,"is_connected":false})
         );
+    }
+    unsafe {
+        assert_eq!(tw_event_is_connected(p), 0);
+        let connected = tw_event::new(Event::Connected {
+            epoch: 1,
+            url: "ws://h".into(),
+        });
+        assert_eq!(tw_event_is_connected(&connected), 1);
+        let lagged = tw_event::new(Event::Lagged { dropped: 1 });
+        assert_eq!(tw_event_is_connected(&lagged), -1);
+        assert_eq!(tw_event_is_connected(std::ptr::null()), -1);
     }
     let rec = tw_event::new(Event::Reconnecting {
         attempt: 2,

@@ -180,6 +180,8 @@ pub(crate) struct Counters {
     /// time ([`NO_FEED_LATENCY`]: none yet).
     pub feed_latency_us: AtomicI64,
     pub origin: Instant,
+    /// Tradovate: what the token in use says, its secrets left out (`Client::token_info`).
+    pub token_details: std::sync::Mutex<Option<crate::token_details::TokenDetails>>,
 }
 
 /// `feed_latency_us` before any message carried a server time.
@@ -204,6 +206,7 @@ impl Default for Counters {
             token_expiry_ms: AtomicU64::new(0),
             feed_latency_us: AtomicI64::new(NO_FEED_LATENCY),
             origin: Instant::now(),
+            token_details: std::sync::Mutex::new(None),
         }
     }
 }

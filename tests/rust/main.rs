@@ -40,4 +40,5 @@ mod thread_leak;
 mod tls;
 mod tradovate_send_request;
 mod tradovate_session;
+mod tradovate_token_info;
 mod tradovate_tokens;

@@ -38,6 +38,7 @@ mod slow_consumer;
 mod sockjs_peer;
 mod thread_leak;
 mod tls;
+mod tradovate_peer_dropin;
 mod tradovate_send_request;
 mod tradovate_session;
 mod tradovate_token_info;

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import urlparse
 
 import pytest
-from conftest import STATE_HOME
+from conftest import PEERS, STATE_HOME, Peer, wait_until
 
 import tradewire
 from tradewire.testing import TradovateServer
@@ -127,3 +128,51 @@ def test_a_token_file_the_documents_client_wrote_is_used(tmp_path: Path) -> None
             assert server.token_requests() == 1
             shown = client.token_info()
             assert shown is not None and shown["retrievedAt"] == info["retrievedAt"]
+
+
+@pytest.fixture
+def sockjs_peer() -> Iterator[Peer]:
+    """tests/peers/sockjs_server.js (the npm `sockjs` package)."""
+    node = shutil.which("node")
+    if node is None or not (PEERS / "node_modules" / "sockjs").is_dir():
+        pytest.fail("node and tests/peers/node_modules are needed (run scripts/setup.sh)")
+    peer = Peer([node, str(PEERS / "sockjs_server.js"), "--port", "0"], "sockjs_server.js")
+    try:
+        yield peer
+    finally:
+        peer.close()
+
+
+def test_caller_ids_and_token_info_through_npm_sockjs(sockjs_peer: Peer, tmp_path: Path) -> None:
+    """sockjs-node's raw WebSocket endpoint carries the Tradovate frames, the peer answering
+    by hand; the token comes from the testkit's token endpoint. (Its framed endpoint closes
+    on Tradovate's `authorize` frame, which is not JSON.)"""
+
+    def received(part: str) -> bool:
+        reply = sockjs_peer.command(cmd="received")
+        return any(part in m for m in json.loads(reply[len("RECEIVED "):]))
+
+    def write(text: str) -> None:
+        assert sockjs_peer.command(cmd="write", text=text) == "OK 1"
+
+    path = tmp_path / "access-token.json"
+    with TradovateServer() as auth:
+        url = f"ws://127.0.0.1:{sockjs_peer.port}/sockjs/websocket"
+        with tradewire.Client(
+            url, preset="tradovate", auth_url=auth.auth_url, credentials=CREDENTIALS, token_file=str(path)
+        ) as client:
+            assert wait_until(lambda: sockjs_peer.command(cmd="count") == "COUNT 1", 15)
+            write("o")
+            assert wait_until(lambda: received("authorize\n0\n\n"), 15)
+            write('a[{"s":200,"i":0}]')
+            first_of(client, "authenticated")
+            info = client.token_info()
+            assert info is not None and info["userId"] == 7
+            assert wait_until(lambda: received('user/syncrequest\n1\n\n{"users":[7]}'), 15)
+            assert client.send_request("account/list", request_id=500) == 500
+            assert wait_until(lambda: received("account/list\n500\n"), 15)
+            write('a[{"s":200,"i":500,"d":[{"id":101}]}]')
+            ev = first_of(client, "response", id=500)
+            assert (ev.status, ev.data) == (200, [{"id": 101}])
+    stored = json.loads(path.read_text())
+    assert stored["userId"] == 7 and isinstance(stored["retrievedAt"], int)

@@ -46,13 +46,6 @@ impl Config {
     /// case `None` (the token URL is then on the WebSocket's host). Reports an unknown
     /// environment, and an environment given to another preset.
     pub(super) fn tradovate_auth_url(&self, tradovate: bool, err: &mut Problems) -> Option<String> {
-        let env = match self.tradovate_environment() {
-            Ok(e) => e,
-            Err(why) => {
-                err.add("environment", why);
-                STAGING
-            }
-        };
         if !tradovate {
             if self.environment.is_some() {
                 err.add(
@@ -62,6 +55,13 @@ impl Config {
             }
             return None;
         }
+        let env = match self.tradovate_environment() {
+            Ok(e) => e,
+            Err(why) => {
+                err.add("environment", why);
+                STAGING
+            }
+        };
         let explicit_server = self.url.is_some() || self.metis.any;
         (self.environment.is_some() || !explicit_server).then(|| env.auth_url.to_string())
     }
@@ -180,7 +180,9 @@ mod tests {
         assert!(p.message.contains("\"staging\", \"demo\" or \"live\""), "{}", p.message);
         assert!(p.message.contains("did you mean \"staging\""), "{}", p.message);
         let err = Config::new("ws://h").environment("live").validate().unwrap_err();
+        assert_eq!(err.problems().len(), 1);
         assert_eq!(err.problems()[0].field, "environment");
+        assert!(err.problems()[0].message.contains("only by the tradovate preset"));
         let err = Config::for_preset(Preset::Tradovate)
             .credentials(credentials())
             .market_data(true)

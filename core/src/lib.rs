@@ -74,6 +74,7 @@ mod status;
 mod streams;
 mod suggest;
 internal_mod!(time);
+mod token_details;
 internal_mod!(tradovate);
 mod transport;
 internal_mod!(url);
@@ -90,6 +91,7 @@ pub use filter::AccountId;
 pub use preset::Preset;
 pub use status::{State, Status};
 pub use suggest::suggest;
+pub use token_details::TokenDetails;
 
 /// The library's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

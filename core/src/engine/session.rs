@@ -255,6 +255,7 @@ impl Engine {
     /// A Tradovate response: to the request that waits for it, or an event (nobody waits).
     #[cold]
     fn response(&mut self, id: u64, status: u16, data: Option<String>) {
+        self.unanswered.remove(&id);
         let Some(p) = self.pending.remove(&id) else {
             return self.delivery.push(Event::Response { id, status, data });
         };

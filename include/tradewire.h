@@ -521,6 +521,25 @@ tw_result tw_client_send_request(struct tw_client *client,
                                  uint64_t *out_id);
 
 /**
+ * `tw_client_send_request` with the caller's id, as reference document 000's
+ * `send(endpoint, body, requestId)`: the response arrives as a `response` event with `id`.
+ * Ids the library chooses itself stay above every id used, so they never meet a caller's.
+ *
+ * Ownership: `endpoint` and `body_json` stay the caller's.
+ * Threads: any thread.
+ * Errors: `TW_ERR_USAGE` when `id` is 0 (the login's) or a request with this id still waits
+ * for its response on this connection; otherwise as `tw_client_send_request`.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `endpoint` and `body_json` NULL or NUL-terminated
+ * strings.
+ */
+tw_result tw_client_send_request_id(struct tw_client *client,
+                                    const char *endpoint,
+                                    const char *body_json,
+                                    uint64_t id);
+
+/**
  * Sends a text frame now. Nothing is queued for later: when the connection is not live the
  * call fails, so a message (an order) is never sent twice after a reconnect.
  *
@@ -653,6 +672,23 @@ tw_result tw_client_subscribe_request(struct tw_client *client,
  * `client` must be NULL or a live client.
  */
 char *tw_client_subscriptions(struct tw_client *client);
+
+/**
+ * Tradovate: what the access token in use came with, as JSON text without its tokens
+ * (`{"userId":7,"name":...,"orgName":...,"hasLive":...,"expirationTime":...,
+ * "retrievedAt":<Unix ms>}`; `userId` is what `user/syncrequest` and other requests need).
+ * `*out_json` is NULL when there is none: before a token is obtained, after the server
+ * refused it, with a static `token`, on other presets.
+ *
+ * Ownership: on `TW_OK` the caller owns a non-NULL `*out_json` and frees it with
+ * `tw_string_free`; `*out_json` is written only on `TW_OK`.
+ * Threads: any thread.
+ * Errors: `TW_ERR_INVALID_ARGUMENT` for NULL `client` or `out_json`.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `out_json` NULL or writable.
+ */
+tw_result tw_client_token_info(struct tw_client *client, char **out_json);
 
 /**
  * Forgets the subscription with `key` (it is not replayed any more) and, if it has an

@@ -75,6 +75,7 @@ mod streams;
 mod subscriptions;
 mod suggest;
 internal_mod!(time);
+mod token_details;
 internal_mod!(tradovate);
 mod transport;
 internal_mod!(url);
@@ -92,6 +93,7 @@ pub use preset::Preset;
 pub use status::{State, Status};
 pub use subscriptions::{Subscribed, Subscription, Wire};
 pub use suggest::suggest;
+pub use token_details::TokenDetails;
 
 /// The library's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

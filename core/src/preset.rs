@@ -119,7 +119,8 @@ impl Preset {
                 ..base
             },
             Preset::Tradovate => Defaults {
-                url: Some("wss://demo.tradovateapi.com/v1/websocket"),
+                // 000's WS_URL: its staging host (`environment` picks demo or live).
+                url: Some("wss://live-api.staging.ninjatrader.dev/v1/websocket"),
                 strict_json: true,
                 ws_ping: false,
                 heartbeat_interval: Duration::from_millis(2500),

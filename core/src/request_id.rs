@@ -1,5 +1,6 @@
 //! The id of a JSON request (`request_json`): the caller's, or a fresh one written into the
-//! message without re-serializing it.
+//! message without re-serializing it; and whether a caller's id for a Tradovate request
+//! (`send_request_with_id`) can be used.
 
 /// A JSON request ready to send: its text and its id's JSON text (`42`, `"abc"`), the key its
 /// answer is matched by.
@@ -43,6 +44,18 @@ pub(crate) fn identify(message: &str, field: &str, fresh: u64) -> Result<Identif
     })
 }
 
+/// Why a caller's Tradovate request id cannot be used, if it cannot: 0 is the login's
+/// (`authorize`), and an id still waiting for its response would make two answers
+/// indistinguishable. Pure.
+pub(crate) fn refuse_chosen(id: u64, in_use: bool) -> Option<String> {
+    if id == 0 {
+        return Some("request id 0 is the login's (authorize); choose an id from 1".into());
+    }
+    in_use.then(|| {
+        format!("request id {id} is already waiting for its response; choose another (or let the client choose: send_request)")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +78,13 @@ mod tests {
         assert_eq!(r.id, r#""abc-1""#);
         assert_eq!(r.text, r#"{"requestId":"abc-1","op":"x"}"#);
         assert_eq!(identify(r#"{"id":12}"#, "id", 9).unwrap().id, "12");
+    }
+
+    #[test]
+    fn a_chosen_tradovate_id_must_be_free_and_not_the_logins() {
+        assert_eq!(refuse_chosen(5, false), None);
+        assert!(refuse_chosen(0, false).unwrap().contains("login"));
+        assert!(refuse_chosen(5, true).unwrap().contains("already waiting"));
     }
 
     #[test]

@@ -198,6 +198,8 @@ pub(crate) struct Counters {
     failures: Mutex<Failures>,
     /// Notified on every state change and every failed attempt.
     changed: Condvar,
+    /// Tradovate: what the token in use says, its secrets left out (`Client::token_info`).
+    pub token_details: Mutex<Option<crate::token_details::TokenDetails>>,
 }
 
 /// The failed connection attempts, as `wait_live` needs them.
@@ -238,6 +240,7 @@ impl Default for Counters {
             origin: Instant::now(),
             failures: Mutex::new(Failures::default()),
             changed: Condvar::new(),
+            token_details: Mutex::new(None),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Requests beside `tw_client_request`: without waiting (`tw_client_send_request`), and on
-//! JSON feeds (`tw_client_request_json`).
+//! Requests beside `tw_client_request`: without waiting (`tw_client_send_request`, with the
+//! caller's id `tw_client_send_request_id`), on JSON feeds (`tw_client_request_json`), and
+//! what Tradovate's token says about the user they are made for (`tw_client_token_info`).
 
 use std::ffi::c_char;
 
@@ -43,6 +44,74 @@ pub unsafe extern "C" fn tw_client_send_request(
         let id = c.inner.send_request(endpoint, body)?;
         // SAFETY: checked non-NULL; the caller promises it is writable.
         unsafe { *out_id = id };
+        Ok(tw_result::TW_OK)
+    })
+}
+
+/// `tw_client_send_request` with the caller's id, as reference document 000's
+/// `send(endpoint, body, requestId)`: the response arrives as a `response` event with `id`.
+/// Ids the library chooses itself stay above every id used, so they never meet a caller's.
+///
+/// Ownership: `endpoint` and `body_json` stay the caller's.
+/// Threads: any thread.
+/// Errors: `TW_ERR_USAGE` when `id` is 0 (the login's) or a request with this id still waits
+/// for its response on this connection; otherwise as `tw_client_send_request`.
+///
+/// # Safety
+/// `client` must be NULL or a live client; `endpoint` and `body_json` NULL or NUL-terminated
+/// strings.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_send_request_id(
+    client: *mut tw_client,
+    endpoint: *const c_char,
+    body_json: *const c_char,
+    id: u64,
+) -> tw_result {
+    guard_result(|| {
+        const F: &str = "tw_client_send_request_id";
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, F) }?;
+        // SAFETY: forwarded from the caller.
+        let endpoint = unsafe { str_arg(endpoint, F, "endpoint") }?;
+        // SAFETY: forwarded from the caller.
+        let body = unsafe { opt_str_arg(body_json, F, "body_json") }?;
+        c.inner.send_request_with_id(endpoint, body, id)?;
+        Ok(tw_result::TW_OK)
+    })
+}
+
+/// Tradovate: what the access token in use came with, as JSON text without its tokens
+/// (`{"userId":7,"name":...,"orgName":...,"hasLive":...,"expirationTime":...,
+/// "retrievedAt":<Unix ms>}`; `userId` is what `user/syncrequest` and other requests need).
+/// `*out_json` is NULL when there is none: before a token is obtained, after the server
+/// refused it, with a static `token`, on other presets.
+///
+/// Ownership: on `TW_OK` the caller owns a non-NULL `*out_json` and frees it with
+/// `tw_string_free`; `*out_json` is written only on `TW_OK`.
+/// Threads: any thread.
+/// Errors: `TW_ERR_INVALID_ARGUMENT` for NULL `client` or `out_json`.
+///
+/// # Safety
+/// `client` must be NULL or a live client; `out_json` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_token_info(
+    client: *mut tw_client,
+    out_json: *mut *mut c_char,
+) -> tw_result {
+    guard_result(|| {
+        const F: &str = "tw_client_token_info";
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { client_ref(client, F) }?;
+        if out_json.is_null() {
+            return Err(Failure::null(F, "out_json"));
+        }
+        let info = c
+            .inner
+            .token_info()
+            .map(|i| crate::strings::into_c_string(i.to_json().to_string()))
+            .unwrap_or(std::ptr::null_mut());
+        // SAFETY: checked non-NULL; the caller promises it is writable.
+        unsafe { *out_json = info };
         Ok(tw_result::TW_OK)
     })
 }

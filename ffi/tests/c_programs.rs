@@ -357,6 +357,28 @@ fn tradovate_request_round_trip() {
         .requests()
         .iter()
         .any(|(endpoint, _, body)| endpoint == "user/find" && body.contains("trader")));
+    assert!(server
+        .requests()
+        .iter()
+        .any(|(endpoint, id, _)| endpoint == "account/list" && *id == 500));
+    // The token file is on by default, per environment (here the token host) and user, in
+    // document 000's format: the answer as received plus retrievedAt in Unix milliseconds.
+    let path = support::state_home().join("tradewire").join(format!(
+        "tradovate-127.0.0.1_{}-trader.json",
+        server.http_port()
+    ));
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("the default token file"))
+            .expect("JSON");
+    assert_eq!(stored["userId"], 7, "{stored}");
+    assert!(stored["accessToken"].is_string() && stored["retrievedAt"].is_u64());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let _ = std::fs::remove_file(&path);
 }
 
 #[test]

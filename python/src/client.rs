@@ -397,17 +397,24 @@ impl PyClient {
     }
 
     /// Sends a request without waiting (tradovate) and returns its id; the response arrives
-    /// as a 'response' event with that id. Raises as request() does before sending.
-    #[pyo3(signature = (endpoint, body=None))]
+    /// as a 'response' event with that id. `request_id`: the caller's id, as document 000's
+    /// `send(endpoint, body, requestId)` (0 and an id still unanswered raise RequestError).
+    /// Raises as request() does before sending.
+    #[pyo3(signature = (endpoint, body=None, request_id=None))]
     fn send_request(
         &self,
         py: Python<'_>,
         endpoint: &str,
         body: Option<&Bound<'_, PyAny>>,
+        request_id: Option<u64>,
     ) -> PyResult<u64> {
         let body = request_body(body)?;
         let client = &self.client;
-        match detached(py, || client.send_request(endpoint, body.as_deref()))? {
+        let sent = detached(py, || match request_id {
+            Some(id) => client.send_request_with_id(endpoint, body.as_deref(), id),
+            None => client.send_request(endpoint, body.as_deref()),
+        })?;
+        match sent {
             Ok(id) => Ok(id),
             Err(e) if e.kind() == ErrorCategory::Usage => Err(request_error(py, e.to_string())),
             Err(e) => Err(errors::to_py(e)),
@@ -460,6 +467,16 @@ impl PyClient {
     /// The live set of subscriptions, in replay order, as dicts.
     fn subscriptions(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         crate::subscriptions::list(py, &self.client)
+    }
+
+    /// Tradovate: what the access token in use came with, as a dict without its tokens
+    /// (`userId`, `name`, `orgName`, `hasLive`, `expirationTime`, ... and `retrievedAt` in
+    /// Unix milliseconds); None before a token, after a refusal, with a static token.
+    fn token_info(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self.client.token_info() {
+            Some(info) => Ok(json::to_py(py, &info.to_json().to_string())?.unbind()),
+            None => Ok(py.None()),
+        }
     }
 
     /// The state and counters as a dict (durations in seconds).

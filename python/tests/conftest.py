@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -16,6 +17,12 @@ import pytest
 from tradewire.testing import DaemonServer
 
 PEERS = Path(__file__).resolve().parents[2] / "tests" / "peers"
+
+# The Tradovate token file is on by default in the user's state directory ($XDG_STATE_HOME):
+# every test's goes into a temporary one, never into the real home. Set before any client
+# exists (test_tradovate_dropin.py looks there for the default file).
+STATE_HOME = Path(tempfile.mkdtemp(prefix="tradewire-test-state-"))
+os.environ["XDG_STATE_HOME"] = str(STATE_HOME)
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:

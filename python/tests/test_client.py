@@ -410,7 +410,7 @@ def test_tradovate_request_returns_the_parsed_payload() -> None:
     with TradovateServer() as server:
         config = {"name": "trader", "password": "secret", "appId": "tests", "appVersion": "1.0"}
         with tradewire.Client(
-            server.url, preset="tradovate", auth_url=server.auth_url, credentials=config
+            server.url, preset="tradovate", auth_url=server.auth_url, credentials=config, token_file=None
         ) as client:
             first_of(client, "authenticated", timeout=15)
             accounts = client.request("account/list")
@@ -433,7 +433,7 @@ def test_tradovate_send_request_returns_the_id_and_the_answer_is_a_response_even
     with TradovateServer() as server:
         config = {"name": "trader", "password": "secret", "appId": "tests", "appVersion": "1.0"}
         with tradewire.Client(
-            server.url, preset="tradovate", auth_url=server.auth_url, credentials=config
+            server.url, preset="tradovate", auth_url=server.auth_url, credentials=config, token_file=None
         ) as client:
             first_of(client, "authenticated", timeout=15)
             first_of(client, "response", timeout=15)  # the sync answer

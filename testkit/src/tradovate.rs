@@ -306,6 +306,12 @@ impl TradovateServer {
         self.auth.token_requests()
     }
 
+    /// The body of the latest token request (`name`, `appId`, `appVersion`, `cid`, ...),
+    /// its `password` and `sec` left out.
+    pub fn last_token_request(&self) -> Option<serde_json::Value> {
+        self.auth.last_request()
+    }
+
     /// GET or POST requests to the renewal endpoint so far, whatever their answer.
     pub fn renewals(&self) -> usize {
         self.auth.renewals()

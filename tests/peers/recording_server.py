@@ -23,6 +23,7 @@ each with one line:
                                         -> OK 0    (tradovate: later requests to E are answered
                                                     with status S; with error_text: status 200
                                                     and d = {"errorText": T})
+    {"cmd":"ignore","endpoint":E}       -> OK 0    (tradovate: later requests to E get no answer)
     {"cmd":"quit"}                      -> OK 0, then exit 0
     anything else                       -> ERR <message>
 
@@ -56,6 +57,7 @@ class Recorder:
         self.connections: list[list[str]] = []
         self.open: set[ServerConnection] = set()
         self.refused: dict[str, dict] = {}
+        self.ignored: set[str] = set()
 
     async def handler(self, ws: ServerConnection) -> None:
         log: list[str] = []
@@ -94,6 +96,8 @@ class Recorder:
         if len(parts) < 2 or not parts[1].isdigit():
             return
         endpoint, rid = parts[0], int(parts[1])
+        if endpoint in self.ignored:
+            return
         answer: dict = {"i": rid, "s": 200, "d": {}}
         refused = self.refused.get(endpoint)
         if refused is not None and endpoint != "authorize":
@@ -131,6 +135,9 @@ class Recorder:
                     "status": int(cmd.get("status", 400)),
                     "error_text": cmd.get("error_text"),
                 }
+                return "OK 0"
+            if name == "ignore":
+                self.ignored.add(str(cmd["endpoint"]))
                 return "OK 0"
             return f"ERR unknown command {name!r}"
         except Exception as e:  # a bad command must never kill the peer

@@ -448,6 +448,9 @@ fn tradovate_session_echoing_the_access_token() {
     let mut tokens = vec![saved["accessToken"].as_str().unwrap().to_string()];
     tokens.extend(saved["mdAccessToken"].as_str().map(String::from));
     let token = tokens[0].clone();
+    // What the application reads of the token answer shows neither token.
+    let info = client.token_info().expect("the token answer");
+    out.0.push(format!("{info:?} {}", info.to_json()));
 
     // An error response that echoes the token, to a request that waits for it.
     server.drop_responses(true);

@@ -361,3 +361,26 @@ fn the_registry_outlives_gave_up() {
     assert!(eventually(SOON, || server.received().len() >= 3));
     assert_eq!(server.received(), ["A", "A", "B"]);
 }
+
+#[test]
+fn a_caller_cannot_choose_the_id_of_an_unanswered_subscription_request() {
+    let Some(peer) = recorder(&["--tradovate"]) else {
+        return;
+    };
+    peer.command(r#"{"cmd":"ignore","endpoint":"md/subscribeQuote"}"#);
+    let client = tradovate_client(&peer);
+    client.start().unwrap();
+    expect_kind(&client, "authenticated", SOON);
+    client
+        .subscribe(Subscription::request("md/subscribeQuote", Some("{}")))
+        .unwrap();
+    let sent = received_on(&peer, 0, 3);
+    let id = id_of(&sent[2]);
+    let err = client
+        .send_request_with_id("account/list", None, id)
+        .unwrap_err();
+    assert_eq!(err.kind(), tradewire::ErrorCategory::Usage, "{err}");
+    // A fresh id is taken above it.
+    let other = client.send_request("account/list", None).unwrap();
+    assert!(other > id);
+}

@@ -22,10 +22,13 @@ pub fn credentials() -> Credentials {
     }
 }
 
+/// A client of `server` that keeps its token in no file (tests never write into the home
+/// directory; the token file's tests name their own).
 pub fn config(server: &TradovateServer) -> Config {
     quick(Config::new(server.ws_url()).preset(Preset::Tradovate))
         .credentials(credentials())
         .auth_url(server.auth_url())
+        .no_token_file()
 }
 
 fn requests_to(server: &TradovateServer, endpoint: &str) -> usize {

@@ -133,6 +133,7 @@ impl Client {
             next_id: 1,
             login: crate::engine::login_for(&settings, &counters, &poller),
             pending: std::collections::HashMap::new(),
+            unanswered: std::collections::HashSet::new(),
             awaiting: std::collections::HashMap::new(),
             handoff: handoff.clone(),
             subscriptions: Arc::clone(&subscriptions),
@@ -295,6 +296,26 @@ impl Client {
     /// A snapshot of the state and counters.
     pub fn status(&self) -> Status {
         self.counters.snapshot()
+    }
+
+    /// Tradovate: what the access token in use came with, its tokens left out: `userId`
+    /// (which requests such as `user/syncrequest` need), `name`, `orgName`, `hasLive`,
+    /// `expirationTime`, ... `None` before a token is obtained (or loaded from the token
+    /// file), after the server refused it, with a static `token`, and on other presets.
+    ///
+    /// ```no_run
+    /// # let client = tradewire::Client::connect(tradewire::Config::for_preset(tradewire::Preset::Tradovate))?;
+    /// if let Some(info) = client.token_info() {
+    ///     let body = format!(r#"{{"users":[{}]}}"#, info.user_id.unwrap_or_default());
+    ///     client.send_request("user/syncrequest", Some(&body))?;
+    /// }
+    /// # Ok::<(), tradewire::Error>(())
+    /// ```
+    pub fn token_info(&self) -> Option<crate::TokenDetails> {
+        match self.counters.token_details.lock() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// The last messages kept by the history ring (`history` in the configuration), oldest first.

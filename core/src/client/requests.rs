@@ -1,4 +1,5 @@
-//! Requests without waiting (`send_request`), and the checks every request passes first.
+//! Requests without waiting (`send_request`, `send_request_with_id`), and the checks every
+//! request passes first.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -61,11 +62,33 @@ impl Client {
     /// # Ok::<(), tradewire::Error>(())
     /// ```
     pub fn send_request(&self, endpoint: &str, body: Option<&str>) -> Result<u64> {
+        self.send_request_as(endpoint, body, None)
+    }
+
+    /// [`Client::send_request`] with the caller's id, as reference document 000's
+    /// `send(endpoint, body, requestId)`: the response arrives as an
+    /// [`Event::Response`](crate::Event::Response) carrying `id`. Ids the client chooses
+    /// itself stay above every id used, so they never meet a caller's. Fails with `Usage`
+    /// when `id` is 0 (the login's) or a request with this id still waits for its response
+    /// on this connection, and otherwise as [`Client::send_request`].
+    ///
+    /// ```no_run
+    /// # let client = tradewire::Client::connect(tradewire::Config::for_preset(tradewire::Preset::Tradovate).token("t"))?;
+    /// client.send_request_with_id("account/list", None, 1000)?;
+    /// # Ok::<(), tradewire::Error>(())
+    /// ```
+    pub fn send_request_with_id(&self, endpoint: &str, body: Option<&str>, id: u64) -> Result<u64> {
+        self.send_request_as(endpoint, body, Some(id))
+    }
+
+    /// Sends a request with the caller's id, or the next one; its id.
+    fn send_request_as(&self, endpoint: &str, body: Option<&str>, id: Option<u64>) -> Result<u64> {
         self.check_request(endpoint)?;
         let (reply, answer) = crossbeam_channel::bounded(1);
         self.command(Command::SendRequest {
             endpoint: endpoint.to_string(),
             body: body.map(String::from),
+            id,
             reply,
         })?;
         match self.await_reply(&answer, Instant::now() + COMMAND_TIMEOUT) {

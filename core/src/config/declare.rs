@@ -10,7 +10,7 @@
 //! "json_key" => rust_name: Type {
 //!     set: value | into | none | { pub fn name(mut self, ...) -> Self { ... } },
 //!     read: get("expected ...") | or_null("expected ...") | call(reader_method, "value")
-//!         | with(function, "value"),
+//!         | with(function, "value") | or_null_with(function, "value"),
 //!     default: value(p => expr) | maybe(p => expr) | shown(p => expr) | text("..."),
 //! }
 //! ```
@@ -19,9 +19,9 @@
 //! document 004). `set: value` is `fn name(self, Type)`, `into` is `fn name(self, impl
 //! Into<String>)`. `get` reads the JSON value with serde; `or_null` too, but `null` means
 //! `None` (not "the default"); `call` uses a `Reader` method returning `Option<Type>`;
-//! `with` calls `function(reader, config, key, value)`. `value` and `maybe` give the field
-//! an effective value (`Effective::rust_name`), `maybe` for a default only some presets
-//! have; `shown` and `text` only document the default (resolve.rs applies it).
+//! `with` calls `function(reader, config, key, value)`; `or_null_with` too, `null` included.
+//! `value` and `maybe` give the field an effective value (`Effective::rust_name`), `maybe`
+//! for a default only some presets have; `shown` and `text` only document the default (resolve.rs applies it).
 
 /// Generates the builder setter of one field (see the module documentation).
 macro_rules! config_setter {
@@ -64,11 +64,17 @@ macro_rules! config_read {
     ($r:ident, $c:ident, $key:ident, $v:ident; with($f:path, $shown:literal); $($name:ident)?) => {
         $f($r, $c, $key, $v)
     };
+    ($r:ident, $c:ident, $key:ident, $v:ident; or_null_with($f:path, $shown:literal); $($name:ident)?) => {
+        $f($r, $c, $key, $v)
+    };
 }
 
 /// Whether `null` is a value of its own for this field (else it means "the default").
 macro_rules! config_null_is_a_value {
     (or_null($($x:tt)*)) => {
+        true
+    };
+    (or_null_with($($x:tt)*)) => {
         true
     };
     ($($x:tt)*) => {
@@ -89,6 +95,9 @@ macro_rules! config_value_doc {
         $shown
     };
     (with($f:path, $shown:literal)) => {
+        $shown
+    };
+    (or_null_with($f:path, $shown:literal)) => {
         $shown
     };
 }

@@ -120,23 +120,49 @@ config_fields! {
         read: call(string_map, "an object of strings"),
         default: text("none"),
     }
-    /// Tradovate credentials.
+    /// Tradovate credentials; `appVersion` is `"1.0"` and `cid` is `0` when left out, as in
+    /// reference document 000.
     "credentials" => credentials: Credentials {
         set: value,
         read: call(credentials, "`{name, password, appId, appVersion, sec, cid, deviceId}`"),
         default: text("tradovate: from `TRADOVATE_NAME`, `TRADOVATE_PASSWORD`, `TRADOVATE_APP_ID`, `TRADOVATE_APP_VERSION`, `TRADOVATE_SEC`, `TRADOVATE_CID` when the name and password are set"),
     }
+    /// Tradovate: the named environment whose WebSocket and token request to use:
+    /// `staging` (reference document 000's `live-api.staging.ninjatrader.dev`), `demo`
+    /// (`demo.tradovateapi.com`) or `live` (`live.tradovateapi.com`); with `market_data`,
+    /// `md-demo.tradovateapi.com` and `md.tradovateapi.com`. An explicit `url` or `auth_url`
+    /// wins over it.
+    "environment" => environment: String {
+        set: into,
+        read: get("`\"staging\"`, `\"demo\"` or `\"live\"`"),
+        default: text("tradovate: `staging` (when `url` is not given)"),
+    }
     /// Tradovate access-token URL.
     "auth_url" => auth_url: String {
         set: into,
         read: get("a URL string"),
-        default: text("tradovate: `/v1/auth/accesstokenrequest` on the host and port of `url` (http for ws, https for wss)"),
+        default: text("tradovate: the environment's; with an explicit `url` (and no `environment`), `/v1/auth/accesstokenrequest` on the host and port of `url` (http for ws, https for wss)"),
     }
-    /// File that keeps the Tradovate access token between runs.
-    "token_file" => token_file: String {
-        set: into,
-        read: get("a file path"),
-        default: text("none"),
+    /// Tradovate: the file that keeps the access token between runs, in reference document
+    /// 000's format (the token answer as received plus `retrievedAt` in Unix milliseconds),
+    /// so the document's client can share it; written 0600 in a directory created 0700.
+    /// `false`, `null` or `""` keeps no file.
+    "token_file" => token_file: Option<String> {
+        set: {
+            pub fn token_file(mut self, path: impl Into<String>) -> Self {
+                let path = path.into();
+                self.token_file = Some((!path.is_empty()).then_some(path));
+                self
+            }
+
+            /// Keeps the Tradovate token in no file (not even the default one).
+            pub fn no_token_file(mut self) -> Self {
+                self.token_file = Some(None);
+                self
+            }
+        },
+        read: or_null_with(token_file, "a file path, or false (or null) for none"),
+        default: text("tradovate with credentials: `$XDG_STATE_HOME/tradewire/tradovate-<environment>-<user>.json` (`~/.local/state/tradewire/...` without `XDG_STATE_HOME`; `%LOCALAPPDATA%\\tradewire\\...` on Windows); `<environment>` is the auth URL's host when it is not a named environment's"),
     }
     /// How often the client sends its heartbeat (WebSocket ping by default).
     "heartbeat_interval" => heartbeat_interval: Duration {
@@ -447,6 +473,24 @@ fn preset(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
             ),
         }
     }
+}
+
+/// `token_file`: a path; `false`, `null` or `""` for no file.
+fn token_file(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
+    c.token_file = match v {
+        Value::Null | Value::Bool(false) => Some(None),
+        Value::String(s) => Some((!s.is_empty()).then_some(s)),
+        other => {
+            r.push(
+                key,
+                format!(
+                    "expected a file path, or false (or null) for none, got {}",
+                    reader::kind_of(&other)
+                ),
+            );
+            None
+        }
+    };
 }
 
 /// Document 004's `protocol`.

@@ -37,11 +37,13 @@ use crate::url::{is_sensitive_name, redact_url};
 mod declare;
 #[cfg(test)]
 mod docs;
+mod environment;
 mod fields;
 mod reader;
 mod resolve;
 mod settings;
 mod target;
+mod tradovate;
 mod view;
 
 pub use fields::{Config, FIELDS};
@@ -75,8 +77,9 @@ impl<'de> serde::Deserialize<'de> for Secret {
     }
 }
 
-/// Tradovate credentials for the access-token request (reference 000).
-#[derive(Clone, Default, serde::Deserialize, PartialEq)]
+/// Tradovate credentials for the access-token request (reference 000). As in the document's
+/// configuration, `appVersion` is `"1.0"` and `cid` is `0` when not given.
+#[derive(Clone, serde::Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// User name.
@@ -86,18 +89,47 @@ pub struct Credentials {
     /// Application id.
     #[serde(default, rename = "appId", alias = "app_id")]
     pub app_id: String,
-    /// Application version.
-    #[serde(default, rename = "appVersion", alias = "app_version")]
+    /// Application version (default `"1.0"`).
+    #[serde(
+        default = "default_app_version",
+        rename = "appVersion",
+        alias = "app_version"
+    )]
     pub app_version: String,
     /// API secret.
     #[serde(default)]
     pub sec: Secret,
-    /// Client id.
-    #[serde(default)]
+    /// Client id (default `0`).
+    #[serde(default = "default_cid")]
     pub cid: serde_json::Value,
     /// Device id (optional).
     #[serde(default, rename = "deviceId", alias = "device_id")]
     pub device_id: Option<String>,
+}
+
+/// Document 000's `appVersion` when none is given.
+fn default_app_version() -> String {
+    "1.0".into()
+}
+
+/// Document 000's `cid` when none is given.
+fn default_cid() -> serde_json::Value {
+    0.into()
+}
+
+impl Default for Credentials {
+    /// No name or password; `appVersion` `"1.0"` and `cid` `0`, as the document's defaults.
+    fn default() -> Credentials {
+        Credentials {
+            name: String::new(),
+            password: Secret::default(),
+            app_id: String::new(),
+            app_version: default_app_version(),
+            sec: Secret::default(),
+            cid: default_cid(),
+            device_id: None,
+        }
+    }
 }
 
 impl fmt::Debug for Credentials {

@@ -60,6 +60,7 @@ impl Config {
         let limits = limits(&eff, &mut err);
         let pointers = pointers(&eff, &mut err);
         let (credentials, auth_url) = self.tradovate(target.endpoint.as_ref(), &mut err);
+        let token_file = self.tradovate_token_file(credentials.as_ref(), auth_url.as_deref());
         check_close_codes(self.fatal_close_codes.as_deref(), &mut err);
         if !err.0.is_empty() {
             return Err(Error::invalid_config(err.0));
@@ -122,7 +123,7 @@ impl Config {
             } else {
                 None
             },
-            token_file: self.token_file.as_ref().map(std::path::PathBuf::from),
+            token_file,
             market_data: eff.market_data(),
             token_margin: eff.token_expiry_margin(),
             superseded_reason: d.superseded_reason.map(String::from),
@@ -192,7 +193,8 @@ impl Config {
         }
     }
 
-    /// Tradovate's credentials (configured, else from the environment) and token URL.
+    /// Tradovate's credentials (configured, else from the environment variables) and token
+    /// URL (given, else the named environment's, else on the WebSocket's host).
     fn tradovate(
         &self,
         endpoint: Option<&Endpoint>,
@@ -211,16 +213,17 @@ impl Config {
         if preset == Preset::Tradovate
             && credentials.is_none()
             && self.token.is_none()
-            && self.token_file.is_none()
+            && !self.names_a_token_file()
         {
             err.add(
                 "credentials",
                 "the tradovate preset needs credentials {name, password, appId, appVersion, sec, cid} (or the TRADOVATE_NAME, TRADOVATE_PASSWORD, ... environment variables), an access `token`, or a `token_file`".into(),
             );
         }
+        let from_environment = self.tradovate_auth_url(preset == Preset::Tradovate, err);
         let auth_url = match (&self.auth_url, preset) {
             (Some(u), _) => Some(u.clone()),
-            (None, Preset::Tradovate) => endpoint.map(default_auth_url),
+            (None, Preset::Tradovate) => from_environment.or_else(|| endpoint.map(default_auth_url)),
             _ => None,
         };
         if let Some(u) = &auth_url {

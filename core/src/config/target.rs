@@ -26,7 +26,7 @@ pub(super) struct Target {
 
 impl Config {
     /// The URL before its query: explicit, else document 004's options, else the preset's
-    /// default; a preset without one (json, raw) needs a URL: never a silent ws://localhost:80.
+    /// default (tradovate: its `environment`'s); a preset without one (json, raw) needs a URL: never a silent ws://localhost:80.
     fn base_url(&self, preset: Preset, err: &mut Problems) -> String {
         if let Some(u) = &self.url {
             if self.metis.any {
@@ -36,6 +36,8 @@ impl Config {
                 );
             }
             u.clone()
+        } else if preset == Preset::Tradovate && !self.metis.any {
+            self.tradovate_url(err)
         } else if let (Some(default), false) = (preset.defaults().url, self.metis.any) {
             default.to_string()
         } else if !self.metis.any {

@@ -129,12 +129,16 @@ impl Engine {
                 Ok(Command::SendRequest {
                     endpoint,
                     body,
+                    id,
                     reply,
                 }) => {
                     if refused_while_logging_in(*live, &reply, REQUEST_WHILE_LOGGING_IN) {
                         continue;
                     }
-                    let sent = self.write_request(ws, want_write, &endpoint, body.as_deref());
+                    let sent = self.write_request(ws, want_write, &endpoint, body.as_deref(), id);
+                    if let Ok(id) = sent {
+                        self.unanswered.insert(id);
+                    }
                     answer(sent, &reply)?;
                 }
                 Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
@@ -183,7 +187,7 @@ impl Engine {
         timeout: Duration,
         reply: Sender<Result<String>>,
     ) -> std::result::Result<(), End> {
-        match self.write_request(ws, want_write, &endpoint, body) {
+        match self.write_request(ws, want_write, &endpoint, body, None) {
             Ok(id) => {
                 let deadline = Instant::now() + timeout;
                 self.pending.insert(
@@ -200,16 +204,27 @@ impl Engine {
         }
     }
 
-    /// Writes a request frame with the next id; its id. The error's flag says whether the
-    /// connection is broken.
+    /// Writes a request frame with the caller's id (refused when 0 or still unanswered) or
+    /// the next one; its id. Generated ids stay above every id used, so they never meet a
+    /// caller's. The error's flag says whether the connection is broken.
     fn write_request(
         &mut self,
         ws: &mut WebSocket<Metered>,
         want_write: &mut bool,
         endpoint: &str,
         body: Option<&str>,
+        chosen: Option<u64>,
     ) -> std::result::Result<u64, (Error, bool)> {
-        let id = self.next_id;
+        let id = match chosen {
+            Some(id) => {
+                let in_use = self.pending.contains_key(&id) || self.unanswered.contains(&id);
+                if let Some(why) = crate::request_id::refuse_chosen(id, in_use) {
+                    return Err((Error::usage(why), false));
+                }
+                id
+            }
+            None => self.next_id,
+        };
         let Some(frame) = self.dialect.request_frame(endpoint, id, body) else {
             return Err((
                 Error::usage(format!(
@@ -219,7 +234,7 @@ impl Engine {
                 false,
             ));
         };
-        self.next_id += 1;
+        self.next_id = self.next_id.max(id.saturating_add(1));
         write(ws, Outgoing::Text(frame), want_write).map(|()| id)
     }
 

@@ -79,6 +79,8 @@ pub(crate) enum Command {
     SendRequest {
         endpoint: String,
         body: Option<String>,
+        /// The caller's id (`send_request_with_id`), else the next one.
+        id: Option<u64>,
         reply: Sender<Result<u64>>,
     },
     /// `reconnect()`; `done` is answered once the I/O thread has taken it.
@@ -172,6 +174,9 @@ pub(crate) struct Engine {
     /// How the dialect gets the credential it logs in with (tradovate: its access token).
     pub login: Option<Box<dyn Login>>,
     pub pending: HashMap<u64, Pending>,
+    /// Ids of `send_request` requests sent on this connection and not answered yet: a
+    /// caller's id among them (or in `pending`) is refused.
+    pub unanswered: std::collections::HashSet<u64>,
     /// JSON requests waiting for their answer, by their id's JSON text (`42`, `"abc"`).
     pub awaiting: HashMap<String, Pending>,
     /// Inline reads: lends live connections to threads waiting in `recv`.
@@ -215,6 +220,8 @@ impl Engine {
 
     /// Fails every waiting request: its outcome is unknown.
     pub(super) fn fail_pending(&mut self, why: &str) {
+        // Nothing sent on an ended connection is answered any more.
+        self.unanswered.clear();
         let tradovate = self.pending.drain().map(|(id, p)| (id.to_string(), p));
         for (id, p) in tradovate.chain(self.awaiting.drain()) {
             let _ = p.reply.send(Err(Error::request(format!(

@@ -80,6 +80,8 @@ impl Engine {
                 continue;
             };
             if let Some((id, endpoint)) = framed.request {
+                // Unanswered: a caller may not choose this id for a request of its own.
+                self.unanswered.insert(id);
                 self.subscription_requests.insert(id, endpoint);
             }
             match write(ws, Outgoing::Text(framed.text), want_write) {

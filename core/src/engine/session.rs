@@ -260,6 +260,7 @@ impl Engine {
     /// A Tradovate response: to the request that waits for it, or an event (nobody waits).
     #[cold]
     fn response(&mut self, id: u64, status: u16, data: Option<String>) {
+        self.unanswered.remove(&id);
         if self.subscription_answer(id, status, data.as_deref()) {
             return;
         }

@@ -52,17 +52,7 @@ pub(crate) fn request_token(
         if cancel.load(Ordering::SeqCst) {
             return Err(AuthError::Cancelled);
         }
-        let mut body = serde_json::json!({
-            "name": credentials.name,
-            "password": credentials.password.expose(),
-            "appId": credentials.app_id,
-            "appVersion": credentials.app_version,
-            "sec": credentials.sec.expose(),
-            "cid": credentials.cid,
-        });
-        if let Some(id) = &credentials.device_id {
-            body["deviceId"] = serde_json::Value::String(id.clone());
-        }
+        let mut body = request_body(credentials);
         if let Some(t) = &ticket {
             body["p-ticket"] = serde_json::Value::String(t.clone());
         }
@@ -106,6 +96,33 @@ pub(crate) fn request_token(
     Err(AuthError::Network(format!(
         "the access-token request was still penalised after {MAX_PENALTIES} waits"
     )))
+}
+
+/// The body of `auth/accesstokenrequest`: document 000's `AuthRequest`, with its defaults
+/// (`appVersion` `"1.0"`, `cid` `0`) for what is empty or null. Pure.
+fn request_body(c: &Credentials) -> serde_json::Value {
+    let app_version = if c.app_version.is_empty() {
+        "1.0"
+    } else {
+        c.app_version.as_str()
+    };
+    let cid = if c.cid.is_null() {
+        serde_json::Value::from(0)
+    } else {
+        c.cid.clone()
+    };
+    let mut body = serde_json::json!({
+        "name": c.name,
+        "password": c.password.expose(),
+        "appId": c.app_id,
+        "appVersion": app_version,
+        "sec": c.sec.expose(),
+        "cid": cid,
+    });
+    if let Some(id) = &c.device_id {
+        body["deviceId"] = serde_json::Value::String(id.clone());
+    }
+    body
 }
 
 /// Renews a still-valid token (`auth/renewaccesstoken`).
@@ -213,4 +230,33 @@ fn sleep_unless_cancelled(d: Duration, cancel: &AtomicBool) -> bool {
         );
     }
     !cancel.load(Ordering::SeqCst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_has_the_documents_defaults_for_app_version_and_cid() {
+        let c = Credentials {
+            name: "trader".into(),
+            password: crate::config::Secret::new("pw"),
+            app_version: String::new(),
+            cid: serde_json::Value::Null,
+            ..Credentials::default()
+        };
+        let body = request_body(&c);
+        assert_eq!((&body["appVersion"], &body["cid"]), (&"1.0".into(), &0.into()));
+        assert!(body.get("deviceId").is_none());
+        let c: Credentials = serde_json::from_str(r#"{"name": "a", "password": "b"}"#).unwrap();
+        let body = request_body(&c);
+        assert_eq!((&body["appVersion"], &body["cid"]), (&"1.0".into(), &0.into()));
+        let c: Credentials = serde_json::from_str(
+            r#"{"name": "a", "password": "b", "appVersion": "2.5", "cid": 42, "deviceId": "d"}"#,
+        )
+        .unwrap();
+        let body = request_body(&c);
+        assert_eq!((&body["appVersion"], &body["cid"]), (&"2.5".into(), &42.into()));
+        assert_eq!(body["deviceId"], "d");
+    }
 }

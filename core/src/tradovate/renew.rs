@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::Receiver;
 
 use super::http::{renew_token, request_token, AuthError};
-use super::token::TokenInfo;
+use super::token::{TokenDetails, TokenInfo};
 use super::token_file;
 use crate::config::Settings;
 use crate::dialect::{Login, Readiness};
@@ -87,6 +87,7 @@ impl Tokens {
             crate::time::unix_millis(t.expires_at).max(1),
             Ordering::Relaxed,
         );
+        self.publish(Some(t.details()));
         if save {
             if let Some(path) = &self.s.token_file {
                 match token_file::save(path, &t) {
@@ -101,6 +102,15 @@ impl Tokens {
             }
         }
         self.token = Some(t);
+    }
+
+    /// What `Client::token_info` shows: the token in use, without its secrets.
+    fn publish(&self, details: Option<TokenDetails>) {
+        let mut slot = match self.counters.token_details.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *slot = details;
     }
 
     /// Starts a token request (or a renewal of `renew`) on a helper thread.
@@ -267,6 +277,7 @@ impl Login for Tokens {
         }
         // The next attempt asks for a new token.
         self.counters.token_expiry_ms.store(0, Ordering::Relaxed);
+        self.publish(None);
         true
     }
 

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+pub use crate::token_details::TokenDetails;
 use crate::time::{iso8601, parse_iso8601};
 
 /// A Tradovate access token with what came with it. `Debug` never shows the tokens.
@@ -20,6 +21,9 @@ pub struct TokenInfo {
     pub name: Option<String>,
     /// When the token was obtained.
     pub issued_at: SystemTime,
+    /// The answer's every member as the server sent it (the tokens included): what the
+    /// token file keeps, and what [`TokenDetails`] shows without the tokens.
+    pub answer: serde_json::Map<String, serde_json::Value>,
 }
 
 impl fmt::Debug for TokenInfo {
@@ -58,7 +62,24 @@ impl TokenInfo {
             user_id: v.get("userId").and_then(|t| t.as_i64()),
             name: v.get("name").and_then(|t| t.as_str()).map(String::from),
             issued_at: now,
+            answer: v.as_object().cloned().unwrap_or_default(),
         })
+    }
+
+    /// What the answer says about the user and the session, the tokens left out.
+    pub fn details(&self) -> TokenDetails {
+        TokenDetails {
+            user_id: self.user_id,
+            name: self.name.clone(),
+            expires_at: self.expires_at,
+            retrieved_at: self.issued_at,
+            fields: self
+                .answer
+                .iter()
+                .filter(|(k, _)| !is_secret_member(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
     }
 
     /// Usable while `now < expiry − margin` (the reference uses a 5-minute margin).
@@ -83,6 +104,12 @@ impl TokenInfo {
     }
 }
 
+/// Whether a member of the token answer is a token (`accessToken`, `mdAccessToken`): never
+/// shown to the application, never logged.
+fn is_secret_member(key: &str) -> bool {
+    key.to_ascii_lowercase().ends_with("token")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +130,13 @@ mod tests {
             (Some(7), Some("trader"), Some("md"))
         );
         assert!(!format!("{t:?}").contains("abc"));
+        let d = t.details();
+        assert_eq!((d.user_id, d.name.as_deref()), (Some(7), Some("trader")));
+        let shown = d.to_json();
+        assert_eq!(shown["userId"], 7);
+        assert_eq!(shown["retrievedAt"], 0);
+        assert!(shown.get("accessToken").is_none() && shown.get("mdAccessToken").is_none());
+        assert!(!shown.to_string().contains("abc") && !shown.to_string().contains("\"md\""));
         assert!(TokenInfo::from_response(&json!({"errorText": "no"}), at(0)).is_err());
         assert!(TokenInfo::from_response(
             &json!({"accessToken": "a", "expirationTime": "soon"}),

@@ -244,6 +244,12 @@ impl Finished {
     }
 }
 
+/// The state directory (`XDG_STATE_HOME`) of every program: a temporary one per test
+/// process, so that a Tradovate client's default token file never lands in the real home.
+pub fn state_home() -> PathBuf {
+    std::env::temp_dir().join(format!("tradewire-c-state-{}", std::process::id()))
+}
+
 /// Starts `exe` with `args`, under `wrapper` (e.g. valgrind) when given.
 pub fn start(exe: &Path, args: &[&str], wrapper: &[String]) -> Running {
     let name = exe
@@ -265,6 +271,7 @@ pub fn start(exe: &Path, args: &[&str], wrapper: &[String]) -> Running {
         // the library's threads, so no other option and no suppression is needed.
         .env("ASAN_OPTIONS", "detect_leaks=1")
         .env("RUST_BACKTRACE", "1")
+        .env("XDG_STATE_HOME", state_home())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

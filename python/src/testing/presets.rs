@@ -343,6 +343,15 @@ impl PyTradovateServer {
         with_tradovate(slf, |t| t.token_requests())
     }
 
+    /// The latest token request's body as a dict (`password` and `sec` left out), or None.
+    fn last_token_request(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        match with_tradovate(slf, |t| t.last_token_request())? {
+            Some(v) => Ok(json::to_py(py, &v.to_string())?.unbind()),
+            None => Ok(py.None()),
+        }
+    }
+
     /// Successful WebSocket authorizations so far.
     fn authorizations(slf: &Bound<'_, Self>) -> PyResult<usize> {
         with_tradovate(slf, |t| t.authorizations())

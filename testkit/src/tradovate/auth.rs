@@ -37,6 +37,8 @@ pub(crate) struct Auth {
     penalty: Mutex<Option<Penalty>>,
     token_requests: AtomicUsize,
     renewals: AtomicUsize,
+    /// The body of the latest token request, `password` and `sec` left out.
+    last_request: Mutex<Option<Value>>,
 }
 
 impl Auth {
@@ -50,6 +52,7 @@ impl Auth {
             penalty: Mutex::new(None),
             token_requests: AtomicUsize::new(0),
             renewals: AtomicUsize::new(0),
+            last_request: Mutex::new(None),
         }
     }
 
@@ -89,6 +92,10 @@ impl Auth {
         self.token_requests.load(Ordering::SeqCst)
     }
 
+    pub(crate) fn last_request(&self) -> Option<Value> {
+        lock(&self.last_request).clone()
+    }
+
     pub(crate) fn renewals(&self) -> usize {
         self.renewals.load(Ordering::SeqCst)
     }
@@ -112,6 +119,12 @@ impl Auth {
             Ok(v @ Value::Object(_)) => v,
             _ => return error(400, "Request body must be a JSON object"),
         };
+        let mut shown = request.clone();
+        if let Some(m) = shown.as_object_mut() {
+            m.remove("password");
+            m.remove("sec");
+        }
+        *lock(&self.last_request) = Some(shown);
         if self.reject_credentials.load(Ordering::SeqCst) {
             return error(200, BAD_CREDENTIALS);
         }

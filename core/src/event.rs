@@ -75,11 +75,27 @@ pub enum Event {
         /// The response payload as JSON text.
         data: Option<String>,
     },
+    /// A lag crossed `lag_warning` (once; [`Event::CaughtUp`] follows when it falls below
+    /// half of it). Delivered in order, before the next message.
+    Lagging {
+        /// Which lag: the feed's or the application's.
+        lag: crate::Lag,
+        /// How far behind, in seconds.
+        seconds: f64,
+    },
+    /// A lag that crossed `lag_warning` fell below half of it again.
+    CaughtUp {
+        /// Which lag.
+        lag: crate::Lag,
+        /// How far behind now, in seconds.
+        seconds: f64,
+    },
 }
 
 impl Event {
     /// The kind of the event as a short lowercase name: `message`, `connected`,
-    /// `authenticated`, `disconnected`, `reconnecting`, `gave_up`, `error`, `lagged`, `response`.
+    /// `authenticated`, `disconnected`, `reconnecting`, `gave_up`, `error`, `lagged`, `response`,
+    /// `lagging`, `caught_up`.
     pub fn kind(&self) -> &'static str {
         match self {
             Event::Message(_) => "message",
@@ -91,6 +107,8 @@ impl Event {
             Event::Error(_) => "error",
             Event::Lagged { .. } => "lagged",
             Event::Response { .. } => "response",
+            Event::Lagging { .. } => "lagging",
+            Event::CaughtUp { .. } => "caught_up",
         }
     }
 

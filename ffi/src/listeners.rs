@@ -28,8 +28,12 @@ pub const TW_KIND_ERROR: u32 = 1 << 6;
 pub const TW_KIND_LAGGED: u32 = 1 << 7;
 /// Kind bit of `response` events.
 pub const TW_KIND_RESPONSE: u32 = 1 << 8;
+/// Kind bit of `lagging` events (a lag crossed `lag_warning`).
+pub const TW_KIND_LAGGING: u32 = 1 << 9;
+/// Kind bit of `caught_up` events (a lag fell below half of `lag_warning` again).
+pub const TW_KIND_CAUGHT_UP: u32 = 1 << 10;
 /// Every kind of event.
-pub const TW_KIND_ALL: u32 = 0x1FF;
+pub const TW_KIND_ALL: u32 = 0x7FF;
 
 /// Calls `callback` for each event whose kind is in `kinds` (an OR of `TW_KIND_*` bits), on
 /// the library's callback thread (`tradewire-cb`), in event order. Several listeners may
@@ -181,6 +185,8 @@ mod tests {
             (TW_KIND_ERROR, Kind::Error),
             (TW_KIND_LAGGED, Kind::Lagged),
             (TW_KIND_RESPONSE, Kind::Response),
+            (TW_KIND_LAGGING, Kind::Lagging),
+            (TW_KIND_CAUGHT_UP, Kind::CaughtUp),
         ];
         assert_eq!(bits.len(), Kind::ALL.len());
         for (bit, kind) in bits {

@@ -84,6 +84,8 @@ pub struct Client {
     started: AtomicBool,
     /// Set when `close()` begins: the callback thread stops calling the callback.
     stopping: Arc<AtomicBool>,
+    /// Times the messages taken (`consumer_lag`) and puts lag events before them.
+    consumer: Arc<crate::lag::Consumer>,
 }
 
 /// The error of waiting for events on a client that was never started.
@@ -131,7 +133,12 @@ impl Client {
             awaiting: std::collections::HashMap::new(),
             handoff: handoff.clone(),
         };
+        let consumer = Arc::new(crate::lag::Consumer::new(
+            counters.clone(),
+            settings.lag_warning,
+        ));
         Ok(Client {
+            consumer,
             settings,
             counters,
             history,

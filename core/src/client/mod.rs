@@ -20,6 +20,7 @@ use crate::transport::connect::tls_connector;
 use crate::transport::{Poller, Reactor};
 use crate::url::Scheme;
 
+mod consumer;
 mod kinds;
 mod lifecycle;
 mod listeners;
@@ -85,7 +86,7 @@ pub struct Client {
     /// Set when `close()` begins: the callback thread stops calling the callback.
     stopping: Arc<AtomicBool>,
     /// Times the messages taken (`consumer_lag`) and puts lag events before them.
-    consumer: Arc<crate::lag::Consumer>,
+    consumer: Arc<consumer::Consumer>,
 }
 
 /// The error of waiting for events on a client that was never started.
@@ -133,7 +134,7 @@ impl Client {
             awaiting: std::collections::HashMap::new(),
             handoff: handoff.clone(),
         };
-        let consumer = Arc::new(crate::lag::Consumer::new(
+        let consumer = Arc::new(consumer::Consumer::new(
             counters.clone(),
             settings.lag_warning,
         ));

@@ -132,7 +132,12 @@ pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
             let lag = ctx.counters.set_feed_latency(ctx.now, sent);
             if let Some(threshold) = s.lag_warning {
                 if let Some(lagging) = ctx.counters.feed_alarm.observe(lag, threshold) {
-                    let event = crate::lag::event(crate::Lag::Feed, lagging, lag, threshold);
+                    let event = crate::event::Event::lag_change(
+                        crate::lag::Lag::Feed,
+                        lagging,
+                        lag,
+                        threshold,
+                    );
                     ctx.delivery.push(event);
                 }
             }

@@ -74,9 +74,19 @@
 #define TW_KIND_RESPONSE (1 << 8)
 
 /**
+ * Kind bit of `lagging` events (a lag crossed `lag_warning`).
+ */
+#define TW_KIND_LAGGING (1 << 9)
+
+/**
+ * Kind bit of `caught_up` events (a lag fell below half of `lag_warning` again).
+ */
+#define TW_KIND_CAUGHT_UP (1 << 10)
+
+/**
  * Every kind of event.
  */
-#define TW_KIND_ALL 511
+#define TW_KIND_ALL 2047
 
 /**
  * Document 004's `connection-change`: `connected` and `disconnected` events
@@ -598,9 +608,12 @@ tw_result tw_client_start(struct tw_client *client);
  * same object as Python's `status()`): state (idle, connecting, authenticating, live,
  * closing, backoff, disconnected, gave_up, closed), connected, authenticated, reconnecting, reconnect_attempts,
  * epoch, messages_received, bytes_received, events_delivered, filtered, dropped, errors,
- * reconnects, last_message_age and last_heartbeat_latency (seconds, or null),
- * token_expires_at (ISO-8601, or null), and feed_latency (seconds, or null: the latest
- * message's received_at − server_time, negative when the server's clock runs ahead),
+ * reconnects, last_message_age and last_heartbeat_latency (seconds, or null: the round
+ * trip of the ping its pong answers), heartbeat_latency_max and heartbeat_latency_median
+ * (of the recent ones), token_expires_at (ISO-8601, or null), feed_latency (seconds, or
+ * null: the latest message's received_at − server_time, negative when the server's clock
+ * runs ahead), feed_lag (now − the server time of the latest message read) and consumer_lag
+ * (how long the latest event taken waited between read and delivery), seconds or null,
  * subscriptions (entries of the registry, `tw_client_subscribe`) and subscriptions_replayed
  * (subscription frames re-sent on new connections).
  *
@@ -836,8 +849,8 @@ int32_t tw_event_is_connected(const struct tw_event *event);
 
 /**
  * The event's kind: `"message"`, `"connected"`, `"authenticated"`, `"disconnected"`,
- * `"reconnecting"`, `"gave_up"`, `"error"`, `"lagged"` or `"response"` (`"unknown"` for a
- * kind newer than this binding).
+ * `"reconnecting"`, `"gave_up"`, `"error"`, `"lagged"`, `"response"`, `"lagging"` or
+ * `"caught_up"` (`"unknown"` for a kind newer than this binding).
  *
  * Ownership: a static string; never free it.
  * Threads: any thread.
@@ -847,6 +860,20 @@ int32_t tw_event_is_connected(const struct tw_event *event);
  * `event` must be NULL or a live event.
  */
 const char *tw_event_kind(const struct tw_event *event);
+
+/**
+ * Which lag a `lagging` or `caught_up` event is about: `"feed"` (`feed_lag`: the feed is
+ * late) or `"consumer"` (`consumer_lag`: the application is late), with how far behind in
+ * seconds written to `*seconds`. NULL, leaving `*seconds` as it was, for other kinds.
+ *
+ * Ownership: a static string; never free it. `seconds` stays the caller's.
+ * Threads: any thread.
+ * Errors: NULL, with `tw_last_error()` set, when `event` or `seconds` is NULL.
+ *
+ * # Safety
+ * `event` must be NULL or a live event; `seconds` NULL or valid for one write.
+ */
+const char *tw_event_lag(const struct tw_event *event, double *seconds);
 
 /**
  * The text exactly as received: for a `message`, the whole text frame; for an `error`

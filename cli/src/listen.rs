@@ -289,7 +289,7 @@ impl LoopState {
         }
         let always = matches!(
             event,
-            Event::Error(_) | Event::GaveUp { .. } | Event::Lagged { .. }
+            Event::Error(_) | Event::GaveUp { .. } | Event::Lagged { .. } | Event::Lagging { .. }
         );
         if let Some(line) = lifecycle_line(&event) {
             if always || !args.quiet {

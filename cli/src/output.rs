@@ -77,6 +77,20 @@ pub fn lifecycle_line(event: &Event) -> Option<String> {
         Event::Response { id, status, .. } => {
             format!("late response to request {id} (status {status}); nobody was waiting for it")
         }
+        Event::Lagging { lag, seconds } => format!(
+            "lagging: the {} is {seconds:.1} s behind (over lag_warning)",
+            match lag {
+                tradewire::Lag::Feed => "feed",
+                tradewire::Lag::Consumer => "output",
+            }
+        ),
+        Event::CaughtUp { lag, seconds } => format!(
+            "caught up: the {} is {seconds:.1} s behind again",
+            match lag {
+                tradewire::Lag::Feed => "feed",
+                tradewire::Lag::Consumer => "output",
+            }
+        ),
         other => other.kind().to_string(),
     })
 }

@@ -35,7 +35,7 @@ pub struct Backoff {
     pub kind: BackoffKind,
     /// The first delay.
     pub initial: Duration,
-    /// The largest delay before jitter.
+    /// The largest delay before jitter: the longest wait is `max × (1 + jitter)`.
     pub max: Duration,
     /// Growth factor per attempt (exponential only).
     pub factor: f64,

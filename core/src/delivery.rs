@@ -138,6 +138,14 @@ impl Delivery {
             || self.lifecycle_waiting > self.lifecycle_limit
     }
 
+    /// When the oldest message waiting for room was read (the application is at least this
+    /// far behind).
+    pub fn oldest_waiting(&self) -> Option<std::time::SystemTime> {
+        self.pending
+            .iter()
+            .find_map(|e| e.as_message().map(|m| m.received_at()))
+    }
+
     /// True while anything (events or a marker) waits for room.
     pub fn has_pending(&self) -> bool {
         !self.pending.is_empty() || self.lagged > 0

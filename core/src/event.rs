@@ -75,11 +75,54 @@ pub enum Event {
         /// The response payload as JSON text.
         data: Option<String>,
     },
+    /// A lag crossed `lag_warning` (once; [`Event::CaughtUp`] follows when it falls below
+    /// half of it). Delivered in order, before the next message.
+    Lagging {
+        /// Which lag: the feed's or the application's.
+        lag: crate::lag::Lag,
+        /// How far behind, in seconds.
+        seconds: f64,
+    },
+    /// A lag that crossed `lag_warning` fell below half of it again.
+    CaughtUp {
+        /// Which lag.
+        lag: crate::lag::Lag,
+        /// How far behind now, in seconds.
+        seconds: f64,
+    },
+}
+
+impl Event {
+    /// The event for a lag's change of state found by `lag::Alarm::observe` (`lagging`:
+    /// it crossed `threshold`; otherwise it fell below half of it), after logging it.
+    pub(crate) fn lag_change(
+        lag: crate::lag::Lag,
+        lagging: bool,
+        seconds: f64,
+        threshold: Duration,
+    ) -> Event {
+        if lagging {
+            tw_warn!(
+                "tradewire: {} is {seconds:.3} s, over lag_warning ({:.3} s)",
+                lag.status_field(),
+                threshold.as_secs_f64()
+            );
+            Event::Lagging { lag, seconds }
+        } else {
+            tw_warn!(
+                "tradewire: {} is back to {seconds:.3} s, under half of lag_warning ({:.3} s)",
+                lag.status_field(),
+                threshold.as_secs_f64()
+            );
+            Event::CaughtUp { lag, seconds }
+        }
+    }
 }
 
 impl Event {
     /// The kind of the event as a short lowercase name: `message`, `connected`,
-    /// `authenticated`, `disconnected`, `reconnecting`, `gave_up`, `error`, `lagged`, `response`.
+    /// `authenticated`, `disconnected`, `reconnecting`, `gave_up`, `error`, `lagged`, `response`,
+    /// `lagging`, `caught_up`.
     pub fn kind(&self) -> &'static str {
         match self {
             Event::Message(_) => "message",
@@ -91,6 +134,8 @@ impl Event {
             Event::Error(_) => "error",
             Event::Lagged { .. } => "lagged",
             Event::Response { .. } => "response",
+            Event::Lagging { .. } => "lagging",
+            Event::CaughtUp { .. } => "caught_up",
         }
     }
 

@@ -15,6 +15,8 @@
 //! | `error` | `error` (its kind, e.g. `invalid_json`), `message`, `raw`, `epoch` |
 //! | `lagged` | `dropped` |
 //! | `response` | `id`, `status`, `data` |
+//! | `lagging` | `lag` (`feed` or `consumer`), `seconds` |
+//! | `caught_up` | `lag`, `seconds` |
 //!
 //! A message's `account_id` keeps the JSON type the server gave it (`123` or `"123"`, every
 //! digit); `data` is the payload exactly as the server wrote it (numbers keep their digits,
@@ -108,6 +110,11 @@ impl Event {
                     // Not JSON (an event built by hand): kept as a string.
                     other => push_opt_str(out, other),
                 }
+            }
+            Event::Lagging { lag, seconds: s } | Event::CaughtUp { lag, seconds: s } => {
+                push_field(out, "lag", Some(lag.name()));
+                push_key(out, "seconds");
+                out.push_str(&seconds(*s));
             }
             Event::Message(_) => {}
         }
@@ -467,6 +474,20 @@ mod tests {
             (
                 Event::Lagged { dropped: 9 },
                 r#"{"kind":"lagged","dropped":9}"#,
+            ),
+            (
+                Event::Lagging {
+                    lag: crate::Lag::Feed,
+                    seconds: 3.25,
+                },
+                r#"{"kind":"lagging","lag":"feed","seconds":3.25}"#,
+            ),
+            (
+                Event::CaughtUp {
+                    lag: crate::Lag::Consumer,
+                    seconds: 0.5,
+                },
+                r#"{"kind":"caught_up","lag":"consumer","seconds":0.5}"#,
             ),
             (
                 Event::Response {

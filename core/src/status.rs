@@ -124,8 +124,13 @@ pub struct Status {
     pub reconnects: u64,
     /// Time since the server last sent anything.
     pub last_message_age: Option<Duration>,
-    /// Latest heartbeat latency (ping round trip, or server heartbeat age).
+    /// Latest heartbeat latency: the round trip of the ping its pong answers (however long
+    /// it took), or the age of a server heartbeat (breakout).
     pub last_heartbeat_latency: Option<Duration>,
+    /// The worst of the recent heartbeat latencies (the last [`RECENT_LATENCIES`]).
+    pub heartbeat_latency_max: Option<Duration>,
+    /// The median of the recent heartbeat latencies (the last [`RECENT_LATENCIES`]).
+    pub heartbeat_latency_median: Option<Duration>,
     /// When the access token in use expires (presets that obtain tokens: tradovate).
     pub token_expires_at: Option<SystemTime>,
     /// The one-way latency of the latest message that carried a server time
@@ -136,7 +141,18 @@ pub struct Status {
     pub subscriptions: u64,
     /// Subscription frames sent again by the replays after (re)connects.
     pub subscriptions_replayed: u64,
+    /// How stale the feed is: now − the server time of the latest message read, in seconds
+    /// (with a `time_pointer`; breakout: `/ts`). It grows while nothing arrives. `None`
+    /// before such a message.
+    pub feed_lag: Option<f64>,
+    /// How far behind the application is: how long the latest message taken (`recv`, a
+    /// batch, a listener) waited between its read from the socket and its delivery, in
+    /// seconds. `None` before the first. Events read straight from `events()` are not timed.
+    pub consumer_lag: Option<f64>,
 }
+
+/// How many recent heartbeat latencies `status()` summarises.
+pub const RECENT_LATENCIES: usize = 16;
 
 impl Status {
     /// The status as a JSON object (durations in seconds).
@@ -157,10 +173,14 @@ impl Status {
             "reconnects": self.reconnects,
             "last_message_age": self.last_message_age.map(|d| d.as_secs_f64()),
             "last_heartbeat_latency": self.last_heartbeat_latency.map(|d| d.as_secs_f64()),
+            "heartbeat_latency_max": self.heartbeat_latency_max.map(|d| d.as_secs_f64()),
+            "heartbeat_latency_median": self.heartbeat_latency_median.map(|d| d.as_secs_f64()),
             "token_expires_at": self.token_expires_at.map(crate::time::iso8601),
             "feed_latency": self.feed_latency,
             "subscriptions": self.subscriptions,
             "subscriptions_replayed": self.subscriptions_replayed,
+            "feed_lag": self.feed_lag,
+            "consumer_lag": self.consumer_lag,
         })
     }
 }
@@ -192,6 +212,19 @@ pub(crate) struct Counters {
     pub subscriptions: AtomicU64,
     /// Subscription frames sent by replays.
     pub subscriptions_replayed: AtomicU64,
+    /// Unix microseconds of the server time of the latest message with one
+    /// ([`NO_FEED_LATENCY`]: none yet).
+    pub feed_sent_us: AtomicI64,
+    /// Microseconds + 1 the latest message taken waited between read and delivery (0: none).
+    pub consumer_lag_us: AtomicU64,
+    /// The recent heartbeat latencies (written at each pong: rare, so a lock is fine).
+    pub recent_latencies: Mutex<Recent>,
+    /// Whether the feed lags behind `lag_warning`.
+    pub feed_alarm: crate::lag::Alarm,
+    /// Whether the application lags behind `lag_warning`.
+    pub consumer_alarm: crate::lag::Alarm,
+    /// Nanoseconds since `origin` when delivery was last seen blocked (0: never).
+    pub blocked_at: AtomicU64,
     pub origin: Instant,
     /// The latest failed connection attempt, for `wait_live`; guards the state changes
     /// `changed` announces.
@@ -212,6 +245,31 @@ pub(crate) struct Failures {
     /// The latest failure was returned by a `wait_live`, or a connection went live after it,
     /// or the client was asked to connect again: a later `wait_live` does not return it.
     pub reported: bool,
+}
+
+/// The last [`RECENT_LATENCIES`] heartbeat latencies, in microseconds.
+#[derive(Debug, Default)]
+pub(crate) struct Recent {
+    latencies: [u64; RECENT_LATENCIES],
+    len: usize,
+    next: usize,
+}
+
+impl Recent {
+    fn push(&mut self, us: u64) {
+        self.latencies[self.next] = us;
+        self.next = (self.next + 1) % RECENT_LATENCIES;
+        self.len = (self.len + 1).min(RECENT_LATENCIES);
+    }
+
+    /// The worst and the median (the lower middle one of an even count). Pure.
+    fn summary(&self) -> Option<(Duration, Duration)> {
+        let mut v = self.latencies[..self.len].to_vec();
+        v.sort_unstable();
+        let max = *v.last()?;
+        let median = v[(v.len() - 1) / 2];
+        Some((Duration::from_micros(max), Duration::from_micros(median)))
+    }
 }
 
 /// `feed_latency_us` before any message carried a server time.
@@ -237,6 +295,12 @@ impl Default for Counters {
             feed_latency_us: AtomicI64::new(NO_FEED_LATENCY),
             subscriptions: AtomicU64::new(0),
             subscriptions_replayed: AtomicU64::new(0),
+            feed_sent_us: AtomicI64::new(NO_FEED_LATENCY),
+            consumer_lag_us: AtomicU64::new(0),
+            recent_latencies: Mutex::new(Recent::default()),
+            feed_alarm: Default::default(),
+            consumer_alarm: Default::default(),
+            blocked_at: AtomicU64::new(0),
             origin: Instant::now(),
             failures: Mutex::new(Failures::default()),
             changed: Condvar::new(),
@@ -307,15 +371,49 @@ impl Counters {
     }
 
     pub fn set_latency(&self, d: Duration) {
-        self.latency_us
-            .store(d.as_micros() as u64 + 1, Ordering::Relaxed);
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX - 1);
+        self.latency_us.store(us + 1, Ordering::Relaxed);
+        self.recent_latencies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(us);
     }
 
     /// Records the one-way latency of a message read at `received` that the server sent at
-    /// `sent` (by its clock).
-    pub fn set_feed_latency(&self, received: SystemTime, sent: SystemTime) {
-        self.feed_latency_us
-            .store(signed_micros(received, sent), Ordering::Relaxed);
+    /// `sent` (by its clock); returns it in seconds (the feed's lag at that read).
+    pub fn set_feed_latency(&self, received: SystemTime, sent: SystemTime) -> f64 {
+        let us = signed_micros(received, sent);
+        self.feed_latency_us.store(us, Ordering::Relaxed);
+        self.feed_sent_us
+            .store(signed_micros(sent, UNIX_EPOCH), Ordering::Relaxed);
+        us as f64 / 1e6
+    }
+
+    /// Records how long a message read at `received` waited until it was taken at `now`;
+    /// returns it in seconds.
+    pub fn set_consumer_lag(&self, now: SystemTime, received: SystemTime) -> f64 {
+        let us = signed_micros(now, received).max(0) as u64;
+        self.consumer_lag_us.store(us + 1, Ordering::Relaxed);
+        us as f64 / 1e6
+    }
+
+    /// Notes that delivery is blocked at `now` (the queue is full under `block`: the socket
+    /// is not read).
+    pub fn mark_blocked(&self, now: Instant) {
+        let ns = now.saturating_duration_since(self.origin).as_nanos() as u64;
+        self.blocked_at.store(ns.max(1), Ordering::Relaxed);
+    }
+
+    /// Whether delivery was blocked at some time in the `within` before `now`.
+    pub fn blocked_within(&self, now: Instant, within: Duration) -> bool {
+        match self.blocked_at.load(Ordering::Relaxed) {
+            0 => false,
+            ns => {
+                now.saturating_duration_since(self.origin)
+                    .saturating_sub(Duration::from_nanos(ns))
+                    <= within
+            }
+        }
     }
 
     pub fn snapshot(&self) -> Status {
@@ -323,6 +421,11 @@ impl Counters {
         let rx = self.last_rx.load(Ordering::Relaxed);
         let lat = self.latency_us.load(Ordering::Relaxed);
         let live = matches!(state, State::Live | State::Authenticating);
+        let recent = self
+            .recent_latencies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .summary();
         Status {
             state,
             connected: live,
@@ -344,6 +447,8 @@ impl Counters {
                     .saturating_sub(Duration::from_nanos(rx))
             }),
             last_heartbeat_latency: (lat > 0).then(|| Duration::from_micros(lat - 1)),
+            heartbeat_latency_max: recent.map(|r| r.0),
+            heartbeat_latency_median: recent.map(|r| r.1),
             token_expires_at: match self.token_expiry_ms.load(Ordering::Relaxed) {
                 0 => None,
                 ms => Some(UNIX_EPOCH + Duration::from_millis(ms)),
@@ -354,6 +459,17 @@ impl Counters {
             },
             subscriptions: self.subscriptions.load(Ordering::Relaxed),
             subscriptions_replayed: self.subscriptions_replayed.load(Ordering::Relaxed),
+            feed_lag: match self.feed_sent_us.load(Ordering::Relaxed) {
+                NO_FEED_LATENCY => None,
+                sent => Some(
+                    (signed_micros(SystemTime::now(), UNIX_EPOCH).saturating_sub(sent)) as f64
+                        / 1e6,
+                ),
+            },
+            consumer_lag: match self.consumer_lag_us.load(Ordering::Relaxed) {
+                0 => None,
+                us => Some((us - 1) as f64 / 1e6),
+            },
         }
     }
 }
@@ -372,6 +488,55 @@ fn signed_micros(a: SystemTime, b: SystemTime) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recent_latencies_give_the_worst_and_the_median() {
+        let c = Counters::default();
+        assert_eq!(c.snapshot().heartbeat_latency_max, None);
+        for ms in [30, 2500, 10, 20] {
+            c.set_latency(Duration::from_millis(ms));
+        }
+        let s = c.snapshot();
+        assert_eq!(s.last_heartbeat_latency, Some(Duration::from_millis(20)));
+        assert_eq!(s.heartbeat_latency_max, Some(Duration::from_millis(2500)));
+        assert_eq!(s.heartbeat_latency_median, Some(Duration::from_millis(20)));
+        // Only the last RECENT_LATENCIES count.
+        for _ in 0..RECENT_LATENCIES {
+            c.set_latency(Duration::from_millis(5));
+        }
+        assert_eq!(
+            c.snapshot().heartbeat_latency_max,
+            Some(Duration::from_millis(5))
+        );
+        assert_eq!(c.snapshot().to_json()["heartbeat_latency_median"], 0.005);
+    }
+
+    #[test]
+    fn feed_lag_is_measured_from_now_and_consumer_lag_from_the_last_delivery() {
+        let c = Counters::default();
+        assert_eq!(c.snapshot().feed_lag, None);
+        assert_eq!(c.snapshot().consumer_lag, None);
+        let now = SystemTime::now();
+        let sent = now - Duration::from_secs(3);
+        assert!((c.set_feed_latency(now, sent) - 3.0).abs() < 1e-9);
+        let lag = c.snapshot().feed_lag.unwrap();
+        assert!((3.0..3.0 + 60.0).contains(&lag), "{lag}");
+        assert!((c.set_consumer_lag(now, now - Duration::from_millis(250)) - 0.25).abs() < 1e-9);
+        assert_eq!(c.snapshot().consumer_lag, Some(0.25));
+        // A clock that went back never makes a negative wait.
+        c.set_consumer_lag(now, now + Duration::from_secs(1));
+        assert_eq!(c.snapshot().to_json()["consumer_lag"], 0.0);
+    }
+
+    #[test]
+    fn blocked_lately_is_remembered_for_a_while() {
+        let c = Counters::default();
+        let t0 = Instant::now();
+        assert!(!c.blocked_within(t0, Duration::from_secs(1)));
+        c.mark_blocked(t0);
+        assert!(c.blocked_within(t0 + Duration::from_millis(900), Duration::from_secs(1)));
+        assert!(!c.blocked_within(t0 + Duration::from_secs(2), Duration::from_secs(1)));
+    }
 
     #[test]
     fn feed_latency_is_signed_and_absent_until_measured() {

@@ -332,9 +332,12 @@ pub unsafe extern "C" fn tw_client_request(
 /// same object as Python's `status()`): state (idle, connecting, authenticating, live,
 /// closing, backoff, disconnected, gave_up, closed), connected, authenticated, reconnecting, reconnect_attempts,
 /// epoch, messages_received, bytes_received, events_delivered, filtered, dropped, errors,
-/// reconnects, last_message_age and last_heartbeat_latency (seconds, or null),
-/// token_expires_at (ISO-8601, or null), and feed_latency (seconds, or null: the latest
-/// message's received_at − server_time, negative when the server's clock runs ahead),
+/// reconnects, last_message_age and last_heartbeat_latency (seconds, or null: the round
+/// trip of the ping its pong answers), heartbeat_latency_max and heartbeat_latency_median
+/// (of the recent ones), token_expires_at (ISO-8601, or null), feed_latency (seconds, or
+/// null: the latest message's received_at − server_time, negative when the server's clock
+/// runs ahead), feed_lag (now − the server time of the latest message read) and consumer_lag
+/// (how long the latest event taken waited between read and delivery), seconds or null,
 /// subscriptions (entries of the registry, `tw_client_subscribe`) and subscriptions_replayed
 /// (subscription frames re-sent on new connections).
 ///

@@ -136,6 +136,8 @@ impl tw_event {
             "error" => c"error",
             "lagged" => c"lagged",
             "response" => c"response",
+            "lagging" => c"lagging",
+            "caught_up" => c"caught_up",
             _ => c"unknown",
         }
     }
@@ -182,8 +184,8 @@ unsafe fn event_ref<'a>(ev: *const tw_event, function: &str) -> Result<&'a tw_ev
 }
 
 /// The event's kind: `"message"`, `"connected"`, `"authenticated"`, `"disconnected"`,
-/// `"reconnecting"`, `"gave_up"`, `"error"`, `"lagged"` or `"response"` (`"unknown"` for a
-/// kind newer than this binding).
+/// `"reconnecting"`, `"gave_up"`, `"error"`, `"lagged"`, `"response"`, `"lagging"` or
+/// `"caught_up"` (`"unknown"` for a kind newer than this binding).
 ///
 /// Ownership: a static string; never free it.
 /// Threads: any thread.
@@ -411,6 +413,39 @@ pub unsafe extern "C" fn tw_event_server_time(
         // SAFETY: not NULL, and the caller promises it is valid for one write.
         unsafe { *unix_seconds = secs };
         Ok(true)
+    })
+}
+
+/// Which lag a `lagging` or `caught_up` event is about: `"feed"` (`feed_lag`: the feed is
+/// late) or `"consumer"` (`consumer_lag`: the application is late), with how far behind in
+/// seconds written to `*seconds`. NULL, leaving `*seconds` as it was, for other kinds.
+///
+/// Ownership: a static string; never free it. `seconds` stays the caller's.
+/// Threads: any thread.
+/// Errors: NULL, with `tw_last_error()` set, when `event` or `seconds` is NULL.
+///
+/// # Safety
+/// `event` must be NULL or a live event; `seconds` NULL or valid for one write.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_lag(event: *const tw_event, seconds: *mut f64) -> *const c_char {
+    guard_value(ptr::null(), || {
+        const NAME: &str = "tw_event_lag";
+        // SAFETY: forwarded from the caller.
+        let ev = unsafe { event_ref(event, NAME) }?;
+        if seconds.is_null() {
+            return Err(Failure::null(NAME, "seconds"));
+        }
+        let (Event::Lagging { lag, seconds: s } | Event::CaughtUp { lag, seconds: s }) = &ev.event
+        else {
+            return Ok(ptr::null());
+        };
+        // SAFETY: not NULL, and the caller promises it is valid for one write.
+        unsafe { *seconds = *s };
+        let name: &'static CStr = match lag {
+            tradewire_core::Lag::Feed => c"feed",
+            tradewire_core::Lag::Consumer => c"consumer",
+        };
+        Ok(name.as_ptr())
     })
 }
 

@@ -28,8 +28,12 @@ pub const TW_KIND_ERROR: u32 = 1 << 6;
 pub const TW_KIND_LAGGED: u32 = 1 << 7;
 /// Kind bit of `response` events.
 pub const TW_KIND_RESPONSE: u32 = 1 << 8;
+/// Kind bit of `lagging` events (a lag crossed `lag_warning`).
+pub const TW_KIND_LAGGING: u32 = 1 << 9;
+/// Kind bit of `caught_up` events (a lag fell below half of `lag_warning` again).
+pub const TW_KIND_CAUGHT_UP: u32 = 1 << 10;
 /// Every kind of event.
-pub const TW_KIND_ALL: u32 = 0x1FF;
+pub const TW_KIND_ALL: u32 = 0x7FF;
 /// Document 004's `connection-change`: `connected` and `disconnected` events
 /// (`TW_KIND_CONNECTED | TW_KIND_DISCONNECTED`; `tw_event_is_connected` tells them apart).
 pub const TW_KIND_CONNECTION_CHANGE: u32 = TW_KIND_CONNECTED | TW_KIND_DISCONNECTED;
@@ -184,6 +188,8 @@ mod tests {
             (TW_KIND_ERROR, Kind::Error),
             (TW_KIND_LAGGED, Kind::Lagged),
             (TW_KIND_RESPONSE, Kind::Response),
+            (TW_KIND_LAGGING, Kind::Lagging),
+            (TW_KIND_CAUGHT_UP, Kind::CaughtUp),
         ];
         assert_eq!(bits.len(), Kind::ALL.len());
         for (bit, kind) in bits {

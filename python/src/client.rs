@@ -20,7 +20,10 @@ use crate::json;
 use crate::listeners::{self, SelfRef, Style};
 use crate::logging;
 
-/// Longest wait without checking for signals (Ctrl-C) in `recv` and iteration.
+/// Longest wait on the event queue without checking for signals (Ctrl-C) in `recv` and
+/// iteration. A thread that runs the connection itself (inline reads, the default) waits in
+/// the poller instead, which a signal interrupts: it wakes for nothing else than the
+/// connection's own timers.
 const WAIT_SLICE: Duration = Duration::from_millis(50);
 
 /// A connection to a WebSocket event stream that stays up by itself.
@@ -34,6 +37,8 @@ pub struct PyClient {
     started: AtomicBool,
     /// This object, for the `on_*` functions (set when it starts).
     me: SelfRef,
+    /// Set once the client counts as closed for the log forwarder (`logging::client_closed`).
+    uncounted: Arc<AtomicBool>,
 }
 
 /// What waiting for the next event gave.
@@ -46,15 +51,16 @@ enum Next {
 
 impl PyClient {
     fn create(py: Python<'_>, config: Value) -> PyResult<PyClient> {
-        logging::ensure_forwarder(py);
         let config = Config::from_value(config).map_err(errors::to_py)?;
         let preset = config.get_preset().name();
         let client = Client::new(config).map_err(errors::to_py)?;
+        logging::client_opened(py);
         Ok(PyClient {
             client: Arc::new(client),
             preset,
             started: AtomicBool::new(false),
             me: SelfRef::default(),
+            uncounted: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -73,23 +79,14 @@ impl PyClient {
         Ok(())
     }
 
-    /// Waits up to `timeout` (None: for ever) for an event, in slices, checking for signals
-    /// between them, with the GIL released while waiting.
+    /// Waits up to `timeout` (None: for ever) for an event with the GIL released, running
+    /// Python's signal handlers whenever a signal interrupts the wait.
     fn next_event(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Next> {
         if let Some(e) = next_or_closed(self.client.try_recv())? {
             return Ok(e);
         }
         let deadline = deadline_of(timeout)?;
-        let client = &self.client;
-        loop {
-            let Some(slice) = next_slice(deadline) else {
-                return Ok(Next::Timeout);
-            };
-            match next_or_closed(detached(py, || client.recv_timeout(slice))?)? {
-                Some(next) => return Ok(next),
-                None => py.check_signals()?,
-            }
-        }
+        Ok(next_or_closed(wait_one(py, &self.client, deadline)?)?.unwrap_or(Next::Timeout))
     }
 
     /// `Client::wait_live` in slices, checking for signals between them, with the GIL
@@ -135,14 +132,8 @@ fn next_or_closed(taken: tradewire::Result<Option<Event>>) -> PyResult<Option<Ne
 }
 
 /// When a wait of `timeout` seconds (None: no limit) ends.
-fn deadline_of(timeout: Option<f64>) -> PyResult<Option<Instant>> {
-    Ok(match timeout {
-        Some(t) => Instant::now().checked_add(seconds("timeout", t)?),
-        None => None,
-    })
-}
-
-/// The next slice of a wait until `deadline`, or None once it has passed.
+/// The next wait of a loop that checks for signals between waits: at most [`WAIT_SLICE`],
+/// none once `deadline` has passed.
 fn next_slice(deadline: Option<Instant>) -> Option<Duration> {
     match deadline {
         Some(d) => {
@@ -150,6 +141,35 @@ fn next_slice(deadline: Option<Instant>) -> Option<Duration> {
             (!left.is_zero()).then(|| left.min(WAIT_SLICE))
         }
         None => Some(WAIT_SLICE),
+    }
+}
+
+fn deadline_of(timeout: Option<f64>) -> PyResult<Option<Instant>> {
+    Ok(match timeout {
+        Some(t) => Instant::now().checked_add(seconds("timeout", t)?),
+        None => None,
+    })
+}
+
+/// Waits (GIL released) until `deadline` (None: no limit) for one event. Returns to Python
+/// to run its signal handlers whenever a signal interrupted the wait (a Ctrl-C raises
+/// `KeyboardInterrupt` here), and after each [`WAIT_SLICE`] spent waiting on the queue.
+fn wait_one(
+    py: Python<'_>,
+    client: &Client,
+    deadline: Option<Instant>,
+) -> PyResult<tradewire::Result<Option<Event>>> {
+    loop {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(Ok(None));
+        }
+        // Before waiting, when no event is at stake (it runs Python code, and with it the
+        // handler of a pending signal).
+        logging::refresh_before_wait(py)?;
+        match detached(py, || client.recv_interruptible(deadline, WAIT_SLICE))? {
+            Ok(None) => py.check_signals()?,
+            other => return Ok(other),
+        }
     }
 }
 
@@ -303,35 +323,23 @@ impl PyClient {
             Ok(_) => return finish(py, batch, failed),
             Err(e) => return Err(errors::to_py(e)),
         }
-        // None queued: wait for the first event with the GIL released, in slices, checking
-        // for signals between them; then take the rest as above, converting each as it is
-        // taken (no intermediate Vec of events).
+        // None queued: wait for the first event with the GIL released, running signal
+        // handlers when a signal interrupts the wait; then take the rest as above, converting
+        // each as it is taken (no intermediate Vec of events).
         let deadline = deadline_of(timeout)?;
-        loop {
-            let Some(slice) = next_slice(deadline) else {
-                return Ok(PyList::empty(py));
-            };
-            let mut first = None;
-            let waited = detached(py, || {
-                client.recv_batch_with(1, Some(slice), |e| {
-                    first = Some(e);
-                    ControlFlow::Continue(())
-                })
-            })?;
-            match (waited, first) {
-                (Ok(_), Some(e)) => {
-                    if take_into(py, e, &mut batch, &mut failed).is_continue() {
-                        // Whatever this gives, the first event is delivered: the end of the
-                        // stream (or any refusal) is for the next call to report.
-                        let _ = client.recv_batch_with(max - 1, Some(Duration::ZERO), |e| {
-                            take_into(py, e, &mut batch, &mut failed)
-                        });
-                    }
-                    return finish(py, batch, failed);
+        match wait_one(py, client, deadline)? {
+            Ok(Some(e)) => {
+                if take_into(py, e, &mut batch, &mut failed).is_continue() {
+                    // Whatever this gives, the first event is delivered: the end of the
+                    // stream (or any refusal) is for the next call to report.
+                    let _ = client.recv_batch_with(max - 1, Some(Duration::ZERO), |e| {
+                        take_into(py, e, &mut batch, &mut failed)
+                    });
                 }
-                (Ok(_), None) => py.check_signals()?,
-                (Err(e), _) => return Err(errors::to_py(e)),
+                finish(py, batch, failed)
             }
+            Ok(None) => Ok(PyList::empty(py)),
+            Err(e) => Err(errors::to_py(e)),
         }
     }
 
@@ -539,7 +547,13 @@ impl PyClient {
     /// readable, then iteration ends.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let client = &self.client;
-        detached(py, || client.close())
+        let uncounted = &self.uncounted;
+        detached(py, || {
+            client.close();
+            if !uncounted.swap(true, Ordering::SeqCst) {
+                logging::client_closed();
+            }
+        })
     }
 
     /// Calls `callback(event)` for every event on a background thread instead of queueing
@@ -642,9 +656,15 @@ impl Drop for PyClient {
         // Closing joins the I/O and callback threads; the callback thread may be waiting for
         // the GIL, which the thread running this destructor holds. Close elsewhere.
         let client = self.client.clone();
+        let uncounted = self.uncounted.clone();
         let spawned = std::thread::Builder::new()
             .name("tradewire-close".into())
-            .spawn(move || client.close());
+            .spawn(move || {
+                client.close();
+                if !uncounted.swap(true, Ordering::SeqCst) {
+                    logging::client_closed();
+                }
+            });
         if spawned.is_err() {
             // No thread: do not join with the GIL held; the threads end on their own once
             // the client's last reference goes.

@@ -99,7 +99,7 @@ fn secs(t: SystemTime) -> f64 {
 #[pymethods]
 impl PyEvent {
     /// 'message', 'connected', 'authenticated', 'disconnected', 'reconnecting', 'gave_up',
-    /// 'error', 'lagged' or 'response'.
+    /// 'error', 'lagged', 'response', 'lagging' or 'caught_up'.
     #[getter]
     fn kind<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
         // Interned once: a new string per access was a visible cost per event.
@@ -340,6 +340,25 @@ impl PyEvent {
         }
     }
 
+    /// 'lagging' / 'caught_up': which lag, 'feed' (the feed is late: status()['feed_lag'])
+    /// or 'consumer' (the application is late: status()['consumer_lag']).
+    #[getter]
+    fn lag(&self) -> Option<&'static str> {
+        match &self.event {
+            Event::Lagging { lag, .. } | Event::CaughtUp { lag, .. } => Some(lag.name()),
+            _ => None,
+        }
+    }
+
+    /// 'lagging' / 'caught_up': how far behind, in seconds.
+    #[getter]
+    fn seconds(&self) -> Option<f64> {
+        match &self.event {
+            Event::Lagging { seconds, .. } | Event::CaughtUp { seconds, .. } => Some(*seconds),
+            _ => None,
+        }
+    }
+
     /// 'response': the request id.
     #[getter]
     fn id(&self) -> Option<u64> {
@@ -433,6 +452,10 @@ impl PyEvent {
                 parts.push(format!("error={}", py_str(&e.message)));
             }
             Event::Lagged { dropped } => parts.push(format!("dropped={dropped}")),
+            Event::Lagging { lag, seconds } | Event::CaughtUp { lag, seconds } => {
+                parts.push(format!("lag={}", py_str(lag.name())));
+                parts.push(format!("seconds={seconds:.3}"));
+            }
             Event::Response { id, status, .. } => {
                 parts.push(format!("id={id}"));
                 parts.push(format!("status={status}"));

@@ -5,9 +5,16 @@
 //! record and puts it in a bounded queue (dropping it, counted, when the queue is full); a
 //! forwarder thread (`tradewire-log`) takes records from the queue and hands them to Python's
 //! `logging` with the GIL. Records below the effective level of the `tradewire` logger are not
-//! even formatted: that level is cached here and refreshed by the forwarder every second.
+//! even formatted: that level is cached here and refreshed when a client is created or
+//! started, with every batch forwarded, when a `recv` is about to wait (at most once a
+//! second), and by the forwarder every [`REFRESH`] otherwise.
+//!
+//! The forwarder runs while a client is open: it starts with the first client and stops
+//! (after handing on what is queued) when the last one is closed or dropped, so no thread of
+//! tradewire's outlives the last client; records logged with no client open wait in the
+//! queue for the next client, or for the interpreter's exit.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,8 +28,11 @@ use pyo3::types::PyTuple;
 const QUEUE_CAPACITY: usize = 10_000;
 /// Records handed to Python per GIL acquisition.
 const BATCH: usize = 256;
-/// How often the forwarder refreshes the cached level when idle.
-const REFRESH: Duration = Duration::from_secs(1);
+/// How often the forwarder refreshes the cached level when idle (each wake-up costs an idle
+/// process: docs/BENCHMARKS.md, idle wake-ups).
+const REFRESH: Duration = Duration::from_secs(30);
+/// The shortest time between two refreshes by a `recv` about to wait.
+const WAITED_REFRESH: Duration = Duration::from_secs(1);
 
 struct Record {
     level: Level,
@@ -43,6 +53,10 @@ static QUEUE: OnceLock<Queue> = OnceLock::new();
 static DROPPED: AtomicU64 = AtomicU64::new(0);
 static STOPPED: AtomicBool = AtomicBool::new(false);
 static FORWARDER: Mutex<Option<(Sender<()>, JoinHandle<()>)>> = Mutex::new(None);
+/// Clients open (created and not yet closed or dropped).
+static CLIENTS: AtomicUsize = AtomicUsize::new(0);
+/// Milliseconds since the Unix epoch of the last refresh after a wait.
+static LAST_WAITED_REFRESH: AtomicU64 = AtomicU64::new(0);
 
 fn queue() -> &'static Queue {
     QUEUE.get_or_init(|| {
@@ -141,6 +155,50 @@ fn logger_name(target: &str) -> String {
     target.replace("::", ".")
 }
 
+/// A client was created: the forwarder runs while any is open.
+pub fn client_opened(py: Python<'_>) {
+    CLIENTS.fetch_add(1, Ordering::SeqCst);
+    ensure_forwarder(py);
+}
+
+/// A client was closed or dropped (once per client): the last one stops the forwarder,
+/// which hands on what is queued first. Call it without the GIL (it joins the forwarder,
+/// which may be waiting for the GIL).
+pub fn client_closed() {
+    if CLIENTS.fetch_sub(1, Ordering::SeqCst) != 1 {
+        return;
+    }
+    let mut slot = FORWARDER.lock().unwrap_or_else(|p| p.into_inner());
+    // A client created meanwhile keeps it.
+    if CLIENTS.load(Ordering::SeqCst) > 0 {
+        return;
+    }
+    if let Some((stop, handle)) = slot.take() {
+        drop(stop);
+        drop(slot);
+        let _ = handle.join();
+    }
+}
+
+/// Refreshes the cached level when a `recv` is about to wait, at most once per
+/// [`WAITED_REFRESH`] (a level set while nothing was logged takes effect then). Runs Python
+/// code, so a pending signal's handler may run in it: its exception (`KeyboardInterrupt`,
+/// anything not an `Exception`) is raised, never swallowed.
+pub fn refresh_before_wait(py: Python<'_>) -> PyResult<()> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let last = LAST_WAITED_REFRESH.load(Ordering::Relaxed);
+    if now.saturating_sub(last) < WAITED_REFRESH.as_millis() as u64 {
+        return Ok(());
+    }
+    LAST_WAITED_REFRESH.store(now, Ordering::Relaxed);
+    match refresh_level(py) {
+        Err(e) if !e.is_instance_of::<pyo3::exceptions::PyException>(py) => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// Starts the forwarder thread unless it runs (or the interpreter is shutting down).
 pub fn ensure_forwarder(py: Python<'_>) {
     if STOPPED.load(Ordering::SeqCst) {
@@ -148,7 +206,7 @@ pub fn ensure_forwarder(py: Python<'_>) {
     }
     let _ = refresh_level(py);
     let mut slot = FORWARDER.lock().unwrap_or_else(|p| p.into_inner());
-    if slot.is_some() {
+    if slot.is_some() || CLIENTS.load(Ordering::SeqCst) == 0 {
         return;
     }
     let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
@@ -165,7 +223,14 @@ fn forward(stop: Receiver<()>) {
     let rx = &queue().rx;
     loop {
         let first = crossbeam_channel::select! {
-            recv(stop) -> _ => return,
+            recv(stop) -> _ => {
+                // The last client went: hand on what it logged, then end.
+                let rest: Vec<Record> = rx.try_iter().collect();
+                if !rest.is_empty() && !STOPPED.load(Ordering::SeqCst) {
+                    let _ = Python::try_attach(|py| emit(py, rest));
+                }
+                return;
+            }
             recv(rx) -> r => r.ok(),
             default(REFRESH) => None,
         };

@@ -51,6 +51,8 @@ _EventKind = Literal[
     "error",
     "lagged",
     "response",
+    "lagging",
+    "caught_up",
 ]
 
 # What Client.on listens to: a kind, "*" (every kind; document 004's "activity" too),
@@ -148,6 +150,13 @@ class Event:
     def delay(self) -> Optional[float]: ...
     @property
     def dropped(self) -> Optional[int]: ...
+    @property
+    def lag(self) -> Optional[str]:
+        """``lagging`` / ``caught_up``: ``'feed'`` (the feed is late, ``status()['feed_lag']``)
+        or ``'consumer'`` (the application is late, ``status()['consumer_lag']``)."""
+    @property
+    def seconds(self) -> Optional[float]:
+        """``lagging`` / ``caught_up``: how far behind, in seconds."""
     @property
     def id(self) -> Optional[int]: ...
     @property

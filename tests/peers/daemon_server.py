@@ -11,6 +11,7 @@ On start it prints one line `READY <port>` on stdout. Then it reads JSON command
 on stdin and answers each with exactly one line on stdout:
 
     {"cmd":"broadcast","text":"..."}                 -> OK <clients sent to>
+    {"cmd":"burst","text":"...","count":N}           -> OK <clients sent to>   (the text N times)
     {"cmd":"event","type":T,"account_id":A,"data":D} -> OK <n>   (sends {"type","account_id","data"};
                                                         account_id omitted when absent in the command)
     {"cmd":"count"}                                  -> COUNT <open connections>
@@ -29,7 +30,9 @@ on stdin and answers each with exactly one line on stdout:
 
 EOF on stdin (the parent died or closed the pipe) exits at once with status 0.
 The server answers WebSocket pings (library default) and never pings clients itself
-(ping_interval=None), so it never disconnects a client for keepalive reasons.
+(ping_interval=None), so it never disconnects a client for keepalive reasons, unless started
+with `--keepalive S`: then it pings every S seconds and closes a connection (1011 "keepalive
+ping timeout") whose pong has not come S seconds later, as the library does by default.
 """
 
 from __future__ import annotations
@@ -58,9 +61,10 @@ def reply(line: str) -> None:
 
 
 class Daemon:
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, keepalive: float | None = None) -> None:
         self.host = host
         self.port = port
+        self.keepalive = keepalive
         self.server = None
         self.connections: set[ServerConnection] = set()
         self.frozen: set[ServerConnection] = set()
@@ -101,7 +105,8 @@ class Daemon:
                     self.handler,
                     self.host,
                     self.port,
-                    ping_interval=None,
+                    ping_interval=self.keepalive,
+                    ping_timeout=self.keepalive,
                     close_timeout=CLOSE_WAIT_S,
                     max_size=None,
                 )
@@ -152,6 +157,14 @@ class Daemon:
                 if not isinstance(text, str):
                     raise ValueError("text must be a string")
                 return f"OK {self.broadcast(text)}"
+            if name == "burst":
+                text, count = cmd["text"], cmd["count"]
+                if not isinstance(text, str) or not isinstance(count, int):
+                    raise ValueError("text must be a string and count an integer")
+                sent = 0
+                for _ in range(count):
+                    sent = self.broadcast(text)
+                return f"OK {sent}"
             if name == "event":
                 event = {"type": cmd["type"]}
                 if "account_id" in cmd:
@@ -207,9 +220,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="0 = ephemeral")
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--keepalive", type=float, default=None, help="ping interval and timeout, seconds"
+    )
     args = parser.parse_args()
 
-    daemon = Daemon(args.host, args.port)
+    daemon = Daemon(args.host, args.port, args.keepalive)
     await daemon.start()
 
     loop = asyncio.get_running_loop()

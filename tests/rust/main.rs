@@ -16,6 +16,7 @@ mod half_open;
 mod handshake_tail;
 mod inline_reads;
 mod json_request;
+mod lag;
 mod lifecycle_disconnect;
 mod listeners_and_recv;
 mod listeners_off;

@@ -34,11 +34,15 @@ pub enum Kind {
     Lagged,
     /// [`Event::Response`]: a response nobody waits for.
     Response,
+    /// [`Event::Lagging`]: a lag crossed `lag_warning`.
+    Lagging,
+    /// [`Event::CaughtUp`]: a lag fell below half of `lag_warning` again.
+    CaughtUp,
 }
 
 impl Kind {
     /// Every kind, in bit order (bit `n` of a [`KindSet`] is `ALL[n]`).
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Message,
         Kind::Connected,
         Kind::Authenticated,
@@ -48,6 +52,8 @@ impl Kind {
         Kind::Error,
         Kind::Lagged,
         Kind::Response,
+        Kind::Lagging,
+        Kind::CaughtUp,
     ];
 
     /// The kind of `event`.
@@ -62,6 +68,8 @@ impl Kind {
             Event::Error(_) => Kind::Error,
             Event::Lagged { .. } => Kind::Lagged,
             Event::Response { .. } => Kind::Response,
+            Event::Lagging { .. } => Kind::Lagging,
+            Event::CaughtUp { .. } => Kind::CaughtUp,
         }
     }
 
@@ -77,6 +85,8 @@ impl Kind {
             Kind::Error => "error",
             Kind::Lagged => "lagged",
             Kind::Response => "response",
+            Kind::Lagging => "lagging",
+            Kind::CaughtUp => "caught_up",
         }
     }
 
@@ -283,6 +293,14 @@ mod tests {
                 status: 200,
                 data: None,
             },
+            Event::Lagging {
+                lag: crate::Lag::Feed,
+                seconds: 3.0,
+            },
+            Event::CaughtUp {
+                lag: crate::Lag::Feed,
+                seconds: 0.1,
+            },
         ]
     }
 
@@ -303,7 +321,9 @@ mod tests {
             assert_eq!(kind.bit(), 1 << n);
             assert_eq!(KindSet::from_bits(1 << n), Some(kind.into()));
         }
-        assert_eq!(KindSet::ALL.bits(), 0x1ff);
+        assert_eq!(KindSet::ALL.bits(), 0x7ff);
+        // The bits of the first nine kinds never change (C programs carry them as numbers).
+        assert_eq!(Kind::Response.bit(), 0x100);
         assert_eq!(KindSet::from_bits(0), Some(KindSet::EMPTY));
         assert_eq!(KindSet::from_bits(1 << Kind::ALL.len()), None);
         assert_eq!(KindSet::ALL.iter().collect::<Vec<_>>(), Kind::ALL.to_vec());

@@ -145,6 +145,7 @@ impl Client {
         let streams = self.streams.clone();
         let stopping = self.stopping.clone();
         let listeners = self.listeners.clone();
+        let consumer = self.consumer.clone();
         std::thread::Builder::new()
             .name("tradewire-cb".into())
             .spawn(move || {
@@ -156,7 +157,10 @@ impl Client {
                         if stop() {
                             return;
                         }
-                        listeners.dispatch(&mut snapshot, event, &stop);
+                        listeners.dispatch(&mut snapshot, consumer.taken(event), &stop);
+                        if let Some(held) = consumer.held() {
+                            listeners.dispatch(&mut snapshot, held, &stop);
+                        }
                     }
                     if stop() || !streams.wait_next() {
                         return;

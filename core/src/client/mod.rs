@@ -20,6 +20,7 @@ use crate::transport::connect::tls_connector;
 use crate::transport::{Poller, Reactor};
 use crate::url::Scheme;
 
+mod consumer;
 mod kinds;
 mod lifecycle;
 mod listeners;
@@ -88,6 +89,8 @@ pub struct Client {
     stopping: Arc<AtomicBool>,
     /// The subscriptions replayed on every connection (`subscribe`), shared with the engine.
     subscriptions: Arc<Mutex<crate::subscriptions::Subscriptions>>,
+    /// Times the messages taken (`consumer_lag`) and puts lag events before them.
+    consumer: Arc<consumer::Consumer>,
 }
 
 /// The error of waiting for events on a client that was never started.
@@ -139,7 +142,12 @@ impl Client {
             subscriptions: Arc::clone(&subscriptions),
             subscription_requests: std::collections::HashMap::new(),
         };
+        let consumer = Arc::new(consumer::Consumer::new(
+            counters.clone(),
+            settings.lag_warning,
+        ));
         Ok(Client {
+            consumer,
             settings,
             counters,
             history,

@@ -53,7 +53,17 @@ impl Client {
     /// by a receiver's last read).
     pub fn try_recv(&self) -> Result<Option<Event>> {
         self.check_no_callback()?;
-        self.streams.try_recv().map_err(|e| self.ended(e))
+        self.take().map_err(|e| self.ended(e))
+    }
+
+    /// The next event if one is queued (a message held behind a lag event first), timed
+    /// for `consumer_lag`.
+    #[inline]
+    fn take(&self) -> Result<Option<Event>> {
+        if let Some(e) = self.consumer.held() {
+            return Ok(Some(e));
+        }
+        Ok(self.streams.try_recv()?.map(|e| self.consumer.taken(e)))
     }
 
     /// Waits up to `timeout` for one event (`None`: no limit; zero: do not wait, and do not
@@ -107,7 +117,7 @@ impl Client {
         }
         // A queued event is taken without reading the clock (a clock read per call is a
         // visible cost per event on a fast feed, docs/BENCHMARKS.md).
-        let first = match self.streams.try_recv().map_err(|e| self.ended(e))? {
+        let first = match self.take().map_err(|e| self.ended(e))? {
             Some(e) => e,
             None => {
                 let waited = match timeout {
@@ -129,7 +139,7 @@ impl Client {
             return Ok(taken);
         }
         while taken < max {
-            let Ok(Some(e)) = self.streams.try_recv() else {
+            let Ok(Some(e)) = self.take() else {
                 break;
             };
             taken += 1;
@@ -140,14 +150,42 @@ impl Client {
         Ok(taken)
     }
 
+    /// For a binding that must run signal handlers while it waits (Python's Ctrl-C): waits
+    /// as [`Client::recv_timeout`] until `until` (`None`: no limit), but returns `Ok(None)`
+    /// early when a signal interrupted the wait, so that the caller can run its handlers and
+    /// wait again. While this thread runs the connection (inline reads) it sleeps in the
+    /// poller, which a signal interrupts: no periodic wake-up. While it waits on the queue
+    /// instead (another thread runs the connection, none is live, or `inline_reads` is off),
+    /// which a signal does not interrupt, it returns at least every `queue_slice`.
+    #[doc(hidden)]
+    pub fn recv_interruptible(
+        &self,
+        until: Option<Instant>,
+        queue_slice: Duration,
+    ) -> Result<Option<Event>> {
+        self.check_no_callback()?;
+        crate::transport::take_interrupted();
+        self.wait_for_event(until, Some(queue_slice))
+    }
+
     /// Waits until `until` (`None`: no limit) for the next event. A client that was never
     /// started (nor closed) would wait for ever: that is `Err(Usage)` saying to start it.
     fn recv_until(&self, until: Option<Instant>) -> Result<Option<Event>> {
+        self.wait_for_event(until, None)
+    }
+
+    /// [`Client::recv_until`]; with `interruptible`, returns `Ok(None)` after a signal, and
+    /// waits on the queue at most that long.
+    fn wait_for_event(
+        &self,
+        until: Option<Instant>,
+        interruptible: Option<Duration>,
+    ) -> Result<Option<Event>> {
         self.check_started()?;
         if let Some(h) = &self.handoff {
             let rx = self.streams.current();
             loop {
-                if let Some(e) = self.streams.try_recv().map_err(|e| self.ended(e))? {
+                if let Some(e) = self.take().map_err(|e| self.ended(e))? {
                     return Ok(Some(e));
                 }
                 if until.is_some_and(|u| Instant::now() >= u) {
@@ -158,9 +196,28 @@ impl Client {
                     // next event (a connection that goes live announces itself with one).
                     break;
                 }
+                // Cleared whoever waits: a flag left set would end every later run at once.
+                let signalled = crate::transport::take_interrupted();
+                if signalled && interruptible.is_some() {
+                    return self.take().map_err(|e| self.ended(e));
+                }
             }
         }
-        self.streams.recv_until(until).map_err(|e| self.ended(e))
+        if let Some(e) = self.consumer.held() {
+            return Ok(Some(e));
+        }
+        let until = match interruptible {
+            Some(slice) => {
+                let end = Instant::now().checked_add(slice);
+                match (until, end) {
+                    (Some(u), Some(e)) => Some(u.min(e)),
+                    (u, e) => u.or(e),
+                }
+            }
+            None => until,
+        };
+        let taken = self.streams.recv_until(until).map_err(|e| self.ended(e))?;
+        Ok(taken.map(|e| self.consumer.taken(e)))
     }
 
     /// The end of the stream, worded for the end it is (after `close()`, or after `GaveUp`):

@@ -200,7 +200,9 @@ config_fields! {
         read: call(secs, "seconds"),
         default: value(p => p.defaults().backoff.initial),
     }
-    /// Largest reconnect delay.
+    /// Largest reconnect delay before jitter: with `jitter` j the longest wait is
+    /// `backoff_max × (1 + j)` (json: 30 s with up to 100 % jitter, so up to 60 s; tradovate:
+    /// 60 s + 10 %, up to 66 s).
     "backoff_max" => backoff_max: Duration {
         set: value,
         read: call(secs, "seconds"),
@@ -394,6 +396,15 @@ config_fields! {
         },
         read: or_null("a JSON pointer such as \"/ts\", or null"),
         default: value(p => p.defaults().time_pointer),
+    }
+    /// Warn when the feed or the application falls this many seconds behind: one `lagging`
+    /// event (which lag, how far) before the next message when `feed_lag` or `consumer_lag`
+    /// crosses it, one `caught_up` event once it is below half of it again, a warning log
+    /// line with each.
+    "lag_warning" => lag_warning: Duration {
+        set: value,
+        read: call(secs, "seconds"),
+        default: text("none: no warnings"),
     }
     /// Tradovate: connect to the market-data endpoint (authorizes with `mdAccessToken`).
     "market_data" => market_data: bool {

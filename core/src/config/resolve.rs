@@ -128,6 +128,7 @@ impl Config {
             token_margin: eff.token_expiry_margin(),
             superseded_reason: d.superseded_reason.map(String::from),
             reconnect_when_superseded: eff.reconnect_when_superseded(),
+            lag_warning: self.lag_warning.filter(|d| !d.is_zero()),
         })
     }
 

@@ -58,6 +58,8 @@ pub(crate) struct Settings {
     pub fatal_close_codes: Vec<u16>,
     pub superseded_reason: Option<String>,
     pub reconnect_when_superseded: bool,
+    /// `lagging` / `caught_up` events around this lag (feed or consumer); `None`: none.
+    pub lag_warning: Option<Duration>,
     /// Tradovate: the access-token request URL.
     pub auth_url: Option<String>,
     /// Tradovate: the token renewal URL.

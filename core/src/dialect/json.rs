@@ -153,7 +153,18 @@ pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
         // Read only when a time_pointer is configured and the message has the field.
         let server_time = env.time.and_then(crate::time::server_time);
         if let Some(sent) = server_time {
-            ctx.counters.set_feed_latency(ctx.now, sent);
+            let lag = ctx.counters.set_feed_latency(ctx.now, sent);
+            if let Some(threshold) = s.lag_warning {
+                if let Some(lagging) = ctx.counters.feed_alarm.observe(lag, threshold) {
+                    let event = crate::event::Event::lag_change(
+                        crate::lag::Lag::Feed,
+                        lagging,
+                        lag,
+                        threshold,
+                    );
+                    ctx.delivery.push(event);
+                }
+            }
         }
         ctx.message(message.with_server_time(server_time));
     }

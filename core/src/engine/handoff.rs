@@ -358,6 +358,10 @@ fn drive(
             continue;
         }
         engine.wait(conn, until.map_or(deadline, |u| u.min(deadline)))?;
+        if crate::transport::interrupted() {
+            // A signal: let the receiver's binding run its handler (Python's Ctrl-C).
+            return Ok(());
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! Liveness of a live connection: any frame from the server proves it alive; silence for
 //! `heartbeat_timeout` means it is dead (closed with 4000 for presets with a login, as the
 //! Tradovate reference does, 1001 otherwise); heartbeats go out every `heartbeat_interval`
-//! (a WebSocket ping carrying its send time, or the dialect's own heartbeat text); and the
-//! turn's next deadline is the earliest of every timer.
+//! (a WebSocket ping carrying its send time, so that each pong is timed against the ping it
+//! answers, however late; or the dialect's own heartbeat text); and the turn's next deadline
+//! is the earliest of every timer.
 
 use super::session::Conn;
 use super::*;
@@ -14,6 +15,22 @@ pub(super) fn silence_close(needs_auth: bool) -> (u16, &'static str) {
     } else {
         (1001, "heartbeat timeout")
     }
+}
+
+/// The payload of a ping sent `sent` after the client's origin: its send time, in
+/// microseconds of the monotonic clock, 8 bytes big-endian. Pure.
+pub(super) fn ping_payload(sent: Duration) -> [u8; 8] {
+    u64::try_from(sent.as_micros())
+        .unwrap_or(u64::MAX)
+        .to_be_bytes()
+}
+
+/// The round trip of the ping a pong with `payload` answers, `now` after the client's
+/// origin; `None` for a pong that answers no ping of ours (another payload, or a time still
+/// to come). Pure.
+pub(super) fn round_trip(payload: &[u8], now: Duration) -> Option<Duration> {
+    let sent = Duration::from_micros(u64::from_be_bytes(payload.try_into().ok()?));
+    now.checked_sub(sent)
 }
 
 /// When the turn must run again at the latest: the silence deadline, the next heartbeat when
@@ -46,7 +63,6 @@ impl Engine {
             seen,
             last_rx,
             next_ping,
-            ping_sent,
             readable,
             ..
         } = c;
@@ -60,6 +76,9 @@ impl Engine {
         } else if self.delivery.blocked() && ws.get_ref().has_unread_bytes() {
             // Not reading because the application is behind; bytes waiting prove the server lives.
             *last_rx = now;
+        }
+        if self.delivery.blocked() {
+            self.counters.mark_blocked(now);
         }
         let silence = now.saturating_duration_since(*last_rx);
         if silence >= s.heartbeat_timeout {
@@ -76,9 +95,7 @@ impl Engine {
             let msg = match self.dialect.heartbeat() {
                 Some(text) if !s.ws_ping => WsMessage::Text(text.into()),
                 _ => WsMessage::Ping(Bytes::from(
-                    crate::time::unix_millis(SystemTime::now())
-                        .to_be_bytes()
-                        .to_vec(),
+                    ping_payload(now.saturating_duration_since(self.counters.origin)).to_vec(),
                 )),
             };
             match ws.write(msg) {
@@ -87,7 +104,6 @@ impl Engine {
                 Err(e) => return Err(End::Broken(format!("could not send a heartbeat: {e}"))),
             }
             *want_write = true;
-            *ping_sent = Some(now);
             *next_ping = now + s.heartbeat_interval;
         }
         if *want_write {
@@ -135,6 +151,26 @@ mod tests {
     fn a_silent_connection_is_closed_with_the_presets_code() {
         assert_eq!(silence_close(true).0, 4000);
         assert_eq!(silence_close(false), (1001, "heartbeat timeout"));
+    }
+
+    #[test]
+    fn a_pong_is_timed_against_the_ping_it_answers() {
+        let sent = Duration::from_millis(1_000);
+        let p = ping_payload(sent);
+        // A later ping went out meanwhile: this pong still answers the first one.
+        assert_eq!(
+            round_trip(&p, Duration::from_millis(3_500)),
+            Some(Duration::from_millis(2_500))
+        );
+        assert_eq!(round_trip(b"", Duration::from_secs(9)), None);
+        assert_eq!(round_trip(b"hello", Duration::from_secs(9)), None);
+        assert_eq!(
+            round_trip(
+                &ping_payload(Duration::from_secs(10)),
+                Duration::from_secs(9)
+            ),
+            None
+        );
     }
 
     #[test]

@@ -126,6 +126,15 @@ pub(super) fn describe(end: &End, s: &Settings) -> (Option<u16>, String, Option<
     }
 }
 
+/// What a `Disconnected` reason adds when the server ended a connection while the client
+/// applied back-pressure (the queue was full under `block`, so the socket was not read):
+/// how far behind the application was, the likely cause and the remedies. Pure.
+pub(super) fn behind_note(behind: f64) -> String {
+    format!(
+        "; the application was {behind:.1} s behind (events were not taken fast enough, so the client stopped reading the socket under overflow = \"block\"): a server keepalive most likely timed out while its pings waited behind unread data; remedies: a faster consumer (recv_batch, less work per event), overflow = \"drop_oldest\", or a larger queue_capacity"
+    )
+}
+
 /// Whether a close from the server stops reconnecting, and why.
 pub(super) fn fatal_close(s: &Settings, code: u16, reason: &str) -> Option<String> {
     if s.fatal_close_codes.contains(&code) {
@@ -152,6 +161,23 @@ pub(super) fn fatal_close(s: &Settings, code: u16, reason: &str) -> Option<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_note_for_a_consumer_behind_names_the_lag_and_the_remedies() {
+        let n = behind_note(8.25);
+        assert!(
+            n.contains("8.2 s behind") || n.contains("8.3 s behind"),
+            "{n}"
+        );
+        for remedy in [
+            "faster consumer",
+            "drop_oldest",
+            "queue_capacity",
+            "keepalive",
+        ] {
+            assert!(n.contains(remedy), "{n}");
+        }
+    }
 
     #[test]
     fn give_up_when_disabled_or_after_the_last_attempt() {

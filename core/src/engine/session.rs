@@ -19,7 +19,6 @@ pub(crate) struct Conn {
     pub(super) seen: u64,
     pub(super) last_rx: Instant,
     pub(super) next_ping: Instant,
-    pub(super) ping_sent: Option<Instant>,
     /// The socket may have bytes to read (or frames wait in the reader's buffer).
     pub(super) readable: bool,
 }
@@ -141,7 +140,6 @@ impl Engine {
             seen,
             last_rx,
             next_ping: last_rx + s.heartbeat_interval,
-            ping_sent: None,
             readable: true,
         })
     }
@@ -179,7 +177,6 @@ impl Engine {
                 &mut c.reader,
                 &mut c.replies,
                 &mut c.signals,
-                &mut c.ping_sent,
                 c.token.as_deref(),
             )?;
             self.act(c)?;
@@ -305,7 +302,6 @@ impl Engine {
         reader: &mut Reader,
         replies: &mut Vec<String>,
         signals: &mut Vec<Signal>,
-        ping_sent: &mut Option<Instant>,
         token: Option<&str>,
     ) -> std::result::Result<bool, End> {
         let s = self.s.clone();
@@ -345,10 +341,9 @@ impl Engine {
                     messages += 1;
                     self.dialect.on_binary(b, &mut ctx);
                 }
-                Incoming::Pong(_) => {
-                    if let Some(sent) = ping_sent.take() {
-                        ctx.latency = Some(sent.elapsed());
-                    }
+                Incoming::Pong(p) => {
+                    let now = Instant::now().saturating_duration_since(self.counters.origin);
+                    ctx.latency = super::liveness::round_trip(p, now);
                 }
                 Incoming::Ping(p) => {
                     // Queued by tungstenite and written at once (or with the next flush).

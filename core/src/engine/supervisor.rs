@@ -6,6 +6,10 @@ use super::reconnect::{describe, fatal_close};
 use super::*;
 use crate::error::ConnectReason;
 
+/// How recently delivery must have been blocked for a connection's end to be blamed on the
+/// application being behind.
+const BEHIND_WINDOW: Duration = Duration::from_secs(2);
+
 impl Engine {
     /// Runs until `close()`.
     pub fn run(mut self) {
@@ -155,10 +159,34 @@ impl Engine {
         });
     }
 
+    /// How far behind the application is, in seconds, if the client applied back-pressure
+    /// lately (delivery blocked now or within [`BEHIND_WINDOW`]): the longer of the latest
+    /// `consumer_lag` and the wait of the oldest message not yet in the queue.
+    fn behind(&self) -> Option<f64> {
+        let now = Instant::now();
+        if !self.delivery.blocked() && !self.counters.blocked_within(now, BEHIND_WINDOW) {
+            return None;
+        }
+        let waiting = self.delivery.oldest_waiting().map(|read| {
+            SystemTime::now()
+                .duration_since(read)
+                .unwrap_or_default()
+                .as_secs_f64()
+        });
+        let taken = self.counters.snapshot().consumer_lag;
+        Some(waiting.into_iter().chain(taken).fold(0.0, f64::max))
+    }
+
     /// Reports how a connection ended and decides what follows (the reconnect policy).
     fn after_connection(&mut self, end: End) -> Next {
         let s = self.s.clone();
-        let (code, reason, error) = describe(&end, &s);
+        let (code, mut reason, error) = describe(&end, &s);
+        if matches!(end, End::ServerClose { .. } | End::Broken(_)) {
+            if let Some(behind) = self.behind() {
+                reason.push_str(&super::reconnect::behind_note(behind));
+                tw_warn!("tradewire: the server ended connection {} while the application was {behind:.1} s behind", self.epoch);
+            }
+        }
         tw_info!("tradewire: connection {} ended: {reason}", self.epoch);
         self.emit(Event::Disconnected {
             epoch: self.epoch,

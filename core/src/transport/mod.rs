@@ -4,7 +4,7 @@
 pub(crate) mod connect;
 mod poll;
 
-pub(crate) use poll::Poller;
+pub(crate) use poll::{interrupted, take_interrupted, Poller};
 
 use std::cell::Cell;
 use std::fmt;

@@ -10,6 +10,26 @@ use std::io;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
+thread_local! {
+    /// A signal interrupted a wait of this thread (`EINTR`) since [`take_interrupted`] last
+    /// looked: a binding that runs signal handlers (Python's Ctrl-C) returns to run them.
+    static INTERRUPTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a signal interrupted a wait of this thread since the last call; clears it.
+pub(crate) fn take_interrupted() -> bool {
+    INTERRUPTED.with(|i| i.replace(false))
+}
+
+/// Whether a signal interrupted a wait of this thread (without clearing it).
+pub(crate) fn interrupted() -> bool {
+    INTERRUPTED.with(|i| i.get())
+}
+
+fn note_interrupted() {
+    INTERRUPTED.with(|i| i.set(true));
+}
+
 /// What the socket is watched for: (readable, writable).
 pub(crate) type Interest = (bool, bool);
 
@@ -105,7 +125,10 @@ mod linux {
             let mut buf = [MaybeUninit::<Event>::uninit(); 4];
             let (events, _) = match epoll::wait(&self.epoll, &mut buf, ts.as_ref()) {
                 Ok(r) => r,
-                Err(rustix::io::Errno::INTR) => return Ok(false),
+                Err(rustix::io::Errno::INTR) => {
+                    note_interrupted();
+                    return Ok(false);
+                }
                 Err(e) => return Err(e.into()),
             };
             let mut socket = false;
@@ -181,7 +204,10 @@ mod portable {
             events.clear();
             match self.inner.wait(&mut events, timeout) {
                 Ok(_) => Ok(events.iter().any(|e| e.key == SOCKET)),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    note_interrupted();
+                    Ok(false)
+                }
                 Err(e) => Err(e),
             }
         }

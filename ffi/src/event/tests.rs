@@ -53,6 +53,27 @@ fn lifecycle_events_have_kinds_epochs_and_json() {
 }
 
 #[test]
+fn lag_events_say_which_lag_and_how_far() {
+    let ev = tw_event::new(Event::Lagging {
+        lag: tradewire_core::Lag::Consumer,
+        seconds: 4.5,
+    });
+    let p: *const tw_event = &ev;
+    let mut seconds = 0.0;
+    unsafe {
+        assert_eq!(s(tw_event_kind(p)).unwrap(), "lagging");
+        assert_eq!(s(tw_event_lag(p, &mut seconds)).unwrap(), "consumer");
+    }
+    assert_eq!(seconds, 4.5);
+    let other = tw_event::new(Event::Lagged { dropped: 1 });
+    let mut untouched = 7.0;
+    unsafe {
+        assert!(tw_event_lag(&other, &mut untouched).is_null());
+    }
+    assert_eq!(untouched, 7.0);
+}
+
+#[test]
 fn null_events_are_reported_not_dereferenced() {
     std::thread::spawn(|| unsafe {
         assert!(tw_event_kind(ptr::null()).is_null());
@@ -82,6 +103,14 @@ fn every_core_kind_has_a_static_name() {
             id: 1,
             status: 200,
             data: Some(r#"{"a":[1,2]}"#.into()),
+        },
+        Event::Lagging {
+            lag: tradewire_core::Lag::Feed,
+            seconds: 3.0,
+        },
+        Event::CaughtUp {
+            lag: tradewire_core::Lag::Feed,
+            seconds: 0.1,
         },
     ] {
         let core = ev.kind();

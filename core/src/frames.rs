@@ -1,5 +1,5 @@
-//! Reading WebSocket frames (RFC 6455, client side, no extensions) straight out of the
-//! connection's read buffer.
+//! Reading WebSocket frames (RFC 6455, client side; permessage-deflate when negotiated,
+//! RFC 7692) straight out of the connection's read buffer.
 //!
 //! tungstenite still does the handshake and writes our frames; reading is done here because
 //! it is the hot path: a frame is parsed where it lies in one reusable buffer and handed to
@@ -12,6 +12,8 @@
 use std::fmt;
 use std::io::{self, Read};
 use std::ops::Range;
+
+use crate::deflate::{InflateError, Inflater, Params};
 
 /// The largest header a server frame can have: 2 bytes, 8 length bytes (servers do not mask).
 const MAX_HEADER: usize = 10;
@@ -116,10 +118,19 @@ pub(crate) fn close_code_allowed(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
-/// Checks the frame rules that do not depend on earlier frames.
-fn check(h: &Header) -> Result<(), ReadError> {
+/// RSV1: the message is compressed (permessage-deflate, on a message's first frame only).
+const RSV1: u8 = 0x40;
+
+/// Checks the frame rules that do not depend on earlier frames. `deflate`: permessage-deflate
+/// was negotiated, so RSV1 may be set on the first frame of a data message.
+fn check(h: &Header, deflate: bool) -> Result<(), ReadError> {
     let protocol = |m: String| Err(ReadError::Protocol(m));
-    if h.rsv != 0 {
+    let allowed = if deflate && matches!(h.opcode, 1 | 2) {
+        RSV1
+    } else {
+        0
+    };
+    if h.rsv & !allowed != 0 {
         return protocol(format!(
             "the server set reserved bits ({:#04x}) that no negotiated extension defines",
             h.rsv
@@ -146,6 +157,8 @@ struct Partial {
     data: Vec<u8>,
     /// How much of `data` is known to be valid UTF-8 (text messages).
     checked: usize,
+    /// The message is compressed: `data` holds what its fragments inflated to so far.
+    compressed: bool,
 }
 
 /// What one step of parsing found, as positions (the view is built after the borrow ends).
@@ -171,8 +184,10 @@ pub(crate) struct Reader {
     max_frame: usize,
     max_message: usize,
     partial: Option<Partial>,
-    /// The last reassembled message (handed out borrowed).
+    /// The last reassembled (or inflated) message (handed out borrowed).
     assembled: Vec<u8>,
+    /// The decompressor, when permessage-deflate was negotiated.
+    inflater: Option<Inflater>,
 }
 
 impl Reader {
@@ -196,7 +211,15 @@ impl Reader {
             max_message,
             partial: None,
             assembled: Vec::new(),
+            inflater: None,
         }
+    }
+
+    /// Accepts compressed messages as `params` (the handshake's answer) says; `None`: RSV1
+    /// stays a protocol error.
+    pub fn with_deflate(mut self, params: Option<Params>) -> Reader {
+        self.inflater = params.as_ref().map(Inflater::new);
+        self
     }
 
     /// The next frame: `Ok(None)` when the stream has nothing more for now (it would block).
@@ -245,7 +268,7 @@ impl Reader {
             self.make_room(MAX_HEADER);
             return Ok(Step::NeedMore);
         };
-        check(&h)?;
+        check(&h, self.inflater.is_some())?;
         if h.len > self.max_frame as u64 {
             return Err(ReadError::TooLarge {
                 size: h.len,
@@ -275,6 +298,17 @@ impl Reader {
                     "the server started a new message before finishing a fragmented one".into(),
                 ))
             }
+            (1 | 2, false) if h.fin && h.rsv & RSV1 != 0 => {
+                self.assembled.clear();
+                let max = self.max_message;
+                let out = &mut self.assembled;
+                if let Some(inf) = self.inflater.as_mut() {
+                    inf.push(&self.buf[payload], out, max)
+                        .and_then(|()| inf.finish(out, max))
+                        .map_err(|e| inflate_error(e, max))?;
+                }
+                return Ok(Step::Assembled(h.opcode == 1));
+            }
             (1 | 2, false) if h.fin => {
                 if len > self.max_message {
                     return Err(ReadError::TooLarge {
@@ -291,14 +325,31 @@ impl Reader {
             text: h.opcode == 1,
             data: Vec::new(),
             checked: 0,
+            compressed: h.rsv & RSV1 != 0,
         });
-        if p.data.len() + len > self.max_message {
-            return Err(ReadError::TooLarge {
-                size: (p.data.len() + len) as u64,
-                max: self.max_message,
-            });
+        let max = self.max_message;
+        match self.inflater.as_mut().filter(|_| p.compressed) {
+            Some(inf) => {
+                inf.push(&self.buf[payload], &mut p.data, max)
+                    .and_then(|()| {
+                        if h.fin {
+                            inf.finish(&mut p.data, max)
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .map_err(|e| inflate_error(e, max))?;
+            }
+            None => {
+                if p.data.len() + len > max {
+                    return Err(ReadError::TooLarge {
+                        size: (p.data.len() + len) as u64,
+                        max,
+                    });
+                }
+                p.data.extend_from_slice(&self.buf[payload]);
+            }
         }
-        p.data.extend_from_slice(&self.buf[payload]);
         if p.text {
             // Fail fast: invalid UTF-8 is reported at the fragment that has it, not at the end.
             match std::str::from_utf8(&p.data[p.checked..]) {
@@ -366,6 +417,16 @@ impl Reader {
     }
 }
 
+/// A message that could not be inflated: over the limit (1009) or not deflate data (1002).
+fn inflate_error(e: InflateError, max: usize) -> ReadError {
+    match e {
+        InflateError::TooLarge { size } => ReadError::TooLarge { size, max },
+        InflateError::Corrupt(why) => ReadError::Protocol(format!(
+            "the server sent a compressed message that does not inflate ({why})"
+        )),
+    }
+}
+
 fn utf8<'a>(b: &'a [u8], what: &str) -> Result<&'a str, ReadError> {
     std::str::from_utf8(b).map_err(|_| ReadError::Utf8(what.to_string()))
 }
@@ -391,3 +452,6 @@ pub(crate) fn close_payload(p: &[u8]) -> Result<Option<(u16, &str)>, ReadError> 
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod deflate_tests;

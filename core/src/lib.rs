@@ -58,6 +58,7 @@ internal_mod!(base64);
 mod client;
 mod close_code;
 internal_mod!(config);
+mod deflate;
 pub(crate) mod delivery;
 mod dialect;
 mod engine;
@@ -86,6 +87,7 @@ pub use client::{diagnostics, Client, Kind, KindSet, ListenerId};
 pub use config::{Config, ConfigView, Credentials, Secret};
 /// The receiver [`Client::events`] returns (crossbeam's), so applications need not name the crate.
 pub use crossbeam_channel::Receiver;
+pub use deflate::Compression;
 pub use delivery::Overflow;
 pub use error::{ConnectReason, Error, ErrorCategory, FieldError, Result};
 pub use event::{AccountValue, ErrorEvent, ErrorKind, Event, Message};

@@ -115,6 +115,12 @@ impl Shown for BackoffKind {
     }
 }
 
+impl Shown for crate::deflate::Compression {
+    fn shown(&self) -> String {
+        format!("`{}`", self.name())
+    }
+}
+
 impl Shown for Overflow {
     fn shown(&self) -> String {
         match self {

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::backoff::BackoffKind;
+use crate::deflate::Compression;
 use crate::delivery::Overflow;
 use crate::filter::AccountId;
 use crate::preset::Preset;
@@ -260,6 +261,24 @@ config_fields! {
         set: value,
         read: get("true or false"),
         default: value(p => true),
+    }
+    /// Compress messages with permessage-deflate (RFC 7692) when the server accepts it:
+    /// `"deflate"` (the default, offered as browsers and Python `websockets` offer it), or
+    /// `None` (JSON `null`, CLI `--no-compression`) to send and accept only uncompressed
+    /// messages.
+    ///
+    /// ```
+    /// let config = tradewire::Config::new("ws://127.0.0.1:8765").compression(None);
+    /// ```
+    "compression" => compression: Option<Compression> {
+        set: {
+            pub fn compression(mut self, compression: Option<Compression>) -> Self {
+                self.compression = Some(compression);
+                self
+            }
+        },
+        read: or_null("`\"deflate\"`, or null for none"),
+        default: value(p => Some(Compression::Deflate)),
     }
     /// Messages sent after every (re)connect, before messages are delivered as live (the
     /// builder adds one per call).

@@ -109,6 +109,7 @@ impl Config {
             overflow: eff.overflow(),
             history: eff.history(),
             verify_tls: eff.verify_tls(),
+            compression: eff.compression(),
             max_message_size: limits.max_message_size,
             max_frame_size: limits.max_frame_size,
             max_write_buffer: limits.max_write_buffer,

@@ -50,6 +50,8 @@ pub(crate) struct Settings {
     pub overflow: Overflow,
     pub history: usize,
     pub verify_tls: bool,
+    /// permessage-deflate offered in the handshake (`None`: not offered).
+    pub compression: Option<crate::deflate::Compression>,
     pub max_message_size: usize,
     pub max_frame_size: usize,
     pub max_write_buffer: usize,

@@ -99,12 +99,15 @@ impl Engine {
     fn open(&mut self, mut ws: WebSocket<Metered>) -> std::result::Result<Conn, End> {
         let s = self.s.clone();
         let pending = ws.get_mut().take_pending();
+        let deflate = ws.get_ref().deflate;
+        ws.get_mut().deflater = deflate.as_ref().map(crate::deflate::Deflater::new);
         let reader = Reader::new(
             s.read_buffer_size,
             s.max_frame_size,
             s.max_message_size,
             pending,
-        );
+        )
+        .with_deflate(deflate);
         let mut want_write = false;
         for text in self.dialect.on_open(&s) {
             if let Err((e, _)) = write(&mut ws, Outgoing::Text(text), &mut want_write) {
@@ -435,9 +438,16 @@ pub(super) fn write(
     frame: Outgoing,
     want_write: &mut bool,
 ) -> std::result::Result<(), (Error, bool)> {
-    let msg = match frame {
-        Outgoing::Text(t) => WsMessage::Text(t.into()),
-        Outgoing::Binary(b) => WsMessage::Binary(b.into()),
+    let msg = match (frame, ws.get_mut().deflater.as_mut()) {
+        (Outgoing::Text(t), None) => WsMessage::Text(t.into()),
+        (Outgoing::Binary(b), None) => WsMessage::Binary(b.into()),
+        (Outgoing::Text(t), Some(d)) => WsMessage::Frame(
+            d.frame(t.as_bytes(), true)
+                .map_err(|e| (Error::usage(e), false))?,
+        ),
+        (Outgoing::Binary(b), Some(d)) => {
+            WsMessage::Frame(d.frame(&b, false).map_err(|e| (Error::usage(e), false))?)
+        }
     };
     let would_block = |e: &tungstenite::Error| matches!(e, tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock);
     match ws.write(msg) {
@@ -447,6 +457,9 @@ pub(super) fn write(
             return Ok(());
         }
         Err(tungstenite::Error::WriteBufferFull(msg)) => {
+            if let Some(d) = ws.get_mut().deflater.as_mut() {
+                d.forget();
+            }
             let limit = ws.get_config().max_write_buffer_size;
             // A frame bigger than the whole buffer can never go out, whatever the server does.
             let err = if msg.len() + FRAME_HEADER_MAX >= limit {
@@ -462,10 +475,13 @@ pub(super) fn write(
             return Err((err, false));
         }
         Err(tungstenite::Error::Capacity(c)) => {
+            if let Some(d) = ws.get_mut().deflater.as_mut() {
+                d.forget();
+            }
             return Err((
                 Error::usage(format!("the message is too large to send: {c}")),
                 false,
-            ))
+            ));
         }
         Err(e) => {
             return Err((

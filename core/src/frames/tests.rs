@@ -4,7 +4,7 @@
 use super::*;
 
 /// A server frame (unmasked).
-fn frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+pub(super) fn frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
     let mut f = vec![(u8::from(fin) << 7) | opcode];
     match payload.len() {
         n if n < 126 => f.push(n as u8),
@@ -22,7 +22,7 @@ fn frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 /// A stream that hands out its bytes in pieces of `piece`, then would block.
-struct Trickle {
+pub(super) struct Trickle {
     data: Vec<u8>,
     pos: usize,
     piece: usize,
@@ -45,7 +45,7 @@ impl Read for Trickle {
     }
 }
 
-fn stream(frames: &[Vec<u8>], piece: usize) -> Trickle {
+pub(super) fn stream(frames: &[Vec<u8>], piece: usize) -> Trickle {
     Trickle {
         data: frames.concat(),
         pos: 0,
@@ -55,7 +55,7 @@ fn stream(frames: &[Vec<u8>], piece: usize) -> Trickle {
 }
 
 /// Everything the reader gives until it would block, as owned descriptions.
-fn read_all(r: &mut Reader, s: &mut Trickle) -> Result<Vec<String>, String> {
+pub(super) fn read_all(r: &mut Reader, s: &mut Trickle) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     loop {
         match r.next(s) {
@@ -72,7 +72,7 @@ fn read_all(r: &mut Reader, s: &mut Trickle) -> Result<Vec<String>, String> {
     }
 }
 
-fn reader() -> Reader {
+pub(super) fn reader() -> Reader {
     Reader::new(256, 1 << 20, 1 << 20, Vec::new())
 }
 

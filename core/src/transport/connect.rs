@@ -404,6 +404,12 @@ fn ws_handshake(
                 }
             }
         }
+        if s.compression.is_some() {
+            headers.insert(
+                "Sec-WebSocket-Extensions",
+                tungstenite::http::HeaderValue::from_static(crate::deflate::OFFER),
+            );
+        }
     }
     let mut config = WebSocketConfig::default();
     config.read_buffer_size = s.read_buffer_size;
@@ -416,7 +422,10 @@ fn ws_handshake(
     let mut attempt = tungstenite::client::client_with_config(request, stream, Some(config));
     loop {
         match attempt {
-            Ok((ws, _response)) => return Ok(ws),
+            Ok((mut ws, response)) => {
+                ws.get_mut().deflate = extensions(s, &response)?;
+                return Ok(ws);
+            }
             Err(HandshakeError::Interrupted(mid)) => {
                 wait_step(deadline, reactor, check, || {
                     timeout_msg("the WebSocket handshake")
@@ -426,6 +435,30 @@ fn ws_handshake(
             Err(HandshakeError::Failure(e)) => return Err(handshake_failure(s, e)),
         }
     }
+}
+
+/// The extension the server's answer agreed to; anything we did not offer fails the
+/// connection (RFC 6455 §9.1).
+fn extensions(
+    s: &Settings,
+    response: &tungstenite::handshake::client::Response,
+) -> Result<Option<crate::deflate::Params>, Failure> {
+    let values: Vec<&str> = response
+        .headers()
+        .get_all("Sec-WebSocket-Extensions")
+        .iter()
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"))
+        .collect();
+    crate::deflate::accept(&values, s.compression.is_some()).map_err(|why| {
+        Failure::because(
+            Some(ConnectReason::Handshake),
+            s.scrub(&format!(
+                "the WebSocket handshake with {} failed: the server's Sec-WebSocket-Extensions answer has {}",
+                s.redacted_url,
+                crate::redact::untrusted(&why, 200)
+            )),
+        )
+    })
 }
 
 fn handshake_failure(s: &Settings, e: tungstenite::Error) -> Failure {

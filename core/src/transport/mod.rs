@@ -126,6 +126,12 @@ pub(crate) struct Metered {
     /// the next read can report "would block" without a system call (the poller, level-
     /// triggered, is asked next and reports any byte that arrived since).
     drained: bool,
+    /// What the handshake negotiated: permessage-deflate's parameters (set by `connect`,
+    /// taken by the session for its frame reader and writer).
+    pub deflate: Option<crate::deflate::Params>,
+    /// The compressor of this connection's messages (`deflate` negotiated; set up by the
+    /// session), used by every write.
+    pub deflater: Option<crate::deflate::Deflater>,
 }
 
 impl Metered {
@@ -137,6 +143,8 @@ impl Metered {
             read_at: SystemTime::now(),
             header_end: Some(0),
             pending: Vec::new(),
+            deflate: None,
+            deflater: None,
             status_line: Vec::new(),
             drained: false,
         }

@@ -15,7 +15,10 @@
 //                            2 × ping-ms is closed with (1000, 'Connection timeout')
 //
 //   node tests/peers/agent_server.js [--port N] [--host 127.0.0.1] [--token T]
-//        [--agents a1,a2] [--ping-ms 30000]
+//        [--agents a1,a2] [--ping-ms 30000] [--deflate]
+//
+// --deflate: permessage-deflate on (off by default in `ws` servers), every message compressed
+// (threshold 0).
 //
 // The token is --token, else env AGENT_TOKEN, else 'test-token'.
 //
@@ -31,6 +34,8 @@
 //                                                               current connection: half-open peer)
 //   {"cmd":"received"}                                -> RECEIVED <json array of client texts>
 //   {"cmd":"pongs"}                                   -> PONGS <JSON pongs received>
+//   {"cmd":"extensions"}                              -> EXTENSIONS <json array of the negotiated
+//                                                               extensions of each open connection>
 //   {"cmd":"quit"}                                    -> OK 0, then exit 0
 //   anything else                                     -> ERR <message>
 // EOF on stdin (the parent died or closed the pipe) exits at once with status 0.
@@ -47,6 +52,7 @@ function parseArgs(argv) {
     token: process.env.AGENT_TOKEN || 'test-token',
     agents: ['agent-1'],
     pingMs: 30000,
+    deflate: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i];
@@ -65,6 +71,7 @@ function parseArgs(argv) {
       case '--token': opts.token = need(); break;
       case '--agents': opts.agents = need().split(',').filter((s) => s.length > 0); break;
       case '--ping-ms': opts.pingMs = Number(need()); break;
+      case '--deflate': opts.deflate = true; break;
       default:
         console.error(`agent_server: unknown argument ${key}`);
         process.exit(2);
@@ -76,7 +83,11 @@ function parseArgs(argv) {
 const opts = parseArgs(process.argv.slice(2));
 let port = opts.port;
 let server = null; // http.Server while listening
-const wss = new WebSocketServer({ noServer: true, maxPayload: 0 /* no limit */ });
+const wss = new WebSocketServer({
+  noServer: true,
+  maxPayload: 0 /* no limit */,
+  perMessageDeflate: opts.deflate ? { threshold: 0 } : false,
+});
 const connections = new Map(); // agentId -> { ws, lastPong }
 const frozen = new Set(); // ws
 const received = [];
@@ -283,6 +294,8 @@ async function command(line) {
         return `RECEIVED ${JSON.stringify(received)}`;
       case 'pongs':
         return `PONGS ${pongs}`;
+      case 'extensions':
+        return `EXTENSIONS ${JSON.stringify(openClients().map((ws) => ws.extensions))}`;
       default:
         return `ERR unknown command ${JSON.stringify(cmd.cmd)}`;
     }

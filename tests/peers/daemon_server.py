@@ -5,7 +5,9 @@ A peer server for tradewire's interoperability tests: the WebSocket side is enti
 `websockets` library (modern `websockets.asyncio.server` API), so the Rust client is tested
 against code nobody on this team wrote.
 
-    .venv/bin/python tests/peers/daemon_server.py [--port N] [--host 127.0.0.1]
+    .venv/bin/python tests/peers/daemon_server.py [--port N] [--host 127.0.0.1] [--no-compression]
+
+permessage-deflate is on, as it is by default in `websockets` (`--no-compression` turns it off).
 
 On start it prints one line `READY <port>` on stdout. Then it reads JSON commands, one per line,
 on stdin and answers each with exactly one line on stdout:
@@ -25,6 +27,8 @@ on stdin and answers each with exactly one line on stdout:
     {"cmd":"received"}                               -> RECEIVED <json array of client text messages>
     {"cmd":"closes"}                                 -> CLOSES <json array of [code, reason] of the close
                                                         frames clients sent (code null: none)>
+    {"cmd":"extensions"}                             -> EXTENSIONS <json array, per open connection,
+                                                        of the names of its negotiated extensions>
     {"cmd":"quit"}                                   -> OK 0, then exit 0
     anything else                                    -> ERR <message>
 
@@ -65,6 +69,7 @@ class Daemon:
         self.host = host
         self.port = port
         self.keepalive = keepalive
+        self.compression: str | None = "deflate"
         self.server = None
         self.connections: set[ServerConnection] = set()
         self.frozen: set[ServerConnection] = set()
@@ -109,6 +114,7 @@ class Daemon:
                     ping_timeout=self.keepalive,
                     close_timeout=CLOSE_WAIT_S,
                     max_size=None,
+                    compression=self.compression,
                 )
                 break
             except OSError as e:
@@ -197,6 +203,10 @@ class Daemon:
                 return f"OK {len(targets)}"
             if name == "received":
                 return "RECEIVED " + json.dumps(self.received)
+            if name == "extensions":
+                return "EXTENSIONS " + json.dumps(
+                    [[e.name for e in c.protocol.extensions] for c in self.open_connections()]
+                )
             if name == "closes":
                 return "CLOSES " + json.dumps(self.closes)
             return f"ERR unknown command {name!r}"
@@ -223,9 +233,13 @@ async def main() -> None:
     parser.add_argument(
         "--keepalive", type=float, default=None, help="ping interval and timeout, seconds"
     )
+    parser.add_argument(
+        "--no-compression", action="store_true", help="no permessage-deflate (on by default)"
+    )
     args = parser.parse_args()
 
     daemon = Daemon(args.host, args.port, args.keepalive)
+    daemon.compression = None if args.no_compression else "deflate"
     await daemon.start()
 
     loop = asyncio.get_running_loop()

@@ -9,6 +9,7 @@ mod agent_id;
 mod bad_input;
 mod breakout;
 mod close_prompt;
+mod compression;
 mod doc002_python_peer;
 mod doc002_testkit;
 mod fatal_close;

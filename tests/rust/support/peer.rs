@@ -359,6 +359,17 @@ impl PeerServer {
             .unwrap_or_else(|e| self.fail(&format!("bad CLOSES array ({e}): {array}")))
     }
 
+    /// The negotiated WebSocket extensions of each open connection, as the peer library
+    /// reports them (`websockets`: extension names; `ws`: its extensions object).
+    pub fn extensions(&self) -> serde_json::Value {
+        let reply = self.command(r#"{"cmd":"extensions"}"#);
+        let Some(array) = reply.strip_prefix("EXTENSIONS ") else {
+            self.fail(&format!("expected `EXTENSIONS [...]`, got {reply:?}"));
+        };
+        serde_json::from_str(array)
+            .unwrap_or_else(|e| self.fail(&format!("bad EXTENSIONS array ({e}): {array}")))
+    }
+
     /// Agent peer only: number of JSON `{"type":"pong"}` messages received.
     pub fn pongs(&self) -> usize {
         self.expect_n(r#"{"cmd":"pongs"}"#, "PONGS")

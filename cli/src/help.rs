@@ -66,6 +66,7 @@ Options:
   --wait N            exit 5 (3 if refused credentials) unless the first connection is
                       live within N seconds: the error names the reason (connection_refused,
                       timed_out, dns, tls, handshake, auth)
+  --no-compression    do not offer permessage-deflate (compression: null in --config)
   -q, --quiet         no connection messages on stderr (errors and the outcome still show)
   -h, --help          show this help
 

@@ -180,6 +180,9 @@ pub fn build_config(
     if let Some(n) = args.max_reconnects {
         map.insert("max_reconnect_attempts".into(), n.into());
     }
+    if args.no_compression {
+        map.insert("compression".into(), Value::Null);
+    }
     Ok(Value::Object(map))
 }
 
@@ -340,6 +343,7 @@ mod tests {
             headers: vec![("X-B".into(), "flag".into())],
             query: vec![("agentId".into(), "a1".into())],
             max_reconnects: Some(3),
+            no_compression: true,
             ..ListenArgs::default()
         };
         let v = build_config(Some(file), &args, Some("tok".into())).unwrap();
@@ -355,6 +359,7 @@ mod tests {
                 "headers": {"X-A": "file", "X-B": "flag"},
                 "query": {"agentId": "a1"},
                 "max_reconnect_attempts": 3,
+                "compression": null,
             })
         );
         assert!(Config::from_value(v).unwrap().validate().is_ok());

@@ -31,6 +31,18 @@ static void bad_configs(void) {
     CHECK(c == NULL);
     CHECK(tw_last_error_code() == TW_ERR_CONFIG);
 
+    /* compression: "deflate" (the default) or null (off); anything else is refused. */
+    c = tw_client_new("{\"url\": \"ws://127.0.0.1:1\", \"compression\": null}");
+    CHECK(c != NULL);
+    tw_client_free(c);
+    c = tw_client_new("{\"url\": \"ws://127.0.0.1:1\", \"compression\": \"deflate\"}");
+    CHECK(c != NULL);
+    tw_client_free(c);
+    c = tw_client_new("{\"url\": \"ws://127.0.0.1:1\", \"compression\": \"gzip\"}");
+    CHECK(c == NULL);
+    CHECK(tw_last_error_code() == TW_ERR_CONFIG);
+    CHECK(strstr(tw_last_error(), "compression") != NULL);
+
     /* NULL and invalid UTF-8 are argument errors, reported in words. */
     c = tw_client_new(NULL);
     CHECK(c == NULL);

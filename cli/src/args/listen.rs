@@ -76,9 +76,11 @@ pub struct ListenArgs {
     pub quiet: bool,
     /// `--subscribe JSON`, in order: subscriptions sent after every (re)connect
     pub subscribe: Vec<String>,
+    /// `--no-compression`: do not offer permessage-deflate (`compression: null`)
+    pub no_compression: bool,
 }
 
-const LISTEN_FLAGS: [FlagSpec; 13] = [
+const LISTEN_FLAGS: [FlagSpec; 14] = [
     flag("--preset", true),
     flag("--account", true),
     flag("--types", true),
@@ -91,6 +93,7 @@ const LISTEN_FLAGS: [FlagSpec; 13] = [
     flag("--max-reconnects", true),
     flag("--subscribe", true),
     flag("--wait", true),
+    flag("--no-compression", false),
     FlagSpec {
         long: "--quiet",
         short: Some("-q"),
@@ -145,6 +148,7 @@ pub(super) fn parse_listen(args: &[&str]) -> Result<Command, UsageError> {
                     }
                     "--wait" => out.wait = Some(parse_number::<u32>(t, name, v, 1)?),
                     "--quiet" => out.quiet = true,
+                    "--no-compression" => out.no_compression = true,
                     "--subscribe" => out.subscribe.push(parse_json(t, name, v)?),
                     _ => unreachable!("flag {name} is in LISTEN_FLAGS"),
                 }
@@ -188,6 +192,7 @@ mod tests {
             "--max-reconnects",
             "0",
             "-q",
+            "--no-compression",
         ]);
         let Command::Listen(l) = c else {
             panic!("{c:?}")
@@ -205,6 +210,7 @@ mod tests {
         assert_eq!(l.count, Some(5));
         assert_eq!(l.max_reconnects, Some(0));
         assert!(l.quiet);
+        assert!(l.no_compression);
     }
 
     #[test]

@@ -454,4 +454,22 @@ mod tests {
         assert_eq!(eff.jitter(), 0.5);
         assert_eq!(eff.ping_type().as_deref(), Some("ping"));
     }
+
+    #[test]
+    fn compression_is_deflate_unless_turned_off_with_null() {
+        use crate::deflate::Compression;
+        let url = "ws://127.0.0.1:1";
+        let on = Config::from_value(serde_json::json!({"url": url})).unwrap();
+        assert_eq!(on.resolve().unwrap().compression, Some(Compression::Deflate));
+        let v = serde_json::json!({"url": url, "compression": "deflate"});
+        let on = Config::from_value(v).unwrap();
+        assert_eq!(on.resolve().unwrap().compression, Some(Compression::Deflate));
+        let off = Config::from_value(serde_json::json!({"url": url, "compression": null}));
+        assert_eq!(off.unwrap().resolve().unwrap().compression, None);
+        let off = Config::new(url).compression(None).resolve().unwrap();
+        assert_eq!(off.compression, None);
+        let e = Config::from_value(serde_json::json!({"url": url, "compression": "gzip"}));
+        let e = e.unwrap_err().to_string();
+        assert!(e.contains("compression") && e.contains("deflate"), "{e}");
+    }
 }

@@ -6,7 +6,14 @@
 //! bench-server --mode paced --rate 20000 --warmup 1 --duration 4 --match 25
 //! bench-server --mode idle --duration 12          # begin, silence (pongs only), end
 //! bench-server --mode hold                        # any number of idle connections, until stdin closes
+//! bench-server --mode firehose --deflate ...      # permessage-deflate, when the client offers it
 //! ```
+//!
+//! `--deflate` (firehose only): the server accepts a permessage-deflate offer (context
+//! takeover both ways) and sends the ring pre-compressed as one sequence (cycling through it
+//! again is valid: a frame refers back only to frames before it in the ring), unstamped. The
+//! statistics add `wire_bytes`, the bytes of frames sent in the measured part, and
+//! `deflate`, whether the client accepted.
 //!
 //! It prints `{"port": N}` once it listens on 127.0.0.1, then (stream modes) accepts one
 //! connection, sends the warm-up, `bench_begin`, the measured events, `bench_end`, waits for
@@ -24,6 +31,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use tradewire_bench::{die, marker_frame, mono_ns, stream_frames, Frame, BEGIN, END};
+use tungstenite::handshake::server::{Request, Response};
+use tungstenite::http::HeaderValue;
 use tungstenite::{Message, WebSocket};
 
 /// Distinct frames in the ring the stream cycles through.
@@ -42,6 +51,7 @@ struct Opts {
     warmup: f64,
     duration: f64,
     match_pct: u32,
+    deflate: bool,
 }
 
 fn opts() -> Opts {
@@ -51,10 +61,15 @@ fn opts() -> Opts {
         warmup: 1.0,
         duration: 3.0,
         match_pct: 25,
+        deflate: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if a == "--deflate" {
+            o.deflate = true;
+            continue;
+        }
         let mut v = || {
             it.next()
                 .cloned()
@@ -97,9 +112,26 @@ fn main() {
         .accept()
         .unwrap_or_else(|e| die(&format!("accept: {e}")));
     let _ = tcp.set_nodelay(true);
-    let mut ws = tungstenite::accept(tcp).unwrap_or_else(|e| die(&format!("handshake: {e}")));
+    let mut deflated = false;
+    // The callback's signature is tungstenite's (its error is an HTTP response).
+    #[allow(clippy::result_large_err)]
+    let answer = |req: &Request, mut resp: Response| {
+        let offered = req
+            .headers()
+            .get_all("Sec-WebSocket-Extensions")
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.contains("permessage-deflate")));
+        if o.deflate && offered {
+            let value = HeaderValue::from_static("permessage-deflate");
+            resp.headers_mut().insert("Sec-WebSocket-Extensions", value);
+            deflated = true;
+        }
+        Ok(resp)
+    };
+    let mut ws =
+        tungstenite::accept_hdr(tcp, answer).unwrap_or_else(|e| die(&format!("handshake: {e}")));
     let stats = match o.mode.as_str() {
-        "firehose" => firehose(&mut ws, &o),
+        "firehose" => firehose(&mut ws, &o, deflated),
         "paced" => paced(&mut ws, &o),
         _ => idle(&mut ws, &o),
     };
@@ -113,44 +145,83 @@ fn raw(ws: &mut WebSocket<TcpStream>, bytes: &[u8]) {
     }
 }
 
-/// Writes batches of frames until `seconds` have passed; returns how many frames.
+/// Writes batches of frames until `seconds` have passed; returns how many frames and bytes.
+/// `stamp`: write the time into each frame (not into compressed ones).
 fn firehose_phase(
     ws: &mut WebSocket<TcpStream>,
     ring: &mut [Frame],
     at: &mut usize,
     seconds: f64,
-) -> u64 {
+    stamp: bool,
+) -> (u64, u64) {
     let end = mono_ns() + (seconds * 1e9) as u64;
     let mut buf = Vec::with_capacity(BATCH * 300);
-    let mut sent = 0u64;
+    let (mut sent, mut bytes) = (0u64, 0u64);
     loop {
         let now = mono_ns();
         if now >= end {
-            return sent;
+            return (sent, bytes);
         }
         buf.clear();
         for _ in 0..BATCH {
             let f = &mut ring[*at % ring.len()];
             *at += 1;
-            f.stamp(now);
+            if stamp {
+                f.stamp(now);
+            }
             buf.extend_from_slice(&f.bytes);
         }
         raw(ws, &buf);
         sent += BATCH as u64;
+        bytes += buf.len() as u64;
     }
 }
 
-fn firehose(ws: &mut WebSocket<TcpStream>, o: &Opts) -> serde_json::Value {
-    let mut ring = stream_frames(RING, o.match_pct);
+/// The ring compressed as one permessage-deflate sequence (context takeover): RSV1 set,
+/// the trailing `00 00 ff ff` of each sync flush left out (RFC 7692 §7.2.1).
+fn deflate_ring(ring: &[Frame]) -> Vec<Frame> {
+    use flate2::{Compress, Compression, FlushCompress};
+    let mut c = Compress::new(Compression::default(), false);
+    ring.iter()
+        .map(|f| {
+            let header = if f.bytes[1] == 126 { 4 } else { 2 };
+            let payload = &f.bytes[header..];
+            let mut out = Vec::with_capacity(payload.len() + 64);
+            let before = c.total_in();
+            c.compress_vec(payload, &mut out, FlushCompress::Sync)
+                .unwrap_or_else(|e| die(&format!("deflate: {e}")));
+            assert_eq!(c.total_in() - before, payload.len() as u64, "output room");
+            assert!(out.ends_with(&[0, 0, 0xff, 0xff]));
+            out.truncate(out.len() - 4);
+            let mut bytes = tradewire_bench::ws_text_frame(&out);
+            bytes[0] |= 0x40;
+            Frame {
+                bytes,
+                ts_at: 0,
+                matching: f.matching,
+            }
+        })
+        .collect()
+}
+
+fn firehose(ws: &mut WebSocket<TcpStream>, o: &Opts, deflated: bool) -> serde_json::Value {
+    let plain = stream_frames(RING, o.match_pct);
+    let event_bytes = sizes(&plain);
+    let mut ring = if deflated {
+        deflate_ring(&plain)
+    } else {
+        plain
+    };
     let mut at = 0;
-    let warm = firehose_phase(ws, &mut ring, &mut at, o.warmup);
+    let (warm, _) = firehose_phase(ws, &mut ring, &mut at, o.warmup, !deflated);
     raw(ws, &marker_frame(BEGIN, mono_ns(), 0));
     let t0 = mono_ns();
-    let sent = firehose_phase(ws, &mut ring, &mut at, o.duration);
+    let (sent, wire_bytes) = firehose_phase(ws, &mut ring, &mut at, o.duration, !deflated);
     let t1 = mono_ns();
     raw(ws, &marker_frame(END, mono_ns(), sent));
     json!({"mode": "firehose", "warmup_sent": warm, "sent": sent,
-           "send_s": (t1 - t0) as f64 / 1e9, "match": o.match_pct, "event_bytes": sizes(&ring)})
+           "send_s": (t1 - t0) as f64 / 1e9, "match": o.match_pct, "event_bytes": event_bytes,
+           "deflate": deflated, "wire_bytes": wire_bytes})
 }
 
 /// Sizes of the events (WebSocket payloads) of the ring: min, mean, max.

@@ -4,15 +4,18 @@
 //! (client `tradewire-rust-thread`) only the I/O thread reads, and hands events over.
 //!
 //! ```text
-//! bench-tradewire ws://127.0.0.1:PORT firehose|paced|idle [--read-buffer-size BYTES] [--inline-reads false]
+//! bench-tradewire ws://127.0.0.1:PORT firehose|paced|idle [--read-buffer-size BYTES] [--inline-reads false] [--compression false]
 //! ```
+//!
+//! permessage-deflate is offered, as the default configuration does (`--compression false`:
+//! not offered); only `bench-server --deflate` accepts it.
 
 use tradewire::{Client, Config, Event, Preset};
 use tradewire_bench::{die, ClientArgs, Tally, ACCOUNT, STALL};
 
 fn main() {
     let args = ClientArgs::parse(
-        "bench-tradewire URL MODE [--read-buffer-size BYTES] [--inline-reads false]",
+        "bench-tradewire URL MODE [--read-buffer-size BYTES] [--inline-reads false] [--compression false]",
     );
     let mut config = Config::new(args.url.as_str())
         .preset(Preset::Daemon)
@@ -23,6 +26,9 @@ fn main() {
         if !inline {
             name = "tradewire-rust-thread";
         }
+    }
+    if args.get::<bool>("compression") == Some(false) {
+        config = config.compression(None);
     }
     if let Some(n) = args.get::<usize>("read-buffer-size") {
         config = config.read_buffer_size(n);

@@ -39,9 +39,7 @@ pub(crate) struct Params {
     pub client_no_context_takeover: bool,
     /// The server's window, 8..=15.
     pub server_max_window_bits: u8,
-    /// Our window, 8..=15 (zlib compresses with at least 9: RFC 7692 §7.1.2.1 allows a
-    /// larger window than asked only for the decompressor, so 8 is sent as 9 bits, which a
-    /// peer that asked for 8 still inflates: zlib's inflater treats 8 as 9 too).
+    /// Our window, 8..=15 (zlib compresses with at least 9 bits, so 8 is compressed with 9).
     pub client_max_window_bits: u8,
 }
 

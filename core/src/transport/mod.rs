@@ -2,7 +2,9 @@
 //! connection's poller, optionally wrapped in TLS, with a byte counter on top.
 
 pub(crate) mod connect;
+mod dial;
 mod poll;
+pub(crate) mod proxy;
 
 pub(crate) use poll::{interrupted, take_interrupted, Poller};
 

@@ -77,7 +77,9 @@ fn request_failure(what: String, e: &ureq::Error, proxy: Option<&Proxy>) -> Auth
     let message = scrub(&format!("{what}{via}: {text}"));
     let lower = text.to_ascii_lowercase();
     if proxy.is_some()
-        && (lower.contains("407") || lower.contains("authentication failed"))
+        && (lower.contains("responded 407")
+            || lower.contains("responded 401")
+            || lower.contains("authentication failed"))
     {
         AuthError::Rejected(format!("{message}; check the proxy's user name and password"))
     } else {

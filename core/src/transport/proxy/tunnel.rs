@@ -68,7 +68,7 @@ fn http_connect(step: &mut Step<'_>, host: &str, port: u16) -> Result<(), Failur
             break end;
         }
         if buf.len() > wire::MAX_CONNECT_ANSWER {
-            return Err(step.refused(None, "its answer to CONNECT is too long".into()));
+            return Err(step.refused(None, "it answered CONNECT with a header over 16 KiB".into()));
         }
         let mut chunk = [0u8; 1024];
         let n = step.read(&mut chunk, "CONNECT")?;
@@ -83,7 +83,10 @@ fn http_connect(step: &mut Step<'_>, host: &str, port: u16) -> Result<(), Failur
             Some(ConnectReason::Handshake),
             "it sent data after its answer to CONNECT".into(),
         )),
-        407 => Err(step.auth_refused(format!("it answered CONNECT {target} with {code} {phrase}"))),
+        // 407 is the standard answer; some proxies (tinyproxy 1.11) answer 401.
+        401 | 407 => Err(step.auth_refused(format!(
+            "it answered CONNECT {target} with {code} {phrase} (proxy authentication required)"
+        ))),
         _ => Err(step.refused(
             Some(ConnectReason::Handshake),
             format!("it answered CONNECT {target} with {code} {phrase}"),
@@ -186,7 +189,7 @@ impl Step<'_> {
     fn refused(&self, reason: Option<ConnectReason>, why: String) -> Failure {
         Failure::because(
             reason,
-            crate::redact::scrub(&format!("the proxy {} {why}", self.proxy.redacted()))
+            crate::redact::scrub(&format!("the proxy {}: {why}", self.proxy.redacted()))
                 .into_owned(),
         )
     }
@@ -200,7 +203,7 @@ impl Step<'_> {
         };
         Failure::Failed {
             message: crate::redact::scrub(&format!(
-                "the proxy {} {why}; {hint}",
+                "the proxy {}: {why}; {hint}",
                 self.proxy.redacted()
             ))
             .into_owned(),
@@ -261,14 +264,14 @@ impl Step<'_> {
     fn closed(&self, what: &str) -> Failure {
         self.refused(
             None,
-            format!("closed the connection during the {what} exchange"),
+            format!("it closed the connection during the {what} exchange"),
         )
     }
 
     fn io_error(&self, e: &io::Error, what: &str) -> Failure {
         self.refused(
             crate::transport::connect::reason_of_io(e.kind()),
-            format!("failed during the {what} exchange: {e}"),
+            format!("the {what} exchange failed: {e}"),
         )
     }
 }

@@ -46,7 +46,7 @@ pub(crate) fn connect_status(header: &[u8]) -> Result<(u16, String), String> {
             crate::redact::untrusted(parts.next().unwrap_or("").trim(), 100),
         )),
         _ => Err(format!(
-            "the proxy's answer to CONNECT is not HTTP ({})",
+            "its answer to CONNECT is not HTTP ({})",
             crate::redact::untrusted(line, 100)
         )),
     }
@@ -75,7 +75,7 @@ pub(crate) enum SocksMethod {
 pub(crate) fn socks_method(reply: [u8; 2], with_auth: bool) -> Result<SocksMethod, String> {
     if reply[0] != 5 {
         return Err(format!(
-            "the proxy does not speak SOCKS5 (version byte {})",
+            "it does not speak SOCKS5 (version byte {})",
             reply[0]
         ));
     }
@@ -136,7 +136,7 @@ pub(crate) fn socks_connect(target: &SocksTarget, port: u16) -> Result<Vec<u8>, 
 pub(crate) fn socks_reply_len(head: [u8; 5]) -> Result<usize, String> {
     if head[0] != 5 {
         return Err(format!(
-            "the proxy's answer is not SOCKS5 (version byte {})",
+            "its answer is not SOCKS5 (version byte {})",
             head[0]
         ));
     }
@@ -144,9 +144,7 @@ pub(crate) fn socks_reply_len(head: [u8; 5]) -> Result<usize, String> {
         1 => Ok(4 + 4 + 2),
         4 => Ok(4 + 16 + 2),
         3 => Ok(4 + 1 + usize::from(head[4]) + 2),
-        t => Err(format!(
-            "the proxy's answer has an unknown address type {t}"
-        )),
+        t => Err(format!("its answer has an unknown address type {t}")),
     }
 }
 

@@ -14,7 +14,7 @@ use crate::backoff::Backoff;
 use crate::envelope::{Pointer, Pointers};
 use crate::error::{Error, FieldError, Result};
 use crate::preset::Preset;
-use crate::transport::proxy::{self, Proxy};
+use crate::proxy::{self, Proxy};
 use crate::url::{clamp_connect_timeout_ms, Endpoint, Scheme};
 
 /// The problems found so far, in the order they are reported.

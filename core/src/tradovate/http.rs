@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::token::TokenInfo;
 use crate::config::Credentials;
-use crate::transport::proxy::{Proxy, ProxyKind};
+use crate::proxy::{Proxy, ProxyKind};
 use crate::redact::untrusted;
 
 /// Why no token was obtained.

@@ -163,7 +163,7 @@ pub(crate) fn connect(
         Failure::because(last_reason, message)
     })?;
     if let Some(p) = &s.proxy {
-        super::proxy::tunnel::open(
+        super::tunnel::open(
             p,
             host,
             port,

@@ -4,7 +4,7 @@
 pub(crate) mod connect;
 mod dial;
 mod poll;
-pub(crate) mod proxy;
+mod tunnel;
 
 pub(crate) use poll::{interrupted, take_interrupted, Poller};
 

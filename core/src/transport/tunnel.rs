@@ -6,9 +6,9 @@ use std::io::{self, Read, Write};
 use std::net::IpAddr;
 use std::time::Instant;
 
-use super::spec::{Proxy, ProxyKind};
-use super::wire::{self, SocksMethod, SocksTarget};
 use crate::error::ConnectReason;
+use crate::proxy::wire::{self, SocksMethod, SocksTarget};
+use crate::proxy::{bracketed, Proxy, ProxyKind};
 use crate::transport::connect::{wait_step, Failure, Interrupt};
 use crate::transport::dial::resolve;
 use crate::transport::{Reactor, Socket};
@@ -76,7 +76,7 @@ fn http_connect(step: &mut Step<'_>, host: &str, port: u16) -> Result<(), Failur
     };
     let (code, phrase) = wire::connect_status(&buf[..end])
         .map_err(|e| step.refused(Some(ConnectReason::Handshake), e))?;
-    let target = format!("{}:{port}", super::spec::bracketed(host));
+    let target = format!("{}:{port}", bracketed(host));
     match code {
         200..=299 if end == buf.len() => Ok(()),
         200..=299 => Err(step.refused(
@@ -176,7 +176,7 @@ fn socks5(step: &mut Step<'_>, host: &str, port: u16) -> Result<(), Failure> {
                 Some(reason),
                 format!(
                     "it could not connect to {}:{port}: {}",
-                    super::spec::bracketed(host),
+                    bracketed(host),
                     wire::socks_reply_text(code)
                 ),
             ))

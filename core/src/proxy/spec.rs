@@ -51,11 +51,14 @@ impl Proxy {
         )
     }
 
-    /// Registers the password (and `user:password`) for scrubbing from every text.
+    /// Registers the password, `user:password` and its Basic encoding (what a proxy may echo)
+    /// for scrubbing from every text.
     pub fn register_secrets(&self) {
         if let Some((user, password)) = &self.auth {
             crate::redact::register(password);
             crate::redact::register(&format!("{user}:{password}"));
+            let basic = crate::url::basic_auth(user, password);
+            crate::redact::register(basic.trim_start_matches("Basic "));
         }
     }
 }

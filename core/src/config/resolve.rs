@@ -146,7 +146,10 @@ impl Config {
         auth_url: Option<&str>,
         err: &mut Problems,
     ) -> (Option<Proxy>, Option<Proxy>) {
-        let env: HashMap<String, String> = std::env::vars().collect();
+        // `vars_os`: `vars` panics on a variable that is not UTF-8; such a one is skipped.
+        let env: HashMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
         let mut pick = |secure: bool, host: &str| match proxy::choose(
             self.proxy.as_deref(),
             &env,

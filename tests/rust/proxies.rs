@@ -222,7 +222,7 @@ fn an_unreachable_proxy_is_retried_and_a_killed_one_reconnects_when_back() {
     };
     let (ev, _) = crate::support::wait_for(
         &client,
-        Duration::from_secs(2),
+        SOON,
         |e| matches!(e, Event::Reconnecting { reason, .. } if reason.contains("unreachable")),
     );
     let reason = ev

@@ -214,7 +214,7 @@ impl Step<'_> {
 
     fn timed_out(&self, what: &str) -> String {
         (self.timeout_msg)(&format!(
-            "the {what} with the proxy {}",
+            "the {what} exchange through the proxy {}",
             self.proxy.redacted()
         ))
     }

@@ -180,6 +180,9 @@ pub fn build_config(
     if let Some(n) = args.max_reconnects {
         map.insert("max_reconnect_attempts".into(), n.into());
     }
+    if let Some(p) = &args.proxy {
+        map.insert("proxy".into(), p.expose().into());
+    }
     Ok(Value::Object(map))
 }
 
@@ -340,6 +343,7 @@ mod tests {
             headers: vec![("X-B".into(), "flag".into())],
             query: vec![("agentId".into(), "a1".into())],
             max_reconnects: Some(3),
+            proxy: Some(tradewire::Secret::new("socks5h://p:1080")),
             ..ListenArgs::default()
         };
         let v = build_config(Some(file), &args, Some("tok".into())).unwrap();
@@ -355,6 +359,7 @@ mod tests {
                 "headers": {"X-A": "file", "X-B": "flag"},
                 "query": {"agentId": "a1"},
                 "max_reconnect_attempts": 3,
+                "proxy": "socks5h://p:1080",
             })
         );
         assert!(Config::from_value(v).unwrap().validate().is_ok());

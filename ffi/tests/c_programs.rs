@@ -505,3 +505,41 @@ fn no_secret_reaches_a_c_string() {
         "server text unescaped: {printed:?}"
     );
 }
+
+/// The `proxy` field from C's JSON configuration (issue 22): a proxy that refuses CONNECT with
+/// 407 and echoes the request (its Basic credentials); the refusal is fatal (the program
+/// waits for `gave_up`), and no C string holds the proxy's password in any form.
+#[test]
+fn a_proxy_from_c_json_and_its_password_never_reaches_a_c_string() {
+    use tradewire_testkit::canary::{assert_no_leak, HttpScript};
+    const PASSWORD: &str = "prx+Pass/wd=6%&!' c";
+    let proxy = HttpScript::start(|req, _| (407, format!("you sent:\n{req}\r\nforged\x1b[2J")))
+        .expect("start the echoing proxy");
+    let encoded: String = PASSWORD
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let proxy_url = format!("http://desk:{encoded}@127.0.0.1:{}", proxy.port());
+    let config = json!({
+        "url": "ws://127.0.0.1:9/feed",
+        "proxy": proxy_url,
+    })
+    .to_string();
+    let bad = json!({"url": "ws://h/", "proxy": proxy_url, "jitter": "lots"}).to_string();
+    let exe = program("secrets", Flavor::Sanitized);
+    let done = start(&exe, &[&config, &bad], &[]).finish(PROGRAM_TIMEOUT);
+    done.assert_success("secrets");
+    assert!(proxy.requests() >= 1, "the proxy was reached");
+    let printed: Vec<String> = done.stdout.clone();
+    assert!(
+        printed.iter().any(|l| l.contains("407")),
+        "the refusal reached the program: {printed:?}"
+    );
+    assert_no_leak(printed.iter(), &[PASSWORD.to_string(), encoded]);
+}

@@ -76,9 +76,11 @@ pub struct ListenArgs {
     pub quiet: bool,
     /// `--subscribe JSON`, in order: subscriptions sent after every (re)connect
     pub subscribe: Vec<String>,
+    /// `--proxy URL` (or `direct`): its password is a secret, so `Debug` hides the whole URL
+    pub proxy: Option<tradewire::Secret>,
 }
 
-const LISTEN_FLAGS: [FlagSpec; 13] = [
+const LISTEN_FLAGS: [FlagSpec; 14] = [
     flag("--preset", true),
     flag("--account", true),
     flag("--types", true),
@@ -91,6 +93,7 @@ const LISTEN_FLAGS: [FlagSpec; 13] = [
     flag("--max-reconnects", true),
     flag("--subscribe", true),
     flag("--wait", true),
+    flag("--proxy", true),
     FlagSpec {
         long: "--quiet",
         short: Some("-q"),
@@ -146,6 +149,7 @@ pub(super) fn parse_listen(args: &[&str]) -> Result<Command, UsageError> {
                     "--wait" => out.wait = Some(parse_number::<u32>(t, name, v, 1)?),
                     "--quiet" => out.quiet = true,
                     "--subscribe" => out.subscribe.push(parse_json(t, name, v)?),
+                    "--proxy" => out.proxy = Some(tradewire::Secret::new(non_empty(t, name, v)?)),
                     _ => unreachable!("flag {name} is in LISTEN_FLAGS"),
                 }
             }
@@ -165,6 +169,19 @@ pub(super) fn parse_listen(args: &[&str]) -> Result<Command, UsageError> {
 mod tests {
     use super::*;
     use crate::args::tests::{parse_err, parse_ok};
+
+    #[test]
+    fn listen_proxy_is_kept_out_of_debug() {
+        let c = parse_ok(&["listen", "ws://h", "--proxy", "http://u:prx-pw@p:3128"]);
+        let Command::Listen(l) = c else {
+            panic!("{c:?}")
+        };
+        assert_eq!(
+            l.proxy.as_ref().map(|p| p.expose()),
+            Some("http://u:prx-pw@p:3128")
+        );
+        assert!(!format!("{l:?}").contains("prx-pw"));
+    }
 
     #[test]
     fn listen_full() {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::token::TokenInfo;
 use crate::config::Credentials;
+use crate::proxy::{Proxy, ProxyKind};
 use crate::redact::untrusted;
 
 /// Why no token was obtained.
@@ -25,8 +26,35 @@ pub(crate) enum AuthError {
 /// Most penalty rounds honoured before giving up on one token request.
 const MAX_PENALTIES: u32 = 5;
 
-fn agent(timeout: Duration) -> ureq::Agent {
+/// The proxy as ureq takes it (its SOCKS support needs the `socks-proxy` feature; it
+/// resolves the target here for socks5:// and lets the proxy resolve it for socks5h://).
+fn ureq_proxy(p: &Proxy) -> Result<ureq::Proxy, AuthError> {
+    let protocol = match p.kind {
+        ProxyKind::Http => ureq::ProxyProtocol::Http,
+        ProxyKind::Socks5 => ureq::ProxyProtocol::Socks5,
+        ProxyKind::Socks5h => ureq::ProxyProtocol::Socks5h,
+    };
+    let mut b = ureq::Proxy::builder(protocol).host(&p.host).port(p.port);
+    if let Some((user, password)) = &p.auth {
+        b = b.username(user).password(password);
+    }
+    b.resolve_target(p.kind == ProxyKind::Socks5)
+        .build()
+        .map_err(|e| {
+            AuthError::Network(scrub(&format!(
+                "the proxy {} cannot be used for the token request: {e}",
+                p.redacted()
+            )))
+        })
+}
+
+/// An agent with every timeout set, through `proxy` (`None`: direct, whatever the
+/// environment says: the proxy was chosen, environment included, when the configuration
+/// was resolved).
+fn agent(timeout: Duration, proxy: Option<&Proxy>) -> Result<ureq::Agent, AuthError> {
+    let proxy = proxy.map(ureq_proxy).transpose()?;
     let config = ureq::Agent::config_builder()
+        .proxy(proxy)
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
         .tls_config(
@@ -36,7 +64,31 @@ fn agent(timeout: Duration) -> ureq::Agent {
         )
         .user_agent(concat!("tradewire/", env!("CARGO_PKG_VERSION")))
         .build();
-    ureq::Agent::new_with_config(config)
+    Ok(ureq::Agent::new_with_config(config))
+}
+
+/// A failed request through a proxy: the proxy's refusal of the credentials (HTTP 407 or a
+/// SOCKS login failure) is a rejection, not network trouble. The text is scrubbed.
+fn request_failure(what: String, e: &ureq::Error, proxy: Option<&Proxy>) -> AuthError {
+    let text = e.to_string();
+    let via = proxy
+        .map(|p| format!(" (through the proxy {})", p.redacted()))
+        .unwrap_or_default();
+    let message = scrub(&format!("{what}{via}: {text}"));
+    let lower = text.to_ascii_lowercase();
+    if proxy.is_some()
+        && (lower.contains("responded 407")
+            || lower.contains("responded 401")
+            || lower.contains("authentication failed"))
+    {
+        AuthError::Rejected(format!("{message}; check the proxy's user name and password"))
+    } else {
+        AuthError::Network(message)
+    }
+}
+
+fn scrub(text: &str) -> String {
+    crate::redact::scrub(text).into_owned()
 }
 
 /// Requests a new access token with the credentials, honouring `p-ticket` penalties.
@@ -44,9 +96,10 @@ pub(crate) fn request_token(
     url: &str,
     credentials: &Credentials,
     timeout: Duration,
+    proxy: Option<&Proxy>,
     cancel: &AtomicBool,
 ) -> Result<TokenInfo, AuthError> {
-    let agent = agent(timeout);
+    let agent = agent(timeout, proxy)?;
     let mut ticket: Option<String> = None;
     for _ in 0..=MAX_PENALTIES {
         if cancel.load(Ordering::SeqCst) {
@@ -56,7 +109,7 @@ pub(crate) fn request_token(
         if let Some(t) = &ticket {
             body["p-ticket"] = serde_json::Value::String(t.clone());
         }
-        let v = post_json(&agent, url, &body)?;
+        let v = post_json(&agent, url, &body, proxy)?;
         if let Some(text) = v
             .get("errorText")
             .and_then(|t| t.as_str())
@@ -130,14 +183,15 @@ pub(crate) fn renew_token(
     url: &str,
     token: &str,
     timeout: Duration,
+    proxy: Option<&Proxy>,
 ) -> Result<TokenInfo, AuthError> {
-    let agent = agent(timeout);
+    let agent = agent(timeout, proxy)?;
     let response = agent
         .get(url)
         .header("Authorization", format!("Bearer {token}"))
         .header("Accept", "application/json")
         .call()
-        .map_err(|e| AuthError::Network(format!("the token renewal failed: {e}")))?;
+        .map_err(|e| request_failure("the token renewal failed".into(), &e, proxy))?;
     let v = read_answer(response, "token renewal")?;
     TokenInfo::from_response(&v, SystemTime::now()).map_err(|e| {
         AuthError::Rejected(format!(
@@ -151,13 +205,18 @@ fn post_json(
     agent: &ureq::Agent,
     url: &str,
     body: &serde_json::Value,
+    proxy: Option<&Proxy>,
 ) -> Result<serde_json::Value, AuthError> {
     let response = agent
         .post(url)
         .header("Accept", "application/json")
         .send_json(body)
         .map_err(|e| {
-            AuthError::Network(format!("the access-token request to {url} failed: {e}"))
+            request_failure(
+                format!("the access-token request to {url} failed"),
+                &e,
+                proxy,
+            )
         })?;
     read_answer(response, "access-token request")
 }

@@ -148,13 +148,13 @@ fn obtain(
 ) -> Result<TokenInfo, AuthError> {
     let timeout = s.connect_timeout.max(Duration::from_secs(5));
     let fresh = || match (&s.auth_url, &s.credentials) {
-        (Some(url), Some(c)) => request_token(url, c, timeout, cancel),
+        (Some(url), Some(c)) => request_token(url, c, timeout, s.auth_proxy.as_ref(), cancel),
         _ => Err(AuthError::Rejected(
             "no credentials are configured to request a new access token".into(),
         )),
     };
     match (renew, &s.renew_url) {
-        (Some(token), Some(url)) => match renew_token(url, &token, timeout) {
+        (Some(token), Some(url)) => match renew_token(url, &token, timeout, s.auth_proxy.as_ref()) {
             Err(AuthError::Rejected(why)) if s.credentials.is_some() => {
                 tw_info!("tradewire: {why}; requesting a new access token instead");
                 fresh()

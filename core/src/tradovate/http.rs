@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::token::TokenInfo;
 use crate::config::Credentials;
+use crate::error::ConnectReason;
 use crate::proxy::{Proxy, ProxyKind};
 use crate::redact::untrusted;
 
@@ -19,6 +20,9 @@ pub(crate) enum AuthError {
     Captcha(String),
     /// Network trouble or a server error: worth retrying with backoff.
     Network(String),
+    /// The token server could not be reached, for a reason `wait_live` names (refused,
+    /// DNS, TLS, timed out): worth retrying with backoff.
+    Unreachable(String, ConnectReason),
     /// The client was closed meanwhile.
     Cancelled,
 }
@@ -83,7 +87,29 @@ fn request_failure(what: String, e: &ureq::Error, proxy: Option<&Proxy>) -> Auth
     {
         AuthError::Rejected(format!("{message}; check the proxy's user name and password"))
     } else {
-        AuthError::Network(message)
+        match reason_of_request_error(e) {
+            Some(reason) => AuthError::Unreachable(message, reason),
+            None => AuthError::Network(message),
+        }
+    }
+}
+
+/// Why a token request could not reach its server, when the error says: refused, a name
+/// that does not resolve, TLS, a timeout. Pure.
+fn reason_of_request_error(e: &ureq::Error) -> Option<ConnectReason> {
+    match e {
+        ureq::Error::Io(io) => crate::transport::connect::reason_of_io(io.kind()).or_else(|| {
+            // The standard library's getaddrinfo failure has no kind of its own, only this.
+            io.to_string()
+                .starts_with("failed to lookup address")
+                .then_some(ConnectReason::Dns)
+        }),
+        ureq::Error::Timeout(_) => Some(ConnectReason::TimedOut),
+        ureq::Error::HostNotFound => Some(ConnectReason::Dns),
+        ureq::Error::Tls(_) | ureq::Error::NativeTls(_) | ureq::Error::TlsRequired => {
+            Some(ConnectReason::Tls)
+        }
+        _ => None,
     }
 }
 
@@ -317,5 +343,24 @@ mod tests {
         let body = request_body(&c);
         assert_eq!((&body["appVersion"], &body["cid"]), (&"2.5".into(), &42.into()));
         assert_eq!(body["deviceId"], "d");
+    }
+
+    #[test]
+    fn an_unreachable_token_server_has_the_reason_wait_live_names() {
+        use std::io;
+        let refused = ureq::Error::Io(io::Error::from(io::ErrorKind::ConnectionRefused));
+        let lookup = ureq::Error::Io(io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        ));
+        let cases = [
+            (refused, Some(ConnectReason::ConnectionRefused)),
+            (lookup, Some(ConnectReason::Dns)),
+            (ureq::Error::HostNotFound, Some(ConnectReason::Dns)),
+            (ureq::Error::TlsRequired, Some(ConnectReason::Tls)),
+            (ureq::Error::StatusCode(500), None),
+        ];
+        for (e, reason) in cases {
+            assert_eq!(reason_of_request_error(&e), reason, "{e}");
+        }
     }
 }

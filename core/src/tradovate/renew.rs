@@ -187,7 +187,9 @@ impl Login for Tokens {
             Some(j) => j,
             None => match self.spawn(None) {
                 Some(j) => j,
-                None => return Readiness::Retry("could not start the token request".into()),
+                None => {
+                    return Readiness::Retry("could not start the token request".into(), None)
+                }
             },
         };
         match job.rx.try_recv() {
@@ -200,12 +202,13 @@ impl Login for Tokens {
                 Readiness::Ready
             }
             Ok(Err(AuthError::Rejected(m))) | Ok(Err(AuthError::Captcha(m))) => Readiness::Fatal(m),
-            Ok(Err(AuthError::Network(m))) => Readiness::Retry(m),
+            Ok(Err(AuthError::Network(m))) => Readiness::Retry(m, None),
+            Ok(Err(AuthError::Unreachable(m, reason))) => Readiness::Retry(m, Some(reason)),
             Ok(Err(AuthError::Cancelled)) => {
-                Readiness::Retry("the token request was cancelled".into())
+                Readiness::Retry("the token request was cancelled".into(), None)
             }
             Err(crossbeam_channel::TryRecvError::Disconnected) => {
-                Readiness::Retry("the token request ended without an answer".into())
+                Readiness::Retry("the token request ended without an answer".into(), None)
             }
             Err(crossbeam_channel::TryRecvError::Empty) => {
                 self.job = Some(job);

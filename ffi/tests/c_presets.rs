@@ -5,8 +5,12 @@
 
 mod support;
 
+#[path = "../../tests/rust/support/peer.rs"]
+mod peer;
+
 use std::time::Duration;
 
+use peer::PeerServer;
 use serde_json::json;
 use support::{program, start, Flavor, PROGRAM_TIMEOUT};
 use tradewire_testkit::{ServerOptions, WsServer};
@@ -150,4 +154,70 @@ fn presets_keep_documented_schedules_and_breakout_gives_server_time() {
     let status: serde_json::Value =
         serde_json::from_str(done.value("status").expect("status line")).expect("status JSON");
     assert!(status["feed_latency"].is_f64(), "{status}");
+}
+
+/// Whether the peer received a message containing `part`.
+fn peer_received(peer: &PeerServer, part: &str) -> bool {
+    let reply = peer.command(r#"{"cmd":"received"}"#);
+    let list: Vec<String> = reply
+        .strip_prefix("RECEIVED ")
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default();
+    list.iter().any(|m| m.contains(part))
+}
+
+fn until(pred: impl Fn() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + SOON;
+    while std::time::Instant::now() < deadline {
+        if pred() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    pred()
+}
+
+/// Document 000's calls from C through npm `sockjs` (its raw WebSocket endpoint, answered
+/// here as Tradovate would; the token from the testkit's token URL): wait_live, token_info,
+/// a request with the caller's id, and the token file in the document's format.
+#[test]
+fn tradovate_calls_from_c_through_npm_sockjs() {
+    let Some(peer) = PeerServer::node("sockjs_server.js", &["--port", "0"]) else {
+        return;
+    };
+    let auth = tradewire_testkit::tradovate::TradovateServer::start(Default::default())
+        .expect("start the token server");
+    let dir = std::env::temp_dir().join(format!("tradewire-c-peer-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let token_file = dir.join("access-token.json");
+    let exe = program("tradovate_peer", Flavor::Sanitized);
+    let ws = peer.url("/sockjs/websocket");
+    let write = |text: &str| {
+        let cmd = json!({"cmd": "write", "text": text}).to_string();
+        assert_eq!(peer.command(&cmd), "OK 1");
+    };
+    let mut running = start(
+        &exe,
+        &[
+            &ws,
+            &auth.auth_url(),
+            token_file.to_str().expect("utf-8 path"),
+        ],
+        &[],
+    );
+    assert!(until(|| peer.command(r#"{"cmd":"count"}"#) == "COUNT 1"));
+    write("o");
+    assert!(until(|| peer_received(&peer, "authorize\n0\n\n")));
+    write(r#"a[{"s":200,"i":0}]"#);
+    running.wait_for_line(SOON, |l| l == "sent 77");
+    assert!(until(|| peer_received(&peer, "account/list\n77\n")));
+    write(r#"a[{"s":200,"i":77,"d":{"from":"peer-answer"}}]"#);
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("tradovate_peer");
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&token_file).expect("the token file"))
+            .expect("JSON");
+    assert!(stored["retrievedAt"].is_u64(), "{stored}");
+    assert!(stored["accessToken"].is_string(), "{stored}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

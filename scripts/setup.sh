@@ -5,8 +5,12 @@
 #
 # Idempotent and fast when everything is already there:
 #   - Debian packages: pkg-config, libssl-dev (native-tls / openssl-sys), python3-venv when the
-#     python3 on PATH cannot make a venv, nodejs + npm when missing. `apt-get update` runs only
-#     when something must be installed.
+#     python3 on PATH cannot make a venv, nodejs + npm when missing, tinyproxy and dante-server
+#     (the proxy tests' HTTP CONNECT and SOCKS5 servers). `apt-get update` runs only when
+#     something must be installed.
+#   - As root: the system user `tradewire-proxy` (no home, no shell, locked for login) with the
+#     password the SOCKS5 username tests give dante (dante checks usernames against the system's
+#     users); skipped when it exists or when not root (those tests then skip).
 #   - <repo>/.venv made with the python3 on PATH (pyenv's or the system's), then
 #     `pip install -r tests/peers/requirements.txt` (skipped when the requirements are unchanged
 #     since the last successful install and the packages still import).
@@ -36,7 +40,7 @@ deb_installed() {
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
-    for pkg in pkg-config libssl-dev; do
+    for pkg in pkg-config libssl-dev tinyproxy dante-server; do
         deb_installed "$pkg" || missing+=("$pkg")
     done
 else
@@ -70,6 +74,21 @@ if ((${#missing[@]})); then
     command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 else
     log "system packages present"
+fi
+
+# ---------------------------------------------------------------- SOCKS5 test user
+# dante's `socksmethod: username` checks the system's users; tests/rust/support/proxy_servers.rs
+# logs in as this one. Its password is a test fixture, not a secret: the account has no shell.
+PROXY_USER=tradewire-proxy
+PROXY_PASSWORD=tw-proxy-test-pw
+if [[ $(id -u) -eq 0 ]] && command -v useradd >/dev/null 2>&1; then
+    if ! id "$PROXY_USER" >/dev/null 2>&1; then
+        log "creating the system user $PROXY_USER for the SOCKS5 username tests"
+        useradd --system --no-create-home --shell /usr/sbin/nologin "$PROXY_USER"
+        printf '%s:%s\n' "$PROXY_USER" "$PROXY_PASSWORD" | chpasswd
+    fi
+else
+    log "not root: no $PROXY_USER user (the SOCKS5 username tests will skip)"
 fi
 
 # ---------------------------------------------------------------- Python venv

@@ -61,6 +61,8 @@ Options:
   --query K=V         extra query parameter (repeatable)
   --count N           exit 0 after N messages
   --max-reconnects N  give up (exit 4) after N failed reconnect attempts in a row
+  --proxy URL         connect through http://, socks5:// or socks5h:// [user:pass@]host:port
+                      (`direct`: ignore HTTPS_PROXY/HTTP_PROXY/ALL_PROXY; password never shown)
   --subscribe JSON    a subscription sent on connect and after every reconnect, in order,
                       after on_connect (repeatable; tradovate: {endpoint, body} is a request)
   --wait N            exit 5 (3 if refused credentials) unless the first connection is

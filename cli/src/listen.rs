@@ -183,6 +183,9 @@ pub fn build_config(
     if args.no_compression {
         map.insert("compression".into(), Value::Null);
     }
+    if let Some(p) = &args.proxy {
+        map.insert("proxy".into(), p.expose().into());
+    }
     Ok(Value::Object(map))
 }
 
@@ -344,6 +347,7 @@ mod tests {
             query: vec![("agentId".into(), "a1".into())],
             max_reconnects: Some(3),
             no_compression: true,
+            proxy: Some(tradewire::Secret::new("socks5h://p:1080")),
             ..ListenArgs::default()
         };
         let v = build_config(Some(file), &args, Some("tok".into())).unwrap();
@@ -360,6 +364,7 @@ mod tests {
                 "query": {"agentId": "a1"},
                 "max_reconnect_attempts": 3,
                 "compression": null,
+                "proxy": "socks5h://p:1080",
             })
         );
         assert!(Config::from_value(v).unwrap().validate().is_ok());

@@ -115,3 +115,37 @@ fn listen_tradovate_with_an_echoing_token_endpoint() {
     assert!(stderr.contains("refused"), "{stderr}");
     check(&[stdout, stderr], &[PASSWORD, SEC]);
 }
+
+#[test]
+fn listen_through_a_proxy_that_echoes_the_credentials() {
+    const PROXY_PASSWORD: &str = "prx+Pass/wd=5%&!' p";
+    // A "proxy" that refuses CONNECT with 407 and echoes the request (its Basic credentials).
+    let proxy = HttpScript::start(|req, _| (407, format!("you sent:\n{req}{FORGERY}"))).unwrap();
+    let encoded: String = PROXY_PASSWORD
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let proxy_url = format!("http://desk:{encoded}@127.0.0.1:{}", proxy.port());
+    let (code, stdout, stderr) = run(
+        &[
+            "listen",
+            "ws://127.0.0.1:9/feed",
+            "--proxy",
+            &proxy_url,
+            "--max-reconnects",
+            "1",
+        ],
+        &[],
+    );
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(proxy.requests() >= 1, "the proxy was asked: {stderr}");
+    assert!(stderr.contains("407"), "{stderr}");
+    assert!(stderr.contains("<redacted>"), "{stderr}");
+    check(&[stdout, stderr], &[PROXY_PASSWORD, &encoded]);
+}

@@ -72,6 +72,7 @@ mod history;
 mod lag;
 mod request_id;
 internal_mod!(preset);
+mod proxy;
 mod status;
 mod streams;
 mod subscriptions;

@@ -246,49 +246,6 @@ fn disconnect_closes_with_the_code_and_start_connects_again() {
 /// `tw_client_wait_live`: live, each failure's reason from `tw_last_error_reason()`, and live
 /// once the refused server appears.
 #[test]
-fn wait_live_returns_when_live_or_the_reason_of_the_failure() {
-    let exe = program("wait_live", Flavor::Sanitized);
-    let live = WsServer::start(ServerOptions::default()).expect("start the server");
-    let refused_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let plain = WsServer::start(ServerOptions::default()).expect("start the server");
-    let pathed = WsServer::start(ServerOptions {
-        path: Some("/ws".into()),
-        ..ServerOptions::default()
-    })
-    .expect("start the server");
-    let guarded = WsServer::start(ServerOptions {
-        token: tradewire_testkit::TokenCheck::Required("right".into()),
-        reject_token_with_http_401: true,
-        ..ServerOptions::default()
-    })
-    .expect("start the server");
-    let silent = tradewire_testkit::SilentListener::start().expect("start the listener");
-    let args = [
-        live.url(),
-        format!("ws://127.0.0.1:{refused_port}"),
-        format!("wss://127.0.0.1:{}", plain.port()),
-        format!("ws://127.0.0.1:{}/elsewhere", pathed.port()),
-        guarded.url(),
-        format!("ws://127.0.0.1:{}", silent.port()),
-    ];
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut running = start(&exe, &args, &[]);
-    running.wait_for_line(SOON, |l| l == "refused");
-    let appeared = WsServer::start(ServerOptions {
-        port: refused_port,
-        ..ServerOptions::default()
-    })
-    .expect("start the server on the refused port");
-    let done = running.finish(PROGRAM_TIMEOUT);
-    done.assert_success("wait_live");
-    assert!(done.stdout.iter().any(|l| l == "live after refused"));
-    assert!(appeared.accepted_total() >= 1);
-}
-
-#[test]
 fn listeners_are_called_for_their_kinds_in_order_and_removed_for_good() {
     let exe = program("listeners", Flavor::Sanitized);
     let daemon = DaemonServer::start().expect("start the daemon server");
@@ -310,75 +267,12 @@ fn listeners_are_called_for_their_kinds_in_order_and_removed_for_good() {
 }
 
 #[test]
-fn document_004_messages_connection_change_and_config_from_c() {
-    let exe = program("metis", Flavor::Sanitized);
-    let server = WsServer::start(ServerOptions::default()).expect("start the server");
-    let port = server.port().to_string();
-    let mut running = start(&exe, &[&port], &[]);
-    running.wait_for_line(SOON, |l| l == "live");
-    server.broadcast(r#"{"type":"status-update","payload":{"status":"ok"}}"#);
-    server.broadcast("plain text");
-    server.broadcast_binary(br#"{"type":"alert","payload":{"message":"hot"}}"#);
-    server.broadcast_binary(&[0xff, 0x00, 0x7b, 0x01]);
-    running.wait_for_line(SOON, |l| l == "sent");
-    assert!(server
-        .wait_for_received(|m| m == r#"{"type":"command","action":"execute"}"#, SOON)
-        .is_some());
-    assert!(server.received().iter().any(|m| m == "Hello, WebSocket!"));
-    server.close_all(1001, "going away");
-    let done = running.finish(PROGRAM_TIMEOUT);
-    done.assert_success("metis");
-    let config: serde_json::Value =
-        serde_json::from_str(done.value("config").expect("config line")).expect("config JSON");
-    assert_eq!(config["port"], server.port());
-    assert_eq!(config["host"], "127.0.0.1");
-}
-
-#[test]
 fn create_close_cycles_leave_nothing_behind() {
     let exe = program("lifecycle", Flavor::Plain);
     let server = WsServer::start(ServerOptions::default()).expect("start the server");
     let running = start(&exe, &[&server.url()], &[]);
     let done = running.finish(PROGRAM_TIMEOUT);
     done.assert_success("lifecycle");
-}
-
-#[test]
-fn tradovate_request_round_trip() {
-    let exe = program("tradovate_request", Flavor::Sanitized);
-    let server = tradewire_testkit::tradovate::TradovateServer::start(
-        tradewire_testkit::tradovate::TradovateOptions::default(),
-    )
-    .expect("start the Tradovate server");
-    let running = start(&exe, &[&server.ws_url(), &server.auth_url()], &[]);
-    let done = running.finish(PROGRAM_TIMEOUT);
-    done.assert_success("tradovate_request");
-    assert!(server
-        .requests()
-        .iter()
-        .any(|(endpoint, _, body)| endpoint == "user/find" && body.contains("trader")));
-    assert!(server
-        .requests()
-        .iter()
-        .any(|(endpoint, id, _)| endpoint == "account/list" && *id == 500));
-    // The token file is on by default, per environment (here the token host) and user, in
-    // document 000's format: the answer as received plus retrievedAt in Unix milliseconds.
-    let path = support::state_home().join("tradewire").join(format!(
-        "tradovate-127.0.0.1_{}-trader.json",
-        server.http_port()
-    ));
-    let stored: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("the default token file"))
-            .expect("JSON");
-    assert_eq!(stored["userId"], 7, "{stored}");
-    assert!(stored["accessToken"].is_string() && stored["retrievedAt"].is_u64());
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-    }
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
@@ -612,34 +506,40 @@ fn no_secret_reaches_a_c_string() {
     );
 }
 
+/// The `proxy` field from C's JSON configuration (issue 22): a proxy that refuses CONNECT with
+/// 407 and echoes the request (its Basic credentials); the refusal is fatal (the program
+/// waits for `gave_up`), and no C string holds the proxy's password in any form.
 #[test]
-fn presets_keep_documented_schedules_and_breakout_gives_server_time() {
-    let exe = program("presets", Flavor::Sanitized);
-    let refused = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        format!("ws://127.0.0.1:{port}/")
-    };
-    let breakout = tradewire_testkit::BreakoutServer::start(Default::default())
-        .expect("start the breakout server");
-    let running = start(&exe, &[&refused, &breakout.url()], &[]);
+fn a_proxy_from_c_json_and_its_password_never_reaches_a_c_string() {
+    use tradewire_testkit::canary::{assert_no_leak, HttpScript};
+    const PASSWORD: &str = "prx+Pass/wd=6%&!' c";
+    let proxy = HttpScript::start(|req, _| (407, format!("you sent:\n{req}\r\nforged\x1b[2J")))
+        .expect("start the echoing proxy");
+    let encoded: String = PASSWORD
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let proxy_url = format!("http://desk:{encoded}@127.0.0.1:{}", proxy.port());
+    let config = json!({
+        "url": "ws://127.0.0.1:9/feed",
+        "proxy": proxy_url,
+    })
+    .to_string();
+    let bad = json!({"url": "ws://h/", "proxy": proxy_url, "jitter": "lots"}).to_string();
+    let exe = program("secrets", Flavor::Sanitized);
+    let done = start(&exe, &[&config, &bad], &[]).finish(PROGRAM_TIMEOUT);
+    done.assert_success("secrets");
+    assert!(proxy.requests() >= 1, "the proxy was reached");
+    let printed: Vec<String> = done.stdout.clone();
     assert!(
-        breakout.wait_for_connections(1, SOON),
-        "the C client did not connect"
+        printed.iter().any(|l| l.contains("407")),
+        "the refusal reached the program: {printed:?}"
     );
-    breakout.publish("SIGNAL", json!({"symbol": "BTCUSDT"}));
-    let done = running.finish(PROGRAM_TIMEOUT);
-    done.assert_success("presets");
-    let message = done
-        .events()
-        .into_iter()
-        .find(|e| e["kind"] == "message")
-        .expect("the SIGNAL message");
-    let shown = message["server_time"]
-        .as_str()
-        .expect("server_time in the JSON form");
-    assert!(shown.ends_with('Z'), "{shown}");
-    let status: serde_json::Value =
-        serde_json::from_str(done.value("status").expect("status line")).expect("status JSON");
-    assert!(status["feed_latency"].is_f64(), "{status}");
+    assert_no_leak(printed.iter(), &[PASSWORD.to_string(), encoded]);
 }

@@ -1,10 +1,9 @@
 //! `tradewire.Client`: the core client with Python conventions (keyword configuration,
 //! iteration, context manager, exceptions). Every call that can wait releases the GIL.
 
-use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
@@ -19,12 +18,7 @@ use crate::frames::{self, frame_of, request_body, Frame};
 use crate::json;
 use crate::listeners::{self, SelfRef, Style};
 use crate::logging;
-
-/// Longest wait on the event queue without checking for signals (Ctrl-C) in `recv` and
-/// iteration. A thread that runs the connection itself (inline reads, the default) waits in
-/// the poller instead, which a signal interrupts: it wakes for nothing else than the
-/// connection's own timers.
-const WAIT_SLICE: Duration = Duration::from_millis(50);
+use crate::waiting::{deadline_of, finish, next_or_closed, next_slice, take_into, wait_one, Next};
 
 /// A connection to a WebSocket event stream that stays up by itself.
 ///
@@ -39,14 +33,6 @@ pub struct PyClient {
     me: SelfRef,
     /// Set once the client counts as closed for the log forwarder (`logging::client_closed`).
     uncounted: Arc<AtomicBool>,
-}
-
-/// What waiting for the next event gave.
-enum Next {
-    Event(Event),
-    Timeout,
-    /// The end of the stream: the core's `Closed` error, worded for the end it is.
-    Closed(tradewire::Error),
 }
 
 impl PyClient {
@@ -117,91 +103,6 @@ impl PyClient {
         core_call(py, || client.start())?;
         this.started.store(true, Ordering::SeqCst);
         Ok(())
-    }
-}
-
-/// An event taken, the end of the stream, or nothing yet; any other error (a callback is
-/// set: core's rule) is raised.
-fn next_or_closed(taken: tradewire::Result<Option<Event>>) -> PyResult<Option<Next>> {
-    match taken {
-        Ok(Some(e)) => Ok(Some(Next::Event(e))),
-        Ok(None) => Ok(None),
-        Err(e) if e.kind() == ErrorCategory::Closed => Ok(Some(Next::Closed(e))),
-        Err(e) => Err(errors::to_py(e)),
-    }
-}
-
-/// When a wait of `timeout` seconds (None: no limit) ends.
-/// The next wait of a loop that checks for signals between waits: at most [`WAIT_SLICE`],
-/// none once `deadline` has passed.
-fn next_slice(deadline: Option<Instant>) -> Option<Duration> {
-    match deadline {
-        Some(d) => {
-            let left = d.saturating_duration_since(Instant::now());
-            (!left.is_zero()).then(|| left.min(WAIT_SLICE))
-        }
-        None => Some(WAIT_SLICE),
-    }
-}
-
-fn deadline_of(timeout: Option<f64>) -> PyResult<Option<Instant>> {
-    Ok(match timeout {
-        Some(t) => Instant::now().checked_add(seconds("timeout", t)?),
-        None => None,
-    })
-}
-
-/// Waits (GIL released) until `deadline` (None: no limit) for one event. Returns to Python
-/// to run its signal handlers whenever a signal interrupted the wait (a Ctrl-C raises
-/// `KeyboardInterrupt` here), and after each [`WAIT_SLICE`] spent waiting on the queue.
-fn wait_one(
-    py: Python<'_>,
-    client: &Client,
-    deadline: Option<Instant>,
-) -> PyResult<tradewire::Result<Option<Event>>> {
-    loop {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(Ok(None));
-        }
-        // Before waiting, when no event is at stake (it runs Python code, and with it the
-        // handler of a pending signal).
-        logging::refresh_before_wait(py)?;
-        match detached(py, || client.recv_interruptible(deadline, WAIT_SLICE))? {
-            Ok(None) => py.check_signals()?,
-            other => return Ok(other),
-        }
-    }
-}
-
-/// Converts one event of a batch; after a failed conversion the batch stops (the events
-/// after it stay queued) and the error is raised.
-fn take_into<'py>(
-    py: Python<'py>,
-    event: Event,
-    batch: &mut Vec<Bound<'py, PyEvent>>,
-    failed: &mut Option<PyErr>,
-) -> ControlFlow<()> {
-    match PyEvent::into_py(py, event) {
-        Ok(e) => {
-            batch.push(e);
-            ControlFlow::Continue(())
-        }
-        Err(err) => {
-            *failed = Some(err);
-            ControlFlow::Break(())
-        }
-    }
-}
-
-/// The converted batch as a list, or the conversion's error.
-fn finish<'py>(
-    py: Python<'py>,
-    batch: Vec<Bound<'py, PyEvent>>,
-    failed: Option<PyErr>,
-) -> PyResult<Bound<'py, PyList>> {
-    match failed {
-        Some(err) => Err(err),
-        None => PyList::new(py, batch),
     }
 }
 

@@ -16,6 +16,7 @@ mod listeners;
 mod logging;
 mod subscriptions;
 mod testing;
+mod waiting;
 
 /// Stops background work before the interpreter finalizes (registered with `atexit`):
 /// closes clients that have callbacks and flushes log records.

@@ -79,6 +79,13 @@ fn superseded_connection_does_not_fight_back() {
     let token = server.token_for("u");
     let first = agent_client(server.url(), &token, "agent-1");
     expect_kind(&first, "connected", SOON);
+    // The server answers the handshake before it registers the agent's connection; its
+    // `connected` message comes after, so once the client has it the second connection
+    // supersedes this one, not the other way round.
+    let (greeting, _) = wait_for(&first, SOON, |e| {
+        e.as_message().and_then(|m| m.msg_type()) == Some("connected")
+    });
+    assert!(greeting.is_some(), "the server's connected message");
     let second = agent_client(server.url(), &token, "agent-1");
     expect_kind(&second, "connected", SOON);
     let Event::GaveUp { reason } = expect_kind(&first, "gave_up", SOON) else {

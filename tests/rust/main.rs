@@ -25,6 +25,7 @@ mod listeners_order;
 mod listeners_panic;
 mod metis;
 mod preset_schedules;
+mod proxies;
 mod recv_batch;
 mod reliability_delivery;
 mod reliability_fault_soak;

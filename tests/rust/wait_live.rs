@@ -189,6 +189,27 @@ fn tradovate_is_live_once_logged_in() {
 }
 
 #[test]
+fn a_token_server_that_cannot_be_reached_gives_the_reason() {
+    let tradovate = TradovateServer::start(TradovateOptions::default()).unwrap();
+    // Refused: nobody listens on the token URL's port.
+    let refused = format!(
+        "http://127.0.0.1:{}/v1/auth/accesstokenrequest",
+        free_port()
+    );
+    let client =
+        Client::connect(crate::tradovate_session::config(&tradovate).auth_url(refused)).unwrap();
+    let e = wait_error(&client);
+    assert_eq!(e.reason(), Some(ConnectReason::ConnectionRefused), "{e}");
+    assert_eq!(e.kind(), ErrorCategory::Connect, "{e}");
+    // A name that does not resolve.
+    let unknown = "http://tradewire-test.invalid/v1/auth/accesstokenrequest".to_string();
+    let client =
+        Client::connect(crate::tradovate_session::config(&tradovate).auth_url(unknown)).unwrap();
+    let e = wait_error(&client);
+    assert_eq!(e.reason(), Some(ConnectReason::Dns), "{e}");
+}
+
+#[test]
 fn a_stalled_handshake_is_timed_out() {
     let silent = SilentListener::start().unwrap();
     let client = started_with_timeout(

@@ -78,9 +78,11 @@ pub struct ListenArgs {
     pub subscribe: Vec<String>,
     /// `--no-compression`: do not offer permessage-deflate (`compression: null`)
     pub no_compression: bool,
+    /// `--proxy URL` (or `direct`): its password is a secret, so `Debug` hides the whole URL
+    pub proxy: Option<tradewire::Secret>,
 }
 
-const LISTEN_FLAGS: [FlagSpec; 14] = [
+const LISTEN_FLAGS: [FlagSpec; 15] = [
     flag("--preset", true),
     flag("--account", true),
     flag("--types", true),
@@ -94,6 +96,7 @@ const LISTEN_FLAGS: [FlagSpec; 14] = [
     flag("--subscribe", true),
     flag("--wait", true),
     flag("--no-compression", false),
+    flag("--proxy", true),
     FlagSpec {
         long: "--quiet",
         short: Some("-q"),
@@ -150,6 +153,7 @@ pub(super) fn parse_listen(args: &[&str]) -> Result<Command, UsageError> {
                     "--quiet" => out.quiet = true,
                     "--no-compression" => out.no_compression = true,
                     "--subscribe" => out.subscribe.push(parse_json(t, name, v)?),
+                    "--proxy" => out.proxy = Some(tradewire::Secret::new(non_empty(t, name, v)?)),
                     _ => unreachable!("flag {name} is in LISTEN_FLAGS"),
                 }
             }
@@ -169,6 +173,19 @@ pub(super) fn parse_listen(args: &[&str]) -> Result<Command, UsageError> {
 mod tests {
     use super::*;
     use crate::args::tests::{parse_err, parse_ok};
+
+    #[test]
+    fn listen_proxy_is_kept_out_of_debug() {
+        let c = parse_ok(&["listen", "ws://h", "--proxy", "http://u:prx-pw@p:3128"]);
+        let Command::Listen(l) = c else {
+            panic!("{c:?}")
+        };
+        assert_eq!(
+            l.proxy.as_ref().map(|p| p.expose()),
+            Some("http://u:prx-pw@p:3128")
+        );
+        assert!(!format!("{l:?}").contains("prx-pw"));
+    }
 
     #[test]
     fn listen_full() {

@@ -256,6 +256,18 @@ config_fields! {
         read: call(size, "a whole number"),
         default: value(p => p.defaults().history),
     }
+    /// The proxy to connect through: `http://[user:password@]host:port` (HTTP CONNECT, Basic
+    /// authentication), `socks5://[user:password@]host:port` (the name resolved here) or
+    /// `socks5h://...` (resolved by the proxy); also used for Tradovate's token requests.
+    /// `"direct"` connects directly whatever the environment says. Without it, the variables
+    /// curl and Python requests read apply: `HTTPS_PROXY` (wss), `HTTP_PROXY` (ws),
+    /// `ALL_PROXY`, and `NO_PROXY` (names, domain suffixes, addresses, CIDR ranges, `*`). The
+    /// password is a secret: never shown.
+    "proxy" => proxy: String {
+        set: into,
+        read: get("a proxy URL (http://, socks5:// or socks5h://) or \"direct\""),
+        default: text("none: the environment variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`); none set: direct"),
+    }
     /// Verify the server's TLS certificate and host name (default true).
     "verify_tls" => verify_tls: bool {
         set: value,

@@ -237,6 +237,7 @@ impl fmt::Debug for Config {
         };
         f.debug_struct("Config")
             .field("url", &self.url.as_deref().map(|u| redact_url(u, &[])))
+            .field("proxy", &self.proxy.as_deref().map(|u| redact_url(u, &[])))
             .field("preset", &self.preset)
             .field("account_id", &self.account_id)
             .field("types", &self.types)

@@ -2,6 +2,7 @@
 //! the preset's default, as declared in `fields.rs`), and every check that involves more
 //! than one field. Every problem is collected, in this order, and reported at once.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -13,7 +14,8 @@ use crate::backoff::Backoff;
 use crate::envelope::{Pointer, Pointers};
 use crate::error::{Error, FieldError, Result};
 use crate::preset::Preset;
-use crate::url::{clamp_connect_timeout_ms, Endpoint};
+use crate::proxy::{self, Proxy};
+use crate::url::{clamp_connect_timeout_ms, Endpoint, Scheme};
 
 /// The problems found so far, in the order they are reported.
 #[derive(Default)]
@@ -62,6 +64,8 @@ impl Config {
         let (credentials, auth_url) = self.tradovate(target.endpoint.as_ref(), &mut err);
         let token_file = self.tradovate_token_file(credentials.as_ref(), auth_url.as_deref());
         check_close_codes(self.fatal_close_codes.as_deref(), &mut err);
+        let (proxy, auth_proxy) =
+            self.proxies(target.endpoint.as_ref(), auth_url.as_deref(), &mut err);
         if !err.0.is_empty() {
             return Err(Error::invalid_config(err.0));
         }
@@ -110,6 +114,8 @@ impl Config {
             history: eff.history(),
             verify_tls: eff.verify_tls(),
             compression: eff.compression(),
+            proxy,
+            auth_proxy,
             max_message_size: limits.max_message_size,
             max_frame_size: limits.max_frame_size,
             max_write_buffer: limits.max_write_buffer,
@@ -131,6 +137,45 @@ impl Config {
             reconnect_when_superseded: eff.reconnect_when_superseded(),
             lag_warning: self.lag_warning.filter(|d| !d.is_zero()),
         })
+    }
+
+    /// The proxies of the WebSocket and of the token requests: the `proxy` field, else the
+    /// process environment (read once, here). Their passwords are registered as secrets.
+    fn proxies(
+        &self,
+        endpoint: Option<&crate::url::Endpoint>,
+        auth_url: Option<&str>,
+        err: &mut Problems,
+    ) -> (Option<Proxy>, Option<Proxy>) {
+        // `vars_os`: `vars` panics on a variable that is not UTF-8; such a one is skipped.
+        let env: HashMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        let mut pick = |secure: bool, host: &str| match proxy::choose(
+            self.proxy.as_deref(),
+            &env,
+            secure,
+            host,
+        ) {
+            Ok(p) => {
+                if let Some(p) = &p {
+                    p.register_secrets();
+                }
+                p
+            }
+            Err(e) => {
+                if !err.0.iter().any(|f| f.field == "proxy") {
+                    err.add("proxy", e);
+                }
+                None
+            }
+        };
+        let ws = endpoint.and_then(|e| pick(e.scheme == Scheme::Wss, &e.host));
+        let auth = auth_url.and_then(|u| {
+            let (secure, host) = proxy::http_url_host(u);
+            pick(secure, &host)
+        });
+        (ws, auth)
     }
 
     /// Heartbeat, connect timeout and backoff, each checked against the others.

@@ -52,6 +52,10 @@ pub(crate) struct Settings {
     pub verify_tls: bool,
     /// permessage-deflate offered in the handshake (`None`: not offered).
     pub compression: Option<crate::deflate::Compression>,
+    /// The proxy of the WebSocket connection (`None`: direct).
+    pub proxy: Option<crate::proxy::Proxy>,
+    /// Tradovate: the proxy of the token requests (chosen for `auth_url`'s host and scheme).
+    pub auth_proxy: Option<crate::proxy::Proxy>,
     pub max_message_size: usize,
     pub max_frame_size: usize,
     pub max_write_buffer: usize,

@@ -254,8 +254,9 @@ pub(crate) enum Readiness {
     Waiting,
     /// Retrying cannot help (refused credentials, a captcha, none configured).
     Fatal(String),
-    /// Worth retrying after the backoff delay.
-    Retry(String),
+    /// Worth retrying after the backoff delay; the reason when the failure has one (a token
+    /// request that could not reach its server: refused, DNS, TLS, timed out).
+    Retry(String, Option<crate::error::ConnectReason>),
 }
 
 #[cfg(test)]

@@ -203,7 +203,8 @@ enum LoginOutcome {
     Ready,
     Interrupted(Interrupt),
     Fatal(String),
-    Retry(String),
+    /// Worth retrying; the reason when the failure has one (`wait_live`).
+    Retry(String, Option<crate::error::ConnectReason>),
 }
 
 impl Engine {

@@ -65,8 +65,8 @@ impl Engine {
                 self.record_failure(&message, Some(ConnectReason::Auth));
                 return Err(self.fatal(ErrorKind::Auth, message));
             }
-            LoginOutcome::Retry(message) => {
-                self.record_failure(&message, None);
+            LoginOutcome::Retry(message, reason) => {
+                self.record_failure(&message, reason);
                 return Err(Next::Retry(message));
             }
         }
@@ -286,7 +286,7 @@ impl Engine {
             match login.poll_ready() {
                 Readiness::Ready => return LoginOutcome::Ready,
                 Readiness::Fatal(m) => return LoginOutcome::Fatal(m),
-                Readiness::Retry(m) => return LoginOutcome::Retry(m),
+                Readiness::Retry(m, reason) => return LoginOutcome::Retry(m, reason),
                 Readiness::Waiting => self.counters.set_state(State::Authenticating),
             }
             if let Some(i) = offline_commands(&self.cmds, &mut self.delivery, "logging in") {

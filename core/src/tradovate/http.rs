@@ -7,6 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::token::TokenInfo;
 use crate::config::Credentials;
+use crate::error::ConnectReason;
+use crate::proxy::{Proxy, ProxyKind};
 use crate::redact::untrusted;
 
 /// Why no token was obtained.
@@ -18,6 +20,9 @@ pub(crate) enum AuthError {
     Captcha(String),
     /// Network trouble or a server error: worth retrying with backoff.
     Network(String),
+    /// The token server could not be reached, for a reason `wait_live` names (refused,
+    /// DNS, TLS, timed out): worth retrying with backoff.
+    Unreachable(String, ConnectReason),
     /// The client was closed meanwhile.
     Cancelled,
 }
@@ -25,8 +30,35 @@ pub(crate) enum AuthError {
 /// Most penalty rounds honoured before giving up on one token request.
 const MAX_PENALTIES: u32 = 5;
 
-fn agent(timeout: Duration) -> ureq::Agent {
+/// The proxy as ureq takes it (its SOCKS support needs the `socks-proxy` feature; it
+/// resolves the target here for socks5:// and lets the proxy resolve it for socks5h://).
+fn ureq_proxy(p: &Proxy) -> Result<ureq::Proxy, AuthError> {
+    let protocol = match p.kind {
+        ProxyKind::Http => ureq::ProxyProtocol::Http,
+        ProxyKind::Socks5 => ureq::ProxyProtocol::Socks5,
+        ProxyKind::Socks5h => ureq::ProxyProtocol::Socks5h,
+    };
+    let mut b = ureq::Proxy::builder(protocol).host(&p.host).port(p.port);
+    if let Some((user, password)) = &p.auth {
+        b = b.username(user).password(password);
+    }
+    b.resolve_target(p.kind == ProxyKind::Socks5)
+        .build()
+        .map_err(|e| {
+            AuthError::Network(scrub(&format!(
+                "the proxy {} cannot be used for the token request: {e}",
+                p.redacted()
+            )))
+        })
+}
+
+/// An agent with every timeout set, through `proxy` (`None`: direct, whatever the
+/// environment says: the proxy was chosen, environment included, when the configuration
+/// was resolved).
+fn agent(timeout: Duration, proxy: Option<&Proxy>) -> Result<ureq::Agent, AuthError> {
+    let proxy = proxy.map(ureq_proxy).transpose()?;
     let config = ureq::Agent::config_builder()
+        .proxy(proxy)
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
         .tls_config(
@@ -36,7 +68,53 @@ fn agent(timeout: Duration) -> ureq::Agent {
         )
         .user_agent(concat!("tradewire/", env!("CARGO_PKG_VERSION")))
         .build();
-    ureq::Agent::new_with_config(config)
+    Ok(ureq::Agent::new_with_config(config))
+}
+
+/// A failed request through a proxy: the proxy's refusal of the credentials (HTTP 407 or a
+/// SOCKS login failure) is a rejection, not network trouble. The text is scrubbed.
+fn request_failure(what: String, e: &ureq::Error, proxy: Option<&Proxy>) -> AuthError {
+    let text = e.to_string();
+    let via = proxy
+        .map(|p| format!(" (through the proxy {})", p.redacted()))
+        .unwrap_or_default();
+    let message = scrub(&format!("{what}{via}: {text}"));
+    let lower = text.to_ascii_lowercase();
+    if proxy.is_some()
+        && (lower.contains("responded 407")
+            || lower.contains("responded 401")
+            || lower.contains("authentication failed"))
+    {
+        AuthError::Rejected(format!("{message}; check the proxy's user name and password"))
+    } else {
+        match reason_of_request_error(e) {
+            Some(reason) => AuthError::Unreachable(message, reason),
+            None => AuthError::Network(message),
+        }
+    }
+}
+
+/// Why a token request could not reach its server, when the error says: refused, a name
+/// that does not resolve, TLS, a timeout. Pure.
+fn reason_of_request_error(e: &ureq::Error) -> Option<ConnectReason> {
+    match e {
+        ureq::Error::Io(io) => crate::transport::connect::reason_of_io(io.kind()).or_else(|| {
+            // The standard library's getaddrinfo failure has no kind of its own, only this.
+            io.to_string()
+                .starts_with("failed to lookup address")
+                .then_some(ConnectReason::Dns)
+        }),
+        ureq::Error::Timeout(_) => Some(ConnectReason::TimedOut),
+        ureq::Error::HostNotFound => Some(ConnectReason::Dns),
+        ureq::Error::Tls(_) | ureq::Error::NativeTls(_) | ureq::Error::TlsRequired => {
+            Some(ConnectReason::Tls)
+        }
+        _ => None,
+    }
+}
+
+fn scrub(text: &str) -> String {
+    crate::redact::scrub(text).into_owned()
 }
 
 /// Requests a new access token with the credentials, honouring `p-ticket` penalties.
@@ -44,9 +122,10 @@ pub(crate) fn request_token(
     url: &str,
     credentials: &Credentials,
     timeout: Duration,
+    proxy: Option<&Proxy>,
     cancel: &AtomicBool,
 ) -> Result<TokenInfo, AuthError> {
-    let agent = agent(timeout);
+    let agent = agent(timeout, proxy)?;
     let mut ticket: Option<String> = None;
     for _ in 0..=MAX_PENALTIES {
         if cancel.load(Ordering::SeqCst) {
@@ -56,7 +135,7 @@ pub(crate) fn request_token(
         if let Some(t) = &ticket {
             body["p-ticket"] = serde_json::Value::String(t.clone());
         }
-        let v = post_json(&agent, url, &body)?;
+        let v = post_json(&agent, url, &body, proxy)?;
         if let Some(text) = v
             .get("errorText")
             .and_then(|t| t.as_str())
@@ -130,14 +209,15 @@ pub(crate) fn renew_token(
     url: &str,
     token: &str,
     timeout: Duration,
+    proxy: Option<&Proxy>,
 ) -> Result<TokenInfo, AuthError> {
-    let agent = agent(timeout);
+    let agent = agent(timeout, proxy)?;
     let response = agent
         .get(url)
         .header("Authorization", format!("Bearer {token}"))
         .header("Accept", "application/json")
         .call()
-        .map_err(|e| AuthError::Network(format!("the token renewal failed: {e}")))?;
+        .map_err(|e| request_failure("the token renewal failed".into(), &e, proxy))?;
     let v = read_answer(response, "token renewal")?;
     TokenInfo::from_response(&v, SystemTime::now()).map_err(|e| {
         AuthError::Rejected(format!(
@@ -151,13 +231,18 @@ fn post_json(
     agent: &ureq::Agent,
     url: &str,
     body: &serde_json::Value,
+    proxy: Option<&Proxy>,
 ) -> Result<serde_json::Value, AuthError> {
     let response = agent
         .post(url)
         .header("Accept", "application/json")
         .send_json(body)
         .map_err(|e| {
-            AuthError::Network(format!("the access-token request to {url} failed: {e}"))
+            request_failure(
+                format!("the access-token request to {url} failed"),
+                &e,
+                proxy,
+            )
         })?;
     read_answer(response, "access-token request")
 }
@@ -258,5 +343,24 @@ mod tests {
         let body = request_body(&c);
         assert_eq!((&body["appVersion"], &body["cid"]), (&"2.5".into(), &42.into()));
         assert_eq!(body["deviceId"], "d");
+    }
+
+    #[test]
+    fn an_unreachable_token_server_has_the_reason_wait_live_names() {
+        use std::io;
+        let refused = ureq::Error::Io(io::Error::from(io::ErrorKind::ConnectionRefused));
+        let lookup = ureq::Error::Io(io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        ));
+        let cases = [
+            (refused, Some(ConnectReason::ConnectionRefused)),
+            (lookup, Some(ConnectReason::Dns)),
+            (ureq::Error::HostNotFound, Some(ConnectReason::Dns)),
+            (ureq::Error::TlsRequired, Some(ConnectReason::Tls)),
+            (ureq::Error::StatusCode(500), None),
+        ];
+        for (e, reason) in cases {
+            assert_eq!(reason_of_request_error(&e), reason, "{e}");
+        }
     }
 }

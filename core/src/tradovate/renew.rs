@@ -148,13 +148,13 @@ fn obtain(
 ) -> Result<TokenInfo, AuthError> {
     let timeout = s.connect_timeout.max(Duration::from_secs(5));
     let fresh = || match (&s.auth_url, &s.credentials) {
-        (Some(url), Some(c)) => request_token(url, c, timeout, cancel),
+        (Some(url), Some(c)) => request_token(url, c, timeout, s.auth_proxy.as_ref(), cancel),
         _ => Err(AuthError::Rejected(
             "no credentials are configured to request a new access token".into(),
         )),
     };
     match (renew, &s.renew_url) {
-        (Some(token), Some(url)) => match renew_token(url, &token, timeout) {
+        (Some(token), Some(url)) => match renew_token(url, &token, timeout, s.auth_proxy.as_ref()) {
             Err(AuthError::Rejected(why)) if s.credentials.is_some() => {
                 tw_info!("tradewire: {why}; requesting a new access token instead");
                 fresh()
@@ -187,7 +187,9 @@ impl Login for Tokens {
             Some(j) => j,
             None => match self.spawn(None) {
                 Some(j) => j,
-                None => return Readiness::Retry("could not start the token request".into()),
+                None => {
+                    return Readiness::Retry("could not start the token request".into(), None)
+                }
             },
         };
         match job.rx.try_recv() {
@@ -200,12 +202,13 @@ impl Login for Tokens {
                 Readiness::Ready
             }
             Ok(Err(AuthError::Rejected(m))) | Ok(Err(AuthError::Captcha(m))) => Readiness::Fatal(m),
-            Ok(Err(AuthError::Network(m))) => Readiness::Retry(m),
+            Ok(Err(AuthError::Network(m))) => Readiness::Retry(m, None),
+            Ok(Err(AuthError::Unreachable(m, reason))) => Readiness::Retry(m, Some(reason)),
             Ok(Err(AuthError::Cancelled)) => {
-                Readiness::Retry("the token request was cancelled".into())
+                Readiness::Retry("the token request was cancelled".into(), None)
             }
             Err(crossbeam_channel::TryRecvError::Disconnected) => {
-                Readiness::Retry("the token request ended without an answer".into())
+                Readiness::Retry("the token request ended without an answer".into(), None)
             }
             Err(crossbeam_channel::TryRecvError::Empty) => {
                 self.job = Some(job);

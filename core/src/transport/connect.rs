@@ -6,16 +6,14 @@
 //! answer is awaited under the deadline.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use rustix::net::{AddressFamily, SocketFlags, SocketType};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::{HandshakeError, WebSocket};
 
+use super::dial::{resolve, tcp_connect};
 use super::{Metered, Reactor, Socket, Transport};
 use crate::config::Settings;
 use crate::error::ConnectReason;
@@ -49,12 +47,12 @@ pub(crate) enum Failure {
 
 impl Failure {
     /// A failure the next attempt may not have, for none of the named reasons.
-    fn retry(message: impl Into<String>) -> Failure {
+    pub(super) fn retry(message: impl Into<String>) -> Failure {
         Failure::because(None, message)
     }
 
     /// A failure the next attempt may not have, for `reason`.
-    fn because(reason: Option<ConnectReason>, message: impl Into<String>) -> Failure {
+    pub(super) fn because(reason: Option<ConnectReason>, message: impl Into<String>) -> Failure {
         Failure::Failed {
             message: message.into(),
             fatal: false,
@@ -64,7 +62,7 @@ impl Failure {
 
     /// A phase that did not finish before the deadline; the message is filled in by
     /// `connect` (it names the phase).
-    fn deadline() -> Failure {
+    pub(super) fn deadline() -> Failure {
         Failure::because(Some(ConnectReason::TimedOut), "")
     }
 }
@@ -88,8 +86,7 @@ pub(crate) fn reason_of_status(status: u16) -> ConnectReason {
     }
 }
 
-/// DNS helper threads still running (a stalled `getaddrinfo` cannot be cancelled).
-pub(crate) static DNS_THREADS: AtomicUsize = AtomicUsize::new(0);
+pub(crate) use super::dial::DNS_THREADS;
 
 /// Connects and completes the WebSocket handshake before `deadline`.
 /// `check` is called whenever the thread wakes; it returns `Some` to stop the attempt.
@@ -110,10 +107,25 @@ pub(crate) fn connect(
         )
     };
 
-    let addrs = resolve(host, port, deadline, reactor, check).map_err(|f| match f {
+    // Through a proxy, the TCP connection goes to the proxy and the tunnel to the venue.
+    let (dial_host, dial_port) = match &s.proxy {
+        Some(p) => (p.host.as_str(), p.port),
+        None => (host, port),
+    };
+    let via = s
+        .proxy
+        .as_ref()
+        .map(|p| format!("the proxy {}", p.redacted()));
+    let addrs = resolve(dial_host, dial_port, deadline, reactor, check).map_err(|f| match f {
         Failure::Failed {
             message, reason, ..
         } if message.is_empty() => Failure::because(reason, timeout_msg("the DNS lookup")),
+        Failure::Failed {
+            message, reason, ..
+        } if via.is_some() => Failure::because(
+            reason,
+            format!("{} is unreachable: {message}", via.as_deref().unwrap_or("")),
+        ),
         other => other,
     })?;
 
@@ -143,14 +155,25 @@ pub(crate) fn connect(
         }
     }
     let socket = socket.ok_or_else(|| {
-        Failure::because(
-            last_reason,
-            format!(
-                "could not connect to {}: {last_err}",
-                connect_target(host, port, last_addr)
-            ),
-        )
+        let target = connect_target(dial_host, dial_port, last_addr);
+        let message = match &via {
+            Some(v) => format!("{v} is unreachable: could not connect to {target}: {last_err}"),
+            None => format!("could not connect to {target}: {last_err}"),
+        };
+        Failure::because(last_reason, message)
     })?;
+    if let Some(p) = &s.proxy {
+        super::tunnel::open(
+            p,
+            host,
+            port,
+            &socket,
+            deadline,
+            reactor,
+            check,
+            &timeout_msg,
+        )?;
+    }
     let _ = socket.tcp().set_nodelay(true);
 
     let transport = match (s.endpoint.scheme, tls) {
@@ -179,132 +202,6 @@ pub(crate) fn connect(
         check,
         &timeout_msg,
     )
-}
-
-fn resolve(
-    host: &str,
-    port: u16,
-    deadline: Instant,
-    reactor: &mut Reactor,
-    check: &mut dyn FnMut() -> Option<Interrupt>,
-) -> Result<Vec<SocketAddr>, Failure> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    let poller = reactor.poller.clone();
-    let name = host.to_string();
-    DNS_THREADS.fetch_add(1, Ordering::SeqCst);
-    let spawned = std::thread::Builder::new()
-        .name("tradewire-dns".into())
-        .spawn(move || {
-            let result = (name.as_str(), port)
-                .to_socket_addrs()
-                .map(|it| it.collect::<Vec<_>>());
-            let _ = tx.send(result);
-            let _ = poller.notify();
-            DNS_THREADS.fetch_sub(1, Ordering::SeqCst);
-        });
-    if let Err(e) = spawned {
-        DNS_THREADS.fetch_sub(1, Ordering::SeqCst);
-        return Err(Failure::retry(format!(
-            "could not start the DNS lookup thread: {e}"
-        )));
-    }
-    loop {
-        match rx.try_recv() {
-            Ok(Ok(addrs)) if !addrs.is_empty() => return Ok(addrs),
-            Ok(Ok(_)) => {
-                return Err(Failure::because(
-                    Some(ConnectReason::Dns),
-                    format!("the DNS lookup of {host} returned no address"),
-                ))
-            }
-            Ok(Err(e)) => {
-                return Err(Failure::because(
-                    Some(ConnectReason::Dns),
-                    format!("the DNS lookup of {host} failed: {e}"),
-                ))
-            }
-            Err(_) => {}
-        }
-        if let Some(i) = check() {
-            return Err(Failure::Interrupted(i));
-        }
-        if Instant::now() >= deadline {
-            return Err(Failure::deadline());
-        }
-        reactor
-            .wait(Some(deadline))
-            .map_err(|e| Failure::retry(format!("poll failed: {e}")))?;
-    }
-}
-
-fn tcp_connect(
-    addr: SocketAddr,
-    deadline: Instant,
-    reactor: &mut Reactor,
-    check: &mut dyn FnMut() -> Option<Interrupt>,
-) -> Result<Socket, Failure> {
-    let family = if addr.is_ipv4() {
-        AddressFamily::INET
-    } else {
-        AddressFamily::INET6
-    };
-    let fd = rustix::net::socket_with(
-        family,
-        SocketType::STREAM,
-        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
-        None,
-    )
-    .map_err(|e| Failure::retry(format!("could not create a socket: {e}")))?;
-    let pending = match rustix::net::connect(&fd, &addr) {
-        Ok(()) => false,
-        Err(e) if e == rustix::io::Errno::INPROGRESS => true,
-        Err(e) => return Err(io_failure(&io::Error::from(e))),
-    };
-    let tcp = TcpStream::from(fd);
-    let socket = Socket::register(tcp, reactor.poller.clone()).map_err(|e| {
-        Failure::retry(format!(
-            "could not register the socket with the poller: {e}"
-        ))
-    })?;
-    if pending {
-        socket
-            .want(false, true)
-            .map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
-        loop {
-            if let Some(i) = check() {
-                return Err(Failure::Interrupted(i));
-            }
-            if Instant::now() >= deadline {
-                return Err(Failure::deadline());
-            }
-            let ready = reactor
-                .wait(Some(deadline))
-                .map_err(|e| Failure::retry(format!("poll failed: {e}")))?;
-            if ready {
-                break;
-            }
-        }
-    }
-    match socket.tcp().take_error() {
-        Ok(None) => {}
-        Ok(Some(e)) | Err(e) => return Err(io_failure(&e)),
-    }
-    // A refused connect can also show up only as a failed peer lookup.
-    if let Err(e) = socket.tcp().peer_addr() {
-        return Err(io_failure(&e));
-    }
-    socket
-        .want(false, false)
-        .map_err(|e| Failure::retry(format!("poll setup failed: {e}")))?;
-    Ok(socket)
-}
-
-/// A failed TCP connect, classified by its error kind.
-fn io_failure(e: &io::Error) -> Failure {
-    Failure::because(reason_of_io(e.kind()), e.to_string())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -533,7 +430,7 @@ fn http_failure(s: &Settings, resp: &tungstenite::http::Response<Option<Vec<u8>>
 }
 
 /// Waits for the next readiness during a handshake, honouring interrupts and the deadline.
-fn wait_step(
+pub(super) fn wait_step(
     deadline: Instant,
     reactor: &mut Reactor,
     check: &mut dyn FnMut() -> Option<Interrupt>,

@@ -2,7 +2,9 @@
 //! connection's poller, optionally wrapped in TLS, with a byte counter on top.
 
 pub(crate) mod connect;
+mod dial;
 mod poll;
+mod tunnel;
 
 pub(crate) use poll::{interrupted, take_interrupted, Poller};
 

@@ -1,6 +1,8 @@
 //! A plain tungstenite client for the testkit's own tests.
 #![allow(dead_code)]
 
+pub mod tradovate;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};

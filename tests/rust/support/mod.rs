@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod peer;
+pub mod proxy_servers;
 
 use std::time::{Duration, Instant};
 

@@ -301,8 +301,9 @@ fn subscribing_while_connections_drop_sends_each_once_per_connection_in_order() 
     let mut got = all[last].clone();
     got.dedup_by(|a, b| a == "app" && b == "app");
     assert_eq!(got, expected, "connection {last} of {}", all.len());
-    // Every connection: on_connect, then subscriptions in order, none twice.
-    for (i, conn) in all.iter().enumerate() {
+    // Every connection: on_connect, then subscriptions in order, none twice. A connection
+    // the server dropped before anything arrived on it has nothing to check.
+    for (i, conn) in all.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
         let subs: Vec<u32> = conn
             .iter()
             .filter_map(|m| m.strip_prefix('k').map(|k| k.parse().unwrap()))

@@ -10,8 +10,9 @@ MODE is one of
     py-nothing        Python: client started, the main thread in time.sleep()
     rust-recv:PATH    a Rust program at PATH that takes a URL and loops on Client::recv()
                       (benches/rust/src/bin/wait.rs, bench-wait)
-    c-listen:PATH     a C program at PATH that takes a URL and waits in
-                      tw_client_next_event(TW_NO_TIMEOUT) (examples/c/listen)
+    c-listen:PATH     examples/c/listen at PATH (daemon preset, account 123), waiting in
+                      tw_client_next_event(TW_NO_TIMEOUT); its heartbeat is the preset's
+                      10 s, so give --heartbeat 10
 
 The server is tradewire.testing's daemon server (in this process), which sends nothing. The
 client runs in a child process; after `--settle` seconds the script reads the context switches
@@ -75,8 +76,12 @@ def command(mode: str, url: str, heartbeat: float) -> list[str]:
     if mode.startswith("py-"):
         return [sys.executable, "-c", PY_CLIENT, url, mode, str(heartbeat)]
     kind, _, path = mode.partition(":")
-    if kind in ("rust-recv", "c-listen") and path:
+    if kind == "rust-recv" and path:
         return [path, url]
+    if kind == "c-listen" and path:
+        # examples/c/listen takes PRESET ACCOUNT URL; the daemon preset pings every 10 s
+        # (give --heartbeat 10 with this mode).
+        return [path, "daemon", "123", url]
     raise SystemExit(f"unknown mode {mode!r}")
 
 

@@ -40,7 +40,7 @@ if [ -x scripts/test-c.sh ]; then
   ./scripts/test-c.sh
 fi
 
-step "Autobahn TestSuite (case groups 1-10; skipped, and says so, without Python 2.7)"
+step "Autobahn TestSuite (case groups 1-10, and part of 12-13: compression; skipped, and says so, without Python 2.7)"
 AUTOBAHN_PROFILE=dev ./scripts/autobahn.sh
 
 if [ -x scripts/test-python.sh ]; then

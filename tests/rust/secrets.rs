@@ -467,6 +467,28 @@ fn tradovate_session_echoing_the_access_token() {
     });
     assert!(err.to_string().contains("<redacted>"), "{err}");
     out.error(&err);
+
+    // A subscription request refused with an errorText that echoes the token: the
+    // `subscription_failed` error event and its log line carry neither.
+    let key = client
+        .subscribe(tradewire::Subscription::request(
+            "md/subscribequote",
+            Some(r#"{"symbol":"ESZ6"}"#),
+        ))
+        .unwrap();
+    let (_, id, _) = server
+        .wait_for_request("md/subscribequote", SOON)
+        .expect("the subscription request reached the server");
+    server.emit(&format!(
+        "a{}",
+        serde_json::json!([{"i": id, "s": 200, "d": {"errorText": format!("no {token}{FORGERY}")}}])
+    ));
+    let (ev, seen) = wait_for(&client, SOON, |e| e.kind() == "error");
+    let refused = ev.expect("a subscription_failed error");
+    assert!(format!("{refused:?}").contains("<redacted>"), "{refused:?}");
+    out.events(&seen);
+    out.event(&refused);
+    client.unsubscribe(&key).unwrap();
     server.drop_responses(false);
 
     // A shutdown note, then a SockJS close frame, both echoing the token.

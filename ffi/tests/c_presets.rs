@@ -158,12 +158,7 @@ fn presets_keep_documented_schedules_and_breakout_gives_server_time() {
 
 /// Whether the peer received a message containing `part`.
 fn peer_received(peer: &PeerServer, part: &str) -> bool {
-    let reply = peer.command(r#"{"cmd":"received"}"#);
-    let list: Vec<String> = reply
-        .strip_prefix("RECEIVED ")
-        .and_then(|j| serde_json::from_str(j).ok())
-        .unwrap_or_default();
-    list.iter().any(|m| m.contains(part))
+    peer.received().iter().any(|m| m.contains(part))
 }
 
 fn until(pred: impl Fn() -> bool) -> bool {

@@ -24,12 +24,7 @@ fn write(peer: &PeerServer, text: &str) {
 
 /// Whether the peer received a message containing `part`.
 fn received(peer: &PeerServer, part: &str) -> bool {
-    let reply = peer.command(r#"{"cmd":"received"}"#);
-    let list: Vec<String> = reply
-        .strip_prefix("RECEIVED ")
-        .and_then(|j| serde_json::from_str(j).ok())
-        .unwrap_or_default();
-    list.iter().any(|m| m.contains(part))
+    peer.received().iter().any(|m| m.contains(part))
 }
 
 #[test]

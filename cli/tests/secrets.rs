@@ -121,16 +121,7 @@ fn listen_through_a_proxy_that_echoes_the_credentials() {
     const PROXY_PASSWORD: &str = "prx+Pass/wd=5%&!' p";
     // A "proxy" that refuses CONNECT with 407 and echoes the request (its Basic credentials).
     let proxy = HttpScript::start(|req, _| (407, format!("you sent:\n{req}{FORGERY}"))).unwrap();
-    let encoded: String = PROXY_PASSWORD
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
+    let encoded = tradewire_testkit::canary::percent_encode_all(PROXY_PASSWORD);
     let proxy_url = format!("http://desk:{encoded}@127.0.0.1:{}", proxy.port());
     let (code, stdout, stderr) = run(
         &[

@@ -515,16 +515,7 @@ fn a_proxy_from_c_json_and_its_password_never_reaches_a_c_string() {
     const PASSWORD: &str = "prx+Pass/wd=6%&!' c";
     let proxy = HttpScript::start(|req, _| (407, format!("you sent:\n{req}\r\nforged\x1b[2J")))
         .expect("start the echoing proxy");
-    let encoded: String = PASSWORD
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
+    let encoded = tradewire_testkit::canary::percent_encode_all(PASSWORD);
     let proxy_url = format!("http://desk:{encoded}@127.0.0.1:{}", proxy.port());
     let config = json!({
         "url": "ws://127.0.0.1:9/feed",

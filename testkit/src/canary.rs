@@ -22,6 +22,21 @@ use std::time::Duration;
 /// How many characters of a secret in a row count as a leak.
 pub const RUN: usize = 8;
 
+/// `secret` with every byte but ASCII letters and digits percent-encoded (`%XX`, upper
+/// case): the form that puts any password into a URL's `user:password@` part.
+pub fn percent_encode_all(secret: &str) -> String {
+    secret
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// Every form of a secret a leak could take: raw, percent-encoded (upper and lower case
 /// hex, with `%20` or `+` for a space, with and without the characters JavaScript's
 /// `encodeURIComponent` and Python's `quote` leave alone), JSON-escaped (plain, `\/`,

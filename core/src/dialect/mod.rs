@@ -155,7 +155,19 @@ impl Ctx<'_> {
     }
 
     /// Ends a frame: the bad input only counted in it is reported by one `Error` event.
+    /// Inline for the usual frame with nothing bad in it (one comparison per frame).
+    #[inline]
     pub fn end_frame(&mut self) {
+        if self.bad.shown != 0 {
+            self.report_bad_frame();
+        }
+    }
+
+    /// The rare end of a frame that had bad input: out of line, so that the per-frame path
+    /// stays small.
+    #[cold]
+    #[inline(never)]
+    fn report_bad_frame(&mut self) {
         if let Some((kind, message)) = self.bad.summary() {
             tw_warn!("tradewire: {message}");
             self.delivery.push(Event::Error(ErrorEvent::new(

@@ -63,6 +63,8 @@ Options:
   --max-reconnects N  give up (exit 4) after N failed reconnect attempts in a row
   --proxy URL         connect through http://, socks5:// or socks5h:// [user:pass@]host:port
                       (`direct`: ignore HTTPS_PROXY/HTTP_PROXY/ALL_PROXY; password never shown)
+  --record FILE       record every frame and connection boundary to FILE (JSON lines,
+                      secrets scrubbed; replay with mock-server --replay FILE)
   --subscribe JSON    a subscription sent on connect and after every reconnect, in order,
                       after on_connect (repeatable; tradovate: {endpoint, body} is a request)
   --wait N            exit 5 (3 if refused credentials) unless the first connection is
@@ -95,7 +97,7 @@ pub const DEMO_HELP: &str = "\
 tradewire demo — watch the client survive a misbehaving server
 
 Usage:
-  tradewire demo [--quick]
+  tradewire demo [--quick] [--record FILE]
 
 Starts a mock risk daemon (document 002) on 127.0.0.1, connects a client for account 123,
 streams realistic events (trades, positions, orders, quotes, lockouts) for accounts 123 and
@@ -106,6 +108,7 @@ takes about 30 seconds.
 
 Options:
   --quick      shorter phases (about 8 seconds), for tests
+  --record F   record the client's session to F (replay: mock-server --replay F)
   -h, --help   show this help
 
 Exit codes:
@@ -123,6 +126,7 @@ tradewire mock-server — run a local server to develop against
 
 Usage:
   tradewire mock-server --preset P [--port N] [--rate R] [--accounts 123,456]
+  tradewire mock-server --replay FILE [--speed 1|10|max] [--port N]
 
 Runs in the foreground until Ctrl-C. The first line on stdout is the URL to connect to.
   daemon    risk daemon (document 002): broadcasts realistic events for --accounts at
@@ -137,12 +141,18 @@ Options:
   --port N         port on 127.0.0.1 (default: the real server's: 8765, 4000, 8000; 0 = any)
   --rate R         events per second (default 5)
   --accounts LIST  accounts of the daemon's events (default 123,456)
+  --replay FILE    play a recording (listen --record, config `record`): each recorded
+                   connection is served to the next client, with its frames at the recorded
+                   pace and its recorded end (close code, dropped socket, silence); exits 0
+                   when every connection was played
+  --speed S        replay pace: 1 (recorded, default), 10 (ten times faster), max
   -h, --help       show this help
 
 Examples:
   tradewire mock-server --preset daemon
   tradewire mock-server --preset daemon --port 0 --rate 100 --accounts 1,2,3
   tradewire mock-server --preset agent --port 4000
+  tradewire mock-server --replay examples/demo-recording.jsonl --speed 10
 
 Exit codes (Ctrl-C is a normal stop, as for listen):
   0  stopped by Ctrl-C (or SIGTERM)

@@ -186,6 +186,9 @@ pub fn build_config(
     if let Some(p) = &args.proxy {
         map.insert("proxy".into(), p.expose().into());
     }
+    if let Some(r) = &args.record {
+        map.insert("record".into(), r.to_string_lossy().into_owned().into());
+    }
     Ok(Value::Object(map))
 }
 

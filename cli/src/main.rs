@@ -57,6 +57,7 @@ fn run(command: Command) -> i32 {
         Command::Listen(a) => with_ctrl_c(|stop| listen::run(&a, stop)),
         Command::Demo(a) => with_ctrl_c(|stop| demo::run(&a, stop)),
         Command::MockServer(a) => with_ctrl_c(|stop| mock::run(&a, stop)),
+        Command::Replay(a) => with_ctrl_c(|stop| mock::replay(&a, stop)),
     }
 }
 

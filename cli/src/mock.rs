@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tradewire_testkit::{
-    events, AgentOptions, AgentServer, BreakoutOptions, BreakoutServer, DaemonServer, WsServer,
+    events, AgentOptions, AgentServer, BreakoutOptions, BreakoutServer, DaemonServer, ReplayServer,
+    WsServer,
 };
 
-use crate::args::{MockArgs, MockPreset};
+use crate::args::{MockArgs, MockPreset, ReplayArgs};
 use crate::exit;
 
 /// The agent id the agent server knows.
@@ -44,6 +45,63 @@ pub fn run(args: &MockArgs, stop: &AtomicBool) -> i32 {
             exit::FAILURE
         }
     }
+}
+
+/// `mock-server --replay FILE`: serves the recording, one recorded connection per client
+/// connection, until every one was played or Ctrl-C; returns the exit code.
+pub fn replay(args: &ReplayArgs, stop: &AtomicBool) -> i32 {
+    let rec = match tradewire::record::reader::read(&args.file) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tradewire: error: {e}");
+            return exit::FAILURE;
+        }
+    };
+    let bound = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, args.port));
+    let server = match bound.and_then(|l| ReplayServer::serve(l, rec.clone(), args.speed)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "tradewire: error: cannot start the replay server on port {}: {e}",
+                args.port
+            );
+            return exit::FAILURE;
+        }
+    };
+    let url = server.url();
+    announce_url(&url);
+    let speed = args.speed.map_or("as fast as possible".to_string(), |s| {
+        format!("at {s}x the recorded pace")
+    });
+    eprintln!(
+        "tradewire: replaying {} ({} connection{}, {} skipped record{} in it) on {url}, {speed}",
+        args.file.display(),
+        server.total(),
+        if server.total() == 1 { "" } else { "s" },
+        rec.skipped,
+        if rec.skipped == 1 { "" } else { "s" },
+    );
+    let first = rec
+        .connections
+        .first()
+        .and_then(|c| c.url.clone())
+        .unwrap_or_default();
+    eprintln!("tradewire: recorded from {first}; try: tradewire listen {url} (with the recording's --preset)");
+    let mut reported = 0;
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(TICK);
+        let ended = server.ended();
+        if ended != reported {
+            reported = ended;
+            eprintln!("tradewire: played connection {ended} of {}", server.total());
+        }
+        if ended >= server.total() {
+            eprintln!("tradewire: the recording is over");
+            return exit::OK;
+        }
+    }
+    eprintln!("tradewire: interrupted; stopping the server");
+    exit::OK
 }
 
 /// Prints the URL as the first stdout line, so scripts can read it.

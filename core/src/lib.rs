@@ -73,6 +73,7 @@ mod lag;
 mod request_id;
 internal_mod!(preset);
 mod proxy;
+pub mod record;
 mod status;
 mod streams;
 mod subscriptions;

@@ -16,7 +16,8 @@ Every server runs real sockets (no mocks) in background threads and stops when c
 
 Servers: ``WsServer`` (generic), ``DaemonServer`` (document 002), ``AgentServer`` (003),
 ``BreakoutServer`` (001), ``TradovateServer`` (000); ``FaultProxy`` sits in front of any of
-them and pauses, blackholes, throttles or resets the TCP traffic.
+them and pauses, blackholes, throttles or resets the TCP traffic. ``ReplayServer`` serves a
+recording made with ``record=`` back to a client, one recorded connection per connection.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ._native import (
     BreakoutServer,
     DaemonServer,
     FaultProxy,
+    ReplayServer,
     StreamHandle,
     TradovateServer,
     WsServer,
@@ -36,6 +38,7 @@ __all__ = [
     "BreakoutServer",
     "DaemonServer",
     "FaultProxy",
+    "ReplayServer",
     "StreamHandle",
     "TradovateServer",
     "WsServer",

@@ -16,6 +16,7 @@
 //! * [`FaultProxy`] sits in front of any server and pauses, blackholes,
 //!   throttles or resets the TCP traffic.
 //! * [`SilentListener`] accepts TCP connections and never answers.
+//! * [`ReplayServer`] plays a tradewire recording (`record = path`) back to a client.
 //!
 //! ```
 //! use std::time::Duration;
@@ -38,6 +39,7 @@ pub mod events;
 pub mod frames;
 pub mod probe;
 pub mod proxy;
+pub mod replay;
 pub mod server;
 pub mod tls;
 pub mod tradovate;
@@ -53,6 +55,7 @@ pub use agent::{AgentOptions, AgentServer};
 pub use breakout::{BreakoutOptions, BreakoutServer};
 pub use daemon::DaemonServer;
 pub use proxy::{FaultProxy, ProxyMode};
+pub use replay::ReplayServer;
 pub use server::{HandshakeInfo, ServerOptions, StreamHandle, TokenCheck, WsServer};
 pub use tls::SilentListener;
 pub use tradovate::{TradovateOptions, TradovateServer, TradovateUser};

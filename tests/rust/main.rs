@@ -26,6 +26,8 @@ mod listeners_panic;
 mod metis;
 mod preset_schedules;
 mod proxies;
+mod record_replay;
+mod record_secrets;
 mod recv_batch;
 mod reliability_delivery;
 mod reliability_fault_soak;

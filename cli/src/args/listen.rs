@@ -80,9 +80,11 @@ pub struct ListenArgs {
     pub no_compression: bool,
     /// `--proxy URL` (or `direct`): its password is a secret, so `Debug` hides the whole URL
     pub proxy: Option<tradewire::Secret>,
+    /// `--record FILE`: record the session (config `record`)
+    pub record: Option<PathBuf>,
 }
 
-const LISTEN_FLAGS: [FlagSpec; 15] = [
+const LISTEN_FLAGS: [FlagSpec; 16] = [
     flag("--preset", true),
     flag("--account", true),
     flag("--types", true),
@@ -97,6 +99,7 @@ const LISTEN_FLAGS: [FlagSpec; 15] = [
     flag("--wait", true),
     flag("--no-compression", false),
     flag("--proxy", true),
+    flag("--record", true),
     FlagSpec {
         long: "--quiet",
         short: Some("-q"),
@@ -154,6 +157,7 @@ pub(super) fn parse_listen(args: &[&str]) -> Result<Command, UsageError> {
                     "--no-compression" => out.no_compression = true,
                     "--subscribe" => out.subscribe.push(parse_json(t, name, v)?),
                     "--proxy" => out.proxy = Some(tradewire::Secret::new(non_empty(t, name, v)?)),
+                    "--record" => out.record = Some(PathBuf::from(non_empty(t, name, v)?)),
                     _ => unreachable!("flag {name} is in LISTEN_FLAGS"),
                 }
             }
@@ -228,6 +232,13 @@ mod tests {
         assert_eq!(l.max_reconnects, Some(0));
         assert!(l.quiet);
         assert!(l.no_compression);
+        let Command::Listen(r) = parse_ok(&["listen", "ws://h", "--record", "feed.jsonl"]) else {
+            panic!()
+        };
+        assert_eq!(
+            r.record.as_deref(),
+            Some(std::path::Path::new("feed.jsonl"))
+        );
     }
 
     #[test]

@@ -48,7 +48,20 @@ pub struct MockArgs {
     pub accounts: Vec<i64>,
 }
 
-const MOCK_FLAGS: [FlagSpec; 4] = [
+/// `tradewire mock-server --replay FILE [--speed 1|10|max] [--port N]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayArgs {
+    /// The recording.
+    pub file: std::path::PathBuf,
+    /// `--speed`: times the recorded pace (`None`: as fast as possible).
+    pub speed: Option<f64>,
+    /// `--port` (default 0: any free port).
+    pub port: u16,
+}
+
+const MOCK_FLAGS: [FlagSpec; 6] = [
+    flag("--replay", true),
+    flag("--speed", true),
     flag("--preset", true),
     flag("--port", true),
     flag("--rate", true),
@@ -61,6 +74,8 @@ pub(super) fn parse_mock(args: &[&str]) -> Result<Command, UsageError> {
     let mut port = None;
     let mut rate = 5.0;
     let mut accounts = vec![123, 456];
+    let mut replay = None;
+    let mut speed = Some(1.0);
     for arg in tokenize(args, &MOCK_FLAGS, t)? {
         match arg {
             Arg::Flag("--help", _) => return Ok(Command::Help(t)),
@@ -73,6 +88,9 @@ pub(super) fn parse_mock(args: &[&str]) -> Result<Command, UsageError> {
             Arg::Flag(name, value) => {
                 let v = value.unwrap_or_default();
                 match name {
+                    "--replay" if !v.is_empty() => replay = Some(std::path::PathBuf::from(v)),
+                    "--replay" => return Err(usage(t, "--replay needs a recording file")),
+                    "--speed" => speed = parse_speed(t, v)?,
                     "--preset" => {
                         preset = Some(match v {
                             "daemon" => MockPreset::Daemon,
@@ -116,10 +134,17 @@ pub(super) fn parse_mock(args: &[&str]) -> Result<Command, UsageError> {
             }
         }
     }
+    if let Some(file) = replay {
+        if preset.is_some() {
+            return Err(usage(t, "give either --replay FILE or --preset, not both"));
+        }
+        let port = port.unwrap_or(0);
+        return Ok(Command::Replay(ReplayArgs { file, speed, port }));
+    }
     let Some(preset) = preset else {
         return Err(usage(
             t,
-            "missing --preset: which server to run (daemon, agent or breakout), e.g. 'tradewire mock-server --preset daemon'",
+            "missing --preset: which server to run (daemon, agent or breakout), e.g. 'tradewire mock-server --preset daemon' (or --replay FILE to play a recording)",
         ));
     };
     Ok(Command::MockServer(MockArgs {
@@ -130,10 +155,59 @@ pub(super) fn parse_mock(args: &[&str]) -> Result<Command, UsageError> {
     }))
 }
 
+/// `--speed`: a positive factor (`1`, `10`, `0.5`) or `max`.
+fn parse_speed(t: Topic, v: &str) -> Result<Option<f64>, UsageError> {
+    if v == "max" {
+        return Ok(None);
+    }
+    match v.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 => Ok(Some(s)),
+        _ => Err(usage(
+            t,
+            format!("bad --speed '{v}': expected a factor above 0 (1 = the recorded pace, 10 = ten times faster) or max"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::args::tests::{parse_err, parse_ok};
+
+    #[test]
+    fn replay() {
+        assert_eq!(
+            parse_ok(&["mock-server", "--replay", "f.jsonl", "--speed", "max"]),
+            Command::Replay(ReplayArgs {
+                file: "f.jsonl".into(),
+                speed: None,
+                port: 0
+            })
+        );
+        assert_eq!(
+            parse_ok(&[
+                "mock-server",
+                "--replay=f.jsonl",
+                "--speed",
+                "10",
+                "--port",
+                "9"
+            ]),
+            Command::Replay(ReplayArgs {
+                file: "f.jsonl".into(),
+                speed: Some(10.0),
+                port: 9
+            })
+        );
+        assert!(parse_err(&["mock-server", "--replay", "f", "--speed", "0"])
+            .message
+            .contains("--speed"));
+        assert!(
+            parse_err(&["mock-server", "--replay", "f", "--preset", "daemon"])
+                .message
+                .contains("not both")
+        );
+    }
 
     #[test]
     fn mock_server() {

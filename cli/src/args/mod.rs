@@ -15,7 +15,7 @@ mod values;
 use listen::parse_listen;
 pub use listen::{Account, ListenArgs, TokenSource};
 use mock::parse_mock;
-pub use mock::{MockArgs, MockPreset};
+pub use mock::{MockArgs, MockPreset, ReplayArgs};
 use tokens::{flag, tokenize, Arg};
 use values::suggest;
 
@@ -35,6 +35,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// `tradewire mock-server ...`
     MockServer(MockArgs),
+    /// `mock-server --replay FILE`
+    Replay(ReplayArgs),
 }
 
 /// A help page: the overview or one command's.
@@ -77,6 +79,8 @@ impl Topic {
 pub struct DemoArgs {
     /// `--quick`: shortened phases (for tests).
     pub quick: bool,
+    /// `--record FILE`: record the demo's session (config `record`).
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// A mistake on the command line, with the help page that explains the right form.
@@ -156,11 +160,13 @@ fn unknown_command(cmd: &str) -> UsageError {
 fn parse_demo(args: &[&str]) -> Result<Command, UsageError> {
     let t = Topic::Demo;
     let mut out = DemoArgs::default();
-    for arg in tokenize(args, &[flag("--quick", false)], t)? {
+    for arg in tokenize(args, &[flag("--quick", false), flag("--record", true)], t)? {
         match arg {
             Arg::Flag("--help", _) => return Ok(Command::Help(t)),
             Arg::Flag("--quick", _) => out.quick = true,
-            Arg::Flag(..) => unreachable!("demo has only --quick"),
+            Arg::Flag("--record", Some(v)) if !v.is_empty() => out.record = Some(v.into()),
+            Arg::Flag("--record", _) => return Err(usage(t, "--record needs a file")),
+            Arg::Flag(..) => unreachable!("demo has only --quick and --record"),
             Arg::Positional(p) => {
                 return Err(usage(
                     t,
@@ -214,11 +220,17 @@ mod tests {
     fn demo() {
         assert_eq!(
             parse_ok(&["demo"]),
-            Command::Demo(DemoArgs { quick: false })
+            Command::Demo(DemoArgs {
+                quick: false,
+                record: None
+            })
         );
         assert_eq!(
             parse_ok(&["demo", "--quick"]),
-            Command::Demo(DemoArgs { quick: true })
+            Command::Demo(DemoArgs {
+                quick: true,
+                record: None
+            })
         );
         assert!(parse_err(&["demo", "--quik"])
             .message

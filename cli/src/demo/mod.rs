@@ -75,7 +75,11 @@ pub fn run(args: &DemoArgs, stop: &AtomicBool) -> i32 {
             return exit::FAILURE;
         }
     };
-    let client = match plan.config(&server.url()).and_then(Client::new) {
+    let config = plan.config(&server.url()).map(|c| match &args.record {
+        Some(path) => c.record(path.to_string_lossy()),
+        None => c,
+    });
+    let client = match config.and_then(Client::new) {
         Ok(c) => Arc::new(c),
         Err(e) => {
             eprintln!("tradewire: error: the demo's client configuration was refused: {e}");

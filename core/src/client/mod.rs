@@ -141,6 +141,14 @@ impl Client {
             handoff: handoff.clone(),
             subscriptions: Arc::clone(&subscriptions),
             subscription_requests: std::collections::HashMap::new(),
+            recorder: match &settings.record {
+                Some((path, max)) => Some(crate::record::Recorder::start(
+                    path.clone(),
+                    *max,
+                    settings.auth_message.clone(),
+                )?),
+                None => None,
+            },
         };
         let consumer = Arc::new(consumer::Consumer::new(
             counters.clone(),

@@ -256,6 +256,15 @@ config_fields! {
         read: call(size, "a whole number"),
         default: value(p => p.defaults().history),
     }
+    /// Record every frame received and sent, with its time, and every connection's start and
+    /// end to this file (JSON lines, secrets scrubbed; see "Recording and replay").
+    "record" => record: String { set: into, read: get("a file path"), default: text("none"), }
+    /// Size at which the recording rotates (`FILE` → `FILE.1` ... `FILE.9`, the oldest dropped).
+    "record_max_bytes" => record_max_bytes: usize {
+        set: value,
+        read: call(size, "bytes"),
+        default: value(p => Bytes(64 << 20)),
+    }
     /// The proxy to connect through: `http://[user:password@]host:port` (HTTP CONNECT, Basic
     /// authentication), `socks5://[user:password@]host:port` (the name resolved here) or
     /// `socks5h://...` (resolved by the proxy); also used for Tradovate's token requests.

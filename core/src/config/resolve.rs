@@ -112,6 +112,11 @@ impl Config {
             queue_capacity: limits.queue_capacity,
             overflow: eff.overflow(),
             history: eff.history(),
+            record: self
+                .record
+                .clone()
+                .filter(|p| !p.is_empty())
+                .map(|p| (std::path::PathBuf::from(p), eff.record_max_bytes() as u64)),
             verify_tls: eff.verify_tls(),
             compression: eff.compression(),
             proxy,

@@ -49,6 +49,8 @@ pub(crate) struct Settings {
     pub queue_capacity: usize,
     pub overflow: Overflow,
     pub history: usize,
+    /// `record`: the recording file and its rotation size.
+    pub record: Option<(std::path::PathBuf, u64)>,
     pub verify_tls: bool,
     /// permessage-deflate offered in the handshake (`None`: not offered).
     pub compression: Option<crate::deflate::Compression>,

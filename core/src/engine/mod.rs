@@ -186,6 +186,8 @@ pub(crate) struct Engine {
     /// Tradovate subscription requests waiting for their answer on this connection: id ->
     /// endpoint.
     pub subscription_requests: HashMap<u64, String>,
+    /// `record`: the recording's writer (joined when the engine is dropped).
+    pub recorder: Option<crate::record::Recorder>,
 }
 
 /// What the run loop does after one attempt.

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::frames::{Incoming, ReadError, Reader};
+use crate::record::format::Payload;
 
 /// The state of one live connection between turns. Owned by the I/O thread; lent to a
 /// thread waiting in `recv` under inline reads (see `handoff`).
@@ -337,11 +338,17 @@ impl Engine {
             match incoming {
                 Incoming::Text(t) => {
                     messages += 1;
+                    if let Some(tap) = &ws.get_ref().tap {
+                        tap.received(now, Payload::Text(t.to_owned()));
+                    }
                     self.dialect.on_text(t, &mut ctx);
                     ctx.end_frame();
                 }
                 Incoming::Binary(b) => {
                     messages += 1;
+                    if let Some(tap) = &ws.get_ref().tap {
+                        tap.received(now, Payload::Binary(b.to_vec()));
+                    }
                     self.dialect.on_binary(b, &mut ctx);
                 }
                 Incoming::Pong(p) => {
@@ -438,6 +445,11 @@ pub(super) fn write(
     frame: Outgoing,
     want_write: &mut bool,
 ) -> std::result::Result<(), (Error, bool)> {
+    // `record`: a copy of the frame, recorded once tungstenite has taken it.
+    let copy = ws.get_ref().tap.as_ref().map(|_| match &frame {
+        Outgoing::Text(t) => Payload::Text(t.clone()),
+        Outgoing::Binary(b) => Payload::Binary(b.clone()),
+    });
     let msg = match (frame, ws.get_mut().deflater.as_mut()) {
         (Outgoing::Text(t), None) => WsMessage::Text(t.into()),
         (Outgoing::Binary(b), None) => WsMessage::Binary(b.into()),
@@ -450,7 +462,13 @@ pub(super) fn write(
         }
     };
     let would_block = |e: &tungstenite::Error| matches!(e, tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock);
-    match ws.write(msg) {
+    let written = ws.write(msg);
+    if let Some(p) = copy.filter(|_| written.as_ref().map_or_else(would_block, |_| true)) {
+        if let Some(tap) = &ws.get_ref().tap {
+            tap.sent(p);
+        }
+    }
+    match written {
         Ok(()) => {}
         Err(e) if would_block(&e) => {
             *want_write = true;

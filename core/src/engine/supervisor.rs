@@ -70,8 +70,11 @@ impl Engine {
                 return Err(Next::Retry(message));
             }
         }
-        let ws = self.connect_once()?;
+        let mut ws = self.connect_once()?;
         self.announce_connection();
+        if let Some(r) = &self.recorder {
+            ws.get_mut().tap = Some(r.open(self.epoch, &self.s.redacted_url));
+        }
         Ok(ws)
     }
 
@@ -188,6 +191,10 @@ impl Engine {
             }
         }
         tw_info!("tradewire: connection {} ended: {reason}", self.epoch);
+        if let Some(r) = &self.recorder {
+            let (how, code, why) = recorded_end(&end, code, &reason);
+            r.end(self.epoch, how, code, why);
+        }
         self.emit(Event::Disconnected {
             epoch: self.epoch,
             code,
@@ -322,6 +329,22 @@ impl Engine {
             tw_error!("tradewire: poll failed: {e}");
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+}
+
+/// How a connection's end is recorded: the server's own close code and reason, a dropped
+/// socket, a silent server, or the client's doing (`code` and `reason` as reported). Pure.
+fn recorded_end<'a>(
+    end: &'a End,
+    code: Option<u16>,
+    reason: &'a str,
+) -> (crate::record::format::How, u16, &'a str) {
+    use crate::record::format::How;
+    match end {
+        End::ServerClose { code, reason } => (How::Close, *code, reason),
+        End::Broken(_) => (How::Dropped, 1006, ""),
+        End::Dead { .. } => (How::Silent, code.unwrap_or(1006), reason),
+        _ => (How::Client, code.unwrap_or(1005), reason),
     }
 }
 

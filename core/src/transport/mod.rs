@@ -134,6 +134,9 @@ pub(crate) struct Metered {
     /// The compressor of this connection's messages (`deflate` negotiated; set up by the
     /// session), used by every write.
     pub deflater: Option<crate::deflate::Deflater>,
+    /// `record`: where this connection's frames are recorded (set by the engine once the
+    /// connection is announced; `None` without `record`).
+    pub tap: Option<crate::record::Tap>,
 }
 
 impl Metered {
@@ -147,6 +150,7 @@ impl Metered {
             pending: Vec::new(),
             deflate: None,
             deflater: None,
+            tap: None,
             status_line: Vec::new(),
             drained: false,
         }

@@ -22,6 +22,7 @@ use crate::logging;
 
 mod faults;
 mod presets;
+mod replay;
 
 use faults::{PyFaultProxy, PyStream};
 use presets::{PyAgentServer, PyBreakoutServer, PyDaemonServer, PyTradovateServer};
@@ -374,5 +375,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTradovateServer>()?;
     m.add_class::<PyFaultProxy>()?;
     m.add_class::<PyStream>()?;
+    m.add_class::<replay::PyReplayServer>()?;
     Ok(())
 }

@@ -4,7 +4,9 @@
 //! connects: the frames the server sent are sent again at their recorded pace (divided by
 //! the speed), then the connection ends as it did: the server's close frame (code and
 //! reason), a dropped socket, a silent server (half-open: nothing read, nothing answered,
-//! until the client gives up), or, when the client ended it, the server waits for the
+//! until the client gives up), a protocol violation of the same kind (a text frame that is
+//! not UTF-8 for 1007, a reserved opcode for 1002; a message too big, 1009, cannot be
+//! remade: the socket drops), or, when the client ended it, the server waits for the
 //! client. Connections past the recording are refused (the socket is closed at once). What
 //! the client sends is kept ([`ReplayServer::received`]) and otherwise ignored.
 //!
@@ -15,7 +17,7 @@
 //! ```
 
 use std::collections::VecDeque;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -275,6 +277,20 @@ fn play(stream: TcpStream, conn: &Connection, shared: &Shared) -> Result<(), Str
             let _ = ws.get_ref().shutdown(Shutdown::Both);
         }
         How::Silent => silent(ws.get_mut(), shared),
+        How::Violation => {
+            // The same kind of violation where one can be made; else the socket drops.
+            let bad: &[u8] = match end.code {
+                1007 => &[0x81, 0x02, 0xff, 0xfe], // a text frame that is not UTF-8
+                1002 => &[0x83, 0x00],             // a reserved opcode
+                _ => &[],
+            };
+            let _ = ws.flush();
+            if bad.is_empty() || ws.get_mut().write_all(bad).is_err() {
+                let _ = ws.get_ref().shutdown(Shutdown::Both);
+            } else {
+                listen(&mut ws, Instant::now() + Duration::from_secs(2), shared);
+            }
+        }
         How::Client => {
             listen(
                 &mut ws,

@@ -1,5 +1,5 @@
 //! Record and replay: a session recorded against the testkit with faults (a server restart,
-//! a half-open connection, a malformed message, a close with a code) and replayed by the
+//! a half-open connection, a malformed message, a close with a code, a protocol violation) and replayed by the
 //! testkit's `ReplayServer` into a fresh client delivers the same events (kinds, types,
 //! data, epochs, close codes), timestamps aside; the same for a Tradovate session, whose
 //! recording holds no token.
@@ -167,6 +167,11 @@ fn record_daemon_session(path: &Path) -> Vec<Event> {
     seen.extend(connected(&client, 4));
     server.broadcast(&daemon_event(6, 123));
     seen.extend(data(&client, 1));
+    // Connection 4: a text frame that is not UTF-8 (a protocol violation, closed with 1007).
+    server.send_raw(&tradewire_testkit::frames::text_frame(&[0xff, 0xfe]));
+    seen.extend(connected(&client, 5));
+    server.broadcast(&daemon_event(7, 456));
+    seen.extend(data(&client, 1));
     close_and_drain(client, seen)
 }
 
@@ -181,11 +186,12 @@ fn a_daemon_session_with_faults_replays_to_the_same_events() {
         .iter()
         .map(|c| c.end.as_ref().map(|e| (e.how, e.code)).unwrap())
         .collect();
-    assert_eq!(ends.len(), 4, "{ends:?}");
+    assert_eq!(ends.len(), 5, "{ends:?}");
     assert_eq!(ends[0], (How::Dropped, 1006));
     assert_eq!(ends[1].0, How::Silent);
     assert_eq!(ends[2], (How::Close, 4001));
-    assert_eq!(ends[3].0, How::Client);
+    assert_eq!(ends[3], (How::Violation, 1007));
+    assert_eq!(ends[4].0, How::Client);
     assert_eq!(
         rec.connections[2].end.as_ref().unwrap().reason,
         "maintenance"

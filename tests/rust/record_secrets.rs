@@ -53,7 +53,7 @@ fn no_form_of_a_token_reaches_the_recording() {
     expect_kind(&client, "connected", SOON);
     echo(&server, QUERY_TOKEN);
     expect_kind(&client, "message", SOON);
-    let _ = client.send_text(&format!("my token is {QUERY_TOKEN}"));
+    let _ = client.send_text(format!("my token is {QUERY_TOKEN}"));
     assert!(server
         .wait_for_received(|m| m.starts_with("my token"), SOON)
         .is_some());

@@ -344,6 +344,7 @@ fn recorded_end<'a>(
         End::ServerClose { code, reason } => (How::Close, *code, reason),
         End::Broken(_) => (How::Dropped, 1006, ""),
         End::Dead { .. } => (How::Silent, code.unwrap_or(1006), reason),
+        End::Violation { code, .. } => (How::Violation, *code, reason),
         _ => (How::Client, code.unwrap_or(1005), reason),
     }
 }

@@ -15,8 +15,10 @@
 //! - `end`: `{"kind":"end","at_us":..,"epoch":2,"how":"close","code":1000,"reason":".."}`:
 //!   how connection `epoch` ended. `how` is `close` (the server sent a close frame with
 //!   `code` and `reason`), `dropped` (the socket ended without a close frame, code 1006),
-//!   `silent` (the server went silent and the client declared it dead) or `client` (the
-//!   client ended it: close, reconnect, disconnect, a protocol violation or a refused login).
+//!   `silent` (the server went silent and the client declared it dead), `violation` (the
+//!   server broke the protocol: `code` 1002, 1007 or 1009, the offending frame is not
+//!   recorded) or `client` (the client ended it: close, reconnect, disconnect, a refused
+//!   login, a Tradovate shutdown).
 //! - `skipped`: `{"kind":"skipped","at_us":..,"count":12}`: the disk did not keep up and
 //!   `count` records were left out here (the stream itself was not slowed).
 
@@ -38,6 +40,8 @@ pub enum How {
     Dropped,
     /// The server went silent (half-open); the client gave up on it.
     Silent,
+    /// The server broke the protocol (the code says how); the client closed.
+    Violation,
     /// The client ended the connection.
     Client,
 }

@@ -258,3 +258,32 @@ fn a_tradovate_session_replays_to_the_same_events_and_its_recording_holds_no_tok
     assert_eq!(a, b, "live:\n{a:#?}\nreplayed:\n{b:#?}");
     assert!(a.iter().any(|l| l.contains("fill")), "{a:#?}");
 }
+
+#[test]
+fn the_writer_thread_is_joined_by_close_and_the_file_is_complete() {
+    let path = temp_file("joined");
+    let server = DaemonServer::start().unwrap();
+    let client =
+        Client::connect(daemon_config(server.url()).record(path.to_string_lossy())).unwrap();
+    connected(&client, 1);
+    if crate::support::isolated() {
+        assert_eq!(crate::support::threads_named("tradewire-rec"), 1);
+    }
+    for seq in 1..=50 {
+        server.broadcast(&daemon_event(seq, 123));
+    }
+    data(&client, 50);
+    client.close();
+    if crate::support::isolated() {
+        assert_eq!(
+            crate::support::threads_named("tradewire-rec"),
+            0,
+            "the writer is joined"
+        );
+    }
+    // Everything up to the close is in the file when close() returns.
+    let rec = reader::read(&path).unwrap();
+    assert_eq!(rec.connections.len(), 1);
+    assert_eq!(rec.connections[0].received().count(), 50);
+    assert_eq!(rec.connections[0].end.as_ref().unwrap().how, How::Client);
+}

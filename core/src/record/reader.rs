@@ -24,6 +24,9 @@ pub struct Recording {
     pub connections: Vec<Connection>,
     /// Records the writer had to leave out (the sum of the `skipped` lines).
     pub skipped: u64,
+    /// Where the connections of the latest `start` line begin: a client started again on the
+    /// same file numbers its connections from 1 again.
+    session: usize,
 }
 
 /// One recorded connection.
@@ -74,6 +77,10 @@ impl Connection {
 }
 
 impl Recording {
+    fn this_session(&self) -> impl Iterator<Item = &Connection> {
+        self.connections.iter().skip(self.session)
+    }
+
     /// The connection of `epoch`: the last one opened, or a new one when its `open` line
     /// is missing (rotated away).
     fn connection(
@@ -84,7 +91,7 @@ impl Recording {
     ) -> Result<&mut Connection, String> {
         let known = self.connections.last().is_some_and(|c| c.epoch == epoch);
         if !known {
-            if self.connections.iter().any(|c| c.epoch == epoch) {
+            if self.this_session().any(|c| c.epoch == epoch) {
                 return Err(format!(
                     "line {line_no}: a record of connection {epoch} after a later connection opened"
                 ));
@@ -107,10 +114,15 @@ impl Recording {
     /// Adds one record (line `line_no`, for errors).
     fn add(&mut self, r: Record, line_no: usize) -> Result<(), String> {
         match r {
-            Record::Start { .. } => {}
+            // A new file: rotation (the same client goes on) or a client started again. Only
+            // a connection that goes on keeps the session open.
+            Record::Start { .. } => {
+                let open = self.connections.last().is_some_and(|c| c.end.is_none());
+                self.session = self.connections.len() - usize::from(open);
+            }
             Record::Skipped { count, .. } => self.skipped += count,
             Record::Open { at_us, epoch, url } => {
-                if self.connections.iter().any(|c| c.epoch == epoch) {
+                if self.this_session().any(|c| c.epoch == epoch) {
                     return Err(format!("line {line_no}: connection {epoch} opened twice"));
                 }
                 self.connections.push(Connection {
@@ -234,6 +246,26 @@ mod tests {
             (How::Close, 1001, "restart")
         );
         assert_eq!(rec.connections[1].end, None);
+    }
+
+    #[test]
+    fn a_client_started_again_on_the_same_file_numbers_its_connections_from_1_again() {
+        let one = [
+            r#"{"kind":"start","at_us":1,"format":1,"version":"x"}"#,
+            r#"{"kind":"open","at_us":1,"epoch":1,"url":"u"}"#,
+            r#"{"kind":"end","at_us":2,"epoch":1,"how":"client","code":1000,"reason":""}"#,
+            r#"{"kind":"open","at_us":3,"epoch":2,"url":"u"}"#,
+            r#"{"kind":"end","at_us":4,"epoch":2,"how":"client","code":1000,"reason":""}"#,
+        ];
+        let text = [&one[..], &one[..]].concat().join("\n");
+        let rec = parse(&text).unwrap();
+        let epochs: Vec<u64> = rec.connections.iter().map(|c| c.epoch).collect();
+        assert_eq!(epochs, [1, 2, 1, 2]);
+        // Within one run, an epoch opened twice is still refused.
+        let twice = [one[0], one[1], one[3], one[1]].join("\n");
+        assert!(parse(&twice)
+            .unwrap_err()
+            .contains("line 4: connection 1 opened twice"));
     }
 
     #[test]

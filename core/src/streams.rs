@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
+use crate::delivery::ready::Ready;
 use crate::error::{Error, Result};
 use crate::event::Event;
 
@@ -28,6 +29,9 @@ pub(crate) struct Streams {
     state: Mutex<State>,
     /// Signalled when a stream becomes current, and on `close()`.
     changed: Condvar,
+    /// The opt-in readiness fd (`Client::ready_fd`): written when an event is queued for a
+    /// consumer that found the queue empty, and when the stream ends.
+    pub ready: Ready,
 }
 
 struct State {
@@ -51,6 +55,7 @@ impl Streams {
                 closed: false,
             }),
             changed: Condvar::new(),
+            ready: Ready::default(),
         }
     }
 

@@ -28,6 +28,7 @@ pub mod error;
 pub mod event;
 pub mod lifecycle;
 pub mod listeners;
+pub mod ready;
 pub mod requests;
 pub mod result;
 pub mod strings;

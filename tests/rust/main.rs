@@ -26,6 +26,7 @@ mod listeners_panic;
 mod metis;
 mod preset_schedules;
 mod proxies;
+mod ready_fd;
 mod recv_batch;
 mod reliability_delivery;
 mod reliability_fault_soak;

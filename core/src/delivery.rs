@@ -33,8 +33,6 @@ use crate::event::Event;
 use crate::status::Counters;
 use crate::streams::Streams;
 
-pub(crate) mod ready;
-
 /// What happens when the application does not keep up and the event channel is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

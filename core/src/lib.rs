@@ -70,6 +70,7 @@ internal_mod!(filter);
 mod frames;
 mod history;
 mod lag;
+mod ready;
 mod request_id;
 internal_mod!(preset);
 mod proxy;

@@ -15,9 +15,9 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
-use crate::delivery::ready::Ready;
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::ready::Ready;
 
 /// The current stream and its successors; shared by the client and the I/O thread.
 pub(crate) struct Streams {

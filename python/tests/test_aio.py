@@ -394,3 +394,29 @@ def test_ctrl_c_stops_asyncio_run_cleanly() -> None:
         assert out.strip() == "INTERRUPTED"
         assert "Traceback" not in err, err
         assert server.wait_for_at_most(0)
+
+
+def test_an_idle_client_never_wakes_the_loop(run: Runner) -> None:
+    woken = 0
+
+    class Counting(tradewire.aio.Client):
+        def _on_ready(self) -> None:
+            nonlocal woken
+            woken += 1
+            super()._on_ready()
+
+    async def main() -> None:
+        with WsServer() as server:
+            async with Counting(server.url, heartbeat_interval=0.05) as client:
+                await until_kind(client, "connected")
+                nonlocal woken
+                woken = 0
+                # Heartbeats go on (the I/O thread's), no event comes: no wake-up at all.
+                assert await client.recv(timeout=0.5) is None
+                assert woken == 0
+                server.broadcast('{"type":"one"}')
+                ev = await client.recv(timeout=10)
+                assert ev is not None and ev.type == "one"
+                assert woken == 1, "one wake-up for one event"
+
+    run(main())

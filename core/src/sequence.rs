@@ -219,15 +219,26 @@ fn judge(last: &mut u64, n: u64, in_order: &mut u64) -> Verdict {
 
 /// The number in a raw JSON value: a non-negative integer, or a string holding one (some
 /// feeds send their update ids as strings); `None` for anything else.
+/// One pass over the digits, no UTF-8 or sign handling: this runs for every message.
+#[inline]
 pub(crate) fn number_of(raw: &str) -> Option<u64> {
-    let digits = raw
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(raw);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let b = raw.as_bytes();
+    let digits = match b {
+        [b'"', inner @ .., b'"'] => inner,
+        _ => b,
+    };
+    if digits.is_empty() {
         return None;
     }
-    digits.parse().ok()
+    let mut n: u64 = 0;
+    for &d in digits {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    Some(n)
 }
 
 /// A stream's key from the raw JSON at `sequence_key`: a string's content (unescaped), the

@@ -82,6 +82,12 @@ impl Pointers {
         [&self.msg_type, &self.account, &self.data, &self.time]
     }
 
+    /// The same, then the sequence number (no `sequence_key`).
+    fn all_with_sequence_number(&self) -> [&Pointer; 5] {
+        let [t, a, d, time] = self.all();
+        [t, a, d, time, &self.sequence]
+    }
+
     /// The same, then the sequence number and its key: the scan looks for six keys only
     /// when sequence checking is on, so that it costs nothing when it is off.
     fn all_with_sequence(&self) -> [&Pointer; 6] {
@@ -164,6 +170,9 @@ impl fmt::Display for EnvelopeError {
 pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeError> {
     let (fields, sequence, sequence_key) = if p.sequence.is_empty() {
         (raw_fields(text, p.all())?, None, None)
+    } else if p.sequence_key.is_empty() {
+        let [t, a, d, time, seq] = raw_fields(text, p.all_with_sequence_number())?;
+        ([t, a, d, time], seq, None)
     } else {
         let [t, a, d, time, seq, key] = raw_fields(text, p.all_with_sequence())?;
         ([t, a, d, time], seq, key)

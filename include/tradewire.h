@@ -84,9 +84,14 @@
 #define TW_KIND_CAUGHT_UP (1 << 10)
 
 /**
+ * Kind bit of `gap` events (the feed skipped sequence numbers; config `sequence`).
+ */
+#define TW_KIND_GAP (1 << 11)
+
+/**
  * Every kind of event.
  */
-#define TW_KIND_ALL 2047
+#define TW_KIND_ALL 4095
 
 /**
  * Document 004's `connection-change`: `connected` and `disconnected` events
@@ -862,6 +867,26 @@ uint64_t tw_event_epoch(const struct tw_event *event);
  * and not freed yet.
  */
 void tw_event_free(struct tw_event *event);
+
+/**
+ * A `gap` event (config `sequence`: the feed skipped sequence numbers): writes the number
+ * that was due to `*expected`, the one that came to `*received` and how many are missing
+ * (`received - expected`) to `*missing`, and returns the stream's key (the value at
+ * `sequence_key`; `""` without one). Each out-parameter may be NULL (not written). NULL,
+ * writing nothing, for other kinds.
+ *
+ * Ownership: the key is borrowed from the event; valid until `tw_event_free(event)` (for a
+ * callback's event: until the callback returns). Never free it.
+ * Threads: any thread.
+ * Errors: NULL, with `tw_last_error()` set, when `event` is NULL.
+ *
+ * # Safety
+ * `event` must be NULL or a live event; each out-parameter NULL or valid for one write.
+ */
+const char *tw_event_gap(const struct tw_event *event,
+                         uint64_t *expected,
+                         uint64_t *received,
+                         uint64_t *missing);
 
 /**
  * Document 004's `isConnected` of a `connection-change` (`TW_KIND_CONNECTION_CHANGE`): 1

@@ -220,6 +220,9 @@ impl Reader {
 
     /// The next frame: `Ok(None)` when the stream has nothing more for now (it would block).
     pub fn next(&mut self, src: &mut impl Read) -> Result<Option<Incoming<'_>>, ReadError> {
+        if let Some((opcode, payload)) = self.plain_frame() {
+            return self.view(opcode, payload).map(Some);
+        }
         loop {
             match self.step()? {
                 Step::Frame(op, r) => return self.view(op, r).map(Some),
@@ -255,6 +258,35 @@ impl Reader {
             10 => Incoming::Pong(payload),
             _ => Incoming::Close(close_payload(payload)?),
         })
+    }
+
+    /// The usual frame, taken without the general parse: a whole text or binary message in
+    /// one frame (FIN set, no reserved bit, not masked, a 7- or 16-bit length), all in the
+    /// buffer, within both limits, with no fragmented message pending. Anything else is
+    /// `None` and goes through [`Reader::step`], which finds the same frames and every
+    /// error; this only skips the checks that such a frame passes anyway.
+    #[inline(always)]
+    fn plain_frame(&mut self) -> Option<(u8, Range<usize>)> {
+        let avail = self.buf.get(self.start..self.end)?;
+        let (b0, b1) = (*avail.first()?, *avail.get(1)?);
+        // 0x81 / 0x82: FIN + text / binary. b1 > 126: masked, or a 64-bit length.
+        if !matches!(b0, 0x81 | 0x82) || b1 > 126 || self.partial.is_some() {
+            return None;
+        }
+        let (len, header_len) = match b1 {
+            126 => (
+                usize::from(u16::from_be_bytes([*avail.get(2)?, *avail.get(3)?])),
+                4,
+            ),
+            n => (usize::from(n), 2),
+        };
+        let total = header_len + len;
+        if avail.len() < total || len > self.max_message || len > self.max_frame {
+            return None;
+        }
+        let payload = self.start + header_len..self.start + total;
+        self.start += total;
+        Some((b0 & 0x0f, payload))
     }
 
     /// Parses the next frame in the buffer, if it is all there.
@@ -306,7 +338,15 @@ impl Reader {
             (1 | 2, false) if h.fin => return self.inflate_whole(payload, h.opcode == 1),
             _ => {}
         }
-        // A fragment: the first (opcode 1/2, not final) or a continuation.
+        self.fragment(&h, payload)
+    }
+
+    /// A fragment: the first (opcode 1/2, not final) or a continuation, added to the message
+    /// being put together. Out of line, like [`Reader::inflate_whole`]: most messages come
+    /// in one frame, and the per-frame path of `step` stays small.
+    #[inline(never)]
+    fn fragment(&mut self, h: &Header, payload: Range<usize>) -> Result<Step, ReadError> {
+        let len = payload.len();
         let p = self.partial.get_or_insert_with(|| Partial {
             text: h.opcode == 1,
             data: Vec::new(),

@@ -89,6 +89,7 @@ def test_the_proxy_keyword_connects_through_tinyproxy_and_hides_the_password(
         ) as client:
             client.wait_live(SOON)
             assert f"127.0.0.1:{server.port}" in tinyproxy.log.read_text()
+            assert client.config["proxy"] == f"http://<redacted>@127.0.0.1:{tinyproxy.port}"
             for text in (repr(client), str(client.config), str(client.status())):
                 assert PASSWORD not in text, text
 

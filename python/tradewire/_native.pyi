@@ -53,6 +53,7 @@ _EventKind = Literal[
     "response",
     "lagging",
     "caught_up",
+    "gap",
 ]
 
 # What Client.on listens to: a kind, "*" (every kind; document 004's "activity" too),
@@ -157,6 +158,18 @@ class Event:
     @property
     def seconds(self) -> Optional[float]:
         """``lagging`` / ``caught_up``: how far behind, in seconds."""
+    @property
+    def key(self) -> Optional[str]:
+        """``gap``: the stream (the value at ``sequence_key``), None without one."""
+    @property
+    def expected(self) -> Optional[int]:
+        """``gap``: the sequence number that was due."""
+    @property
+    def received(self) -> Optional[int]:
+        """``gap``: the sequence number that came."""
+    @property
+    def missing(self) -> Optional[int]:
+        """``gap``: how many messages are missing (``received - expected``)."""
     @property
     def id(self) -> Optional[int]: ...
     @property

@@ -38,6 +38,7 @@ mod reliability_send_limit;
 mod reliability_slow_consumer;
 mod secrets;
 mod send_and_auth;
+mod sequence;
 mod server_time;
 mod slow_consumer;
 mod sockjs_peer;

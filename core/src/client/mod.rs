@@ -141,6 +141,7 @@ impl Client {
             handoff: handoff.clone(),
             subscriptions: Arc::clone(&subscriptions),
             subscription_requests: std::collections::HashMap::new(),
+            sequencer: Default::default(),
         };
         let consumer = Arc::new(consumer::Consumer::new(
             counters.clone(),

@@ -82,6 +82,13 @@ pub struct ConfigView {
     pub ping_type: Option<String>,
     /// Whether the thread waiting in `recv` reads the socket itself.
     pub inline_reads: bool,
+    /// The proxy the WebSocket goes through, from the `proxy` field or the environment
+    /// (`HTTPS_PROXY`, `ALL_PROXY`, ... after `NO_PROXY`), as `scheme://[<redacted>@]host:port`;
+    /// `None`: a direct connection. The credentials are never in it.
+    pub proxy: Option<String>,
+    /// The extension the client offers: `Some("deflate")` (permessage-deflate, used when the
+    /// server accepts it) or `None` (no compression).
+    pub compression: Option<&'static str>,
 }
 
 impl ConfigView {
@@ -116,6 +123,8 @@ impl ConfigView {
             request_id_field: s.request_id_field.clone(),
             ping_type: s.ping_type.clone(),
             inline_reads: s.inline_reads,
+            proxy: s.proxy.as_ref().map(|p| p.redacted()),
+            compression: s.compression.map(|c| c.name()),
         }
     }
 
@@ -153,6 +162,8 @@ impl ConfigView {
             "request_id_field": self.request_id_field,
             "ping_type": self.ping_type,
             "inline_reads": self.inline_reads,
+            "proxy": self.proxy,
+            "compression": self.compression,
         })
     }
 }
@@ -187,10 +198,28 @@ mod tests {
         assert_eq!(j["backoff"], "exponential");
         assert_eq!(j["overflow"], "block");
         assert_eq!(j["max_reconnect_attempts"], Value::Null);
+        assert_eq!(j["proxy"], Value::Null);
+        assert_eq!(j["compression"], "deflate");
         let text = j.to_string();
         for secret in ["pa55w0rd", "t0k3n-abc", "other-s3cret", "hdr-s3cret", "me:"] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
+    }
+
+    #[test]
+    fn the_proxy_is_shown_without_its_password() {
+        let v = view(
+            Config::new("wss://h.example/ws")
+                .proxy("http://desk:pr0xy-s3cret@10.0.0.5:3128")
+                .compression(None),
+        );
+        assert_eq!(v.proxy.as_deref(), Some("http://<redacted>@10.0.0.5:3128"));
+        assert_eq!(v.compression, None);
+        let text = v.to_json().to_string();
+        assert!(text.contains(r#""proxy":"http://<redacted>@10.0.0.5:3128""#), "{text}");
+        assert!(!text.contains("pr0xy-s3cret") && !text.contains("desk"), "{text}");
+        let direct = view(Config::new("ws://h.example/ws").proxy("direct"));
+        assert_eq!(direct.proxy, None);
     }
 
     #[test]

@@ -186,6 +186,8 @@ pub(crate) struct Engine {
     /// Tradovate subscription requests waiting for their answer on this connection: id ->
     /// endpoint.
     pub subscription_requests: HashMap<u64, String>,
+    /// The feed's sequence numbers seen (config `sequence`).
+    pub sequencer: crate::sequence::Sequencer,
 }
 
 /// What the run loop does after one attempt.

@@ -257,3 +257,43 @@ fn close_codes() {
         assert!(!close_code_allowed(bad), "{bad}");
     }
 }
+
+#[test]
+fn the_plain_frame_path_stops_at_each_limit_where_the_general_parse_does() {
+    // Whole messages of every length encoding, at and over each limit: the plain path takes
+    // the ones within both limits, the general parse refuses the others with the same error
+    // as before the plain path existed.
+    let (max_frame, max_message) = (70_000, 300);
+    for (len, ok) in [
+        (0, true),
+        (125, true),
+        (126, true),
+        (300, true),
+        (301, false),
+    ] {
+        for opcode in [1u8, 2] {
+            let mut r = Reader::new(256, max_frame, max_message, Vec::new());
+            let mut s = stream(&[frame(true, opcode, &vec![b'a'; len])], usize::MAX);
+            match read_all(&mut r, &mut s) {
+                Ok(got) => {
+                    let want = match opcode {
+                        1 => format!("T:{}", "a".repeat(len)),
+                        _ => format!("B:{len}"),
+                    };
+                    assert!(ok && got == [want], "{len}: {got:?}");
+                }
+                Err(e) => assert!(!ok && e.contains("301 bytes"), "{len}: {e}"),
+            }
+        }
+    }
+    // Over the frame limit with a 16-bit length; a 64-bit length is never the plain path.
+    let mut r = Reader::new(256, 200, 300, Vec::new());
+    let mut s = stream(&[frame(true, 1, &[b'a'; 250])], usize::MAX);
+    assert!(read_all(&mut r, &mut s).unwrap_err().contains("250 bytes"));
+    let mut long = vec![0x81, 127];
+    long.extend_from_slice(&5u64.to_be_bytes());
+    long.extend_from_slice(b"hello");
+    let mut r = reader();
+    let mut s = stream(&[long], usize::MAX);
+    assert_eq!(read_all(&mut r, &mut s).unwrap().len(), 1);
+}

@@ -37,11 +37,12 @@ pub(crate) struct Proxy {
 }
 
 impl Proxy {
-    /// `scheme://[user:<redacted>@]host:port`: the form used in messages.
+    /// `scheme://[<redacted>@]host:port`: the form used in messages. The user name is a
+    /// credential too (README, "Proxies"), so neither part is shown.
     pub fn redacted(&self) -> String {
         let user = match &self.auth {
-            Some((u, _)) => format!("{}:<redacted>@", crate::redact::scrub(u)),
-            None => String::new(),
+            Some(_) => "<redacted>@",
+            None => "",
         };
         format!(
             "{}://{user}{}:{}",
@@ -200,7 +201,7 @@ mod tests {
     #[test]
     fn the_redacted_form_and_debug_hide_the_password() {
         let p = parse_proxy_url("http://me:hunter22@[::1]:3128").unwrap();
-        assert_eq!(p.redacted(), "http://me:<redacted>@[::1]:3128");
+        assert_eq!(p.redacted(), "http://<redacted>@[::1]:3128");
         assert_eq!(format!("{p:?}"), p.redacted());
         assert!(!format!("{p:?}").contains("hunter22"));
     }

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use tungstenite::Bytes;
 
 mod error_event;
+mod lag_change;
 pub use error_event::{ErrorEvent, ErrorKind};
 
 /// One item of the event stream.

@@ -67,32 +67,6 @@ impl Alarm {
     }
 }
 
-impl crate::event::Event {
-    /// The event for a lag's change of state found by `lag::Alarm::observe` (`lagging`:
-    /// it crossed `threshold`; otherwise it fell below half of it), after logging it.
-    pub(crate) fn lag_change(
-        lag: crate::lag::Lag,
-        lagging: bool,
-        seconds: f64,
-        threshold: Duration,
-    ) -> crate::event::Event {
-        if lagging {
-            tw_warn!(
-                "tradewire: {} is {seconds:.3} s, over lag_warning ({:.3} s)",
-                lag.status_field(),
-                threshold.as_secs_f64()
-            );
-            crate::event::Event::Lagging { lag, seconds }
-        } else {
-            tw_warn!(
-                "tradewire: {} is back to {seconds:.3} s, under half of lag_warning ({:.3} s)",
-                lag.status_field(),
-                threshold.as_secs_f64()
-            );
-            crate::event::Event::CaughtUp { lag, seconds }
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

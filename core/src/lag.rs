@@ -67,7 +67,6 @@ impl Alarm {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,9 +84,14 @@
 #define TW_KIND_CAUGHT_UP (1 << 10)
 
 /**
+ * Kind bit of `gap` events (the feed skipped sequence numbers; config `sequence`).
+ */
+#define TW_KIND_GAP (1 << 11)
+
+/**
  * Every kind of event.
  */
-#define TW_KIND_ALL 2047
+#define TW_KIND_ALL 4095
 
 /**
  * Document 004's `connection-change`: `connected` and `disconnected` events
@@ -410,6 +415,34 @@ tw_result tw_client_next_events(struct tw_client *client,
                                 struct tw_event **events_out,
                                 size_t capacity,
                                 size_t *out_count);
+
+/**
+ * Stores in `*out_fd` a file descriptor that becomes readable when events may be queued,
+ * for a program that waits in its own `poll`/`epoll`/`select` loop and takes events with
+ * `tw_client_next_events(client, 0, ...)` (or `tw_client_next_event` with `0`), which never
+ * wait.
+ *
+ * The rule: wait on the fd (for `POLLIN`) only after a take with timeout 0 returned
+ * `TW_TIMEOUT`. That take armed the fd: the I/O thread writes it when it queues the next
+ * event, and when the stream ends (the next take then returns `TW_CLOSED`). Each take
+ * empties the fd before it looks at the queue, so no wake-up is lost and the fd is not left
+ * readable. After a batch that filled `capacity`, take again before waiting (more may be
+ * queued). A wake-up may find nothing (`TW_TIMEOUT` again): wait again. The fd starts
+ * readable. Level-triggered and edge-triggered `epoll` both work.
+ *
+ * The fd is made on the first call (an eventfd, non-blocking, close-on-exec); every call
+ * returns the same one. Until the first call nothing of it costs anything.
+ *
+ * Ownership: the fd is the client's: never close or read it; it is closed by
+ * `tw_client_free` (remove it from your `epoll` set before).
+ * Threads: any thread.
+ * Errors: `TW_ERR_INVALID_ARGUMENT` if `client` or `out_fd` is NULL, `TW_ERR_IO` if the fd
+ * cannot be made (Linux only: elsewhere always).
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `out_fd` NULL or writable.
+ */
+tw_result tw_client_ready_fd(struct tw_client *client, int *out_fd);
 
 /**
  * Drops the current connection (if any) and connects again now, resetting the attempt
@@ -834,6 +867,26 @@ uint64_t tw_event_epoch(const struct tw_event *event);
  * and not freed yet.
  */
 void tw_event_free(struct tw_event *event);
+
+/**
+ * A `gap` event (config `sequence`: the feed skipped sequence numbers): writes the number
+ * that was due to `*expected`, the one that came to `*received` and how many are missing
+ * (`received - expected`) to `*missing`, and returns the stream's key (the value at
+ * `sequence_key`; `""` without one). Each out-parameter may be NULL (not written). NULL,
+ * writing nothing, for other kinds.
+ *
+ * Ownership: the key is borrowed from the event; valid until `tw_event_free(event)` (for a
+ * callback's event: until the callback returns). Never free it.
+ * Threads: any thread.
+ * Errors: NULL, with `tw_last_error()` set, when `event` is NULL.
+ *
+ * # Safety
+ * `event` must be NULL or a live event; each out-parameter NULL or valid for one write.
+ */
+const char *tw_event_gap(const struct tw_event *event,
+                         uint64_t *expected,
+                         uint64_t *received,
+                         uint64_t *missing);
 
 /**
  * Document 004's `isConnected` of a `connection-change` (`TW_KIND_CONNECTION_CHANGE`): 1

@@ -91,6 +91,19 @@ pub fn lifecycle_line(event: &Event) -> Option<String> {
                 tradewire::Lag::Consumer => "output",
             }
         ),
+        Event::Gap {
+            key,
+            expected,
+            received,
+            missing,
+            ..
+        } => format!(
+            "gap{}: expected {expected}, received {received} ({missing} missing)",
+            match key {
+                Some(k) => format!(" in {}", shorten(k, 40)),
+                None => String::new(),
+            }
+        ),
         other => other.kind().to_string(),
     })
 }

@@ -307,6 +307,8 @@ impl Delivery {
         self.ending = false;
         self.ended = true;
         self.streams.park(rx);
+        // A consumer waiting on the readiness fd looks, and sees the end.
+        self.streams.ready.notify();
     }
 
     /// Puts an event in the channel if it holds fewer than `capacity`; gives it back if not.
@@ -326,13 +328,25 @@ impl Delivery {
         self.room -= 1;
         // The channel is unbounded and `Streams` keeps its receiver: this cannot fail, but if
         // it did the event is handed back like a full channel's.
-        self.tx.send(ev).map_err(|e| e.into_inner())
+        self.tx.send(ev).map_err(|e| e.into_inner())?;
+        self.streams.ready.notify();
+        Ok(())
     }
 
     fn delivered(&self, n: u64) {
         self.counters.delivered.fetch_add(n, Ordering::Relaxed);
     }
 }
+impl Drop for Delivery {
+    /// The I/O thread ended (`close()`): the stream ends with it, and a consumer waiting on
+    /// the readiness fd must look to see the end.
+    fn drop(&mut self) {
+        let (tx, _) = crossbeam_channel::unbounded();
+        drop(std::mem::replace(&mut self.tx, tx));
+        self.streams.ready.wake();
+    }
+}
+
 /// Events that are neither messages nor `Lagged` markers: never discarded, bounded apart.
 fn is_lifecycle(ev: &Event) -> bool {
     !matches!(ev, Event::Message(_) | Event::Lagged { .. })

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use tungstenite::Bytes;
 
 mod error_event;
+mod lag_change;
 pub use error_event::{ErrorEvent, ErrorKind};
 
 /// One item of the event stream.
@@ -93,39 +94,26 @@ pub enum Event {
         /// How far behind now, in seconds.
         seconds: f64,
     },
-}
-
-impl Event {
-    /// The event for a lag's change of state found by `lag::Alarm::observe` (`lagging`:
-    /// it crossed `threshold`; otherwise it fell below half of it), after logging it.
-    pub(crate) fn lag_change(
-        lag: crate::lag::Lag,
-        lagging: bool,
-        seconds: f64,
-        threshold: Duration,
-    ) -> Event {
-        if lagging {
-            tw_warn!(
-                "tradewire: {} is {seconds:.3} s, over lag_warning ({:.3} s)",
-                lag.status_field(),
-                threshold.as_secs_f64()
-            );
-            Event::Lagging { lag, seconds }
-        } else {
-            tw_warn!(
-                "tradewire: {} is back to {seconds:.3} s, under half of lag_warning ({:.3} s)",
-                lag.status_field(),
-                threshold.as_secs_f64()
-            );
-            Event::CaughtUp { lag, seconds }
-        }
-    }
+    /// The feed skipped sequence numbers (config `sequence`). Delivered in order, just
+    /// before the message that skipped ahead.
+    Gap {
+        /// The stream: the value at `sequence_key`, `None` without one.
+        key: Option<String>,
+        /// The number that was due.
+        expected: u64,
+        /// The number that came.
+        received: u64,
+        /// How many are missing: `received - expected`.
+        missing: u64,
+        /// Connection number.
+        epoch: u64,
+    },
 }
 
 impl Event {
     /// The kind of the event as a short lowercase name: `message`, `connected`,
     /// `authenticated`, `disconnected`, `reconnecting`, `gave_up`, `error`, `lagged`, `response`,
-    /// `lagging`, `caught_up`.
+    /// `lagging`, `caught_up`, `gap`.
     pub fn kind(&self) -> &'static str {
         match self {
             Event::Message(_) => "message",
@@ -139,6 +127,7 @@ impl Event {
             Event::Response { .. } => "response",
             Event::Lagging { .. } => "lagging",
             Event::CaughtUp { .. } => "caught_up",
+            Event::Gap { .. } => "gap",
         }
     }
 

@@ -116,6 +116,19 @@ impl Event {
                 push_key(out, "seconds");
                 out.push_str(&seconds(*s));
             }
+            Event::Gap {
+                key,
+                expected,
+                received,
+                missing,
+                epoch,
+            } => {
+                push_field(out, "key", key.as_deref());
+                push_u64(out, "expected", *expected);
+                push_u64(out, "received", *received);
+                push_u64(out, "missing", *missing);
+                push_u64(out, "epoch", *epoch);
+            }
             Event::Message(_) => {}
         }
         out.push('}');

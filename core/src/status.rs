@@ -149,6 +149,9 @@ pub struct Status {
     /// batch, a listener) waited between its read from the socket and its delivery, in
     /// seconds. `None` before the first. Events read straight from `events()` are not timed.
     pub consumer_lag: Option<f64>,
+    /// Sequence checking (config `sequence`): gaps, missing messages and duplicates, in
+    /// total and per stream, and the messages that passed unchecked.
+    pub sequence: crate::sequence::SequenceStatus,
 }
 
 /// How many recent heartbeat latencies `status()` summarises.
@@ -181,6 +184,7 @@ impl Status {
             "subscriptions_replayed": self.subscriptions_replayed,
             "feed_lag": self.feed_lag,
             "consumer_lag": self.consumer_lag,
+            "sequence": self.sequence.to_json(),
         })
     }
 }
@@ -219,6 +223,10 @@ pub(crate) struct Counters {
     pub consumer_lag_us: AtomicU64,
     /// The recent heartbeat latencies (written at each pong: rare, so a lock is fine).
     pub recent_latencies: Mutex<Recent>,
+    /// Sequence checking's counts (written at a gap or a duplicate: rare, so a lock is fine).
+    pub sequence: Mutex<crate::sequence::SequenceStatus>,
+    /// Messages that passed sequence checking unchecked.
+    pub sequence_unchecked: AtomicU64,
     /// Whether the feed lags behind `lag_warning`.
     pub feed_alarm: crate::lag::Alarm,
     /// Whether the application lags behind `lag_warning`.
@@ -298,6 +306,8 @@ impl Default for Counters {
             feed_sent_us: AtomicI64::new(NO_FEED_LATENCY),
             consumer_lag_us: AtomicU64::new(0),
             recent_latencies: Mutex::new(Recent::default()),
+            sequence: Mutex::default(),
+            sequence_unchecked: AtomicU64::new(0),
             feed_alarm: Default::default(),
             consumer_alarm: Default::default(),
             blocked_at: AtomicU64::new(0),
@@ -469,6 +479,14 @@ impl Counters {
             consumer_lag: match self.consumer_lag_us.load(Ordering::Relaxed) {
                 0 => None,
                 us => Some((us - 1) as f64 / 1e6),
+            },
+            sequence: crate::sequence::SequenceStatus {
+                unchecked: self.sequence_unchecked.load(Ordering::Relaxed),
+                ..self
+                    .sequence
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone()
             },
         }
     }

@@ -17,6 +17,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::ready::Ready;
 
 /// The current stream and its successors; shared by the client and the I/O thread.
 pub(crate) struct Streams {
@@ -28,6 +29,9 @@ pub(crate) struct Streams {
     state: Mutex<State>,
     /// Signalled when a stream becomes current, and on `close()`.
     changed: Condvar,
+    /// The opt-in readiness fd (`Client::ready_fd`): written when an event is queued for a
+    /// consumer that found the queue empty, and when the stream ends.
+    pub ready: Ready,
 }
 
 struct State {
@@ -51,6 +55,7 @@ impl Streams {
                 closed: false,
             }),
             changed: Condvar::new(),
+            ready: Ready::default(),
         }
     }
 

@@ -83,7 +83,7 @@ proptest! {
     #[test]
     fn nested_pointers_never_panic(s in ".{0,64}", a in "[a-z/~01]{0,12}") {
         if let Ok(p) = Pointer::parse(&format!("/{a}")) {
-            let ptrs = Pointers { msg_type: p.clone(), account: p.clone(), data: p.clone(), time: p };
+            let ptrs = Pointers { msg_type: p.clone(), account: p.clone(), data: p.clone(), time: p.clone(), sequence: p.clone(), sequence_key: p };
             if let Ok(env) = parse(&s, &ptrs) {
                 if let Some(raw) = env.time {
                     let _ = tradewire::time::server_time(raw);

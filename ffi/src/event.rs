@@ -20,6 +20,7 @@ pub struct tw_event {
     /// wrapped: every consumer reads at least one of them, and making them eagerly needs no
     /// lock or once-cell on the read path (a visible cost per event, docs/BENCHMARKS.md).
     fields: Fields,
+    /// The frame's text (message, error), or a gap's key (`tw_event_gap`): one per kind.
     raw: LazyCStr,
     /// The account as JSON text, made on first use (few consumers ask for it).
     account_json: LazyCStr,
@@ -138,6 +139,7 @@ impl tw_event {
             "response" => c"response",
             "lagging" => c"lagging",
             "caught_up" => c"caught_up",
+            "gap" => c"gap",
             _ => c"unknown",
         }
     }
@@ -162,7 +164,8 @@ impl tw_event {
             Event::Message(m) => m.epoch(),
             Event::Connected { epoch, .. }
             | Event::Authenticated { epoch }
-            | Event::Disconnected { epoch, .. } => *epoch,
+            | Event::Disconnected { epoch, .. }
+            | Event::Gap { epoch, .. } => *epoch,
             Event::Error(e) => e.epoch,
             _ => 0,
         }
@@ -446,6 +449,49 @@ pub unsafe extern "C" fn tw_event_lag(event: *const tw_event, seconds: *mut f64)
             tradewire_core::Lag::Consumer => c"consumer",
         };
         Ok(name.as_ptr())
+    })
+}
+
+/// A `gap` event (config `sequence`: the feed skipped sequence numbers): writes the number
+/// that was due to `*expected`, the one that came to `*received` and how many are missing
+/// (`received - expected`) to `*missing`, and returns the stream's key (the value at
+/// `sequence_key`; `""` without one). Each out-parameter may be NULL (not written). NULL,
+/// writing nothing, for other kinds.
+///
+/// Ownership: the key is borrowed from the event; valid until `tw_event_free(event)` (for a
+/// callback's event: until the callback returns). Never free it.
+/// Threads: any thread.
+/// Errors: NULL, with `tw_last_error()` set, when `event` is NULL.
+///
+/// # Safety
+/// `event` must be NULL or a live event; each out-parameter NULL or valid for one write.
+#[no_mangle]
+pub unsafe extern "C" fn tw_event_gap(
+    event: *const tw_event,
+    expected: *mut u64,
+    received: *mut u64,
+    missing: *mut u64,
+) -> *const c_char {
+    guard_value(ptr::null(), || {
+        // SAFETY: forwarded from the caller.
+        let ev = unsafe { event_ref(event, "tw_event_gap") }?;
+        let Event::Gap {
+            key,
+            expected: e,
+            received: r,
+            missing: m,
+            ..
+        } = &ev.event
+        else {
+            return Ok(ptr::null());
+        };
+        for (out, value) in [(expected, e), (received, r), (missing, m)] {
+            if !out.is_null() {
+                // SAFETY: not NULL, and the caller promises it is valid for one write.
+                unsafe { *out = *value };
+            }
+        }
+        Ok(ev.raw.get(key.as_deref().unwrap_or("").as_bytes()))
     })
 }
 

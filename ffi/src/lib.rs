@@ -28,6 +28,7 @@ pub mod error;
 pub mod event;
 pub mod lifecycle;
 pub mod listeners;
+pub mod ready;
 pub mod requests;
 pub mod result;
 pub mod strings;
@@ -39,7 +40,7 @@ pub use client::{tw_client, tw_event_callback, TW_NO_TIMEOUT};
 pub use event::tw_event;
 pub use listeners::{
     TW_KIND_ALL, TW_KIND_AUTHENTICATED, TW_KIND_CAUGHT_UP, TW_KIND_CONNECTED,
-    TW_KIND_CONNECTION_CHANGE, TW_KIND_DISCONNECTED, TW_KIND_ERROR, TW_KIND_GAVE_UP,
+    TW_KIND_CONNECTION_CHANGE, TW_KIND_DISCONNECTED, TW_KIND_ERROR, TW_KIND_GAP, TW_KIND_GAVE_UP,
     TW_KIND_LAGGED, TW_KIND_LAGGING, TW_KIND_MESSAGE, TW_KIND_RECONNECTING, TW_KIND_RESPONSE,
 };
 pub use result::tw_result;

@@ -32,8 +32,10 @@ pub const TW_KIND_RESPONSE: u32 = 1 << 8;
 pub const TW_KIND_LAGGING: u32 = 1 << 9;
 /// Kind bit of `caught_up` events (a lag fell below half of `lag_warning` again).
 pub const TW_KIND_CAUGHT_UP: u32 = 1 << 10;
+/// Kind bit of `gap` events (the feed skipped sequence numbers; config `sequence`).
+pub const TW_KIND_GAP: u32 = 1 << 11;
 /// Every kind of event.
-pub const TW_KIND_ALL: u32 = 0x7FF;
+pub const TW_KIND_ALL: u32 = 0xFFF;
 /// Document 004's `connection-change`: `connected` and `disconnected` events
 /// (`TW_KIND_CONNECTED | TW_KIND_DISCONNECTED`; `tw_event_is_connected` tells them apart).
 pub const TW_KIND_CONNECTION_CHANGE: u32 = TW_KIND_CONNECTED | TW_KIND_DISCONNECTED;
@@ -190,6 +192,7 @@ mod tests {
             (TW_KIND_RESPONSE, Kind::Response),
             (TW_KIND_LAGGING, Kind::Lagging),
             (TW_KIND_CAUGHT_UP, Kind::CaughtUp),
+            (TW_KIND_GAP, Kind::Gap),
         ];
         assert_eq!(bits.len(), Kind::ALL.len());
         for (bit, kind) in bits {

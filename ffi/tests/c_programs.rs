@@ -209,6 +209,31 @@ fn next_events_takes_queued_events_in_full_batches_in_order() {
 }
 
 #[test]
+fn a_poll_loop_on_the_ready_fd_gets_every_event_once_and_sees_the_end() {
+    let exe = program("ready_fd", Flavor::Sanitized);
+    let server = WsServer::start(ServerOptions::default()).expect("start the server");
+    let running = start(&exe, &[&server.url(), "3000"], &[]);
+    assert!(
+        server.wait_for_connections(1, SOON),
+        "the C client did not connect"
+    );
+    // Bursts with pauses: the loop finds events queued, and waits for the next burst.
+    for burst in 0..30 {
+        for seq in burst * 100..(burst + 1) * 100 {
+            server.broadcast(&tradewire_testkit::events::sequenced(seq, None));
+        }
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("ready_fd");
+    let waits: u64 = done
+        .value("waits")
+        .and_then(|w| w.parse().ok())
+        .expect("waits line");
+    assert!(waits >= 1, "{:?}", done.stdout);
+}
+
+#[test]
 fn callback_receives_every_event_on_a_library_thread() {
     let exe = program("callback", Flavor::Sanitized);
     let daemon = DaemonServer::start().expect("start the daemon server");

@@ -244,6 +244,29 @@ impl PyClient {
         }
     }
 
+    /// The events already queued, up to `max`; never waits (an empty list: none queued).
+    /// Raises ClosedError as recv() does. With ready_fd() on, an empty take arms the fd: it
+    /// becomes readable when the next event is queued or the stream ends.
+    #[pyo3(signature = (max=1024))]
+    fn try_recv_batch<'py>(&self, py: Python<'py>, max: usize) -> PyResult<Bound<'py, PyList>> {
+        let mut batch = Vec::with_capacity(max.min(1024));
+        let mut failed = None;
+        self.client
+            .recv_batch_with(max, Some(Duration::ZERO), |e| {
+                take_into(py, e, &mut batch, &mut failed)
+            })
+            .map_err(errors::to_py)?;
+        finish(py, batch, failed)
+    }
+
+    /// A file descriptor that becomes readable when events may be queued, for an event loop
+    /// (asyncio's add_reader, selectors): wait on it only after try_recv_batch() returned an
+    /// empty list, then take again. Made on the first call; owned by the client (do not
+    /// close it). Linux only.
+    fn ready_fd(&self) -> PyResult<i32> {
+        self.client.ready_fd().map_err(errors::to_py)
+    }
+
     fn __iter__(slf: Py<Self>) -> Py<Self> {
         slf
     }

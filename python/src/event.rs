@@ -99,7 +99,7 @@ fn secs(t: SystemTime) -> f64 {
 #[pymethods]
 impl PyEvent {
     /// 'message', 'connected', 'authenticated', 'disconnected', 'reconnecting', 'gave_up',
-    /// 'error', 'lagged', 'response', 'lagging' or 'caught_up'.
+    /// 'error', 'lagged', 'response', 'lagging', 'caught_up' or 'gap'.
     #[getter]
     fn kind<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
         // Interned once: a new string per access was a visible cost per event.
@@ -240,7 +240,8 @@ impl PyEvent {
             Event::Message(m) => Some(m.epoch()),
             Event::Connected { epoch, .. }
             | Event::Authenticated { epoch }
-            | Event::Disconnected { epoch, .. } => Some(*epoch),
+            | Event::Disconnected { epoch, .. }
+            | Event::Gap { epoch, .. } => Some(*epoch),
             Event::Error(e) => Some(e.epoch),
             _ => None,
         }
@@ -359,6 +360,42 @@ impl PyEvent {
         }
     }
 
+    /// 'gap': the stream (the value at `sequence_key`), None without one.
+    #[getter]
+    fn key(&self) -> Option<&str> {
+        match &self.event {
+            Event::Gap { key, .. } => key.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// 'gap': the sequence number that was due.
+    #[getter]
+    fn expected(&self) -> Option<u64> {
+        match &self.event {
+            Event::Gap { expected, .. } => Some(*expected),
+            _ => None,
+        }
+    }
+
+    /// 'gap': the sequence number that came.
+    #[getter]
+    fn received(&self) -> Option<u64> {
+        match &self.event {
+            Event::Gap { received, .. } => Some(*received),
+            _ => None,
+        }
+    }
+
+    /// 'gap': how many messages are missing (received - expected).
+    #[getter]
+    fn missing(&self) -> Option<u64> {
+        match &self.event {
+            Event::Gap { missing, .. } => Some(*missing),
+            _ => None,
+        }
+    }
+
     /// 'response': the request id.
     #[getter]
     fn id(&self) -> Option<u64> {
@@ -459,6 +496,21 @@ impl PyEvent {
             Event::Response { id, status, .. } => {
                 parts.push(format!("id={id}"));
                 parts.push(format!("status={status}"));
+            }
+            Event::Gap {
+                key,
+                expected,
+                received,
+                missing,
+                epoch,
+            } => {
+                if let Some(k) = key {
+                    parts.push(format!("key={}", py_str(k)));
+                }
+                parts.push(format!("expected={expected}"));
+                parts.push(format!("received={received}"));
+                parts.push(format!("missing={missing}"));
+                parts.push(format!("epoch={epoch}"));
             }
             _ => {}
         }

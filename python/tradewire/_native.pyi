@@ -54,6 +54,7 @@ _EventKind = Literal[
     "response",
     "lagging",
     "caught_up",
+    "gap",
 ]
 
 # What Client.on listens to: a kind, "*" (every kind; document 004's "activity" too),
@@ -159,6 +160,18 @@ class Event:
     def seconds(self) -> Optional[float]:
         """``lagging`` / ``caught_up``: how far behind, in seconds."""
     @property
+    def key(self) -> Optional[str]:
+        """``gap``: the stream (the value at ``sequence_key``), None without one."""
+    @property
+    def expected(self) -> Optional[int]:
+        """``gap``: the sequence number that was due."""
+    @property
+    def received(self) -> Optional[int]:
+        """``gap``: the sequence number that came."""
+    @property
+    def missing(self) -> Optional[int]:
+        """``gap``: how many messages are missing (``received - expected``)."""
+    @property
     def id(self) -> Optional[int]: ...
     @property
     def status(self) -> Optional[int]: ...
@@ -203,6 +216,12 @@ class Client:
     @overload
     def recv(self, timeout: float) -> Optional[Event]: ...
     def recv_batch(self, max: int = 1024, timeout: Optional[float] = None) -> list[Event]: ...
+    def try_recv_batch(self, max: int = 1024) -> list[Event]:
+        """The events already queued, up to ``max``; never waits. With ``ready_fd()`` on, an
+        empty list arms the fd (readable when the next event is queued or the stream ends)."""
+    def ready_fd(self) -> int:
+        """A file descriptor (owned by the client) that becomes readable when events may be
+        queued: wait on it only after ``try_recv_batch()`` returned an empty list."""
     def __iter__(self) -> Iterator[Event]: ...
     def __next__(self) -> Event: ...
     def send(self, message: Union[str, bytes, bytearray, dict[str, Any], list[Any], tuple[Any, ...]]) -> None: ...

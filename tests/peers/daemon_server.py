@@ -14,6 +14,8 @@ on stdin and answers each with exactly one line on stdout:
 
     {"cmd":"broadcast","text":"..."}                 -> OK <clients sent to>
     {"cmd":"burst","text":"...","count":N}           -> OK <clients sent to>   (the text N times)
+    {"cmd":"sequence","count":N[,"first":1]}        -> OK <clients sent to>   (N messages
+                                                        {"type":"seq","data":{"seq":first..first+N-1}})
     {"cmd":"event","type":T,"account_id":A,"data":D} -> OK <n>   (sends {"type","account_id","data"};
                                                         account_id omitted when absent in the command)
     {"cmd":"count"}                                  -> COUNT <open connections>
@@ -170,6 +172,16 @@ class Daemon:
                 sent = 0
                 for _ in range(count):
                     sent = self.broadcast(text)
+                return f"OK {sent}"
+            if name == "sequence":
+                count, first = cmd["count"], cmd.get("first", 1)
+                if not isinstance(count, int) or not isinstance(first, int):
+                    raise ValueError("count and first must be integers")
+                sent = 0
+                for seq in range(first, first + count):
+                    sent = self.broadcast(json.dumps({"type": "seq", "data": {"seq": seq}}))
+                    if seq % 1000 == 0:
+                        await asyncio.sleep(0)  # let the transports write
                 return f"OK {sent}"
             if name == "event":
                 event = {"type": cmd["type"]}

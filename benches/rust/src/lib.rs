@@ -261,6 +261,8 @@ pub const STALL: Duration = Duration::from_secs(60);
 pub struct Frame {
     pub bytes: Vec<u8>,
     pub ts_at: usize,
+    /// Where the digits of the top-level `seq` go (`bench-server --seq`), if it has one.
+    pub seq_at: Option<usize>,
     /// Whether the event is for [`ACCOUNT`].
     pub matching: bool,
 }
@@ -270,6 +272,14 @@ impl Frame {
     #[inline]
     pub fn stamp(&mut self, ts: u64) {
         stamp(&mut self.bytes[self.ts_at..self.ts_at + TS_WIDTH], ts);
+    }
+
+    /// Writes the sequence number `n` into the frame's `seq` field, if it has one.
+    #[inline]
+    pub fn stamp_seq(&mut self, n: u64) {
+        if let Some(at) = self.seq_at {
+            stamp(&mut self.bytes[at..at + TS_WIDTH], n);
+        }
     }
 }
 
@@ -329,6 +339,13 @@ pub fn with_ts(event: &str) -> (String, usize) {
 /// The measured stream: `count` realistic document-002 events over three accounts, of which
 /// `match_pct` % (25 or 100) are for [`ACCOUNT`].
 pub fn stream_frames(count: usize, match_pct: u32) -> Vec<Frame> {
+    stream_frames_with(count, match_pct, false)
+}
+
+/// [`stream_frames`], each event with a top-level `"seq"` first when `seq` is true (the
+/// firehose of `bench-server --seq`: the server numbers the frames as it sends them, for
+/// clients that check sequence numbers).
+pub fn stream_frames_with(count: usize, match_pct: u32, seq: bool) -> Vec<Frame> {
     (0..count)
         .map(|i| {
             // Accounts in a cycle of four (123, 456, 789, 456), shifted every 16 events so
@@ -339,13 +356,19 @@ pub fn stream_frames(count: usize, match_pct: u32) -> Vec<Frame> {
             } else {
                 OTHER_ACCOUNTS[(slot + 1) % 2]
             };
-            let text = tradewire_testkit::events::daemon_event(i as u64 + 1, account);
+            let mut text = tradewire_testkit::events::daemon_event(i as u64 + 1, account);
+            let seq_at = seq.then(|| {
+                let field = format!("{{\"seq\":{}0,", " ".repeat(TS_WIDTH - 1));
+                text = format!("{field}{}", &text[1..]);
+                "{\"seq\":".len()
+            });
             let (text, ts_at) = with_ts(&text);
             let frame = ws_text_frame(text.as_bytes());
             let header = frame.len() - text.len();
             Frame {
                 bytes: frame,
                 ts_at: header + ts_at,
+                seq_at: seq_at.map(|at| header + at),
                 matching: account == ACCOUNT,
             }
         })
@@ -362,6 +385,20 @@ pub fn marker_frame(kind: &str, ts: u64, sent: u64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seq_frames_carry_a_patchable_number_first() {
+        let mut f = stream_frames_with(4, 25, true).remove(1);
+        f.stamp(77);
+        f.stamp_seq(12_345);
+        let header = if f.bytes[1] == 126 { 4 } else { 2 };
+        let v: serde_json::Value = serde_json::from_slice(&f.bytes[header..]).unwrap();
+        assert_eq!(
+            (v["seq"].as_u64(), v["data"]["ts"].as_u64()),
+            (Some(12_345), Some(77))
+        );
+        assert!(stream_frames(1, 25)[0].seq_at.is_none());
+    }
 
     #[test]
     fn frames_are_valid_events_with_a_patchable_ts() {

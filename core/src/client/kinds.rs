@@ -38,11 +38,13 @@ pub enum Kind {
     Lagging,
     /// [`Event::CaughtUp`]: a lag fell below half of `lag_warning` again.
     CaughtUp,
+    /// [`Event::Gap`]: the feed skipped sequence numbers.
+    Gap,
 }
 
 impl Kind {
     /// Every kind, in bit order (bit `n` of a [`KindSet`] is `ALL[n]`).
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Message,
         Kind::Connected,
         Kind::Authenticated,
@@ -54,6 +56,7 @@ impl Kind {
         Kind::Response,
         Kind::Lagging,
         Kind::CaughtUp,
+        Kind::Gap,
     ];
 
     /// The kind of `event`.
@@ -70,6 +73,7 @@ impl Kind {
             Event::Response { .. } => Kind::Response,
             Event::Lagging { .. } => Kind::Lagging,
             Event::CaughtUp { .. } => Kind::CaughtUp,
+            Event::Gap { .. } => Kind::Gap,
         }
     }
 
@@ -87,6 +91,7 @@ impl Kind {
             Kind::Response => "response",
             Kind::Lagging => "lagging",
             Kind::CaughtUp => "caught_up",
+            Kind::Gap => "gap",
         }
     }
 
@@ -301,6 +306,13 @@ mod tests {
                 lag: crate::Lag::Feed,
                 seconds: 0.1,
             },
+            Event::Gap {
+                key: None,
+                expected: 3,
+                received: 5,
+                missing: 2,
+                epoch: 1,
+            },
         ]
     }
 
@@ -321,7 +333,7 @@ mod tests {
             assert_eq!(kind.bit(), 1 << n);
             assert_eq!(KindSet::from_bits(1 << n), Some(kind.into()));
         }
-        assert_eq!(KindSet::ALL.bits(), 0x7ff);
+        assert_eq!(KindSet::ALL.bits(), 0xfff);
         // The bits of the first nine kinds never change (C programs carry them as numbers).
         assert_eq!(Kind::Response.bit(), 0x100);
         assert_eq!(KindSet::from_bits(0), Some(KindSet::EMPTY));

@@ -149,6 +149,7 @@ impl Client {
                 )?),
                 None => None,
             },
+            sequencer: Default::default(),
         };
         let consumer = Arc::new(consumer::Consumer::new(
             counters.clone(),
@@ -377,6 +378,7 @@ impl Client {
         let io = lock(&self.thread).take();
         join_unless_current(io);
         self.streams.close();
+        self.streams.ready.wake();
         let cb = lock(&self.callback).take();
         join_unless_current(cb);
         // The functions go now (a listener running this `close()` goes when it returns).

@@ -53,7 +53,70 @@ impl Client {
     /// by a receiver's last read).
     pub fn try_recv(&self) -> Result<Option<Event>> {
         self.check_no_callback()?;
-        self.take().map_err(|e| self.ended(e))
+        self.take_or_arm().map_err(|e| self.ended(e))
+    }
+
+    /// A file descriptor that becomes readable when events may be waiting, for an application
+    /// that runs its own event loop (`epoll`, asyncio's `add_reader`) and takes events without
+    /// waiting: [`Client::try_recv`], or [`Client::recv_batch`] with a zero timeout. Made on
+    /// the first call (an eventfd, non-blocking and close-on-exec, owned by the client: do
+    /// not close it); every call returns the same one. Until the first call nothing of it
+    /// costs anything.
+    ///
+    /// The rule: wait on the fd only after a take came back empty (`Ok(None)`, an empty
+    /// batch). Such a take arms the fd; the I/O thread writes it when it queues the next
+    /// event, or when the stream ends (the next take then returns `Err(Closed)`). A take
+    /// empties the fd before it looks at the queue, so an event that arrives meanwhile is
+    /// either taken by it or announced anew: no wake-up is lost, however the two race. A
+    /// batch that came back full may have left events queued: take again before waiting. A
+    /// wake-up may find nothing (the events were taken by an earlier take): take, and wait
+    /// again. The fd starts readable. Linux only (elsewhere: `Err(Io)`).
+    ///
+    /// ```no_run
+    /// use std::os::fd::BorrowedFd;
+    /// use std::time::Duration;
+    /// use rustix::event::{poll, PollFd, PollFlags};
+    /// use tradewire::{Client, Config};
+    ///
+    /// let client = Client::connect(Config::new("ws://localhost:8765"))?;
+    /// let fd = client.ready_fd()?;
+    /// // SAFETY: the client owns the fd and outlives this borrow.
+    /// let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    /// loop {
+    ///     let batch = client.recv_batch(1024, Some(Duration::ZERO))?;
+    ///     if batch.is_empty() {
+    ///         // Nothing queued: the fd is armed. A real loop waits on its other fds too.
+    ///         let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+    ///         poll(&mut fds, None).map_err(std::io::Error::from)?;
+    ///         continue;
+    ///     }
+    ///     for event in batch {
+    ///         log::info!("{}", event.kind());
+    ///     }
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn ready_fd(&self) -> Result<std::os::fd::RawFd> {
+        self.streams.ready.enable().map_err(|e| {
+            Error::io(format!("could not create the readiness fd: {e}")).with_source(e)
+        })
+    }
+
+    /// [`Client::take`] for a take that does not wait: with the readiness fd on, empties it
+    /// first, and arms it when nothing is queued (looking once more after arming, so that an
+    /// event queued between the two looks is taken rather than announced to nobody).
+    #[inline]
+    fn take_or_arm(&self) -> Result<Option<Event>> {
+        let ready = &self.streams.ready;
+        if !ready.is_enabled() {
+            return self.take();
+        }
+        ready.drain();
+        if let Some(e) = self.take()? {
+            return Ok(Some(e));
+        }
+        ready.arm();
+        self.take()
     }
 
     /// The next event if one is queued (a message held behind a lag event first), timed
@@ -117,7 +180,7 @@ impl Client {
         }
         // A queued event is taken without reading the clock (a clock read per call is a
         // visible cost per event on a fast feed, docs/BENCHMARKS.md).
-        let first = match self.take().map_err(|e| self.ended(e))? {
+        let first = match self.take_or_arm().map_err(|e| self.ended(e))? {
             Some(e) => e,
             None => {
                 let waited = match timeout {

@@ -121,6 +121,24 @@ impl Shown for crate::deflate::Compression {
     }
 }
 
+impl Shown for crate::sequence::SequenceScope {
+    fn shown(&self) -> String {
+        match self {
+            crate::sequence::SequenceScope::Connection => "`connection`".into(),
+            crate::sequence::SequenceScope::Session => "`session`".into(),
+        }
+    }
+}
+
+impl Shown for crate::sequence::OnGap {
+    fn shown(&self) -> String {
+        match self {
+            crate::sequence::OnGap::Mark => "`mark`".into(),
+            crate::sequence::OnGap::Reconnect => "`reconnect`".into(),
+        }
+    }
+}
+
 impl Shown for Overflow {
     fn shown(&self) -> String {
         match self {

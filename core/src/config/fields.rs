@@ -16,10 +16,14 @@ use crate::deflate::Compression;
 use crate::delivery::Overflow;
 use crate::filter::AccountId;
 use crate::preset::Preset;
+use crate::sequence::{OnGap, SequenceScope};
 
 use super::declare::Bytes;
 use serde_json::Value;
 
+use super::field_readers::{
+    connect_timeout_ms, host, port, preset, protocol, reject_unauthorized, token_file,
+};
 use super::reader::{self, Reader};
 use super::{Credentials, Secret};
 use crate::error::FieldError;
@@ -446,6 +450,46 @@ config_fields! {
         read: call(secs, "seconds"),
         default: text("none: no warnings"),
     }
+    /// JSON pointer of the feed's own message number (`"/seq"`, `"/u"`): each message's
+    /// number is checked on the I/O thread before the message is delivered (filtered ones
+    /// too: they are part of the feed). A number that skips ahead is preceded by a `gap`
+    /// event (`key`, `expected`, `received`, `missing`, `epoch`); a number at or below one
+    /// already seen is a duplicate. An integer, or a string holding one; messages without
+    /// it pass unchecked (counted). `status()["sequence"]` has the counts.
+    "sequence" => sequence: String {
+        set: into,
+        read: get("a JSON pointer such as \"/seq\""),
+        default: text("none: no checking"),
+    }
+    /// JSON pointer of what separates independent counters (`"/channel"`, `"/symbol"`):
+    /// each value has its own sequence. Messages without it share one counter.
+    "sequence_key" => sequence_key: String {
+        set: into,
+        read: get("a JSON pointer such as \"/channel\""),
+        default: text("none: one counter"),
+    }
+    /// `"connection"`: the counters start over with each connection; `"session"`: the
+    /// feed's numbers continue across reconnects, so a gap across a reconnect is reported.
+    "sequence_scope" => sequence_scope: SequenceScope {
+        set: value,
+        read: get("\"connection\" or \"session\""),
+        default: value(p => SequenceScope::Connection),
+    }
+    /// `"mark"`: a gap is reported (event, counters, log line); `"reconnect"`: also
+    /// reconnect to resynchronise (feeds that send a snapshot on connect), at most 3 times
+    /// in a row until 1,000 messages arrive in order.
+    "on_gap" => on_gap: OnGap {
+        set: value,
+        read: get("\"mark\" or \"reconnect\""),
+        default: value(p => OnGap::Mark),
+    }
+    /// Do not deliver a message whose number is at or below one already seen (it is
+    /// counted either way).
+    "drop_duplicates" => drop_duplicates: bool {
+        set: value,
+        read: get("true or false"),
+        default: value(p => false),
+    }
     /// Tradovate: connect to the market-data endpoint (authorizes with `mdAccessToken`).
     "market_data" => market_data: bool {
         set: value,
@@ -507,69 +551,4 @@ pub(super) fn read(map: serde_json::Map<String, Value>) -> (Config, Vec<FieldErr
         }
     }
     (c, r.errors)
-}
-
-// Fields whose reading is more than a type: their readers, beside the declaration that
-// names them.
-
-/// `preset`: one of the preset names.
-fn preset(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
-    let name: Option<String> = r.get(key, v, "a preset name");
-    if let Some(n) = name {
-        match Preset::from_name(&n) {
-            Some(p) => c.preset = Some(p),
-            None => r.push(
-                key,
-                format!("unknown preset {n:?}; expected one of json, daemon, agent, breakout, tradovate, raw, metis"),
-            ),
-        }
-    }
-}
-
-/// `token_file`: a path; `false`, `null` or `""` for no file.
-fn token_file(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
-    c.token_file = match v {
-        Value::Null | Value::Bool(false) => Some(None),
-        Value::String(s) => Some((!s.is_empty()).then_some(s)),
-        other => {
-            r.push(
-                key,
-                format!(
-                    "expected a file path, or false (or null) for none, got {}",
-                    reader::kind_of(&other)
-                ),
-            );
-            None
-        }
-    };
-}
-
-/// Document 004's `protocol`.
-fn protocol(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
-    c.metis.any = true;
-    c.metis.protocol = r.get(key, v, "\"ws\" or \"wss\"");
-}
-
-/// Document 004's `host`.
-fn host(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
-    c.metis.any = true;
-    c.metis.host = r.get(key, v, "a host name, optionally with :port");
-}
-
-/// Document 004's `port` (0 means "the scheme's default").
-fn port(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
-    c.metis.any = true;
-    c.metis.port = r
-        .get::<u16>(key, v, "a port number (1-65535)")
-        .filter(|p| *p != 0);
-}
-
-/// Document 004's `rejectUnauthorized`: `verify_tls` by another name.
-fn reject_unauthorized(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
-    c.verify_tls = r.get(key, v, "true or false");
-}
-
-/// Document 004's `connectTimeout`, in milliseconds.
-fn connect_timeout_ms(r: &mut Reader, c: &mut Config, key: &str, v: Value) {
-    c.metis.connect_timeout_ms = r.get(key, v, "milliseconds (1000-60000)");
 }

@@ -38,6 +38,7 @@ mod declare;
 #[cfg(test)]
 mod docs;
 mod environment;
+mod field_readers;
 mod fields;
 mod reader;
 mod resolve;

@@ -61,6 +61,13 @@ impl Config {
         let timing = self.timing(&eff, &mut err);
         let limits = limits(&eff, &mut err);
         let pointers = pointers(&eff, &mut err);
+        let pointers_sequence_empty = pointers.sequence.is_empty();
+        if !pointers_sequence_empty && preset == Preset::Raw {
+            err.add(
+                "sequence",
+                "the raw preset does not read messages: use a JSON preset (json, daemon, ...) to check sequence numbers".into(),
+            );
+        }
         let (credentials, auth_url) = self.tradovate(target.endpoint.as_ref(), &mut err);
         let token_file = self.tradovate_token_file(credentials.as_ref(), auth_url.as_deref());
         check_close_codes(self.fatal_close_codes.as_deref(), &mut err);
@@ -141,6 +148,11 @@ impl Config {
             superseded_reason: d.superseded_reason.map(String::from),
             reconnect_when_superseded: eff.reconnect_when_superseded(),
             lag_warning: self.lag_warning.filter(|d| !d.is_zero()),
+            sequence: (!pointers_sequence_empty).then(|| super::settings::SequenceCheck {
+                scope: eff.sequence_scope(),
+                on_gap: eff.on_gap(),
+                drop_duplicates: eff.drop_duplicates(),
+            }),
         })
     }
 
@@ -362,6 +374,8 @@ fn pointers(eff: &Effective<'_>, err: &mut Problems) -> Pointers {
         data: pointer("data_pointer", eff.data_pointer()),
         // None (or "") reads no time: the scanner compares no key for it.
         time: pointer("time_pointer", eff.time_pointer().unwrap_or_default()),
+        sequence: pointer("sequence", eff.config.sequence.clone().unwrap_or_default()),
+        sequence_key: pointer("sequence_key", eff.config.sequence_key.clone().unwrap_or_default()),
     }
 }
 

@@ -68,6 +68,8 @@ pub(crate) struct Settings {
     pub reconnect_when_superseded: bool,
     /// `lagging` / `caught_up` events around this lag (feed or consumer); `None`: none.
     pub lag_warning: Option<Duration>,
+    /// Sequence checking (`None`: off; the pointers are in `pointers`).
+    pub sequence: Option<SequenceCheck>,
     /// Tradovate: the access-token request URL.
     pub auth_url: Option<String>,
     /// Tradovate: the token renewal URL.
@@ -98,4 +100,12 @@ impl fmt::Debug for Settings {
             .field("url", &self.redacted_url)
             .finish_non_exhaustive()
     }
+}
+
+/// How sequence numbers are checked (config `sequence_scope`, `on_gap`, `drop_duplicates`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SequenceCheck {
+    pub scope: crate::sequence::SequenceScope,
+    pub on_gap: crate::sequence::OnGap,
+    pub drop_duplicates: bool,
 }

@@ -112,6 +112,9 @@ pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
                 return ctx.message(Message::text(text, None, None, data, ctx.now, ctx.epoch));
             }
         };
+        if s.sequence.is_some() && !super::gaps::check(&env, ctx) {
+            return ctx.filtered();
+        }
         if !account_passes(s.account.as_ref(), env.account.as_filter()) {
             return ctx.filtered();
         }

@@ -1,6 +1,7 @@
 //! Dialects: how frames on the wire become events, and what the client says on its own
 //! (login, subscriptions, pongs, heartbeats).
 
+pub(crate) mod gaps;
 pub(crate) mod json;
 
 use std::sync::atomic::Ordering;
@@ -21,6 +22,8 @@ pub(crate) enum Signal {
     AuthRejected(String),
     /// The server announced a shutdown: reconnect.
     Shutdown(String),
+    /// A sequence gap under `on_gap = "reconnect"`: reconnect to resynchronise.
+    Resync(String),
     /// The server closed the session inside the protocol (SockJS `c` frame).
     ServerClose { code: u16, reason: String },
     /// A response to request `id`.
@@ -76,6 +79,8 @@ pub(crate) struct Ctx<'a> {
     pub bad: BadInFrame,
     /// The JSON requests waiting for their answer.
     pub awaited: &'a dyn Awaited,
+    /// The sequence numbers seen (used when `sequence` is configured).
+    pub sequencer: &'a mut crate::sequence::Sequencer,
 }
 
 /// Bad items of one frame reported as events of their own; the rest are coalesced into one

@@ -188,6 +188,8 @@ pub(crate) struct Engine {
     pub subscription_requests: HashMap<u64, String>,
     /// `record`: the recording's writer (joined when the engine is dropped).
     pub recorder: Option<crate::record::Recorder>,
+    /// The feed's sequence numbers seen (config `sequence`).
+    pub sequencer: crate::sequence::Sequencer,
 }
 
 /// What the run loop does after one attempt.

@@ -246,6 +246,11 @@ impl Engine {
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "server shutdown");
                     return Err(End::Shutdown(why));
                 }
+                Signal::Resync(why) => {
+                    self.counters.set_state(State::Closing);
+                    close_gracefully(ws, reader, &mut self.reactor, 1000, "sequence gap");
+                    return Err(End::Shutdown(why));
+                }
                 Signal::ServerClose { code, reason } => {
                     self.counters.set_state(State::Closing);
                     close_gracefully(ws, reader, &mut self.reactor, 1000, "closed by the server");
@@ -334,6 +339,7 @@ impl Engine {
                 token,
                 bad: Default::default(),
                 awaited: &self.awaiting,
+                sequencer: &mut self.sequencer,
             };
             match incoming {
                 Incoming::Text(t) => {

@@ -139,6 +139,9 @@ impl Engine {
     /// so that an application reacting to `Connected` sees it in status()), the event.
     fn announce_connection(&mut self) {
         self.epoch += 1;
+        if let Some(check) = self.s.sequence {
+            self.sequencer.new_connection(check.scope);
+        }
         self.counters.epoch.store(self.epoch, Ordering::Relaxed);
         if self.epoch > 1 {
             self.counters.reconnects.fetch_add(1, Ordering::Relaxed);

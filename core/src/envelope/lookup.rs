@@ -7,16 +7,15 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{Pointers, FIELDS};
+use super::Pointer;
 
 /// Finds the pointers in one pass over the top-level object (and a pass over each nested
 /// object a longer pointer enters).
-pub(super) fn lookup<'a>(
+pub(super) fn lookup<'a, const N: usize>(
     text: &'a str,
-    p: &Pointers,
-) -> Result<[Option<&'a RawValue>; FIELDS], serde_json::Error> {
-    let ptrs = p.all();
-    let mut found: [Option<&'a RawValue>; FIELDS] = [None; FIELDS];
+    ptrs: [&Pointer; N],
+) -> Result<[Option<&'a RawValue>; N], serde_json::Error> {
+    let mut found: [Option<&'a RawValue>; N] = [None; N];
     let firsts: Vec<Option<&str>> = ptrs
         .iter()
         .map(|ptr| ptr.0.first().map(String::as_str))

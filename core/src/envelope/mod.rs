@@ -40,7 +40,7 @@ impl Pointer {
         ))
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }
@@ -56,6 +56,11 @@ pub struct Pointers {
     pub data: Pointer,
     /// The server's timestamp of the message (default: none, nothing is looked for).
     pub time: Pointer,
+    /// The message's sequence number (default: none; config `sequence`).
+    pub sequence: Pointer,
+    /// What separates independent sequence counters (default: none, one counter; config
+    /// `sequence_key`).
+    pub sequence_key: Pointer,
 }
 
 impl Default for Pointers {
@@ -65,19 +70,31 @@ impl Default for Pointers {
             account: Pointer(vec!["account_id".into()]),
             data: Pointer(vec!["data".into()]),
             time: Pointer::default(),
+            sequence: Pointer::default(),
+            sequence_key: Pointer::default(),
         }
     }
 }
 
 impl Pointers {
     /// The pointers in the order of the found values: type, account, payload, time.
-    fn all(&self) -> [&Pointer; FIELDS] {
+    fn all(&self) -> [&Pointer; 4] {
         [&self.msg_type, &self.account, &self.data, &self.time]
     }
-}
 
-/// How many pointers an envelope is read with.
-const FIELDS: usize = 4;
+    /// The same, then the sequence number (no `sequence_key`).
+    fn all_with_sequence_number(&self) -> [&Pointer; 5] {
+        let [t, a, d, time] = self.all();
+        [t, a, d, time, &self.sequence]
+    }
+
+    /// The same, then the sequence number and its key: the scan looks for six keys only
+    /// when sequence checking is on, so that it costs nothing when it is off.
+    fn all_with_sequence(&self) -> [&Pointer; 6] {
+        let [t, a, d, time] = self.all();
+        [t, a, d, time, &self.sequence, &self.sequence_key]
+    }
+}
 
 /// What was found in one JSON object message.
 #[derive(Debug, PartialEq)]
@@ -93,6 +110,11 @@ pub struct Envelope<'a> {
     /// The raw JSON value at the time pointer, when one is configured and the message has it
     /// (read with the other fields, in the same pass; decoded by [`crate::time::server_time`]).
     pub time: Option<&'a str>,
+    /// The raw JSON value at the sequence pointer, when one is configured and the message
+    /// has it (same pass).
+    pub sequence: Option<&'a str>,
+    /// The raw JSON value at the sequence key pointer, likewise.
+    pub sequence_key: Option<&'a str>,
 }
 
 /// The account field of a message, owned or borrowed.
@@ -146,26 +168,14 @@ impl fmt::Display for EnvelopeError {
 /// assert_eq!(&text[env.data], r#"{"bid":1.5}"#);
 /// ```
 pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeError> {
-    let fields = match fields_of(text, p) {
-        Ok(fields) => fields,
-        // `NaN`, `Infinity` and `-Infinity` are not JSON (RFC 8259), but Python's
-        // `json.loads` accepts them and Python's `json.dumps` writes them (a Python server's
-        // NaN price): read the message with those tokens masked by numbers of the same
-        // length, and keep the text as it came (spans are the same in both).
-        Err(EnvelopeError::InvalidJson(why)) => {
-            let masked = mask_non_finite(text).ok_or(EnvelopeError::InvalidJson(why.clone()))?;
-            let fields = fields_of(&masked, p).map_err(|e| match e {
-                EnvelopeError::NotAnObject => EnvelopeError::NotAnObject,
-                EnvelopeError::InvalidJson(_) => EnvelopeError::InvalidJson(why.clone()),
-            })?;
-            fields.map(|raw| {
-                raw.map(|r| {
-                    let at = r.as_ptr() as usize - masked.as_ptr() as usize;
-                    &text[at..at + r.len()]
-                })
-            })
-        }
-        Err(e) => return Err(e),
+    let (fields, sequence, sequence_key) = if p.sequence.is_empty() {
+        (raw_fields(text, p.all())?, None, None)
+    } else if p.sequence_key.is_empty() {
+        let [t, a, d, time, seq] = raw_fields(text, p.all_with_sequence_number())?;
+        ([t, a, d, time], seq, None)
+    } else {
+        let [t, a, d, time, seq, key] = raw_fields(text, p.all_with_sequence())?;
+        ([t, a, d, time], seq, key)
     };
     let (msg_type, has_type_field) = match fields[0] {
         None => (None, false),
@@ -185,14 +195,45 @@ pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeEr
         account,
         data,
         time: fields[3],
+        sequence,
+        sequence_key,
+    })
+}
+
+/// The raw values of `ptrs` in `text`, through the scanner or serde_json.
+#[inline]
+fn raw_fields<'a, const N: usize>(
+    text: &'a str,
+    ptrs: [&Pointer; N],
+) -> Result<[Option<&'a str>; N], EnvelopeError> {
+    Ok(match fields_of(text, ptrs) {
+        Ok(fields) => fields,
+        // `NaN`, `Infinity` and `-Infinity` are not JSON (RFC 8259), but Python's
+        // `json.loads` accepts them and Python's `json.dumps` writes them (a Python server's
+        // NaN price): read the message with those tokens masked by numbers of the same
+        // length, and keep the text as it came (spans are the same in both).
+        Err(EnvelopeError::InvalidJson(why)) => {
+            let masked = mask_non_finite(text).ok_or(EnvelopeError::InvalidJson(why.clone()))?;
+            let fields = fields_of(&masked, ptrs).map_err(|e| match e {
+                EnvelopeError::NotAnObject => EnvelopeError::NotAnObject,
+                EnvelopeError::InvalidJson(_) => EnvelopeError::InvalidJson(why.clone()),
+            })?;
+            fields.map(|raw| {
+                raw.map(|r| {
+                    let at = r.as_ptr() as usize - masked.as_ptr() as usize;
+                    &text[at..at + r.len()]
+                })
+            })
+        }
+        Err(e) => return Err(e),
     })
 }
 
 /// The raw texts of the type, account, payload and time members of a JSON object.
-fn fields_of<'t>(
+fn fields_of<'t, const N: usize>(
     text: &'t str,
-    p: &Pointers,
-) -> Result<[Option<&'t str>; FIELDS], EnvelopeError> {
+    p: [&Pointer; N],
+) -> Result<[Option<&'t str>; N], EnvelopeError> {
     let first = text.trim_start().as_bytes().first().copied();
     if first != Some(b'{') {
         return Err(match serde_json::from_str::<IgnoredAny>(text) {

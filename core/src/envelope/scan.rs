@@ -11,7 +11,7 @@
 //! object) costs about 4,000 instructions for a 230-byte event; the scanner about a fifth of
 //! that, which is most of the I/O thread's time per message (benches/, docs/BENCHMARKS.md).
 
-use super::{Pointers, FIELDS};
+use super::Pointer;
 
 /// Nesting depth beyond which the scanner leaves the message to serde_json (whose own
 /// limit is 128). At most 64: the open containers are kept in the bits of a `u64`.
@@ -30,35 +30,30 @@ static STOP: [bool; 256] = {
     t
 };
 
-/// The raw values found for the wanted keys of one object (up to one per pointer).
-type Found = [Option<(usize, usize)>; FIELDS];
+/// The raw values found for the `N` wanted keys of one object (up to one per pointer).
+type Found<const N: usize> = [Option<(usize, usize)>; N];
 
-/// The wanted keys of one object (`None`: a pointer that is not looked for).
-type Keys<'k> = [Option<&'k [u8]>; FIELDS];
-
-/// One wanted key.
-fn only(key: &[u8]) -> Keys<'_> {
-    let mut keys: Keys<'_> = [None; FIELDS];
-    keys[0] = Some(key);
-    keys
-}
+/// The `N` wanted keys of one object (`None`: a pointer that is not looked for).
+type Keys<'k, const N: usize> = [Option<&'k [u8]>; N];
 
 /// The raw values of the pointers, as [`super::lookup`] finds them, or `None` when the
 /// scanner leaves the message to serde_json.
-pub(super) fn lookup<'a>(text: &'a str, p: &Pointers) -> Option<[Option<&'a str>; FIELDS]> {
+pub(super) fn lookup<'a, const N: usize>(
+    text: &'a str,
+    ptrs: [&Pointer; N],
+) -> Option<[Option<&'a str>; N]> {
     let b = text.as_bytes();
-    let ptrs = p.all();
     let firsts = ptrs.map(|ptr| ptr.0.first().map(|s| s.as_bytes()));
     let start = ws(b, 0);
     if b.get(start) != Some(&b'{') {
         return None;
     }
-    let mut top: Found = [None; FIELDS];
+    let mut top: Found<N> = [None; N];
     let end = object(b, start, &firsts, &mut top)?;
     if ws(b, end) != b.len() {
         return None;
     }
-    let mut out: [Option<&'a str>; FIELDS] = [None; FIELDS];
+    let mut out: [Option<&'a str>; N] = [None; N];
     for (i, ptr) in ptrs.iter().enumerate() {
         if ptr.0.is_empty() {
             continue;
@@ -67,8 +62,8 @@ pub(super) fn lookup<'a>(text: &'a str, p: &Pointers) -> Option<[Option<&'a str>
         for seg in &ptr.0[1..] {
             cur = match cur {
                 Some((s, _)) if b[s] == b'{' => {
-                    let mut inner: Found = [None; FIELDS];
-                    object(b, s, &only(seg.as_bytes()), &mut inner)?;
+                    let mut inner: Found<1> = [None];
+                    object(b, s, &[Some(seg.as_bytes())], &mut inner)?;
                     inner[0]
                 }
                 _ => None,
@@ -86,8 +81,8 @@ pub(super) fn lookup<'a>(text: &'a str, p: &Pointers) -> Option<[Option<&'a str>
 pub(super) fn member<'a>(text: &'a str, key: &str) -> Option<Option<&'a str>> {
     let b = text.as_bytes();
     let start = ws(b, 0);
-    let mut found: Found = [None; FIELDS];
-    object(b, start, &only(key.as_bytes()), &mut found)?;
+    let mut found: Found<1> = [None];
+    object(b, start, &[Some(key.as_bytes())], &mut found)?;
     // The slices start and end on ASCII bytes, hence on character boundaries.
     Some(found[0].map(|(s, e)| &text[s..e]))
 }
@@ -100,17 +95,25 @@ fn ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Whether two short byte strings are equal, without a call to `memcmp`.
+/// Whether two short byte strings are equal, without a call to `memcmp`. The first byte is
+/// compared first: most keys of a message differ from a wanted key there (`type`, `data`).
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.first() == b.first()
+        && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The object at `b[i] == '{'` whose keys are compared with `keys`: returns the index
 /// after its `}`, and records in `found` the value of each wanted key (the last one when
 /// a key repeats, as serde_json does). serde_json unescapes these keys to compare them:
 /// an escaped key is left to it.
-fn object(b: &[u8], i: usize, keys: &Keys<'_>, found: &mut Found) -> Option<usize> {
+fn object<const N: usize>(
+    b: &[u8],
+    i: usize,
+    keys: &Keys<'_, N>,
+    found: &mut Found<N>,
+) -> Option<usize> {
     let mut i = ws(b, i + 1);
     if b.get(i) == Some(&b'}') {
         return Some(i + 1);

@@ -58,12 +58,15 @@ fn nested_pointers() {
         account: Pointer::parse("/d/entity/accountId").unwrap(),
         data: Pointer::parse("/d").unwrap(),
         time: Pointer::parse("/d/entity/timestamp").unwrap(),
+        sequence: Pointer::parse("/d/entity/id").unwrap(),
+        sequence_key: Pointer::parse("/d/entityType").unwrap(),
     };
     let t = r#"{"e":"props","d":{"entityType":"position","entity":{"id":1,"accountId":42}}}"#;
     let e = parse(t, &ptrs).unwrap();
     assert_eq!(e.msg_type.as_deref(), Some("props"));
     assert_eq!(e.account, AccountField::Id("42".into()));
     assert!(t[e.data].starts_with("{\"entityType\""));
+    assert_eq!((e.sequence, e.sequence_key), (Some("1"), Some("\"position\"")));
     assert_eq!(
         Pointer::parse("/a~1b/c~0d").unwrap(),
         Pointer(vec!["a/b".into(), "c~d".into()])
@@ -99,8 +102,8 @@ type Ranges = Vec<Option<Range<usize>>>;
 /// The scanner's answer as byte ranges (or `None`), and serde_json's.
 fn both(text: &str, p: &Pointers) -> (Option<Ranges>, Result<Ranges, String>) {
     let fast =
-        scan::lookup(text, p).map(|f| f.iter().map(|v| v.map(|v| span_of(text, v))).collect());
-    let slow = lookup(text, p)
+        scan::lookup(text, p.all_with_sequence()).map(|f| f.iter().map(|v| v.map(|v| span_of(text, v))).collect());
+    let slow = lookup(text, p.all_with_sequence())
         .map(|f| {
             f.iter()
                 .map(|v| v.map(|v| span_of(text, v.get())))
@@ -118,12 +121,16 @@ fn pointer_sets() -> Vec<Pointers> {
             account: Pointer::parse("/d/entity/accountId").unwrap(),
             data: Pointer::parse("/d").unwrap(),
             time: Pointer::parse("/d/ts").unwrap(),
+            sequence: Pointer::parse("/seq").unwrap(),
+            sequence_key: Pointer::parse("/d/ch").unwrap(),
         },
         Pointers {
             msg_type: Pointer::parse("/d/type").unwrap(),
             account: Pointer::parse("/d/account_id").unwrap(),
             data: Pointer::parse("").unwrap(),
             time: Pointer::parse("/e").unwrap(),
+            sequence: Pointer::default(),
+            sequence_key: Pointer::default(),
         },
     ]
 }
@@ -162,7 +169,7 @@ fn the_scanner_reads_ordinary_messages_itself() {
         "{\"a\":\"\u{1}\"}",
         &deep,
     ] {
-        assert!(scan::lookup(t, &p()).is_none(), "{t}");
+        assert!(scan::lookup(t, p().all()).is_none(), "{t}");
     }
     assert!(parse(&deep, &p()).is_ok());
 }
@@ -210,7 +217,7 @@ proptest::proptest! {
         // Valid JSON is the scanner's own unless a key is escaped (only top-level keys
         // are generated with quotes and backslashes).
         for p in pointer_sets() {
-            proptest::prop_assert!(scan::lookup(&text, &p).is_some() || text.contains('\\'), "{}", text);
+            proptest::prop_assert!(scan::lookup(&text, p.all_with_sequence()).is_some() || text.contains('\\'), "{}", text);
         }
     }
 

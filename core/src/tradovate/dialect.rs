@@ -253,6 +253,7 @@ mod tests {
         let history = History::new(0);
         let (mut delivery, streams) = Delivery::new(1 << 20, Overflow::Block, counters.clone());
         let (mut replies, mut signals) = (Vec::new(), Vec::new());
+        let mut sequencer = crate::sequence::Sequencer::default();
         for frame in frames {
             let mut ctx = Ctx {
                 s: &s,
@@ -267,6 +268,7 @@ mod tests {
                 token: Some("t"),
                 bad: Default::default(),
                 awaited: &crate::dialect::NoneAwaited,
+                sequencer: &mut sequencer,
             };
             d.on_text(frame, &mut ctx);
             ctx.end_frame();

@@ -74,6 +74,60 @@ fn lag_events_say_which_lag_and_how_far() {
 }
 
 #[test]
+fn gap_events_give_their_numbers_and_key() {
+    let ev = tw_event::new(Event::Gap {
+        key: Some("BTC-USD".into()),
+        expected: 7,
+        received: 10,
+        missing: 3,
+        epoch: 2,
+    });
+    let p: *const tw_event = &ev;
+    let (mut e, mut r, mut m) = (0u64, 0u64, 0u64);
+    unsafe {
+        assert_eq!(s(tw_event_kind(p)).unwrap(), "gap");
+        assert_eq!(
+            s(tw_event_gap(p, &mut e, &mut r, &mut m)).unwrap(),
+            "BTC-USD"
+        );
+        assert_eq!(tw_event_epoch(p), 2);
+        // Out-parameters may be NULL.
+        assert!(!tw_event_gap(p, ptr::null_mut(), ptr::null_mut(), ptr::null_mut()).is_null());
+    }
+    assert_eq!((e, r, m), (7, 10, 3));
+    let keyless = tw_event::new(Event::Gap {
+        key: None,
+        expected: 1,
+        received: 2,
+        missing: 1,
+        epoch: 1,
+    });
+    unsafe {
+        assert_eq!(
+            s(tw_event_gap(
+                &keyless,
+                &mut e,
+                ptr::null_mut(),
+                ptr::null_mut()
+            ))
+            .unwrap(),
+            ""
+        );
+        assert!(tw_event_gap(
+            &tw_event::new(Event::Lagged { dropped: 1 }),
+            &mut e,
+            &mut r,
+            &mut m
+        )
+        .is_null());
+    }
+    assert_eq!(
+        keyless.to_json(),
+        r#"{"kind":"gap","key":null,"expected":1,"received":2,"missing":1,"epoch":1}"#
+    );
+}
+
+#[test]
 fn null_events_are_reported_not_dereferenced() {
     std::thread::spawn(|| unsafe {
         assert!(tw_event_kind(ptr::null()).is_null());
@@ -111,6 +165,13 @@ fn every_core_kind_has_a_static_name() {
         Event::CaughtUp {
             lag: tradewire_core::Lag::Feed,
             seconds: 0.1,
+        },
+        Event::Gap {
+            key: None,
+            expected: 1,
+            received: 3,
+            missing: 2,
+            epoch: 1,
         },
     ] {
         let core = ev.kind();

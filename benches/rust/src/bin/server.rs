@@ -7,6 +7,7 @@
 //! bench-server --mode idle --duration 12          # begin, silence (pongs only), end
 //! bench-server --mode hold                        # any number of idle connections, until stdin closes
 //! bench-server --mode firehose --deflate ...      # permessage-deflate, when the client offers it
+//! bench-server --mode firehose --seq ...          # each event with a top-level "seq", numbered as sent
 //! ```
 //!
 //! `--deflate` (firehose only): the server accepts a permessage-deflate offer (context
@@ -52,6 +53,8 @@ struct Opts {
     duration: f64,
     match_pct: u32,
     deflate: bool,
+    /// Firehose frames carry a top-level `seq`, numbered as they are sent.
+    seq: bool,
 }
 
 fn opts() -> Opts {
@@ -62,12 +65,17 @@ fn opts() -> Opts {
         duration: 3.0,
         match_pct: 25,
         deflate: false,
+        seq: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--deflate" {
             o.deflate = true;
+            continue;
+        }
+        if a == "--seq" {
+            o.seq = true;
             continue;
         }
         let mut v = || {
@@ -168,6 +176,7 @@ fn firehose_phase(
             *at += 1;
             if stamp {
                 f.stamp(now);
+                f.stamp_seq(*at as u64);
             }
             buf.extend_from_slice(&f.bytes);
         }
@@ -198,6 +207,7 @@ fn deflate_ring(ring: &[Frame]) -> Vec<Frame> {
             Frame {
                 bytes,
                 ts_at: 0,
+                seq_at: None,
                 matching: f.matching,
             }
         })
@@ -205,7 +215,7 @@ fn deflate_ring(ring: &[Frame]) -> Vec<Frame> {
 }
 
 fn firehose(ws: &mut WebSocket<TcpStream>, o: &Opts, deflated: bool) -> serde_json::Value {
-    let plain = stream_frames(RING, o.match_pct);
+    let plain = tradewire_bench::stream_frames_with(RING, o.match_pct, o.seq && !o.deflate);
     let event_bytes = sizes(&plain);
     let mut ring = if deflated {
         deflate_ring(&plain)

@@ -1,0 +1,364 @@
+"""asyncio API: the same client, awaited instead of blocking.
+
+    import asyncio
+    import tradewire.aio
+
+    async def main() -> None:
+        async with tradewire.aio.Client("ws://localhost:8765", preset="daemon") as client:
+            async for event in client:
+                print(event.kind, event.data)
+
+    asyncio.run(main())
+
+The configuration, the events (``tradewire.Event``) and the exceptions are those of
+``tradewire.Client``. The core's I/O thread keeps the connection, as for the blocking client;
+the event loop learns that events are queued through one file descriptor per client (the
+core's readiness fd, watched with ``loop.add_reader``), and each wake-up takes a whole batch.
+The loop never blocks on the client and never polls it, and no thread is started per call.
+
+Cancellation loses nothing: events are taken without an ``await`` between taking and
+returning them, so a ``recv()`` cancelled by ``asyncio.wait_for`` or ``task.cancel()`` leaves
+every event for the next ``recv()``. Events taken by a wake-up wait in the client, in order.
+
+Calls that wait for the server (``request``, ``disconnect``, ``wait_live``, ``close``) run
+the blocking call in the loop's default executor, so the loop goes on meanwhile.
+
+When the loop shuts down without ``close()`` (``asyncio.run`` returning or interrupted by
+Ctrl-C), the client closes itself: its thread is joined and its file descriptors are closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections import deque
+from types import TracebackType
+from typing import Any, Mapping, Optional, Union
+
+from . import _native
+from ._native import ClosedError, Event
+
+__all__ = ["Client"]
+
+# Events taken per wake-up (the most a batch holds when the caller does not say).
+_BATCH = 1024
+
+_Message = Union[str, bytes, bytearray, dict[str, Any], list[Any], tuple[Any, ...]]
+
+
+class Client:
+    """A connection to a WebSocket event stream that stays up by itself, for asyncio.
+
+    ``Client(url=None, **config)`` takes the configuration of ``tradewire.Client``. Use it in
+    ``async with`` (starts it, closes it), or call ``await start()`` and ``await close()``.
+    Every method must be called from the event loop that started it.
+    """
+
+    def __init__(self, url: Optional[str] = None, **config: Any) -> None:
+        self._init(_native.Client(url, **config))
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Client:
+        """A client from a configuration mapping, as ``tradewire.Client.from_config``."""
+        self = cls.__new__(cls)
+        self._init(_native.Client.from_config(config))
+        return self
+
+    def _init(self, native: _native.Client) -> None:
+        self._native: Optional[_native.Client] = native
+        self._fd = native.ready_fd()
+        # Events taken by a wake-up and not yet returned, in order.
+        self._buffer: deque[Event] = deque()
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._waiters: list[asyncio.Future[None]] = []
+        self._watching = False
+        self._guard: Optional[asyncio.Task[None]] = None
+        self._closed = False
+        # status() of a client closed because its loop shut down (its native client is gone).
+        self._final_status: Optional[dict[str, Any]] = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self, *, wait: Optional[float] = None) -> None:
+        """Starts connecting and returns at once; with ``wait=seconds``, then
+        ``await wait_live(wait)``."""
+        self._bind()
+        self._client().start()
+        if wait is not None:
+            await self.wait_live(wait)
+
+    async def wait_live(self, timeout: Optional[float] = None) -> None:
+        """As ``tradewire.Client.wait_live``: returns once the connection is live, raises the
+        first failed attempt's error, TimeoutError after ``timeout`` seconds."""
+        loop = self._bind()
+        await loop.run_in_executor(None, self._client().wait_live, timeout)
+
+    async def close(self) -> None:
+        """Closes the connection and stops reconnecting; idempotent. Events queued before
+        remain readable, then ``async for`` ends (in every task reading this client)."""
+        if self._closed:
+            return
+        self._closed = True
+        loop = self._bind()
+        native = self._native
+        if native is not None:
+            await loop.run_in_executor(None, native.close)
+        # The core wrote the readiness fd: the readers wake, take what is left, see the end.
+        if self._guard is not None:
+            self._guard.cancel()
+            self._guard = None
+
+    async def __aenter__(self) -> Client:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ events
+
+    async def recv(self, timeout: Optional[float] = None) -> Optional[Event]:
+        """The next event; None if none came within ``timeout`` seconds (None: no limit).
+        Raises ClosedError once the stream has ended and every event has been taken."""
+        buffer = self._buffer
+        if buffer:
+            return buffer.popleft()
+        deadline = self._deadline(timeout)
+        while True:
+            batch = self._client().try_recv_batch(_BATCH)
+            if batch:
+                buffer.extend(batch)
+                return buffer.popleft()
+            if not await self._wait(deadline):
+                return None
+            if buffer:
+                return buffer.popleft()
+
+    async def recv_batch(self, max: int = 1024, timeout: Optional[float] = None) -> list[Event]:
+        """Waits up to ``timeout`` seconds (None: no limit) for one event, then returns the
+        events queued, up to ``max``. An empty list means the timeout expired. Raises
+        ClosedError once the stream has ended and every event has been taken."""
+        if max <= 0:
+            return []
+        deadline = self._deadline(timeout)
+        while True:
+            if self._buffer:
+                return self._from_buffer(max)
+            batch = self._client().try_recv_batch(max)
+            if batch:
+                return batch
+            if not await self._wait(deadline):
+                return []
+
+    def __aiter__(self) -> Client:
+        return self
+
+    async def __anext__(self) -> Event:
+        if self._buffer:
+            return self._buffer.popleft()
+        try:
+            event = await self.recv()
+        except ClosedError:
+            raise StopAsyncIteration from None
+        assert event is not None  # no timeout: an event or the end
+        return event
+
+    # ------------------------------------------------------------------ commands
+
+    async def send(self, message: _Message) -> None:
+        """Sends a frame now (str as text, bytes as binary, dict or list as JSON text).
+        Raises NotConnectedError when the connection is not live (nothing is queued)."""
+        self._client().send(message)
+
+    async def request(
+        self,
+        endpoint: Union[str, dict[str, Any]],
+        body: Union[str, dict[str, Any], list[Any], None] = None,
+        timeout: float = 5.0,
+    ) -> Any:
+        """Sends a request and waits for its answer, as ``tradewire.Client.request``."""
+        loop = self._bind()
+        native = self._client()
+        return await loop.run_in_executor(None, native.request, endpoint, body, timeout)
+
+    async def subscribe(
+        self,
+        message: Union[str, dict[str, Any], list[Any], tuple[Any, ...]],
+        key: Optional[str] = None,
+        unsubscribe: Union[str, dict[str, Any], list[Any], tuple[Any, ...], None] = None,
+    ) -> str:
+        """Records a subscription, sent now if live and after every (re)connect; returns its
+        key. As ``tradewire.Client.subscribe``."""
+        return self._client().subscribe(message, key, unsubscribe)
+
+    async def unsubscribe(self, key: str) -> bool:
+        """Forgets the subscription and sends its unsubscribe message if live; False if unknown."""
+        return self._client().unsubscribe(key)
+
+    def subscriptions(self) -> list[dict[str, Any]]:
+        """The live set of subscriptions, in replay order."""
+        return self._client().subscriptions()
+
+    async def reconnect(self) -> None:
+        """Drops the connection (if any) and connects again now; after 'gave_up', starts a
+        new stream."""
+        self._client().reconnect()
+
+    async def disconnect(self, code: int = 1000, reason: str = "") -> None:
+        """Closes the connection with ``code`` and ``reason`` and stops reconnecting; the
+        client stays usable (``connect()`` connects again)."""
+        loop = self._bind()
+        await loop.run_in_executor(None, self._client().disconnect, code, reason)
+
+    async def connect(self, *, wait: Optional[float] = None) -> None:
+        """Connects again after ``disconnect()`` or 'gave_up' (starts a client never started);
+        with ``wait=seconds``, then ``await wait_live(wait)``."""
+        self._bind()
+        self._client().connect()
+        if wait is not None:
+            await self.wait_live(wait)
+
+    def status(self) -> dict[str, Any]:
+        """State and counters, as ``tradewire.Client.status``."""
+        if self._native is None and self._final_status is not None:
+            return self._final_status
+        return self._client().status()
+
+    def history(self) -> list[Event]:
+        """The last messages kept (the ``history`` setting)."""
+        return self._client().history()
+
+    @property
+    def url(self) -> str:
+        """The URL, with secrets redacted."""
+        return self._client().url
+
+    @property
+    def preset(self) -> str:
+        """The preset's name."""
+        return self._client().preset
+
+    def __repr__(self) -> str:
+        native = self._native
+        return f"<tradewire.aio.Client {native!r}>" if native is not None else "<tradewire.aio.Client closed>"
+
+    # ------------------------------------------------------------------ internals
+
+    def _client(self) -> _native.Client:
+        native = self._native
+        if native is None:
+            raise ClosedError("the event loop of this client shut down, which closed it")
+        return native
+
+    def _bind(self) -> asyncio.AbstractEventLoop:
+        """The running loop, which must be the client's (the first call binds it)."""
+        loop = asyncio.get_running_loop()
+        self._client()
+        if self._loop is None:
+            self._loop = loop
+            self._guard = loop.create_task(_guard(weakref.ref(self)), name="tradewire.aio guard")
+        elif self._loop is not loop:
+            raise RuntimeError("this tradewire.aio.Client belongs to another event loop")
+        return loop
+
+    def _deadline(self, timeout: Optional[float]) -> Optional[float]:
+        loop = self._bind()
+        if timeout is None:
+            return None
+        if timeout != timeout or timeout < 0:
+            raise ValueError(f"timeout must be a number of seconds >= 0, not {timeout!r}")
+        return loop.time() + timeout
+
+    def _from_buffer(self, max: int) -> list[Event]:
+        buffer = self._buffer
+        if len(buffer) <= max:
+            out = list(buffer)
+            buffer.clear()
+            return out
+        return [buffer.popleft() for _ in range(max)]
+
+    async def _wait(self, deadline: Optional[float]) -> bool:
+        """Waits for the readiness fd (armed by the empty take just before) until
+        ``deadline``; False when the deadline passed. Takes nothing itself: a cancelled
+        wait loses no event."""
+        loop = self._bind()
+        if deadline is not None and loop.time() >= deadline:
+            return False
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(waiter)
+        if not self._watching:
+            loop.add_reader(self._fd, self._on_ready)
+            self._watching = True
+        timer = None
+        if deadline is not None:
+            timer = loop.call_at(deadline, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            if timer is not None:
+                timer.cancel()
+            try:
+                self._waiters.remove(waiter)
+            except ValueError:
+                pass
+        return not (deadline is not None and loop.time() >= deadline and not self._buffer)
+
+    def _on_ready(self) -> None:
+        """The readiness fd is readable: takes one batch (which empties the fd) into the
+        buffer and wakes every waiting task. At the end of the stream, stops watching."""
+        native = self._native
+        ended = native is None
+        if native is not None:
+            try:
+                self._buffer.extend(native.try_recv_batch(_BATCH))
+            except ClosedError:
+                ended = True
+            except Exception:  # a reader takes again and raises it
+                ended = True
+        if ended or not self._waiters and not self._buffer:
+            self._unwatch()
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _unwatch(self) -> None:
+        if self._watching and self._loop is not None:
+            self._watching = False
+            if not self._loop.is_closed():
+                self._loop.remove_reader(self._fd)
+
+    def _abandon(self) -> None:
+        """The loop shuts down and the client was not closed: close it now, and let go of the
+        native client so that its thread and file descriptors are gone."""
+        self._unwatch()
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.cancel()
+        native = self._native
+        if native is None or self._closed:
+            return
+        self._closed = True
+        native.close()
+        self._final_status = native.status()
+        self._native = None
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+async def _guard(client: weakref.ref[Client]) -> None:
+    """One per client while its loop runs: cancelled when the loop shuts down (asyncio.run
+    cancels every task), it closes a client the application did not close."""
+    try:
+        await asyncio.get_running_loop().create_future()
+    finally:
+        c = client()
+        if c is not None and not c._closed:
+            c._abandon()

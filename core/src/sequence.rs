@@ -150,30 +150,33 @@ pub(crate) struct Sequencer {
 
 impl Sequencer {
     /// Checks number `n` of stream `key` and remembers it.
+    #[inline]
     pub fn observe(&mut self, key: Option<&str>, n: u64) -> Verdict {
-        let full = self.by_key.len() >= MAX_STREAMS;
-        let last = match key {
-            None => &mut self.single,
-            Some(k) => match self.by_key.get_mut(k) {
-                Some(last) => {
-                    return judge(last, n, &mut self.in_order);
-                }
-                None if full => return Verdict::Untracked,
-                None => {
-                    self.by_key.insert(k.to_string(), n);
+        match key {
+            // The common case (no `sequence_key`): inlined into the I/O thread's check.
+            None => match &mut self.single {
+                Some(last) => judge(last, n, &mut self.in_order),
+                single @ None => {
+                    *single = Some(n);
                     self.in_order += 1;
-                    return Verdict::InOrder;
+                    Verdict::InOrder
                 }
             },
-        };
-        match last {
-            Some(last) => judge(last, n, &mut self.in_order),
-            None => {
-                *last = Some(n);
-                self.in_order += 1;
-                Verdict::InOrder
-            }
+            Some(k) => self.observe_keyed(k, n),
         }
+    }
+
+    /// [`Sequencer::observe`] for a stream with a key.
+    fn observe_keyed(&mut self, key: &str, n: u64) -> Verdict {
+        if let Some(last) = self.by_key.get_mut(key) {
+            return judge(last, n, &mut self.in_order);
+        }
+        if self.by_key.len() >= MAX_STREAMS {
+            return Verdict::Untracked;
+        }
+        self.by_key.insert(key.to_string(), n);
+        self.in_order += 1;
+        Verdict::InOrder
     }
 
     /// A new connection: the counters start over unless the scope is the session.
@@ -200,6 +203,7 @@ impl Sequencer {
 }
 
 /// The verdict on `n` after `last`, which it replaces when it is ahead.
+#[inline]
 fn judge(last: &mut u64, n: u64, in_order: &mut u64) -> Verdict {
     let expected = last.saturating_add(1);
     if n <= *last {
@@ -227,11 +231,20 @@ pub(crate) fn number_of(raw: &str) -> Option<u64> {
         [b'"', inner @ .., b'"'] => inner,
         _ => b,
     };
-    if digits.is_empty() {
+    // Up to 19 digits cannot overflow a u64: one multiply-add per digit, no checks.
+    if digits.is_empty() || digits.len() > 20 {
         return None;
     }
+    let (head, tail) = digits.split_at(digits.len().min(19));
     let mut n: u64 = 0;
-    for &d in digits {
+    for &d in head {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(d);
+    }
+    for &d in tail {
         let d = d.wrapping_sub(b'0');
         if d > 9 {
             return None;
@@ -345,8 +358,22 @@ mod tests {
             "null",
             "\"x1\"",
             "18446744073709551616",
+            "99999999999999999999",
+            "100000000000000000000",
+            "1234567890123456789x",
         ] {
             assert_eq!(number_of(bad), None, "{bad}");
+        }
+        // The unchecked head (19 digits) and the checked tail agree with `str::parse`.
+        for n in [
+            0,
+            9,
+            10,
+            9_999_999_999_999_999_999,
+            10_000_000_000_000_000_000,
+            u64::MAX,
+        ] {
+            assert_eq!(number_of(&n.to_string()), Some(n));
         }
         assert_eq!(key_of("\"BTC-USD\""), "BTC-USD");
         assert_eq!(key_of("\"a\\u00e9\""), "a\u{e9}");

@@ -170,6 +170,11 @@ impl fmt::Display for EnvelopeError {
 pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeError> {
     let (fields, sequence, sequence_key) = if p.sequence.is_empty() {
         (raw_fields(text, p.all())?, None, None)
+    } else if p.sequence_key.is_empty() && p.time.is_empty() {
+        // The sequence number in the time pointer's slot: four pointers instead of five
+        // (a fifth costs the scan about 160 instructions per message, docs/BENCHMARKS.md).
+        let [t, a, d, seq] = raw_fields(text, [&p.msg_type, &p.account, &p.data, &p.sequence])?;
+        ([t, a, d, None], seq, None)
     } else if p.sequence_key.is_empty() {
         let [t, a, d, time, seq] = raw_fields(text, p.all_with_sequence_number())?;
         ([t, a, d, time], seq, None)

@@ -342,3 +342,22 @@ fn duplicate_keys_last_wins() {
     let e = parse(r#"{"type":"a","type":"b"}"#, &p()).unwrap();
     assert_eq!(e.msg_type.as_deref(), Some("b"));
 }
+
+#[test]
+fn the_sequence_number_is_found_with_and_without_a_time_pointer() {
+    // Without `time` and `sequence_key`, the number takes the time pointer's slot in the
+    // scan (four pointers, not five); the envelope must not tell the difference.
+    let t = r#"{"seq":7,"type":"fill","account_id":1,"ts":99,"data":{}}"#;
+    let mut p = Pointers {
+        sequence: Pointer::parse("/seq").unwrap(),
+        ..Pointers::default()
+    };
+    let e = parse(t, &p).unwrap();
+    assert_eq!((e.sequence, e.time, e.sequence_key), (Some("7"), None, None));
+    p.time = Pointer::parse("/ts").unwrap();
+    let e = parse(t, &p).unwrap();
+    assert_eq!((e.sequence, e.time, e.sequence_key), (Some("7"), Some("99"), None));
+    p.sequence_key = Pointer::parse("/type").unwrap();
+    let e = parse(t, &p).unwrap();
+    assert_eq!(e.sequence_key, Some("\"fill\""));
+}

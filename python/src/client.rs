@@ -9,7 +9,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple, PyType, PyWeakrefReference};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tradewire::{Client, Config, ErrorCategory, Event};
 
 use crate::errors::{self, config_error, core_call, detached, request_error, seconds};
@@ -106,30 +106,6 @@ impl PyClient {
     }
 }
 
-/// The keyword arguments as one JSON object; a value that has no JSON form is a
-/// `ConfigError` naming its argument.
-fn config_value(
-    py: Python<'_>,
-    url: Option<&Bound<'_, PyAny>>,
-    kwargs: Option<&Bound<'_, PyDict>>,
-) -> PyResult<Value> {
-    let mut map = Map::new();
-    if let Some(url) = url.filter(|u| !u.is_none()) {
-        let v =
-            json::to_json(url).map_err(|e| config_error(py, "url", &e.value(py).to_string()))?;
-        map.insert("url".into(), v);
-    }
-    if let Some(kwargs) = kwargs {
-        for (k, v) in kwargs.iter() {
-            let key: String = k.extract()?;
-            let value =
-                json::to_json(&v).map_err(|e| config_error(py, &key, &e.value(py).to_string()))?;
-            map.insert(key, value);
-        }
-    }
-    Ok(Value::Object(map))
-}
-
 #[pymethods]
 impl PyClient {
     /// `on_open(client)`, `on_message(client, message)`, `on_error(client, error)` and
@@ -146,7 +122,7 @@ impl PyClient {
         on_close: Option<Py<PyAny>>,
         config: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let value = config_value(py, url, config)?;
+        let value = json::config_value(py, url, config)?;
         let client = PyClient::create(py, value)?;
         client.add_keyword_listeners(py, [on_open, on_message, on_error, on_close])?;
         Ok(client)
@@ -488,7 +464,7 @@ impl PyClient {
             return Err(PyTypeError::new_err("the callback must be callable"));
         }
         self.client
-            .set_callback(move |event| deliver(&callback, event))
+            .set_callback(move |event| listeners::deliver(&callback, event))
             .map_err(errors::to_py)?;
         listeners::remember(&self.client);
         Ok(())
@@ -595,22 +571,4 @@ impl Drop for PyClient {
             log::warn!("tradewire: could not start a thread to close a dropped client");
         }
     }
-}
-
-/// Calls the Python callback with one event (on the core's callback thread).
-fn deliver(callback: &Py<PyAny>, event: Event) {
-    if !listeners::active() {
-        return;
-    }
-    let kind = event.kind();
-    Python::try_attach(|py| {
-        let result = Py::new(py, PyEvent::new(event)).and_then(|ev| callback.call1(py, (ev,)));
-        if let Err(err) = result {
-            logging::callback_error(
-                py,
-                &format!("the event callback raised on a '{kind}' event"),
-                err,
-            );
-        }
-    });
 }

@@ -10,6 +10,8 @@ use pyo3::types::{PyBool, PyDelta, PyDict, PyFloat, PyInt, PyList, PyNone, PyStr
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
+use crate::errors::config_error;
+
 /// Deepest nesting `to_json` follows (a self-referencing list would recurse forever).
 const MAX_DEPTH: usize = 128;
 
@@ -389,4 +391,27 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .name()
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "?".into())
+}
+
+/// The keyword arguments as one JSON object; a value that has no JSON form is a
+/// `ConfigError` naming its argument.
+pub(crate) fn config_value(
+    py: Python<'_>,
+    url: Option<&Bound<'_, PyAny>>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Value> {
+    let mut map = Map::new();
+    if let Some(url) = url.filter(|u| !u.is_none()) {
+        let v = to_json(url).map_err(|e| config_error(py, "url", &e.value(py).to_string()))?;
+        map.insert("url".into(), v);
+    }
+    if let Some(kwargs) = kwargs {
+        for (k, v) in kwargs.iter() {
+            let key: String = k.extract()?;
+            let value =
+                to_json(&v).map_err(|e| config_error(py, &key, &e.value(py).to_string()))?;
+            map.insert(key, value);
+        }
+    }
+    Ok(Value::Object(map))
 }

@@ -200,3 +200,21 @@ pub fn shutdown(py: Python<'_>) {
         }
     });
 }
+
+/// Calls the Python callback with one event (on the core's callback thread).
+pub(crate) fn deliver(callback: &Py<PyAny>, event: Event) {
+    if !active() {
+        return;
+    }
+    let kind = event.kind();
+    Python::try_attach(|py| {
+        let result = Py::new(py, PyEvent::new(event)).and_then(|ev| callback.call1(py, (ev,)));
+        if let Err(err) = result {
+            logging::callback_error(
+                py,
+                &format!("the event callback raised on a '{kind}' event"),
+                err,
+            );
+        }
+    });
+}

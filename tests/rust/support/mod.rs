@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod canary;
 pub mod peer;
 pub mod proxy_servers;
 

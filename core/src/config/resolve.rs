@@ -446,6 +446,28 @@ mod tests {
     }
 
     #[test]
+    fn bad_sequence_settings_are_config_errors_that_say_what_to_write() {
+        let err = Config::from_json(r#"{"preset": "raw", "url": "ws://x", "sequence": "/seq"}"#)
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        let problems = err.problems();
+        assert_eq!(problems[0].field, "sequence");
+        assert!(problems[0].message.contains("use a JSON preset"), "{problems:?}");
+        let err = Config::from_json(r#"{"url": "ws://x", "sequence": "seq"}"#)
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert_eq!(err.problems()[0].field, "sequence");
+        assert!(err.to_string().contains("must start with `/`"), "{err}");
+        // An unknown `on_gap` is refused while the JSON is read, naming the accepted values.
+        let text = Config::from_json(r#"{"url": "ws://x", "sequence": "/s", "on_gap": "panic"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("on_gap") && text.contains("reconnect"), "{text}");
+    }
+
+    #[test]
     fn a_preset_without_a_default_url_needs_one() {
         for preset in [Preset::Json, Preset::Raw] {
             let err = Config::for_preset(preset).validate().unwrap_err();

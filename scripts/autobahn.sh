@@ -6,6 +6,11 @@
 #   AUTOBAHN_PORT=9101 ./scripts/autobahn.sh          another port (default 9001)
 #   AUTOBAHN_PROFILE=dev ./scripts/autobahn.sh        debug build of the echo client (the test
 #                                                     command uses it to reuse its build)
+#   AUTOBAHN_TIMEOUT=3600 AUTOBAHN_CASE_TIMEOUT=600 ./scripts/autobahn.sh
+#                                                     longer limits for the whole run (default
+#                                                     900 s) and per case (default 120 s): the
+#                                                     big compression cases (12.*.15-18,
+#                                                     13.*.15-18) on a loaded machine
 #
 # Needs Python 2.7 (the fuzzing server runs on nothing newer): $PYTHON27, else
 # ~/.pyenv/versions/2.7.18/bin/python, else python2.7 on PATH. Without it the script says it
@@ -84,7 +89,8 @@ fi
 
 start=$(date +%s)
 say "running the cases (log: target/autobahn/client.log)"
-if ! timeout 900 "$ECHO" --url "ws://127.0.0.1:$PORT" --agent tradewire >"$OUT/client.log" 2>&1; then
+if ! timeout "${AUTOBAHN_TIMEOUT:-900}" "$ECHO" --url "ws://127.0.0.1:$PORT" --agent tradewire \
+  --case-timeout "${AUTOBAHN_CASE_TIMEOUT:-120}" >"$OUT/client.log" 2>&1; then
   say "the echo client failed:"
   tail -n 20 "$OUT/client.log" >&2
   exit 1

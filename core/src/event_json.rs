@@ -27,9 +27,8 @@
 //! text is written directly, nothing is parsed into a tree: serde's data model cannot hold
 //! the server's number text, and serde_json reads at most 128 levels.
 
-use std::fmt::Write;
-
 use crate::event::{AccountValue, Event, Message};
+use crate::json_string::push_str;
 
 impl Event {
     /// The event as one line of JSON (see the table in the module documentation).
@@ -211,39 +210,7 @@ fn push_field(out: &mut String, key: &str, value: Option<&str>) {
 
 fn push_u64(out: &mut String, key: &str, value: u64) {
     push_key(out, key);
-    // Writing to a String cannot fail.
-    let _ = write!(out, "{value}");
-}
-
-/// `s` as a JSON string, escaped as serde_json escapes it (`\"`, `\\`, `\n`, `\r`, `\t`,
-/// `\b`, `\f`, other control characters as `\u00xx`), written in place.
-fn push_str(out: &mut String, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push('"');
-    let mut plain = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        // `i` is at an ASCII byte: both slices end on character boundaries.
-        out.push_str(s.get(plain..i).unwrap_or_default());
-        plain = i + 1;
-        if escape.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
-        } else {
-            out.push_str(escape);
-        }
-    }
-    out.push_str(s.get(plain..).unwrap_or_default());
-    out.push('"');
+    crate::json_string::push_u64(out, value);
 }
 
 fn push_opt_str(out: &mut String, s: Option<&str>) {
@@ -533,22 +500,6 @@ mod tests {
             let mut reused = String::from("kept:");
             event.write_json(&mut reused);
             assert_eq!(reused, format!("kept:{line}"));
-        }
-    }
-
-    #[test]
-    fn strings_are_escaped_as_serde_json_escapes_them() {
-        let all: String = (0u8..0x80).map(char::from).collect();
-        for s in [
-            "",
-            "plain",
-            "a \"q\" \\ b",
-            "caf\u{e9} \u{2603} \u{1f600}",
-            &all,
-        ] {
-            let mut out = String::new();
-            push_str(&mut out, s);
-            assert_eq!(out, serde_json::to_string(s).unwrap());
         }
     }
 

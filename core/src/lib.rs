@@ -69,6 +69,7 @@ mod event_json;
 internal_mod!(filter);
 mod frames;
 mod history;
+mod json_string;
 mod lag;
 mod ready;
 mod request_id;

@@ -12,23 +12,11 @@
 //! that, which is most of the I/O thread's time per message (benches/, docs/BENCHMARKS.md).
 
 use super::Pointer;
+use crate::json_string::plain_run;
 
 /// Nesting depth beyond which the scanner leaves the message to serde_json (whose own
 /// limit is 128). At most 64: the open containers are kept in the bits of a `u64`.
 pub(super) const MAX_DEPTH: u32 = 60;
-
-/// Bytes that end the plain run of a string: `"`, `\` and control characters.
-static STOP: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
-    }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t
-};
 
 /// The raw values found for the `N` wanted keys of one object (up to one per pointer).
 type Found<const N: usize> = [Option<(usize, usize)>; N];
@@ -249,34 +237,6 @@ fn string(b: &[u8], i: usize) -> Option<(usize, bool)> {
             _ => return None,
         }
     }
-}
-
-/// The index of the first byte at or after `j` that ends a string's plain run (see
-/// [`STOP`]), or `b.len()`. Eight bytes at a time: a byte is flagged when it equals `"`
-/// or `\`, or is below 0x20; the lowest flagged byte of a word is always a real one.
-#[inline]
-fn plain_run(b: &[u8], mut j: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    while let Some(chunk) = b.get(j..j + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let backslash = w ^ (ONES * u64::from(b'\\'));
-        let hits = (quote.wrapping_sub(ONES) & !quote
-            | backslash.wrapping_sub(ONES) & !backslash
-            | w.wrapping_sub(ONES * 0x20) & !w)
-            & HIGH;
-        if hits != 0 {
-            return j + (hits.trailing_zeros() / 8) as usize;
-        }
-        j += 8;
-    }
-    while j < b.len() && !STOP[b[j] as usize] {
-        j += 1;
-    }
-    j
 }
 
 /// An RFC 8259 number at `b[i]`: the index after it.

@@ -66,7 +66,7 @@ pub fn clean_frame(
             Err(e) => Payload::Binary(e.into_bytes()),
         },
     };
-    Frame::new(at_us, epoch, &payload)
+    Frame::of(at_us, epoch, payload)
 }
 
 /// The open recording file and its rotation state.
@@ -166,7 +166,9 @@ impl Sink {
 /// flushing whenever the channel is empty so that the file is current.
 pub(crate) fn run(rx: Receiver<Msg>, mut sink: Sink, auth: Option<String>) {
     let auth = auth.as_deref();
-    let line = |msg: Msg, sink: &mut Sink| -> bool {
+    // One line buffer for the thread's life: no allocation per record once it has grown.
+    let mut text = String::new();
+    let mut line = |msg: Msg, sink: &mut Sink| -> bool {
         let record = match msg {
             Msg::Stop => return false,
             Msg::Frame {
@@ -184,7 +186,9 @@ pub(crate) fn run(rx: Receiver<Msg>, mut sink: Sink, auth: Option<String>) {
             }
             Msg::Line(r) => scrub_record(r),
         };
-        sink.write(&record.encode());
+        text.clear();
+        record.encode_into(&mut text);
+        sink.write(&text);
         true
     };
     'outer: while let Ok(msg) = rx.recv() {

@@ -4,7 +4,7 @@
 //! (client `tradewire-rust-thread`) only the I/O thread reads, and hands events over.
 //!
 //! ```text
-//! bench-tradewire ws://127.0.0.1:PORT firehose|paced|idle [--read-buffer-size BYTES] [--inline-reads false] [--compression false] [--sequence true]
+//! bench-tradewire ws://127.0.0.1:PORT firehose|paced|idle [--read-buffer-size BYTES] [--inline-reads false] [--compression false] [--sequence true] [--record PATH]
 //! ```
 //!
 //! permessage-deflate is offered, as the default configuration does (`--compression false`:
@@ -15,7 +15,7 @@ use tradewire_bench::{die, ClientArgs, Tally, ACCOUNT, STALL};
 
 fn main() {
     let args = ClientArgs::parse(
-        "bench-tradewire URL MODE [--read-buffer-size BYTES] [--inline-reads false] [--compression false] [--sequence true]",
+        "bench-tradewire URL MODE [--read-buffer-size BYTES] [--inline-reads false] [--compression false] [--sequence true] [--record PATH]",
     );
     let mut config = Config::new(args.url.as_str())
         .preset(Preset::Daemon)
@@ -33,6 +33,10 @@ fn main() {
     if args.get::<bool>("sequence") == Some(true) {
         // bench-server --seq numbers the frames: each message's number is checked.
         config = config.sequence("/seq");
+    }
+    if let Some(path) = args.get::<String>("record") {
+        // Every frame and boundary written to PATH by the recording thread.
+        config = config.record(path);
     }
     if let Some(n) = args.get::<usize>("read-buffer-size") {
         config = config.read_buffer_size(n);

@@ -147,8 +147,13 @@ impl RedisLink {
     fn connect(&self) -> Result<redis::Connection, Problem> {
         let client =
             redis::Client::open(self.target.connection_info()).map_err(|e| classify(&e))?;
-        let conn = client
+        let mut conn = client
             .get_connection_with_timeout(REDIS_TIMEOUT)
+            .map_err(|e| classify(&e))?;
+        // A server that wants a password and got none answers NOAUTH here (and would refuse
+        // a large pipeline with a protocol error instead).
+        redis::cmd("PING")
+            .query::<()>(&mut conn)
             .map_err(|e| classify(&e))?;
         conn.set_read_timeout(Some(REDIS_TIMEOUT))
             .and_then(|_| conn.set_write_timeout(Some(REDIS_TIMEOUT)))

@@ -6,8 +6,9 @@
     .venv/bin/python benches/bridge.py                    # 3 runs of 5 s, writes the results
     .venv/bin/python benches/bridge.py --runs 1 --duration 2 --no-write   # a quick look
 
-Needs redis-server (scripts/setup.sh installs Debian's) and redis-py in the interpreter
-(tests/peers/requirements.txt, in <repo>/.venv). The binaries are taken from
+Needs redis-server (scripts/setup.sh installs Debian's) and redis-py with hiredis in the
+interpreter (benches/requirements.txt; without hiredis the consumer, parsing in pure Python,
+is the bottleneck at about a third of the rate). The binaries are taken from
 $BENCH_TARGET_DIR/release (default: target/release). Everything runs on this machine's two
 cores together: the server, the bridge (its I/O thread and its writer thread), redis-server
 and the consumer; nothing is pinned, as a deployment would not be.
@@ -92,7 +93,7 @@ def id_ms(entry_id: str) -> int:
     return int(entry_id.split("-")[0])
 
 
-def one_run(duration: float, warmup: float) -> dict:
+def one_run(duration: float, warmup: float, perf: str | None) -> dict:
     port = free_port()
     redis_p = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -123,11 +124,18 @@ def one_run(duration: float, warmup: float) -> dict:
              "--to", f"redis://127.0.0.1:{port}/0", "--stream", STREAM, "--maxlen", "5000000", "-q"],
             stderr=subprocess.PIPE, text=True)
         procs.append(bridge)
+        recorder = None
+        if perf:
+            recorder = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-o", perf, "-p", str(bridge.pid)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         started = time.monotonic()
         out = json.loads(consumer.stdout.read())
         wall = time.monotonic() - started
         bridge_cpu = cpu_seconds(bridge.pid)
         redis_cpu = cpu_seconds(redis_p.pid)
+        if recorder:
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(timeout=60)
         bridge.send_signal(signal.SIGINT)
         bridge_err = bridge.communicate(timeout=30)[1]
         if bridge.returncode != 0:
@@ -138,6 +146,8 @@ def one_run(duration: float, warmup: float) -> dict:
             raise SystemExit(f"the consumer did not see both markers: {out}")
         (t0, id0), (t1, id1, sent) = out["begin"], out["end"]
         n = out["measured"]
+        # Every event the bridge handled: the warm-up, the measured part and the markers.
+        total = stats["sent"] + stats["warmup_sent"] + 2
         return {
             "sent": sent,
             "measured": n,
@@ -147,6 +157,8 @@ def one_run(duration: float, warmup: float) -> dict:
             "wall_s": round(wall, 2),
             "bridge_cpu_s": round(bridge_cpu, 2),
             "redis_cpu_s": round(redis_cpu, 2),
+            "bridge_cpu_us_per_event": round(bridge_cpu / total * 1e6, 2),
+            "redis_cpu_us_per_event": round(redis_cpu / total * 1e6, 2),
             "server_stats": stats,
         }
     finally:
@@ -163,18 +175,20 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=1.0)
     ap.add_argument("--out", default=str(ROOT / "docs" / "bench" / "bridge-results.json"))
     ap.add_argument("--no-write", action="store_true", help="print only")
+    ap.add_argument("--perf-record", metavar="FILE", help="perf record -g the bridge process into FILE (one run)")
     a = ap.parse_args()
     for exe in ["bench-server", "tradewire"]:
         if not (TARGET / exe).exists():
             raise SystemExit(f"missing {TARGET / exe}: cargo build --release -p tradewire-cli -p tradewire-bench")
     runs = []
     for i in range(a.runs):
-        r = one_run(a.duration, a.warmup)
+        r = one_run(a.duration, a.warmup, a.perf_record)
         log(f"run {i + 1}: into Redis {r['into_redis']:,}/s, consumed {r['consumed']:,}/s, "
-            f"lost {r['lost']}, bridge CPU {r['bridge_cpu_s']} s, redis CPU {r['redis_cpu_s']} s "
-            f"in {r['wall_s']} s")
+            f"lost {r['lost']}, CPU per event: bridge {r['bridge_cpu_us_per_event']} µs, "
+            f"redis-server {r['redis_cpu_us_per_event']} µs")
         runs.append(r)
-    summary = {k: statistics.median(r[k] for r in runs) for k in ["into_redis", "consumed", "lost"]}
+    keys = ["into_redis", "consumed", "lost", "bridge_cpu_us_per_event", "redis_cpu_us_per_event"]
+    summary = {k: statistics.median(r[k] for r in runs) for k in keys}
     result = {
         "command": "python benches/bridge.py " + " ".join(sys.argv[1:]),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

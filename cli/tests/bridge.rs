@@ -11,6 +11,9 @@ use support::redis_server::{Entry, RedisServer};
 use support::{assert_usage_error, run, temp_file, text, Proc, LONG};
 use tradewire_testkit::{ServerOptions, WsServer};
 
+/// An entry as XRANGE and XREADGROUP give it: its id and its fields and values in turn.
+type RawEntry = (String, Vec<String>);
+
 fn message(n: u64, account: u64) -> String {
     format!(r#"{{"type":"t","account_id":{account},"data":{{"n":{n}}}}}"#)
 }
@@ -189,7 +192,7 @@ fn two_consumer_groups_read_the_same_stream() {
     }
     redis.wait_for("desk", "50 messages", |e| numbers(e).len() == 50);
     for g in ["risk", "dashboard"] {
-        let read: Vec<(String, Vec<(String, Vec<String>)>)> = redis::cmd("XREADGROUP")
+        let read: Vec<(String, Vec<RawEntry>)> = redis::cmd("XREADGROUP")
             .arg(&[
                 "GROUP", g, "worker-1", "COUNT", "1000", "STREAMS", "desk", ">",
             ])

@@ -59,6 +59,9 @@ pub struct Scratch {
     json: String,
     key: String,
     time: String,
+    /// The time `time` holds: the messages of one socket read share their `received_at`,
+    /// so it is formatted once for all of them.
+    time_of: Option<std::time::SystemTime>,
     server_time: String,
 }
 
@@ -87,19 +90,28 @@ pub struct Key<'a> {
 /// Prepares the fields of `event` in `scratch` (the JSON projection is written once, even
 /// when the entry goes to several streams).
 pub fn prepare(scratch: &mut Scratch, event: &Event, key: Key<'_>) {
-    use std::fmt::Write;
     scratch.json.clear();
     event.write_json(&mut scratch.json);
-    scratch.key.clear();
-    let _ = write!(
-        scratch.key,
-        "{}:{}:{}:{}",
-        key.instance, key.connection, key.epoch, key.seq
-    );
-    scratch.time.clear();
+    // `<instance>:<connection>:<epoch>:<seq>`, without the formatting machinery (once per
+    // event on the bridge's hot path).
+    let k = &mut scratch.key;
+    k.clear();
+    k.push_str(key.instance);
+    for n in [key.connection as u64, key.epoch, key.seq] {
+        k.push(':');
+        let mut digits = [0u8; 20];
+        let start = decimal(&mut digits, n);
+        // Digits are ASCII.
+        k.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
+    }
     scratch.server_time.clear();
     if let Event::Message(m) = event {
-        tradewire::push_timestamp(&mut scratch.time, m.received_at());
+        let at = m.received_at();
+        if scratch.time_of != Some(at) {
+            scratch.time.clear();
+            tradewire::push_timestamp(&mut scratch.time, at);
+            scratch.time_of = Some(at);
+        }
         if let Some(t) = m.server_time() {
             tradewire::push_timestamp(&mut scratch.server_time, t);
         }
@@ -109,14 +121,14 @@ pub fn prepare(scratch: &mut Scratch, event: &Event, key: Key<'_>) {
 /// Appends `XADD <stream> [MAXLEN ~ N] * <fields>` for `event` (its fields prepared in
 /// `scratch` by [`prepare`]) to `buf`, as RESP.
 pub fn write_xadd(buf: &mut Vec<u8>, to: Target<'_>, event: &Event, key: Key<'_>, s: &Scratch) {
-    let (ty, account) = match event {
-        Event::Message(m) => (m.msg_type(), m.account_id()),
-        _ => (None, None),
+    let (ty, account, time) = match event {
+        Event::Message(m) => (m.msg_type(), m.account_id(), s.time.as_str()),
+        _ => (None, None, ""),
     };
     let optional = [
         ("type", ty.unwrap_or_default()),
         ("account_id", account.unwrap_or_default()),
-        ("received_at", s.time.as_str()),
+        ("received_at", time),
         ("server_time", s.server_time.as_str()),
     ];
     let present = optional.iter().filter(|(_, v)| !v.is_empty()).count();

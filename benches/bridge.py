@@ -93,7 +93,7 @@ def id_ms(entry_id: str) -> int:
     return int(entry_id.split("-")[0])
 
 
-def one_run(duration: float, warmup: float, perf: str | None) -> dict:
+def one_run(duration: float, warmup: float, perf: str | None, extra: list[str]) -> dict:
     port = free_port()
     redis_p = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -121,7 +121,7 @@ def one_run(duration: float, warmup: float, perf: str | None) -> dict:
         procs.append(consumer)
         bridge = subprocess.Popen(
             [str(TARGET / "tradewire"), "bridge", f"ws://127.0.0.1:{ws_port}", "--preset", "daemon",
-             "--to", f"redis://127.0.0.1:{port}/0", "--stream", STREAM, "--maxlen", "5000000", "-q"],
+             "--to", f"redis://127.0.0.1:{port}/0", "--stream", STREAM, "--maxlen", "5000000", "-q", *extra],
             stderr=subprocess.PIPE, text=True)
         procs.append(bridge)
         recorder = None
@@ -175,6 +175,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=1.0)
     ap.add_argument("--out", default=str(ROOT / "docs" / "bench" / "bridge-results.json"))
     ap.add_argument("--no-write", action="store_true", help="print only")
+    ap.add_argument("--bridge-args", default="", help="more arguments for tradewire bridge (split on spaces)")
     ap.add_argument("--perf-record", metavar="FILE", help="perf record -g the bridge process into FILE (one run)")
     a = ap.parse_args()
     for exe in ["bench-server", "tradewire"]:
@@ -182,7 +183,7 @@ def main() -> None:
             raise SystemExit(f"missing {TARGET / exe}: cargo build --release -p tradewire-cli -p tradewire-bench")
     runs = []
     for i in range(a.runs):
-        r = one_run(a.duration, a.warmup, a.perf_record)
+        r = one_run(a.duration, a.warmup, a.perf_record, a.bridge_args.split())
         log(f"run {i + 1}: into Redis {r['into_redis']:,}/s, consumed {r['consumed']:,}/s, "
             f"lost {r['lost']}, CPU per event: bridge {r['bridge_cpu_us_per_event']} µs, "
             f"redis-server {r['redis_cpu_us_per_event']} µs")

@@ -340,3 +340,41 @@ fn giving_up_on_the_feed_exits_4_after_writing_gave_up() {
         "{entries:?}"
     );
 }
+
+#[test]
+fn a_sequence_gap_is_an_entry_just_before_the_message_that_skipped() {
+    let redis = RedisServer::start(None);
+    let server = WsServer::start(ServerOptions::default()).unwrap();
+    let config = temp_file(
+        "bridge-seq.json",
+        &format!(r#"{{"url": "{}", "sequence": "/seq"}}"#, server.url()),
+    );
+    let p = Proc::spawn(&[
+        "bridge",
+        "--config",
+        config.to_str().unwrap(),
+        "--to",
+        &redis.url(),
+    ]);
+    redis.wait_for("tradewire", "connected entry", |e| {
+        count_kind(e, "connected") == 1
+    });
+    for seq in [1, 2, 5] {
+        server.broadcast(&format!(
+            r#"{{"type":"t","seq":{seq},"data":{{"n":{seq}}}}}"#
+        ));
+    }
+    let entries = redis.wait_for("tradewire", "3 messages", |e| numbers(e).len() == 3);
+    stop(p);
+    let k = kinds(&entries);
+    assert_eq!(
+        k[..5],
+        ["connected", "message", "message", "gap", "message"],
+        "{k:?}"
+    );
+    let gap = entries[3].event();
+    assert_eq!(
+        (&gap["expected"], &gap["received"], &gap["missing"]),
+        (&3.into(), &5.into(), &2.into())
+    );
+}

@@ -93,7 +93,7 @@ def id_ms(entry_id: str) -> int:
     return int(entry_id.split("-")[0])
 
 
-def one_run(duration: float, warmup: float, perf: str | None, extra: list[str]) -> dict:
+def one_run(duration: float, warmup: float, perf: str | None, extra: list[str], perf_of: str) -> dict:
     port = free_port()
     redis_p = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -126,7 +126,8 @@ def one_run(duration: float, warmup: float, perf: str | None, extra: list[str]) 
         procs.append(bridge)
         recorder = None
         if perf:
-            recorder = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-o", perf, "-p", str(bridge.pid)],
+            pid = bridge.pid if perf_of == "bridge" else redis_p.pid
+            recorder = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-o", perf, "-p", str(pid)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         started = time.monotonic()
         out = json.loads(consumer.stdout.read())
@@ -176,14 +177,16 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "docs" / "bench" / "bridge-results.json"))
     ap.add_argument("--no-write", action="store_true", help="print only")
     ap.add_argument("--bridge-args", default="", help="more arguments for tradewire bridge (split on spaces)")
-    ap.add_argument("--perf-record", metavar="FILE", help="perf record -g the bridge process into FILE (one run)")
+    ap.add_argument("--perf-record", metavar="FILE", help="perf record -g a process into FILE (one run)")
+    ap.add_argument("--perf-of", choices=["bridge", "redis"], default="bridge", help="the process --perf-record records")
     a = ap.parse_args()
     for exe in ["bench-server", "tradewire"]:
         if not (TARGET / exe).exists():
             raise SystemExit(f"missing {TARGET / exe}: cargo build --release -p tradewire-cli -p tradewire-bench")
+    load_before = os.getloadavg()[0]
     runs = []
     for i in range(a.runs):
-        r = one_run(a.duration, a.warmup, a.perf_record, a.bridge_args.split())
+        r = one_run(a.duration, a.warmup, a.perf_record, a.bridge_args.split(), a.perf_of)
         log(f"run {i + 1}: into Redis {r['into_redis']:,}/s, consumed {r['consumed']:,}/s, "
             f"lost {r['lost']}, CPU per event: bridge {r['bridge_cpu_us_per_event']} µs, "
             f"redis-server {r['redis_cpu_us_per_event']} µs")
@@ -192,9 +195,9 @@ def main() -> None:
     summary = {k: statistics.median(r[k] for r in runs) for k in keys}
     result = {
         "command": "python benches/bridge.py " + " ".join(sys.argv[1:]),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "date_end": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "load_before": os.getloadavg()[0]},
+                    "load_before": load_before, "load_after": os.getloadavg()[0]},
         "median": summary,
         "runs": runs,
     }

@@ -378,3 +378,36 @@ fn a_sequence_gap_is_an_entry_just_before_the_message_that_skipped() {
         (&3.into(), &5.into(), &2.into())
     );
 }
+
+#[test]
+fn a_redis_too_slow_to_answer_is_left_and_the_batch_sent_again_with_the_same_keys() {
+    let redis = RedisServer::start(None);
+    let server = WsServer::start(ServerOptions::default()).unwrap();
+    let p = Proc::spawn(&["bridge", &server.url(), "--to", &redis.url()]);
+    redis.wait_for("tradewire", "connected entry", |e| {
+        count_kind(e, "connected") == 1
+    });
+    // Writes wait 7 s: longer than the bridge waits for a reply (5 s).
+    let _: () = redis::cmd("CLIENT")
+        .arg(&["PAUSE", "7000", "WRITE"])
+        .query(&mut redis.conn())
+        .unwrap();
+    for n in 1..=5 {
+        server.broadcast(&message(n, 1));
+    }
+    let entries = redis.wait_for("tradewire", "5 messages", |e| {
+        numbers(e).into_iter().collect::<HashSet<_>>().len() == 5
+    });
+    let err = stop(p);
+    assert!(err.contains("redis: connection lost"), "{err}");
+    assert!(err.contains("redis: reconnected to"), "{err}");
+    let mut seen = HashSet::new();
+    let unique: Vec<Entry> = entries
+        .iter()
+        .filter(|e| seen.insert(e.get("key").to_string()))
+        .cloned()
+        .collect();
+    // Redis drops a closed connection's paused commands, so here the batch is in the stream
+    // once; had it run them, the copies would carry the same keys and be dropped above.
+    assert_eq!(numbers(&unique), [1, 2, 3, 4, 5]);
+}

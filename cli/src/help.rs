@@ -114,7 +114,7 @@ Delivery is at least once: after Redis was lost, the entries it had not acknowle
 sent again, so a consumer drops an entry whose key it has seen. While Redis is away the
 client's overflow policy applies (block, the default: the WebSocket is not read and the
 server is slowed down by TCP; nothing is lost). The bridge reconnects to Redis with backoff
-(0.1 s doubling to 5 s) and reports both connections on stderr.
+(0.1 s doubling to 2 s) and reports both connections on stderr.
 
 Options (and every option of 'tradewire listen'):
   --to URL             the Redis server (required); its password is never printed
@@ -124,7 +124,8 @@ Options (and every option of 'tradewire listen'):
   --maxlen N           trim each stream to about N entries (XADD MAXLEN ~ N)
   --instance-id ID     the key's first part (default: random per run; never reuse one)
   --status-interval S  a status line on stderr every S seconds (feed and Redis state,
-                       entries written and their rate, unacknowledged, dropped)
+                       events written and their rate, unacknowledged, queued in the
+                       client, dropped, Redis reconnects)
   --config FILE        one connection's Config, or a list of them ([{...}, {...}] or
                        {\"connections\": [...]}), one client, thread and stream each;
                        an entry's \"stream\" names its stream (default tradewire:{connection})

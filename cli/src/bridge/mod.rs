@@ -177,6 +177,7 @@ fn supervise(
 fn print_status(r: &mut Running, elapsed: Duration) {
     let status = r.client.status();
     let written = r.shared.written.load(Ordering::Relaxed);
+    let unacked = r.shared.unacked.load(Ordering::Relaxed);
     let line = state::status_line(&Snapshot {
         label: &r.label,
         feed: status.state.name(),
@@ -184,7 +185,11 @@ fn print_status(r: &mut Running, elapsed: Duration) {
         written,
         written_since: written.saturating_sub(r.last_written),
         seconds: elapsed.as_secs_f64(),
-        unacked: r.shared.unacked.load(Ordering::Relaxed),
+        unacked,
+        // Delivered to the channel and not taken by the writer.
+        queued: status
+            .events_delivered
+            .saturating_sub(written.saturating_add(unacked)),
         redis_reconnects: r.shared.redis_reconnects(),
         dropped: status.dropped,
     });

@@ -14,8 +14,9 @@ use super::target::RedisTarget;
 pub const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
 /// Backoff between attempts to reach Redis: from this, doubling...
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
-/// ... up to this.
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// ... up to this: under `block` every second without Redis holds the feed back, and an
+/// attempt to connect to a local Redis costs nothing worth saving.
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
 
 /// Why a round trip to Redis failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +29,7 @@ pub enum Problem {
     Refused(String),
 }
 
-/// The delay before attempt `n` (0-based) to reach Redis: 0.1 s doubling to 5 s, plus up
+/// The delay before attempt `n` (0-based) to reach Redis: 0.1 s doubling to 2 s, plus up
 /// to 10 % from `random` (in `[0, 1)`). Pure.
 pub fn backoff(n: u32, random: f64) -> Duration {
     let base = BACKOFF_FIRST
@@ -240,10 +241,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_to_five_seconds_with_ten_percent_jitter() {
-        let ms: Vec<u128> = (0..8).map(|n| backoff(n, 0.0).as_millis()).collect();
-        assert_eq!(ms, [100, 200, 400, 800, 1600, 3200, 5000, 5000]);
-        assert_eq!(backoff(1000, 0.0), Duration::from_secs(5));
+    fn backoff_doubles_to_two_seconds_with_ten_percent_jitter() {
+        let ms: Vec<u128> = (0..7).map(|n| backoff(n, 0.0).as_millis()).collect();
+        assert_eq!(ms, [100, 200, 400, 800, 1600, 2000, 2000]);
+        assert_eq!(backoff(1000, 0.0), Duration::from_secs(2));
         assert_eq!(backoff(0, 0.999_999).as_millis(), 109);
     }
 

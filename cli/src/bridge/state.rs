@@ -35,6 +35,9 @@ pub struct Snapshot<'a> {
     pub unacked: u64,
     /// Reconnections to Redis (connections made after the first).
     pub redis_reconnects: u64,
+    /// Events the client queued that the writer has not taken yet (under `block`, a full
+    /// queue means the WebSocket is not being read).
+    pub queued: u64,
     /// Messages dropped by the overflow policy (0 under `block`).
     pub dropped: u64,
 }
@@ -56,12 +59,13 @@ pub fn status_line(s: &Snapshot<'_>) -> String {
         0
     };
     format!(
-        "{}status: feed {}, redis {}, {} written ({rate}/s), {} unacknowledged, {} dropped, {} Redis reconnects",
+        "{}status: feed {}, redis {}, {} written ({rate}/s), {} unacknowledged, {} queued in the client, {} dropped, {} Redis reconnects",
         s.label,
         s.feed,
         if s.redis_up { "up" } else { "down" },
         s.written,
         s.unacked,
+        s.queued,
         s.dropped,
         s.redis_reconnects
     )
@@ -81,12 +85,13 @@ mod tests {
             written_since: 500,
             seconds: 2.0,
             unacked: 12,
+            queued: 65536,
             redis_reconnects: 1,
             dropped: 0,
         };
         assert_eq!(
             status_line(&s),
-            "[2] status: feed live, redis down, 1500 written (250/s), 12 unacknowledged, 0 dropped, 1 Redis reconnects"
+            "[2] status: feed live, redis down, 1500 written (250/s), 12 unacknowledged, 65536 queued in the client, 0 dropped, 1 Redis reconnects"
         );
     }
 }

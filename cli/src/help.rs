@@ -140,8 +140,8 @@ Examples:
 
 Exit codes:
   0  stopped by Ctrl-C (after writing what was queued), or --count reached
-  1  Redis refused a write (wrong key type, out of memory, ACL), or Redis stayed
-     unreachable for 10 s after Ctrl-C with entries not written
+  1  Redis refused a write (wrong key type, out of memory, ACL), or events were not
+     written: Redis stayed unreachable for 10 s after Ctrl-C, or was never reached
   2  bad arguments or configuration, a bad --to URL (the message gives the accepted form)
   3  Redis refused the credentials (AUTH), or the feed refused ours
   4  the WebSocket feed gave up reconnecting

@@ -316,6 +316,28 @@ fn refused_auth_exits_3_and_the_password_never_shows() {
     assert_eq!(p.wait(LONG).code(), Some(0), "{}", p.stderr());
     outputs.push(p.stderr());
     outputs.push(p.all_stdout());
+    // Redis unreachable: the retries and status lines name it, never with the password.
+    let closed = format!("redis://:{RIGHT}@127.0.0.1:{}/0", support::closed_port());
+    let mut p = Proc::spawn_env(
+        &["bridge", &url, "--to", &closed, "--status-interval", "1"],
+        &[("TRADEWIRE_LOG", "trace")],
+    );
+    let deadline = std::time::Instant::now() + LONG;
+    while !p.stderr().contains("redis down") {
+        assert!(std::time::Instant::now() < deadline, "{}", p.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    p.interrupt();
+    let status = p.wait(LONG);
+    let err = p.stderr();
+    assert!(
+        err.contains("redis: cannot reach redis://:<redacted>@127.0.0.1:"),
+        "{err}"
+    );
+    // The client's `connected` (at least) was never written: said, and exit 1.
+    assert!(err.contains("Redis was never reachable;"), "{err}");
+    assert_eq!(status.code(), Some(1), "{err}");
+    outputs.push(err);
     let secrets = [RIGHT.to_string(), WRONG.to_string()];
     tradewire_testkit::canary::assert_no_leak(outputs.iter(), &secrets);
 }

@@ -115,7 +115,20 @@ impl Writer {
         let mut next = Batch::default();
         match link.ensure(&self.shared, stop, None) {
             Ok(true) => {}
-            Ok(false) => return exit::OK,
+            Ok(false) => {
+                // Stopped before Redis was ever reached: what the client queued is lost.
+                self.client.close();
+                self.drain(&mut next, &mut packer);
+                if next.events == 0 {
+                    return exit::OK;
+                }
+                eprintln!(
+                    "tradewire: {}error: Redis was never reachable; {} not written",
+                    self.label,
+                    crate::output::plural(next.events, "event")
+                );
+                return exit::FAILURE;
+            }
             Err(p) => return self.fatal(&p),
         }
         loop {

@@ -128,7 +128,8 @@ Options (and every option of 'tradewire listen'):
                        client, dropped, Redis reconnects)
   --config FILE        one connection's Config, or a list of them ([{...}, {...}] or
                        {\"connections\": [...]}), one client, thread and stream each;
-                       an entry's \"stream\" names its stream (default tradewire:{connection})
+                       an entry's \"stream\" names its stream (default tradewire:{connection});
+                       the fields beside \"connections\" apply to each connection
   --count N            stop after N messages (all written)
   -h, --help           show this help
 

@@ -209,7 +209,7 @@ fn plan(args: &BridgeArgs) -> Result<Vec<Planned>, (i32, String)> {
         Some(Value::Array(list)) => Some(list),
         Some(Value::Object(mut m)) if m.get("connections").is_some_and(Value::is_array) => {
             match m.remove("connections") {
-                Some(Value::Array(list)) => Some(list),
+                Some(Value::Array(list)) => Some(with_shared(list, &m)),
                 _ => None,
             }
         }
@@ -252,6 +252,22 @@ fn plan(args: &BridgeArgs) -> Result<Vec<Planned>, (i32, String)> {
         planned.push(Planned { client, template });
     }
     Ok(planned)
+}
+
+/// `{"connections": [...], <shared fields>}`: each connection's object gets the shared
+/// fields it does not set itself. Pure.
+fn with_shared(list: Vec<Value>, shared: &serde_json::Map<String, Value>) -> Vec<Value> {
+    list.into_iter()
+        .map(|entry| match entry {
+            Value::Object(mut m) => {
+                for (k, v) in shared {
+                    m.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+                Value::Object(m)
+            }
+            other => other,
+        })
+        .collect()
 }
 
 /// Takes the bridge's own `"stream"` out of a connection's object (the rest is a Config).
@@ -313,4 +329,41 @@ fn random_id() -> String {
     );
     h.write_u32(std::process::id());
     format!("{:016x}", h.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn shared_fields_apply_to_every_connection_unless_it_sets_them() {
+        let shared = json!({"preset": "daemon", "heartbeat_timeout": 20});
+        let Value::Object(shared) = shared else {
+            unreachable!()
+        };
+        let list = vec![
+            json!({"url": "ws://a"}),
+            json!({"url": "ws://b", "heartbeat_timeout": 5, "stream": "b"}),
+        ];
+        assert_eq!(
+            with_shared(list, &shared),
+            [
+                json!({"url": "ws://a", "preset": "daemon", "heartbeat_timeout": 20}),
+                json!({"url": "ws://b", "preset": "daemon", "heartbeat_timeout": 5, "stream": "b"}),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_stream_is_taken_out_of_the_config() {
+        let (rest, stream) = split_stream(Some(json!({"url": "ws://a", "stream": "s"}))).unwrap();
+        assert_eq!(
+            (rest, stream.as_deref()),
+            (Some(json!({"url": "ws://a"})), Some("s"))
+        );
+        assert!(split_stream(Some(json!({"stream": 1})))
+            .unwrap_err()
+            .contains("string"));
+    }
 }

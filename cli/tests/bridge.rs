@@ -433,3 +433,59 @@ fn a_redis_too_slow_to_answer_is_left_and_the_batch_sent_again_with_the_same_key
     // once; had it run them, the copies would carry the same keys and be dropped above.
     assert_eq!(numbers(&unique), [1, 2, 3, 4, 5]);
 }
+
+#[test]
+fn a_batch_redis_ran_but_did_not_acknowledge_is_sent_again_with_the_same_keys() {
+    use tradewire_testkit::{FaultProxy, ProxyMode};
+    let redis = RedisServer::start(None);
+    let proxy = FaultProxy::start(([127, 0, 0, 1], redis.port).into()).unwrap();
+    let server = WsServer::start(ServerOptions::default()).unwrap();
+    let to = format!("redis://127.0.0.1:{}/0", proxy.port());
+    let p = Proc::spawn(&["bridge", &server.url(), "--to", &to]);
+    redis.wait_for("tradewire", "connected entry", |e| {
+        count_kind(e, "connected") == 1
+    });
+    // The batch is held on its way to Redis past the bridge's 5 s reply timeout; then Redis
+    // gets it (and runs it) on the connection the bridge has left, and the bridge sends it
+    // again on its new one.
+    proxy.set_mode(ProxyMode::Pause);
+    for n in 1..=5 {
+        server.broadcast(&message(n, 1));
+    }
+    let deadline = std::time::Instant::now() + LONG;
+    while !p.stderr().contains("redis: connection lost") {
+        assert!(std::time::Instant::now() < deadline, "{}", p.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    proxy.set_mode(ProxyMode::Pass);
+    // The held batch (at least the first message) is in the stream twice; the messages
+    // taken after it may have gone in the next batch, sent once.
+    let entries = redis.wait_for("tradewire", "every message, some twice", |e| {
+        let n = numbers(e);
+        n.iter().collect::<HashSet<_>>().len() == 5 && n.len() > 5
+    });
+    let err = stop(p);
+    assert!(err.contains("redis: reconnected to"), "{err}");
+    let messages: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.get("kind") == "message")
+        .collect();
+    for m in &messages {
+        // Every copy of a message is the same event under the same key, in another entry.
+        for o in messages
+            .iter()
+            .filter(|o| o.event()["data"] == m.event()["data"])
+        {
+            assert_eq!(
+                (o.get("key"), o.get("event")),
+                (m.get("key"), m.get("event"))
+            );
+        }
+    }
+    let mut seen = HashSet::new();
+    let unique: Vec<Entry> = entries
+        .into_iter()
+        .filter(|e| seen.insert(e.get("key").to_string()))
+        .collect();
+    assert_eq!(numbers(&unique), [1, 2, 3, 4, 5]);
+}

@@ -6,6 +6,9 @@
 #   scripts/bench.sh --smoke    every client once, briefly: checks that all of them run (< 20 s once built)
 #   scripts/bench.sh --help     the harness's options (--runs, --clients, --skip, --max-load, --max-stall, ...)
 #   scripts/bench.sh --render docs/bench/results.json   redraw the tables and the plot from saved results
+#   scripts/bench.sh --bridge [--runs N --duration S]    the Redis bridge: firehose -> tradewire bridge
+#                               -> redis-server -> an XREADGROUP consumer (benches/bridge.py),
+#                               docs/bench/bridge-results.json
 #
 # It builds what it runs (the Rust clients with release, libtradewire and the Python extension
 # with dist; in benches/.target so that other builds in target/ do not disturb it), creates benches/.venv with the peer clients (benches/requirements.txt), then runs
@@ -20,6 +23,7 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 
 SMOKE=0
 RENDER=0
+BRIDGE=0
 MAX_LOAD="${BENCH_MAX_LOAD:-1.0}"
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
@@ -29,6 +33,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
         --max-load=*) MAX_LOAD="${args[$i]#--max-load=}" ;;
         -h|--help) exec python3 benches/run.py --help ;;
         --render|--render=*) RENDER=1 ;;
+        --bridge) BRIDGE=1 ;;
     esac
 done
 
@@ -65,6 +70,23 @@ if [[ $RENDER == 1 ]]; then
 fi
 
 export CARGO_TARGET_DIR="$ROOT/benches/.target"
+if [[ $BRIDGE == 1 ]]; then
+    command -v redis-server >/dev/null || { log "missing redis-server (scripts/setup.sh installs it)"; exit 2; }
+    log "building: bench server and the tradewire command (release)"
+    cargo build --release --quiet -p tradewire-bench -p tradewire-cli
+    export BENCH_TARGET_DIR="$CARGO_TARGET_DIR"
+    bridge_args=()
+    skip=0
+    for a in "$@"; do
+        if ((skip)); then skip=0; continue; fi
+        case "$a" in
+            --bridge|--max-load=*) ;;
+            --max-load) skip=1 ;;
+            *) bridge_args+=("$a") ;;
+        esac
+    done
+    exec "$PY" benches/bridge.py "${bridge_args[@]}"
+fi
 start=$SECONDS
 # The Rust clients as a Rust application builds them by default (release); libtradewire and
 # the Python extension as we ship them (the dist profile, Cargo.toml).

@@ -6,7 +6,8 @@
 # Idempotent and fast when everything is already there:
 #   - Debian packages: pkg-config, libssl-dev (native-tls / openssl-sys), python3-venv when the
 #     python3 on PATH cannot make a venv, nodejs + npm when missing, tinyproxy and dante-server
-#     (the proxy tests' HTTP CONNECT and SOCKS5 servers). `apt-get update` runs only when
+#     (the proxy tests' HTTP CONNECT and SOCKS5 servers), redis-server (the bridge's tests start
+#     their own on a free port; the service the package installs is not used). `apt-get update` runs only when
 #     something must be installed.
 #   - As root: the system user `tradewire-proxy` (no home, no shell, locked for login) with the
 #     password the SOCKS5 username tests give dante (dante checks usernames against the system's
@@ -40,7 +41,7 @@ deb_installed() {
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
-    for pkg in pkg-config libssl-dev tinyproxy dante-server; do
+    for pkg in pkg-config libssl-dev tinyproxy dante-server redis-server; do
         deb_installed "$pkg" || missing+=("$pkg")
     done
 else

@@ -9,6 +9,7 @@ Usage:
 
 Commands:
   listen URL      Print every event from a stream as one JSON line on stdout
+  bridge URL      Append every event to a Redis Stream (--to redis://host:port/db)
   demo            Run a self-contained demo with fault injection (no network needed)
   mock-server     Run a local mock server (daemon, agent or breakout) to develop against
 
@@ -19,14 +20,15 @@ Options:
 Examples:
   tradewire demo
   tradewire listen ws://localhost:8765 --preset daemon --account 123
+  tradewire bridge ws://localhost:8765 --preset daemon --to redis://localhost:6379/0
   tradewire mock-server --preset daemon --port 8765 --rate 20
 
 Exit codes:
   0  success (including a Ctrl-C stop)
   1  runtime failure (e.g. the demo's client did not recover)
   2  bad arguments or configuration
-  3  authentication failed (listen)
-  4  gave up reconnecting (listen)
+  3  authentication failed (listen, bridge: the feed or Redis)
+  4  gave up reconnecting (listen, bridge)
 
 Environment:
   TRADEWIRE_LOG=info|debug   also print the library's log on stderr
@@ -90,6 +92,60 @@ Exit codes:
   3  authentication failed (HTTP 401/403 or close 1008 from the server)
   4  gave up reconnecting
   5  --wait: not live in time, or the first attempt failed
+";
+
+/// `tradewire bridge --help`.
+pub const BRIDGE_HELP: &str = "\
+tradewire bridge — append a stream's events to Redis Streams
+
+Usage:
+  tradewire bridge URL --to redis://[[user]:password@]host[:port][/db] [options]
+  tradewire bridge --config FILE.json --to REDIS_URL [options]
+
+Every event the client delivers becomes one entry (XADD), lifecycle events included
+(connected, disconnected, reconnecting, gap, lagged, gave_up), in order, with the fields
+  key          <instance>:<connection>:<epoch>:<seq>, the same if an entry is sent twice
+  kind         message, connected, disconnected, gap, lagged, gave_up, ...
+  type, account_id          the message's (left out when absent)
+  epoch, seq   the WebSocket connection number and the entry's number within it
+  received_at, server_time  ISO-8601 UTC (messages; server_time where known)
+  event        the event's JSON line, as listen prints it (with data and raw)
+Delivery is at least once: after Redis was lost, the entries it had not acknowledged are
+sent again, so a consumer drops an entry whose key it has seen. While Redis is away the
+client's overflow policy applies (block, the default: the WebSocket is not read and the
+server is slowed down by TCP; nothing is lost). The bridge reconnects to Redis with backoff
+(0.1 s doubling to 2 s) and reports both connections on stderr.
+
+Options (and every option of 'tradewire listen'):
+  --to URL             the Redis server (required); its password is never printed
+  --stream NAME        the stream (default tradewire); {account_id}, {type} and
+                       {connection} are replaced per entry (absent: _); lifecycle entries
+                       go to every stream the connection has written
+  --maxlen N           trim each stream to about N entries (XADD MAXLEN ~ N)
+  --instance-id ID     the key's first part (default: random per run; never reuse one)
+  --status-interval S  a status line on stderr every S seconds (feed and Redis state,
+                       events written and their rate, unacknowledged, queued in the
+                       client, dropped, Redis reconnects)
+  --config FILE        one connection's Config, or a list of them ([{...}, {...}] or
+                       {\"connections\": [...]}), one client, thread and stream each;
+                       an entry's \"stream\" names its stream (default tradewire:{connection});
+                       the fields beside \"connections\" apply to each connection
+  --count N            stop after N messages (all written)
+  -h, --help           show this help
+
+Examples:
+  tradewire bridge ws://localhost:8765 --preset daemon --to redis://localhost:6379/0
+  tradewire bridge ws://feed:8765 --preset daemon --to redis://:$REDIS_PASSWORD@cache:6379/1 \\
+      --stream 'tw:{account_id}' --maxlen 1000000 --status-interval 10
+  tradewire bridge --config desks.json --to redis://localhost:6379/0
+
+Exit codes:
+  0  stopped by Ctrl-C (after writing what was queued), or --count reached
+  1  Redis refused a write (wrong key type, out of memory, ACL), or events were not
+     written: Redis stayed unreachable for 10 s after Ctrl-C, or was never reached
+  2  bad arguments or configuration, a bad --to URL (the message gives the accepted form)
+  3  Redis refused the credentials (AUTH), or the feed refused ours
+  4  the WebSocket feed gave up reconnecting
 ";
 
 /// `tradewire demo --help`.

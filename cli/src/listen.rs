@@ -56,7 +56,7 @@ pub fn run(args: &ListenArgs, stop: &AtomicBool) -> i32 {
 
 /// `--wait`: waits until the connection is live, looking at the Ctrl-C flag every `TICK`.
 /// `Err(exit code)`: the first attempt failed, or `limit` passed, or Ctrl-C (exit 0).
-fn wait_live(client: &Client, limit: Duration, stop: &AtomicBool) -> Result<(), i32> {
+pub(crate) fn wait_live(client: &Client, limit: Duration, stop: &AtomicBool) -> Result<(), i32> {
     let deadline = std::time::Instant::now() + limit;
     loop {
         if stop.load(Ordering::SeqCst) {
@@ -87,12 +87,23 @@ fn prepare(args: &ListenArgs) -> Result<Client, (i32, String)> {
         Some(path) => Some(read_config_file(path).map_err(usage)?),
         None => None,
     };
-    let token = match &args.token {
+    let token = token(args).map_err(usage)?;
+    let value = build_config(file, args, token).map_err(usage)?;
+    client_from(value, args)
+}
+
+/// The token of `--token` or `--token-env`, if any.
+pub(crate) fn token(args: &ListenArgs) -> Result<Option<String>, String> {
+    Ok(match &args.token {
         None => None,
         Some(TokenSource::Literal(t)) => Some(t.clone()),
-        Some(TokenSource::Env(var)) => Some(token_from_env(var).map_err(usage)?),
-    };
-    let value = build_config(file, args, token).map_err(usage)?;
+        Some(TokenSource::Env(var)) => Some(token_from_env(var)?),
+    })
+}
+
+/// A client for a configuration built by [`build_config`]; `Err((exit code, message))`.
+pub(crate) fn client_from(value: Value, args: &ListenArgs) -> Result<Client, (i32, String)> {
+    let usage = |m: String| (exit::USAGE, m);
     let config = Config::from_value(value).map_err(|e| usage(config_error(&e, args)))?;
     Client::new(config).map_err(|e| match e.kind() {
         tradewire::ErrorCategory::Config => usage(config_error(&e, args)),
@@ -110,7 +121,7 @@ fn config_error(e: &tradewire::Error, args: &ListenArgs) -> String {
     }
 }
 
-fn read_config_file(path: &Path) -> Result<Value, String> {
+pub(crate) fn read_config_file(path: &Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read the config file {}: {e}", path.display()))?;
     serde_json::from_str(&text)

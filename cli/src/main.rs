@@ -1,7 +1,8 @@
-//! `tradewire`: listen to a trading event stream, run the self-contained demo, or run a mock
-//! server. See `tradewire --help`.
+//! `tradewire`: listen to a trading event stream, bridge it into Redis Streams, run the
+//! self-contained demo, or run a mock server. See `tradewire --help`.
 
 mod args;
+mod bridge;
 mod demo;
 mod help;
 mod listen;
@@ -21,9 +22,9 @@ pub mod exit {
     pub const FAILURE: i32 = 1;
     /// Bad arguments or configuration.
     pub const USAGE: i32 = 2;
-    /// The server rejected the credentials.
+    /// The server rejected the credentials (bridge: the WebSocket server or Redis).
     pub const AUTH: i32 = 3;
-    /// The client gave up reconnecting.
+    /// The client gave up reconnecting (bridge: the WebSocket feed gave up).
     pub const GAVE_UP: i32 = 4;
     /// `listen --wait N`: the connection was not live within N seconds, or its first
     /// attempt failed (the message gives the reason).
@@ -55,6 +56,7 @@ fn run(command: Command) -> i32 {
             exit::OK
         }
         Command::Listen(a) => with_ctrl_c(|stop| listen::run(&a, stop)),
+        Command::Bridge(a) => with_ctrl_c(|stop| bridge::run(&a, stop)),
         Command::Demo(a) => with_ctrl_c(|stop| demo::run(&a, stop)),
         Command::MockServer(a) => with_ctrl_c(|stop| mock::run(&a, stop)),
         Command::Replay(a) => with_ctrl_c(|stop| mock::replay(&a, stop)),

@@ -105,5 +105,18 @@ pub use subscriptions::{Subscribed, Subscription, Wire};
 pub use suggest::suggest;
 pub use token_details::TokenDetails;
 
+/// Appends a time as ISO-8601 UTC with microseconds (`2025-01-17T14:45:15.123456Z`), the
+/// form of every time in an event's JSON projection ([`Event::to_json`]), so that a
+/// consumer of both sees one format (the CLI's Redis bridge writes `received_at` with it).
+///
+/// ```
+/// let mut s = String::new();
+/// tradewire::push_timestamp(&mut s, std::time::UNIX_EPOCH);
+/// assert_eq!(s, "1970-01-01T00:00:00.000000Z");
+/// ```
+pub fn push_timestamp(out: &mut String, t: std::time::SystemTime) {
+    time::push_iso8601_micros(out, t);
+}
+
 /// The library's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -78,8 +78,15 @@ impl Registry {
 static REGISTRY: RwLock<Option<Registry>> = RwLock::new(None);
 
 /// Registers a secret (in every form) so that [`scrub`] removes it from any text from now
-/// on, in this process. Secrets shorter than 3 bytes are ignored.
-pub(crate) fn register(secret: &str) {
+/// on, in this process. Secrets shorter than 3 bytes are ignored. The library registers
+/// the secrets of its configuration itself; an application registers its own (the CLI's
+/// Redis password) before any text that might hold them is printed.
+///
+/// ```
+/// tradewire::redact::register("app-secret-42");
+/// assert_eq!(tradewire::redact::scrub("auth app-secret-42 failed"), "auth <redacted> failed");
+/// ```
+pub fn register(secret: &str) {
     if secret.len() < MIN_SECRET {
         return;
     }

@@ -84,7 +84,8 @@ pub struct ListenArgs {
     pub record: Option<PathBuf>,
 }
 
-const LISTEN_FLAGS: [FlagSpec; 16] = [
+/// `listen`'s options; `bridge` accepts every one of them too.
+pub(super) const LISTEN_FLAGS: [FlagSpec; 16] = [
     flag("--preset", true),
     flag("--account", true),
     flag("--types", true),
@@ -113,64 +114,84 @@ pub(super) fn parse_listen(args: &[&str]) -> Result<Command, UsageError> {
     for arg in tokenize(args, &LISTEN_FLAGS, t)? {
         match arg {
             Arg::Flag("--help", _) => return Ok(Command::Help(t)),
-            Arg::Positional(p) => {
-                if out.url.is_some() {
-                    return Err(usage(
-                        t,
-                        format!("unexpected argument '{p}': listen takes one URL"),
-                    ));
-                }
-                if p.trim().is_empty() {
-                    return Err(usage(t, "the URL is empty"));
-                }
-                out.url = Some(p.to_string());
-            }
-            Arg::Flag(name, value) => {
-                let v = value.unwrap_or_default();
-                match name {
-                    "--preset" => out.preset = Some(non_empty(t, name, v)?.to_string()),
-                    "--account" => out.account = Some(parse_account(t, v)?),
-                    "--types" => out.types = parse_list(t, name, v)?,
-                    "--token" | "--token-env" => {
-                        if out.token.is_some() {
-                            return Err(usage(
-                                t,
-                                "give the token once: either --token or --token-env",
-                            ));
-                        }
-                        let v = non_empty(t, name, v)?.to_string();
-                        out.token = Some(if name == "--token" {
-                            TokenSource::Literal(v)
-                        } else {
-                            TokenSource::Env(v)
-                        });
-                    }
-                    "--config" => out.config_file = Some(PathBuf::from(non_empty(t, name, v)?)),
-                    "--header" => out.headers.push(parse_header(v)?),
-                    "--query" => out.query.push(parse_query(v)?),
-                    "--count" => out.count = Some(parse_number::<u64>(t, name, v, 1)?),
-                    "--max-reconnects" => {
-                        out.max_reconnects = Some(parse_number::<u32>(t, name, v, 0)?)
-                    }
-                    "--wait" => out.wait = Some(parse_number::<u32>(t, name, v, 1)?),
-                    "--quiet" => out.quiet = true,
-                    "--no-compression" => out.no_compression = true,
-                    "--subscribe" => out.subscribe.push(parse_json(t, name, v)?),
-                    "--proxy" => out.proxy = Some(tradewire::Secret::new(non_empty(t, name, v)?)),
-                    "--record" => out.record = Some(PathBuf::from(non_empty(t, name, v)?)),
-                    _ => unreachable!("flag {name} is in LISTEN_FLAGS"),
-                }
-            }
+            Arg::Positional(p) => set_url(&mut out, p, t)?,
+            Arg::Flag(name, value) => apply_flag(&mut out, name, value, t)?,
         }
     }
-    if out.url.is_none() && out.preset.is_none() && out.config_file.is_none() {
+    check_url(&out, t)?;
+    Ok(Command::Listen(out))
+}
+
+/// The positional URL (one at most).
+pub(super) fn set_url(out: &mut ListenArgs, p: &str, t: Topic) -> Result<(), UsageError> {
+    if out.url.is_some() {
         return Err(usage(
             t,
-            "missing URL: give the server's address, e.g. 'tradewire listen ws://localhost:8765 --preset daemon' \
-             (or a --preset with a default URL, or a --config file with \"url\")",
+            format!("unexpected argument '{p}': one server URL only"),
         ));
     }
-    Ok(Command::Listen(out))
+    if p.trim().is_empty() {
+        return Err(usage(t, "the URL is empty"));
+    }
+    out.url = Some(p.to_string());
+    Ok(())
+}
+
+/// A URL, a preset with a default URL, or a config file must say where to connect.
+pub(super) fn check_url(out: &ListenArgs, t: Topic) -> Result<(), UsageError> {
+    if out.url.is_none() && out.preset.is_none() && out.config_file.is_none() {
+        let cmd = t.invocation();
+        return Err(usage(
+            t,
+            format!(
+                "missing URL: give the server's address, e.g. '{cmd} ws://localhost:8765 --preset daemon' \
+                 (or a --preset with a default URL, or a --config file with \"url\")"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Applies one of [`LISTEN_FLAGS`] (`listen`'s options, which `bridge` shares) to `out`.
+pub(super) fn apply_flag(
+    out: &mut ListenArgs,
+    name: &str,
+    value: Option<&str>,
+    t: Topic,
+) -> Result<(), UsageError> {
+    let v = value.unwrap_or_default();
+    match name {
+        "--preset" => out.preset = Some(non_empty(t, name, v)?.to_string()),
+        "--account" => out.account = Some(parse_account(t, v)?),
+        "--types" => out.types = parse_list(t, name, v)?,
+        "--token" | "--token-env" => {
+            if out.token.is_some() {
+                return Err(usage(
+                    t,
+                    "give the token once: either --token or --token-env",
+                ));
+            }
+            let v = non_empty(t, name, v)?.to_string();
+            out.token = Some(if name == "--token" {
+                TokenSource::Literal(v)
+            } else {
+                TokenSource::Env(v)
+            });
+        }
+        "--config" => out.config_file = Some(PathBuf::from(non_empty(t, name, v)?)),
+        "--header" => out.headers.push(parse_header(v)?),
+        "--query" => out.query.push(parse_query(v)?),
+        "--count" => out.count = Some(parse_number::<u64>(t, name, v, 1)?),
+        "--max-reconnects" => out.max_reconnects = Some(parse_number::<u32>(t, name, v, 0)?),
+        "--wait" => out.wait = Some(parse_number::<u32>(t, name, v, 1)?),
+        "--quiet" => out.quiet = true,
+        "--no-compression" => out.no_compression = true,
+        "--subscribe" => out.subscribe.push(parse_json(t, name, v)?),
+        "--proxy" => out.proxy = Some(tradewire::Secret::new(non_empty(t, name, v)?)),
+        "--record" => out.record = Some(PathBuf::from(non_empty(t, name, v)?)),
+        _ => unreachable!("flag {name} is in LISTEN_FLAGS"),
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,13 +5,16 @@
 
 use std::fmt;
 
-use crate::help::{DEMO_HELP, LISTEN_HELP, MAIN_HELP, MOCK_HELP};
+use crate::help::{BRIDGE_HELP, DEMO_HELP, LISTEN_HELP, MAIN_HELP, MOCK_HELP};
 
+mod bridge;
 mod listen;
 mod mock;
 mod tokens;
 mod values;
 
+use bridge::parse_bridge;
+pub use bridge::BridgeArgs;
 use listen::parse_listen;
 pub use listen::{Account, ListenArgs, TokenSource};
 use mock::parse_mock;
@@ -31,6 +34,8 @@ pub enum Command {
     Version,
     /// `tradewire listen ...`
     Listen(ListenArgs),
+    /// `tradewire bridge ...`
+    Bridge(Box<BridgeArgs>),
     /// `tradewire demo ...`
     Demo(DemoArgs),
     /// `tradewire mock-server ...`
@@ -46,6 +51,8 @@ pub enum Topic {
     Main,
     /// `tradewire listen --help`
     Listen,
+    /// `tradewire bridge --help`
+    Bridge,
     /// `tradewire demo --help`
     Demo,
     /// `tradewire mock-server --help`
@@ -58,6 +65,7 @@ impl Topic {
         match self {
             Topic::Main => "tradewire",
             Topic::Listen => "tradewire listen",
+            Topic::Bridge => "tradewire bridge",
             Topic::Demo => "tradewire demo",
             Topic::MockServer => "tradewire mock-server",
         }
@@ -68,6 +76,7 @@ impl Topic {
         match self {
             Topic::Main => MAIN_HELP,
             Topic::Listen => LISTEN_HELP,
+            Topic::Bridge => BRIDGE_HELP,
             Topic::Demo => DEMO_HELP,
             Topic::MockServer => MOCK_HELP,
         }
@@ -112,7 +121,7 @@ fn usage(topic: Topic, message: impl Into<String>) -> UsageError {
     }
 }
 
-const COMMANDS: [&str; 3] = ["listen", "demo", "mock-server"];
+const COMMANDS: [&str; 4] = ["listen", "bridge", "demo", "mock-server"];
 
 /// Parses the arguments after the program name.
 pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, UsageError> {
@@ -120,7 +129,7 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, UsageError> {
     let Some((&first, rest)) = args.split_first() else {
         return Err(usage(
             Topic::Main,
-            "no command given; use one of: listen, demo, mock-server",
+            "no command given; use one of: listen, bridge, demo, mock-server",
         ));
     };
     match first {
@@ -131,6 +140,7 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, UsageError> {
             Some(&cmd) => topic_of(cmd).map(Command::Help).ok_or_else(|| unknown_command(cmd)),
         },
         "listen" => parse_listen(rest),
+        "bridge" => parse_bridge(rest),
         "demo" => parse_demo(rest),
         "mock-server" => parse_mock(rest),
         other if other.starts_with('-') => Err(usage(
@@ -144,6 +154,7 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, UsageError> {
 fn topic_of(cmd: &str) -> Option<Topic> {
     match cmd {
         "listen" => Some(Topic::Listen),
+        "bridge" => Some(Topic::Bridge),
         "demo" => Some(Topic::Demo),
         "mock-server" => Some(Topic::MockServer),
         _ => None,
@@ -153,7 +164,7 @@ fn topic_of(cmd: &str) -> Option<Topic> {
 fn unknown_command(cmd: &str) -> UsageError {
     let hint = suggest(cmd, &COMMANDS)
         .map(|s| format!("; did you mean '{s}'?"))
-        .unwrap_or_else(|| "; the commands are listen, demo and mock-server".into());
+        .unwrap_or_else(|| "; the commands are listen, bridge, demo and mock-server".into());
     usage(Topic::Main, format!("unknown command '{cmd}'{hint}"))
 }
 

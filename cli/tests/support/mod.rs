@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod redis_server;
+
 /// Generous: these only bound how long a broken build can hang a test, they are not
 /// performance thresholds.
 pub const LONG: Duration = Duration::from_secs(30);

@@ -81,7 +81,7 @@ while end is None and time.monotonic() < deadline:
             if t == b"bench_begin":
                 begin = (time.monotonic(), eid.decode())
             elif t == b"bench_end":
-                end = (time.monotonic(), eid.decode(), json.loads(f[b"event"])["data"]["sent"])
+                end = (time.monotonic(), eid.decode(), json.loads(f[b"data"])["data"]["sent"])
             elif begin is not None and end is None:
                 n += 1
         r.xack(stream, group, *ids)

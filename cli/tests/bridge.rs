@@ -476,10 +476,7 @@ fn a_batch_redis_ran_but_did_not_acknowledge_is_sent_again_with_the_same_keys() 
             .iter()
             .filter(|o| o.event()["data"] == m.event()["data"])
         {
-            assert_eq!(
-                (o.get("key"), o.get("event")),
-                (m.get("key"), m.get("event"))
-            );
+            assert_eq!((o.get("key"), o.get("data")), (m.get("key"), m.get("data")));
         }
     }
     let mut seen = HashSet::new();

@@ -13,7 +13,7 @@
 //! | `seq` | the entry's number within its epoch, from 1 |
 //! | `received_at` | when the frame was read (messages), ISO-8601 UTC with microseconds |
 //! | `server_time` | the message's own timestamp, where known (`time_pointer`) |
-//! | `event` | the event's JSON projection: the line `listen` prints, with `data` and `raw` |
+//! | `data` | the event's JSON projection, the line `listen` prints: a message's payload is its `data` member, non-JSON text its `raw`; lifecycle events carry their reason, code, ... |
 
 use tradewire::Event;
 
@@ -164,7 +164,7 @@ pub fn write_xadd(buf: &mut Vec<u8>, to: Target<'_>, event: &Event, key: Key<'_>
             bulk(buf, value.as_bytes());
         }
     }
-    bulk(buf, b"event");
+    bulk(buf, b"data");
     bulk(buf, s.json.as_bytes());
 }
 
@@ -303,7 +303,7 @@ mod tests {
                 "7",
                 "seq",
                 "1",
-                "event",
+                "data",
                 r#"{"kind":"connected","epoch":7,"url":"ws://h","is_connected":true}"#
             ]
         );

@@ -169,9 +169,9 @@ impl Entry {
         self.fields.get(name).map_or("", String::as_str)
     }
 
-    /// The `event` field parsed.
+    /// The `data` field (the event's JSON projection) parsed.
     pub fn event(&self) -> serde_json::Value {
-        serde_json::from_str(self.get("event")).expect("the event field is JSON")
+        serde_json::from_str(self.get("data")).expect("the data field is JSON")
     }
 }
 

@@ -7,7 +7,8 @@
 #   - C++17, CMake `find_package(tradewire <version> EXACT)`: tradewire::tradewire and
 #     tradewire::tradewire_static.
 # Each program checks that tw_version(), TW_VERSION and TW_VERSION_MAJOR/MINOR/PATCH agree;
-# this script checks them against Cargo.toml's version, and the prefix's layout.
+# this script checks them and `tradewire --version` against Cargo.toml's version, and the
+# prefix's layout.
 #
 #   tests/install/c.sh          (run by scripts/test-c.sh)
 #
@@ -55,6 +56,8 @@ done
 log "starting tradewire mock-server --preset daemon"
 cargo build --quiet --release -p tradewire-cli
 target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+cli_version="$("$target_dir/release/tradewire" --version)"
+[[ $cli_version == "tradewire $VERSION" ]] || die "tradewire --version says '$cli_version', Cargo.toml $VERSION"
 "$target_dir/release/tradewire" mock-server --preset daemon --port 0 --rate 50 \
     >"$TMP/server.out" 2>"$TMP/server.err" &
 server=$!

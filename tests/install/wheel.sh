@@ -68,6 +68,8 @@ for v in $(printf '%s\n' "$oldest" "$newest" | sort -uV); do
     bare "$venv" -c 'import shutil, sys
 tools = [t for t in ("cargo", "rustc", "cc", "gcc") if shutil.which(t)]
 sys.exit(f"on PATH: {tools}" if tools else 0)' || die "the test PATH is not bare"
+    got="$(bare "$venv" -c 'import tradewire; print(tradewire.__version__)')"
+    [[ $got == "$VERSION" ]] || die "CPython $v: tradewire.__version__ is $got, Cargo.toml says $VERSION"
     bare "$venv" "$HERE/session.py" local >&2 || die "CPython $v: the live session failed"
 done
 

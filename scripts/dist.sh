@@ -3,7 +3,8 @@
 #   - one abi3 wheel (CPython 3.9 and newer) tagged manylinux2014 (glibc 2.17), that installs
 #     and runs with no Rust toolchain, no compiler and no OpenSSL on the machine: OpenSSL is
 #     compiled from source and linked statically (python crate feature `vendored-openssl`),
-#     and the extension is linked by `zig cc` against glibc 2.17's symbols (maturin --zig);
+#     and the extension is linked by `zig cc` against glibc 2.17's symbols (maturin --zig)
+#     and the system's libgcc_s (see below);
 #   - the sdist (`pip install tradewire-X.tar.gz` builds it with cargo, like `pip install .`).
 # Then checks the wheel with `auditwheel show` (it must be manylinux_2_17 with nothing to
 # graft) and that it holds the type stubs, py.typed and the licences.
@@ -34,10 +35,20 @@ TARGET=x86_64-unknown-linux-gnu
 mkdir -p dist
 rm -f "dist/tradewire-$VERSION"-*.whl "dist/tradewire-$VERSION.tar.gz"
 
+# zig cc links its own copy of LLVM's libunwind in place of libgcc_s. glibc's pthread_exit
+# (which CPython calls on a thread that wakes up during interpreter shutdown, e.g. one
+# blocked in Client.recv) unwinds with the system's libgcc_s, and the extension's frames
+# would then be handed to the other unwinder: a crash at exit
+# (python/tests/test_resilience.py, test_interpreter_exits_cleanly_...). Linking the
+# system's libgcc_s.so.1 (which the manylinux policy allows) makes both the same unwinder.
+LIBGCC_S="$(cc -print-file-name=libgcc_s.so.1)"
+[[ -f $LIBGCC_S ]] || die "no libgcc_s.so.1 (cc -print-file-name): install gcc"
+
 log "maturin build (abi3, manylinux2014, zig, vendored OpenSSL), version $VERSION"
 start=$SECONDS
 CARGO_PROFILE_DIST_DEBUG=0 maturin build --quiet --zig --target "$TARGET" \
-    --compatibility manylinux2014 --features vendored-openssl --out dist >&2
+    --compatibility manylinux2014 --features vendored-openssl --out dist \
+    -- -C link-arg="$LIBGCC_S" >&2
 log "wheel built in $((SECONDS - start)) s"
 
 log "maturin sdist"
@@ -58,6 +69,12 @@ grep -q 'manylinux_2_17_x86_64' <<<"$report" \
 if grep -q 'repair' <<<"$report"; then
     die "$wheel needs libraries outside the manylinux policy:"$'\n'"$report"
 fi
+
+unpacked="$(mktemp -d)"
+trap 'rm -rf "$unpacked"' EXIT
+unzip -q "$wheel" 'tradewire/_native.abi3.so' -d "$unpacked"
+readelf -d "$unpacked/tradewire/_native.abi3.so" | grep -q 'NEEDED.*\[libgcc_s.so.1\]' \
+    || die "the extension does not use the system's libgcc_s (its own unwinder crashes at exit)"
 
 log "checking the wheel's contents"
 "$VENV/bin/python" - "$wheel" <<'EOF'

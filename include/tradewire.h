@@ -22,6 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of this header; tw_version() gives the library's at run time. */
+#define TW_VERSION "0.1.0"
+#define TW_VERSION_MAJOR 0
+#define TW_VERSION_MINOR 1
+#define TW_VERSION_PATCH 0
+
 /**
  * `timeout_ms` value for `tw_client_next_event` that waits without a time limit (until an
  * event arrives or the client is closed).

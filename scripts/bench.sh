@@ -92,7 +92,7 @@ start=$SECONDS
 # the Python extension as we ship them (the dist profile, Cargo.toml).
 log "building: bench server and Rust clients (release), libtradewire and the Python extension (dist)"
 cargo build --release --quiet -p tradewire-bench
-cargo build --profile dist --quiet -p tradewire-ffi
+make -s lib
 # Built apart so that its serde_json features do not change the others' build.
 PYO3_PYTHON="$PY" cargo build --profile dist --quiet -p tradewire-python
 BUILD="$ROOT/benches/.build"

@@ -4,17 +4,18 @@
 #   ./scripts/setup.sh
 #
 # Idempotent and fast when everything is already there:
-#   - Debian packages: pkg-config, libssl-dev (native-tls / openssl-sys), python3-venv when the
-#     python3 on PATH cannot make a venv, nodejs + npm when missing, tinyproxy and dante-server
-#     (the proxy tests' HTTP CONNECT and SOCKS5 servers), redis-server (the bridge's tests start
-#     their own on a free port; the service the package installs is not used). `apt-get update` runs only when
-#     something must be installed.
+#   - Debian packages: pkg-config, cmake (the installed-library tests), libssl-dev (native-tls /
+#     openssl-sys), python3-venv when the python3 on PATH cannot make a venv, nodejs + npm when
+#     missing, tinyproxy and dante-server (the proxy tests' HTTP CONNECT and SOCKS5 servers),
+#     redis-server (the bridge's tests start their own on a free port; the service the package
+#     installs is not used). `apt-get update` runs only when something must be installed.
 #   - As root: the system user `tradewire-proxy` (no home, no shell, locked for login) with the
 #     password the SOCKS5 username tests give dante (dante checks usernames against the system's
 #     users); skipped when it exists or when not root (those tests then skip).
 #   - <repo>/.venv made with the python3 on PATH (pyenv's or the system's), then
-#     `pip install -r tests/peers/requirements.txt` (skipped when the requirements are unchanged
-#     since the last successful install and the packages still import).
+#     `pip install -r tests/peers/requirements.txt -r scripts/dist-requirements.txt` (the peer
+#     servers' packages; maturin, ziglang and auditwheel for scripts/dist.sh), skipped when the
+#     requirements are unchanged since the last successful install and the packages still import.
 #   - tests/peers/node_modules from tests/peers/package-lock.json (`npm ci`, skipped when the lock
 #     file is unchanged since the last successful install).
 #
@@ -41,7 +42,7 @@ deb_installed() {
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
-    for pkg in pkg-config libssl-dev tinyproxy dante-server redis-server; do
+    for pkg in pkg-config cmake libssl-dev tinyproxy dante-server redis-server; do
         deb_installed "$pkg" || missing+=("$pkg")
     done
 else
@@ -104,16 +105,17 @@ else
     "$PYTHON" -m venv "$VENV"
 fi
 
-REQ="$PEERS/requirements.txt"
+REQS=("$PEERS/requirements.txt" "$ROOT/scripts/dist-requirements.txt")
 PIP_STAMP="$VENV/.tradewire-peers-requirements.sha256"
-req_hash="$(hash_of "$REQ")"
+req_hash="$(cat "${REQS[@]}" | sha256sum | cut -d' ' -f1)"
 if [[ $FORCE != 1 && -f $PIP_STAMP && "$(cat "$PIP_STAMP")" == "$req_hash" ]] \
-    && "$VENV/bin/python" -c 'import websockets.asyncio.server' >/dev/null 2>&1; then
+    && "$VENV/bin/python" -c 'import websockets.asyncio.server, ziglang' >/dev/null 2>&1; then
     log "python requirements up to date"
 else
-    log "pip install -r tests/peers/requirements.txt"
+    log "pip install -r tests/peers/requirements.txt -r scripts/dist-requirements.txt"
     rm -f "$PIP_STAMP"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-input -r "$REQ" >&2
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-input \
+        -r "${REQS[0]}" -r "${REQS[1]}" >&2
     printf '%s\n' "$req_hash" >"$PIP_STAMP"
 fi
 

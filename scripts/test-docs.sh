@@ -6,8 +6,8 @@
 #
 # Builds what the examples use first: the `tradewire` command (release, the build the
 # README's demo command makes), the Rust examples (crate tests/docs), the C library with the
-# `dist` profile the README recommends. The Python examples use the package installed in
-# .venv: scripts/test.sh runs scripts/test-python.sh (which installs it) before this script;
+# `dist` profile the README recommends (`make lib`). The Python examples use the package
+# installed in .venv: scripts/test.sh runs scripts/test-python.sh (which installs it) before this script;
 # run alone, this script installs it when .venv has none.
 # The examples use the mock servers' default ports 8765, 4000 and 8000 on 127.0.0.1.
 # Exits non-zero when any example fails or a claim does not hold.
@@ -30,10 +30,10 @@ fi
 .venv/bin/python -m mypy --version >/dev/null 2>&1 \
     || .venv/bin/python -m pip --disable-pip-version-check -q install "mypy>=1.10" >&2
 
-log "cargo build --release -p tradewire-cli; cargo build -p tradewire-docs; cargo build -p tradewire-ffi --profile dist"
+log "cargo build --release -p tradewire-cli; cargo build -p tradewire-docs; make lib (the C library, dist profile)"
 cargo build --quiet --release -p tradewire-cli
 cargo build --quiet -p tradewire-docs
-cargo build --quiet -p tradewire-ffi --profile dist
+make -s lib
 
 log "running the examples"
 start=$SECONDS

@@ -3,7 +3,10 @@
 # against the module (mypy stubtest) and runs the pytest suite in python/tests.
 #
 #   ./scripts/test-python.sh [pytest arguments...]
+#   TRADEWIRE_WHEEL=dist/tradewire-...whl ./scripts/test-python.sh   # test that wheel instead
 #
+# With TRADEWIRE_WHEEL (scripts/test.sh passes the wheel scripts/dist.sh built), the suite runs
+# against the wheel users download, and the extension is not built a second time.
 # The venv is made by scripts/setup.sh when missing. The package is installed with pip from the
 # repository root, like the README's `pip install .`, but without build isolation (maturin is
 # installed into the venv) so that a rebuild reuses target/ and takes seconds.
@@ -27,9 +30,14 @@ PIP=("$PY" -m pip --disable-pip-version-check --no-input)
 log "installing build and test tools (maturin, pytest, mypy)"
 "${PIP[@]}" install -q "maturin>=1.9,<2.0" "pytest>=7" "mypy>=1.10" >&2
 
-log "pip install $ROOT (release build of the extension)"
 start=$SECONDS
-"${PIP[@]}" install -q --no-build-isolation --force-reinstall --no-deps "$ROOT" >&2
+if [[ -n ${TRADEWIRE_WHEEL:-} ]]; then
+    log "pip install $TRADEWIRE_WHEEL"
+    "${PIP[@]}" install -q --force-reinstall --no-deps "$TRADEWIRE_WHEEL" >&2
+else
+    log "pip install $ROOT (release build of the extension)"
+    "${PIP[@]}" install -q --no-build-isolation --force-reinstall --no-deps "$ROOT" >&2
+fi
 log "installed in $((SECONDS - start)) s: $("$PY" -c 'import tradewire; print(tradewire.__version__, tradewire.__file__)')"
 
 # mypy runs in a scratch directory: outside the source tree `tradewire` is the installed

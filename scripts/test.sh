@@ -22,6 +22,13 @@ step "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+step "the published crates: declared rust-version, documentation, package contents"
+./scripts/check-msrv.sh
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p tradewire -p tradewire-testkit
+# Packs both crates and builds them from the packages (about 25 s with target/ warm: the
+# dependencies are reused); --allow-dirty so that it also runs on uncommitted work.
+cargo publish --quiet --dry-run --allow-dirty -p tradewire -p tradewire-testkit
+
 step "Rust tests"
 if cargo nextest --version >/dev/null 2>&1; then
   # One process per test: thread and socket counts in the leak tests are exact.
@@ -43,9 +50,13 @@ fi
 step "Autobahn TestSuite (case groups 1-10, and part of 12-13: compression; skipped, and says so, without Python 2.7)"
 AUTOBAHN_PROFILE=dev ./scripts/autobahn.sh
 
+step "Python wheel: scripts/dist.sh, then installed without Rust (tests/install/wheel.sh)"
+wheel="$(./scripts/dist.sh)"
+tests/install/wheel.sh "$wheel"
+
 if [ -x scripts/test-python.sh ]; then
-  step "Python tests"
-  ./scripts/test-python.sh
+  step "Python tests (on the wheel just built: the extension is built once)"
+  TRADEWIRE_WHEEL="$wheel" ./scripts/test-python.sh
 fi
 
 step "Documents: every README example run as written, links and figures checked"

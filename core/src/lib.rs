@@ -35,7 +35,7 @@
 //! of unsent data (`max_write_buffer`), a 16 KiB read buffer (`read_buffer_size`), an event
 //! queue of 65 536 (`queue_capacity`) with the `block` overflow policy.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 /// A module public only with the `internals` feature (fuzzers, benches, soak runs, the
 /// scenario tests): its API may change in any release. Applications use the types

@@ -31,8 +31,8 @@ pub enum OnGap {
     #[default]
     Mark,
     /// Also reconnect, for feeds that send a fresh snapshot on a new connection. Bounded:
-    /// after [`MAX_RESYNCS`] such reconnects in a row, gaps are only marked until
-    /// [`RESYNC_RESET`] messages in a row arrive in order.
+    /// after 3 such reconnects in a row, gaps are only marked until
+    /// 1,000 messages in a row arrive in order.
     Reconnect,
 }
 
@@ -104,7 +104,7 @@ pub struct SequenceStatus {
     /// stream beyond the tracked ones.
     pub unchecked: u64,
     /// The streams that had a gap or a duplicate, by key (`""` when there is no
-    /// `sequence_key`). At most [`MAX_STREAMS`].
+    /// `sequence_key`). At most 100,000.
     pub streams: BTreeMap<String, SequenceCounts>,
 }
 

@@ -127,9 +127,9 @@ pub struct Status {
     /// Latest heartbeat latency: the round trip of the ping its pong answers (however long
     /// it took), or the age of a server heartbeat (breakout).
     pub last_heartbeat_latency: Option<Duration>,
-    /// The worst of the recent heartbeat latencies (the last [`RECENT_LATENCIES`]).
+    /// The worst of the recent heartbeat latencies (the last 16).
     pub heartbeat_latency_max: Option<Duration>,
-    /// The median of the recent heartbeat latencies (the last [`RECENT_LATENCIES`]).
+    /// The median of the recent heartbeat latencies (the last 16).
     pub heartbeat_latency_median: Option<Duration>,
     /// When the access token in use expires (presets that obtain tokens: tradovate).
     pub token_expires_at: Option<SystemTime>,

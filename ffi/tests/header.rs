@@ -13,8 +13,9 @@ fn ffi_dir() -> PathBuf {
 /// metadata`, no macro expansion: the output depends on this crate's sources alone).
 fn generate() -> String {
     let dir = ffi_dir();
-    let config =
+    let mut config =
         cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("read ffi/cbindgen.toml");
+    config.after_includes = Some(version_macros());
     let bindings = cbindgen::Builder::new()
         .with_config(config)
         .with_src(dir.join("src").join("lib.rs"))
@@ -23,6 +24,23 @@ fn generate() -> String {
     let mut out = Vec::new();
     bindings.write(&mut out);
     String::from_utf8(out).expect("cbindgen wrote UTF-8")
+}
+
+/// The version macros of the header: the crate's version (Cargo.toml's
+/// `workspace.package.version`), so the committed header must be regenerated when it changes.
+/// `tw_version()` returns the same string at run time (tests/install/c.sh compares them).
+fn version_macros() -> String {
+    format!(
+        "\n/* The version of this header; tw_version() gives the library's at run time. */\n\
+         #define TW_VERSION \"{}\"\n\
+         #define TW_VERSION_MAJOR {}\n\
+         #define TW_VERSION_MINOR {}\n\
+         #define TW_VERSION_PATCH {}",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_PATCH"),
+    )
 }
 
 fn header_path() -> PathBuf {

@@ -29,7 +29,7 @@
 //! assert_eq!(client.read().unwrap().into_text().unwrap().as_str(), "hello");
 //! ```
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod agent;
 pub mod breakout;

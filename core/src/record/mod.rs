@@ -1,5 +1,5 @@
 //! Recording of a live stream (`record = path`): every data frame received and sent with
-//! its receive time, and every connection boundary, written as JSON lines (see [`format`])
+//! its receive time, and every connection boundary, written as JSON lines (see [`mod@format`])
 //! by a writer thread, scrubbed of secrets, rotated by size. [`reader`] reads a recording
 //! back (the testkit's replay server and `tradewire mock-server --replay` use it).
 //!

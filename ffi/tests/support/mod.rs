@@ -92,8 +92,23 @@ pub fn lib_dir() -> &'static Path {
             "{LIB_FILE} is not in {}",
             profile_dir.display()
         );
+        soname_link(&profile_dir);
         profile_dir
     })
+}
+
+/// Programs linked to `libtradewire.so` load it by its soname (`libtradewire.so.0`, set by
+/// ffi/build.rs): the link next to it, as `make lib` makes it for the build tree. Made by
+/// each test process (nextest runs several at once), so a link already there is fine.
+fn soname_link(dir: &Path) {
+    let soname = format!("libtradewire.so.{}", env!("CARGO_PKG_VERSION_MAJOR"));
+    let link = dir.join(&soname);
+    if std::fs::read_link(&link).is_err() {
+        let partial = dir.join(format!(".{soname}.{}", std::process::id()));
+        let _ = std::fs::remove_file(&partial);
+        std::os::unix::fs::symlink("libtradewire.so", &partial).expect("make the soname link");
+        std::fs::rename(&partial, &link).expect("move the soname link into place");
+    }
 }
 
 /// Compiles `tests/c/<name>.c` (or `.cpp` for [`Flavor::Cxx`]) once per test process and

@@ -3,8 +3,9 @@
 //! connection, and sees the end of the stream when another thread closes the client.
 
 use std::os::fd::{BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use tradewire::{Client, Config, ErrorCategory, Event};
@@ -66,8 +67,13 @@ fn a_poll_loop_on_the_ready_fd_gets_every_event_across_a_drop_and_sees_the_end()
     let fd = client.ready_fd().unwrap();
     assert_eq!(client.ready_fd().unwrap(), fd, "one fd per client");
     client.start().unwrap();
+    // How many numbered messages the loop has: the feeder drops the connection only once
+    // the first 5,000 have arrived (dropping it with frames still in the server's queue
+    // would lose them on the server's side, which is not what this test is about).
+    let seen = Arc::new(AtomicUsize::new(0));
     let feeder = {
         let server = server.clone();
+        let seen = seen.clone();
         std::thread::spawn(move || {
             assert!(server.wait_for_connections(1, SOON));
             for i in 0..5_000 {
@@ -75,6 +81,10 @@ fn a_poll_loop_on_the_ready_fd_gets_every_event_across_a_drop_and_sees_the_end()
                 if i % 500 == 499 {
                     std::thread::sleep(Duration::from_millis(2));
                 }
+            }
+            let deadline = Instant::now() + SOON;
+            while seen.load(Ordering::SeqCst) < 5_000 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
             }
             server.drop_all();
             assert!(server.wait_for_connections(1, SOON));
@@ -84,7 +94,9 @@ fn a_poll_loop_on_the_ready_fd_gets_every_event_across_a_drop_and_sees_the_end()
         })
     };
     let (events, _) = poll_loop(&client, |got| {
-        got.iter().filter_map(seq_of).count() == 10_000
+        let numbered = got.iter().filter_map(seq_of).count();
+        seen.store(numbered, Ordering::SeqCst);
+        numbered == 10_000
     });
     feeder.join().unwrap();
     let seqs: Vec<u64> = events.iter().filter_map(seq_of).collect();

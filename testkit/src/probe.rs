@@ -74,6 +74,24 @@ pub fn fd_count() -> usize {
         .unwrap_or(0)
 }
 
+/// What each of this process's open file descriptors is (`3 socket:[1234]`,
+/// `7 anon_inode:[eventpoll]`, ...), sorted: for the message of a failed leak check.
+pub fn fd_targets() -> Vec<String> {
+    let mut out: Vec<(u32, String)> = std::fs::read_dir("/proc/self/fd")
+        .map(|d| {
+            d.filter_map(|e| {
+                let e = e.ok()?;
+                let n: u32 = e.file_name().to_str()?.parse().ok()?;
+                let target = std::fs::read_link(e.path()).ok()?;
+                Some((n, target.display().to_string()))
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out.into_iter().map(|(n, t)| format!("{n} {t}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

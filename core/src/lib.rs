@@ -68,6 +68,8 @@ mod event;
 mod event_json;
 internal_mod!(filter);
 mod frames;
+#[cfg(feature = "internals")]
+pub mod fuzzing;
 mod history;
 mod lag;
 mod ready;

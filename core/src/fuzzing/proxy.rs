@@ -14,10 +14,16 @@ pub fn proxy_replies(data: &[u8]) {
     if how & 1 == 0 {
         let piece = usize::from(c.byte()).max(1);
         let answer = c.rest();
-        let split = connect_answer(answer.chunks(piece));
+        // The status and phrase do not depend on the reads. Whether bytes follow the header
+        // does: the tunnel stops reading at the read that completes the header, so only
+        // bytes that came in that read are seen (later ones reach TLS, which refuses them).
+        let status = |r: Option<Result<(u16, String, bool), String>>| {
+            r.map(|r| r.map(|(code, phrase, _)| (code, phrase)))
+        };
+        let split = status(connect_answer(answer.chunks(piece)));
         assert_eq!(
             split,
-            connect_answer(answer.chunks(1024)),
+            status(connect_answer(answer.chunks(1024))),
             "the CONNECT answer reads differently in pieces of {piece}"
         );
     } else {

@@ -19,7 +19,11 @@ fn every_corpus_input_of_every_target_passes() {
         files.sort();
         assert!(!files.is_empty(), "the corpus of {name} is empty");
         for path in &files {
-            let data = std::fs::read(path).unwrap();
+            // A fuzzer running on the corpus meanwhile replaces inputs by shorter ones.
+            let data = match std::fs::read(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                read => read.unwrap(),
+            };
             let run = std::panic::catch_unwind(|| body(&data));
             assert!(
                 run.is_ok(),

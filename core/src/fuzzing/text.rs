@@ -1,7 +1,7 @@
 //! The parsers of text: SockJS frames, the JSON envelope and its pointers, the Tradovate
 //! token answer, the recording format, and the configuration in its JSON and URL forms.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use super::Choices;
 use crate::config::Config;
@@ -18,7 +18,7 @@ pub fn sockjs_frame(data: &[u8]) {
         for item in items {
             if let Item::Json(t) = item {
                 assert!(
-                    serde_json::from_str::<serde_json::Value>(t).is_ok(),
+                    serde_json::from_str::<&serde_json::value::RawValue>(t).is_ok(),
                     "{t:?}"
                 );
                 let _ = parse(t, &Pointers::default());
@@ -107,19 +107,17 @@ pub fn token_answer(data: &[u8]) {
         .fields
         .keys()
         .all(|k| !k.to_ascii_lowercase().ends_with("token")));
-    let debug = format!("{info:?}");
-    let token = &info.access_token;
-    let elsewhere = info
-        .name
-        .as_deref()
-        .is_some_and(|n| n.contains(token.as_str()));
-    if token.len() >= 8 && !elsewhere && !"<redacted>TokenInfo".contains(token.as_str()) {
-        assert!(!debug.contains(token.as_str()), "the token is in {debug}");
-    }
+    // The access token is in no Debug output: the output is the same whatever it is.
+    let mut other = info.clone();
+    other.access_token = "\u{0}".into();
+    assert_eq!(
+        format!("{info:?}"),
+        format!("{other:?}"),
+        "the access token shows in Debug"
+    );
     let stored = crate::tradovate::token_file::stored(&info);
     let back = TokenInfo::from_response(&stored, now).expect("a stored token reads back");
     assert_eq!(back.access_token, info.access_token);
-    let _ = SystemTime::now();
 }
 
 /// A recording: never a panic; every frame belongs to a connection, and a recording that

@@ -254,7 +254,7 @@ fn fields_of<'t, const N: usize>(
 /// The text with every `NaN`, `Infinity` and `-Infinity` outside strings replaced by a JSON
 /// number of the same length (`0.0`, `0.000000`, `-0.000000`); `None` when it has none.
 /// Pure.
-fn mask_non_finite(text: &str) -> Option<String> {
+pub(crate) fn mask_non_finite(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
     let (mut i, mut in_string) = (0, false);

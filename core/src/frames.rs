@@ -249,6 +249,14 @@ impl Reader {
         self.end > self.start
     }
 
+    /// The bytes of memory the reader holds for frames and messages (its buffers'
+    /// capacities): the fuzz targets check it against the limits after every call.
+    #[cfg(feature = "internals")]
+    pub fn footprint(&self) -> usize {
+        let partial = self.partial.as_ref().map_or(0, |p| p.data.capacity());
+        self.buf.capacity() + self.assembled.capacity() + partial
+    }
+
     fn view(&self, opcode: u8, r: Range<usize>) -> Result<Incoming<'_>, ReadError> {
         let payload = &self.buf[r];
         Ok(match opcode {

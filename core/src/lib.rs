@@ -27,7 +27,8 @@
 //! ## Internals
 //! The modules that only the fuzzers, benches, soak runs and scenario tests use (`envelope`,
 //! `tradovate`, `url`, `time`, `base64`, `backoff`, `config`, `filter`, `preset`) are public
-//! only with the `internals` feature, and their API may change in any release.
+//! only with the `internals` feature, and their API may change in any release. So is
+//! `fuzzing`: the bodies of the fuzz targets (`fuzz/`), which the corpus replay test runs.
 //! [`redact`] is public: an application may scrub its own log lines with it.
 //!
 //! ## Defaults and limits
@@ -68,6 +69,8 @@ mod event;
 mod event_json;
 internal_mod!(filter);
 mod frames;
+#[cfg(feature = "internals")]
+pub mod fuzzing;
 mod history;
 mod json_string;
 mod lag;

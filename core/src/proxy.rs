@@ -3,8 +3,8 @@
 //! CONNECT, SOCKS5). All pure (`spec`, `choose`, `wire`); `transport::tunnel` does the I/O on
 //! the connection's non-blocking socket, under the connect deadline.
 
-mod choose;
-mod spec;
+pub(crate) mod choose;
+pub(crate) mod spec;
 pub(crate) mod wire;
 
 pub(crate) use choose::{choose, http_url_host};

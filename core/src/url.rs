@@ -254,8 +254,11 @@ pub fn is_sensitive_name(name: &str) -> bool {
 /// assert_eq!(redact_url("ws://h/ws?token=abc&agentId=a1", &[]), "ws://h/ws?token=<redacted>&agentId=a1");
 /// ```
 pub fn redact_url(url: &str, extra: &[&str]) -> String {
-    let (before_query, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
+    // The query starts at the first `?` after the scheme's `://`: a `?` before it (not a
+    // URL at all) must not make the user and password look like a query.
+    let from = url.find("://").map_or(0, |i| i + 3);
+    let (before_query, query) = match url[from..].find('?') {
+        Some(q) => (&url[..from + q], Some(&url[from + q + 1..])),
         None => (url, None),
     };
     let mut out = match before_query.split_once("://") {
@@ -415,6 +418,19 @@ fn percent_decode(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (config_url): a `?` before `://` put the password in the "query",
+    /// which was shown.
+    #[test]
+    fn a_question_mark_before_the_scheme_end_does_not_show_the_password() {
+        let shown = redact_url("w?://user:secretpassword@host/p?token=abc&x=1", &[]);
+        assert!(!shown.contains("secretpassword"), "{shown}");
+        assert!(!shown.contains("abc"), "{shown}");
+        assert_eq!(
+            redact_url("ws://u:p@h/p?token=abc&x=1", &[]),
+            "ws://<redacted>@h/p?token=<redacted>&x=1"
+        );
+    }
 
     #[test]
     fn userinfo_is_split_off_and_decoded() {

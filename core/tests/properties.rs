@@ -4,6 +4,7 @@
 
 use proptest::prelude::*;
 use tradewire::envelope::{member, parse, AccountField, Pointer, Pointers};
+use tradewire::fuzzing::{read_messages, End, Limits, Msg};
 use tradewire::tradovate::sockjs::{decode, Frame, Item};
 
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
@@ -102,5 +103,137 @@ proptest! {
     fn config_from_json_never_panics(s in ".{0,64}", v in json_value()) {
         if let Ok(c) = tradewire::Config::from_json(&s) { let _ = c.validate(); }
         if let Ok(c) = tradewire::Config::from_value(v) { let _ = c.validate(); }
+    }
+}
+
+/// A server frame (unmasked), with the shortest length encoding (RFC 6455 §5.2).
+fn server_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![(u8::from(fin) << 7) | opcode];
+    match payload.len() {
+        n if n < 126 => f.push(n as u8),
+        n if n <= 0xffff => {
+            f.push(126);
+            f.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            f.push(127);
+            f.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    f.extend_from_slice(payload);
+    f
+}
+
+/// One message as the test writes it: text or binary, cut into fragments at `cuts` (byte
+/// positions, even inside a UTF-8 character), with a ping or pong after some fragments.
+#[derive(Debug, Clone)]
+struct Written {
+    msg: Msg,
+    cuts: Vec<usize>,
+    controls: Vec<(usize, bool, Vec<u8>)>,
+}
+
+fn written() -> impl Strategy<Value = Written> {
+    let data = prop_oneof![
+        ".{0,40}".prop_map(Msg::Text),
+        prop::collection::vec(any::<u8>(), 0..300).prop_map(Msg::Binary),
+        // Lengths around the 16-bit encoding's limits, and past them (a 64-bit length).
+        prop::sample::select(vec![125usize, 126, 127, 65_535, 65_536, 70_000])
+            .prop_map(|n| Msg::Binary(vec![0x5a; n])),
+    ];
+    let control = (
+        0usize..8,
+        any::<bool>(),
+        prop::collection::vec(any::<u8>(), 0..=125),
+    );
+    (
+        data,
+        prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+        prop::collection::vec(control, 0..3),
+    )
+        .prop_map(|(msg, cuts, controls)| {
+            let len = match &msg {
+                Msg::Text(t) => t.len(),
+                Msg::Binary(b) => b.len(),
+                _ => 0,
+            };
+            let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(len + 1)).collect();
+            cuts.sort_unstable();
+            Written {
+                msg,
+                cuts,
+                controls,
+            }
+        })
+}
+
+impl Written {
+    /// The frames of this message, and what the reader must give for them, in order (a
+    /// control frame between fragments comes out before the message it interrupts).
+    fn frames(&self, out: &mut Vec<u8>, want: &mut Vec<Msg>) {
+        let (opcode, bytes) = match &self.msg {
+            Msg::Text(t) => (1, t.as_bytes()),
+            Msg::Binary(b) => (2, b.as_slice()),
+            _ => unreachable!(),
+        };
+        let mut bounds = vec![0];
+        bounds.extend(&self.cuts);
+        bounds.push(bytes.len());
+        let pieces = bounds.len() - 1;
+        for i in 0..pieces {
+            let last = i == pieces - 1;
+            let op = if i == 0 { opcode } else { 0 };
+            out.extend(server_frame(last, op, &bytes[bounds[i]..bounds[i + 1]]));
+            if !last {
+                for (_, ping, payload) in self.controls.iter().filter(|(at, _, _)| at % pieces == i)
+                {
+                    out.extend(server_frame(true, if *ping { 9 } else { 10 }, payload));
+                    want.push(if *ping {
+                        Msg::Ping(payload.clone())
+                    } else {
+                        Msg::Pong(payload.clone())
+                    });
+                }
+            }
+        }
+        want.push(self.msg.clone());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Any sequence of valid frames (text and binary, fragmented anywhere, pings and pongs
+    /// between fragments, a close at the end or not), split into reads at any points (with
+    /// reads that would block among them), reads back as the same messages.
+    #[test]
+    fn valid_frames_in_any_reads_give_the_messages_back(
+        messages in prop::collection::vec(written(), 0..6),
+        close in prop::option::of((1000u16..=1003, ".{0,20}")),
+        pieces in prop::collection::vec(0usize..80, 1..6),
+        chunk_shift in 0u32..7,
+    ) {
+        let mut stream = Vec::new();
+        let mut want = Vec::new();
+        for m in &messages {
+            m.frames(&mut stream, &mut want);
+        }
+        let mut end = End::Eof;
+        if let Some((code, reason)) = &close {
+            let reason: String = reason.chars().take(30).collect();
+            let mut payload = code.to_be_bytes().to_vec();
+            payload.extend_from_slice(reason.as_bytes());
+            payload.truncate(125);
+            let reason = String::from_utf8_lossy(&payload[2..]).into_owned();
+            if reason.len() + 2 == payload.len() {
+                stream.extend(server_frame(true, 8, &payload));
+                want.push(Msg::Close(Some((*code, reason))));
+                end = End::Closed;
+            }
+        }
+        let limits = Limits { chunk: 256 << chunk_shift, max_frame: 1 << 20, max_message: 1 << 20, deflate: None };
+        let (got, got_end) = read_messages(&stream, &pieces, limits);
+        prop_assert_eq!(got_end, end);
+        prop_assert_eq!(got, want);
     }
 }

@@ -1,12 +1,7 @@
-//! The configuration parser and validator must never panic on any input.
+//! The configuration in its JSON forms.
+//! The body is `tradewire::fuzzing::config_json`, which the corpus replay test
+//! (`core/tests/fuzz_corpus.rs`) runs on stable over `fuzz/corpus/config_json/`.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(config) = tradewire::Config::from_json(text) {
-            let _ = config.validate();
-            let _ = format!("{config:?}");
-        }
-    }
-});
+fuzz_target!(|data: &[u8]| tradewire_fuzz::run(tradewire::fuzzing::config_json, data));

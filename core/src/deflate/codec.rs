@@ -100,8 +100,10 @@ impl Inflater {
             // An empty payload: complete the empty block as if the server had sent its byte.
             self.push(&[0x00], out, max)?;
         }
-        self.pushed = 0;
         self.push(&TAIL, out, max)?;
+        // After the marker: the next message counts its own bytes from 0 (an empty payload
+        // right after a message must get its `00` too).
+        self.pushed = 0;
         if self.reset {
             if let Some(d) = self.d.as_mut() {
                 d.reset(false);

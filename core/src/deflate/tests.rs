@@ -151,3 +151,22 @@ fn an_empty_message_is_one_byte_and_an_empty_payload_inflates_to_nothing() {
     i.finish(&mut out, 100).unwrap();
     assert!(out.is_empty());
 }
+
+/// Found by fuzzing (inflate_vs_flate2): an empty payload after a compressed message was
+/// inflated without the `00` that completes its empty block, which left the decompressor
+/// inside a stored block and garbled the next message.
+#[test]
+fn an_empty_payload_after_a_message_inflates_to_nothing_and_the_next_one_is_intact() {
+    let p = Params::default();
+    let mut d = Deflater::new(&p);
+    let mut i = Inflater::new(&p);
+    let mut inflate = |payload: &[u8]| {
+        let mut out = Vec::new();
+        i.push(payload, &mut out, 1000).unwrap();
+        i.finish(&mut out, 1000).unwrap();
+        out
+    };
+    assert_eq!(inflate(&d.compress(b"first").unwrap()), b"first");
+    assert_eq!(inflate(&[]), b"");
+    assert_eq!(inflate(&d.compress(b"second").unwrap()), b"second");
+}

@@ -259,7 +259,7 @@ fn fields_of<'t, const N: usize>(
 /// The text with every `NaN`, `Infinity` and `-Infinity` outside strings replaced by a JSON
 /// number of the same length (`0.0`, `0.000000`, `-0.000000`); `None` when it has none.
 /// Pure.
-fn mask_non_finite(text: &str) -> Option<String> {
+pub(crate) fn mask_non_finite(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
     let (mut i, mut in_string) = (0, false);
@@ -283,7 +283,17 @@ fn mask_non_finite(text: &str) -> Option<String> {
             } else {
                 None
             };
-            if let Some((from, to)) = token {
+            // A token glued to a number (`5NaN`, `NaN1`, `1Infinity`) is not one json.loads
+            // reads, and masked it would become a number (`50.0`): only a token standing
+            // alone is masked.
+            let alone = |(from, _): &(&[u8], &[u8])| {
+                let start = if after_minus { i - 1 } else { i };
+                let before = start.checked_sub(1).map(|j| b[j]);
+                let after = b.get(i + from.len()).copied();
+                before.is_none_or(|c| c.is_ascii_whitespace() || b"[,:".contains(&c))
+                    && after.is_none_or(|c| c.is_ascii_whitespace() || b",]}".contains(&c))
+            };
+            if let Some((from, to)) = token.filter(alone) {
                 let o = out.get_or_insert_with(|| b.to_vec());
                 o[i..i + from.len()].copy_from_slice(to);
                 i += from.len();

@@ -300,6 +300,12 @@ fn nan_and_infinity_are_read_as_json_loads_reads_them_and_kept_as_sent() {
         r#"{"type":"t","data":+Infinity}"#,
         r#"{"type":"t","data":nan}"#,
         r#"{"type":"t","data":NaNa}"#,
+        // Found by fuzzing: glued to digits, a token masked by a number made a number.
+        r#"{"type":"t","data":5NaN}"#,
+        r#"{"type":"t","data":NaN1}"#,
+        r#"{"type":"t","data":1Infinity}"#,
+        r#"{"type":"t","data":Infinity5}"#,
+        r#"{"type":"t","data":[1,-Infinity2]}"#,
     ] {
         match parse(bad, &p()) {
             Err(EnvelopeError::InvalidJson(why)) => assert!(why.contains("line 1"), "{why}"),

@@ -32,6 +32,43 @@ pub(crate) fn header_end(buf: &[u8]) -> Option<usize> {
     buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
 }
 
+/// The answer to CONNECT as it arrives, read until its header is complete. Each search for
+/// the header's end starts where the last one stopped, so a proxy that answers a byte at a
+/// time costs time linear in the answer's length.
+#[derive(Debug, Default)]
+pub(crate) struct ConnectAnswer {
+    buf: Vec<u8>,
+    /// The header's end, once found.
+    end: Option<usize>,
+}
+
+impl ConnectAnswer {
+    /// Adds bytes read from the proxy: `Ok(true)` once the header is complete, `Err` when
+    /// it is over [`MAX_CONNECT_ANSWER`] bytes without an end.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<bool, String> {
+        if self.end.is_some() {
+            self.buf.extend_from_slice(bytes);
+            return Ok(true);
+        }
+        // The end may straddle the last read: look again at the 3 bytes before it.
+        let from = self.buf.len().saturating_sub(3);
+        self.buf.extend_from_slice(bytes);
+        self.end = header_end(&self.buf[from..]).map(|i| i + from);
+        if self.end.is_none() && self.buf.len() > MAX_CONNECT_ANSWER {
+            return Err("it answered CONNECT with a header over 16 KiB".into());
+        }
+        Ok(self.end.is_some())
+    }
+
+    /// The status code and reason phrase of the complete header, and whether bytes came
+    /// after it (the venue cannot have spoken yet: an error).
+    pub fn status(&self) -> Result<(u16, String, bool), String> {
+        let end = self.end.ok_or("the answer to CONNECT is not complete")?;
+        let (code, phrase) = connect_status(&self.buf[..end])?;
+        Ok((code, phrase, end < self.buf.len()))
+    }
+}
+
 /// The status code and reason phrase of a CONNECT answer's header (`HTTP/1.x 200 ...`);
 /// `Err` when it is not HTTP.
 pub(crate) fn connect_status(header: &[u8]) -> Result<(u16, String), String> {
@@ -200,6 +237,24 @@ mod tests {
             (407, "Proxy Authentication Required".into())
         );
         assert!(connect_status(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn a_connect_answer_is_complete_at_its_end_in_any_pieces() {
+        let a = b"HTTP/1.1 200 OK\r\nVia: x\r\n\r\n";
+        for piece in 1..a.len() {
+            let mut answer = ConnectAnswer::default();
+            let done: Vec<bool> = a.chunks(piece).map(|c| answer.push(c).unwrap()).collect();
+            assert_eq!(done.iter().filter(|d| **d).count(), 1, "piece {piece}");
+            assert_eq!(answer.status().unwrap(), (200, "OK".into(), false));
+        }
+        let mut answer = ConnectAnswer::default();
+        assert!(answer.push(b"HTTP/1.1 200 OK\r\n\r\nhello").unwrap());
+        assert_eq!(answer.status().unwrap(), (200, "OK".into(), true));
+        let mut endless = ConnectAnswer::default();
+        let line = [b'x'; 1024];
+        let results: Vec<_> = (0..17).map(|_| endless.push(&line)).collect();
+        assert!(results[15].is_ok() && results[16].is_err());
     }
 
     #[test]

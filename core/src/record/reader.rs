@@ -12,6 +12,7 @@
 //! assert_eq!(rec.connections[0].received().count(), 1);
 //! ```
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::format::{How, Payload, Record};
@@ -24,9 +25,10 @@ pub struct Recording {
     pub connections: Vec<Connection>,
     /// Records the writer had to leave out (the sum of the `skipped` lines).
     pub skipped: u64,
-    /// Where the connections of the latest `start` line begin: a client started again on the
-    /// same file numbers its connections from 1 again.
-    session: usize,
+    /// The epochs of the connections of the latest `start` line on (a client started again
+    /// on the same file numbers its connections from 1 again): an epoch is looked up here,
+    /// not searched for, so a recording of many connections reads in linear time.
+    epochs: BTreeSet<u64>,
 }
 
 /// One recorded connection.
@@ -77,8 +79,15 @@ impl Connection {
 }
 
 impl Recording {
-    fn this_session(&self) -> impl Iterator<Item = &Connection> {
-        self.connections.iter().skip(self.session)
+    /// Starts a new session at `at` (an index into `connections`).
+    fn new_session(&mut self, at: usize) {
+        self.epochs = self.connections[at..].iter().map(|c| c.epoch).collect();
+    }
+
+    /// Adds a connection to the current session.
+    fn push(&mut self, c: Connection) {
+        self.epochs.insert(c.epoch);
+        self.connections.push(c);
     }
 
     /// The connection of `epoch`: the last one opened, or a new one when its `open` line
@@ -91,12 +100,12 @@ impl Recording {
     ) -> Result<&mut Connection, String> {
         let known = self.connections.last().is_some_and(|c| c.epoch == epoch);
         if !known {
-            if self.this_session().any(|c| c.epoch == epoch) {
+            if self.epochs.contains(&epoch) {
                 return Err(format!(
                     "line {line_no}: a record of connection {epoch} after a later connection opened"
                 ));
             }
-            self.connections.push(Connection {
+            self.push(Connection {
                 epoch,
                 opened_us: at_us,
                 ..Connection::default()
@@ -118,14 +127,14 @@ impl Recording {
             // a connection that goes on keeps the session open.
             Record::Start { .. } => {
                 let open = self.connections.last().is_some_and(|c| c.end.is_none());
-                self.session = self.connections.len() - usize::from(open);
+                self.new_session(self.connections.len() - usize::from(open));
             }
             Record::Skipped { count, .. } => self.skipped += count,
             Record::Open { at_us, epoch, url } => {
-                if self.this_session().any(|c| c.epoch == epoch) {
+                if self.epochs.contains(&epoch) {
                     return Err(format!("line {line_no}: connection {epoch} opened twice"));
                 }
-                self.connections.push(Connection {
+                self.push(Connection {
                     epoch,
                     url: Some(url),
                     opened_us: at_us,

@@ -62,23 +62,23 @@ fn http_connect(step: &mut Step<'_>, host: &str, port: u16) -> Result<(), Failur
     step.write_all(request.as_bytes(), "CONNECT")?;
     // Nothing comes from the venue before we speak (TLS and WebSocket clients speak first),
     // so reading in chunks cannot take the venue's bytes; any extra byte is an error.
-    let mut buf = Vec::new();
-    let end = loop {
-        if let Some(end) = wire::header_end(&buf) {
-            break end;
-        }
-        if buf.len() > wire::MAX_CONNECT_ANSWER {
-            return Err(step.refused(None, "it answered CONNECT with a header over 16 KiB".into()));
-        }
+    let mut answer = wire::ConnectAnswer::default();
+    loop {
         let mut chunk = [0u8; 1024];
         let n = step.read(&mut chunk, "CONNECT")?;
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let (code, phrase) = wire::connect_status(&buf[..end])
+        if answer
+            .push(&chunk[..n])
+            .map_err(|e| step.refused(None, e))?
+        {
+            break;
+        }
+    }
+    let (code, phrase, extra) = answer
+        .status()
         .map_err(|e| step.refused(Some(ConnectReason::Handshake), e))?;
     let target = format!("{}:{port}", bracketed(host));
     match code {
-        200..=299 if end == buf.len() => Ok(()),
+        200..=299 if !extra => Ok(()),
         200..=299 => Err(step.refused(
             Some(ConnectReason::Handshake),
             "it sent data after its answer to CONNECT".into(),

@@ -417,6 +417,7 @@ def test_an_idle_client_never_wakes_the_loop(run: Runner) -> None:
                 server.broadcast('{"type":"one"}')
                 ev = await client.recv(timeout=10)
                 assert ev is not None and ev.type == "one"
-                assert woken == 1, "one wake-up for one event"
+                # At most one: none when the event was queued before recv() first looked.
+                assert woken <= 1, f"{woken} wake-ups for one event"
 
     run(main())

@@ -5,7 +5,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crossbeam_channel::Receiver;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use super::format::{micros, Frame, Payload, Record, FORMAT, LOGIN_REDACTED};
 use super::Msg;
@@ -162,8 +164,18 @@ impl Sink {
     }
 }
 
-/// The writer thread's loop: until `Msg::Stop` (or every sender gone), writes every record,
-/// flushing whenever the channel is empty so that the file is current.
+/// How long written lines may wait in the buffer before they are flushed to the file.
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
+
+/// How long the thread pauses after a busy round, so that records arriving meanwhile are
+/// taken in one go: without it the I/O thread woke it (a futex call) for nearly every
+/// frame of a fast feed, and it flushed (a write call) for nearly every frame too.
+const GATHER: Duration = Duration::from_millis(1);
+
+/// The writer thread's loop: until `Msg::Stop` (or every sender gone), writes every record.
+/// Idle, it sleeps until a record comes (no wake-up); busy, it takes what came in rounds
+/// [`GATHER`] apart. The file is flushed at most [`FLUSH_EVERY`] after a line was written,
+/// and at the end.
 pub(crate) fn run(rx: Receiver<Msg>, mut sink: Sink, auth: Option<String>) {
     let auth = auth.as_deref();
     // One line buffer for the thread's life: no allocation per record once it has grown.
@@ -191,16 +203,49 @@ pub(crate) fn run(rx: Receiver<Msg>, mut sink: Sink, auth: Option<String>) {
         sink.write(&text);
         true
     };
-    'outer: while let Ok(msg) = rx.recv() {
+    // When the oldest line not yet flushed was written.
+    let mut unflushed: Option<Instant> = None;
+    loop {
+        let first = match unflushed {
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(since) => rx.recv_timeout(FLUSH_EVERY.saturating_sub(since.elapsed())),
+        };
+        let msg = match first {
+            Ok(msg) => msg,
+            Err(RecvTimeoutError::Timeout) => {
+                sink.flush();
+                unflushed = None;
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         if !line(msg, &mut sink) {
             break;
         }
-        while let Ok(msg) = rx.try_recv() {
-            if !line(msg, &mut sink) {
-                break 'outer;
+        let mut more = true;
+        let mut stop = false;
+        while more && !stop {
+            more = false;
+            while let Ok(msg) = rx.try_recv() {
+                more = true;
+                if !line(msg, &mut sink) {
+                    stop = true;
+                    break;
+                }
+            }
+            let since = *unflushed.get_or_insert_with(Instant::now);
+            if since.elapsed() >= FLUSH_EVERY {
+                sink.flush();
+                unflushed = None;
+            }
+            if more && !stop {
+                // Busy: let the next records gather instead of being woken for each.
+                std::thread::sleep(GATHER);
             }
         }
-        sink.flush();
+        if stop {
+            break;
+        }
     }
     sink.flush();
 }

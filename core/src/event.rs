@@ -131,6 +131,27 @@ impl Event {
         }
     }
 
+    /// The connection number (1, 2, ...) the event belongs to, for the kinds that carry one
+    /// (message, connected, authenticated, disconnected, gap, error); `None` for the others.
+    /// The one rule the bindings and the bridge read.
+    ///
+    /// ```
+    /// use tradewire::Event;
+    /// assert_eq!(Event::Authenticated { epoch: 3 }.epoch(), Some(3));
+    /// assert_eq!(Event::Lagged { dropped: 1 }.epoch(), None);
+    /// ```
+    pub fn epoch(&self) -> Option<u64> {
+        match self {
+            Event::Message(m) => Some(m.epoch()),
+            Event::Connected { epoch, .. }
+            | Event::Authenticated { epoch }
+            | Event::Disconnected { epoch, .. }
+            | Event::Gap { epoch, .. } => Some(*epoch),
+            Event::Error(e) => Some(e.epoch),
+            _ => None,
+        }
+    }
+
     /// Document 004's `connection-change` value: `Some(true)` for [`Event::Connected`],
     /// `Some(false)` for [`Event::Disconnected`], `None` for every other kind (a listener
     /// on [`KindSet::CONNECTION_CHANGE`](crate::KindSet::CONNECTION_CHANGE) gets exactly

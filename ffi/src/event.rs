@@ -160,15 +160,7 @@ impl tw_event {
     }
 
     fn epoch(&self) -> u64 {
-        match &self.event {
-            Event::Message(m) => m.epoch(),
-            Event::Connected { epoch, .. }
-            | Event::Authenticated { epoch }
-            | Event::Disconnected { epoch, .. }
-            | Event::Gap { epoch, .. } => *epoch,
-            Event::Error(e) => e.epoch,
-            _ => 0,
-        }
+        self.event.epoch().unwrap_or(0)
     }
 
     /// The event as one JSON object: core's JSON form ([`Event::to_json`]).

@@ -236,15 +236,7 @@ impl PyEvent {
     /// The connection number (1, 2, ...) the event belongs to, when it has one.
     #[getter]
     fn epoch(&self) -> Option<u64> {
-        match &self.event {
-            Event::Message(m) => Some(m.epoch()),
-            Event::Connected { epoch, .. }
-            | Event::Authenticated { epoch }
-            | Event::Disconnected { epoch, .. }
-            | Event::Gap { epoch, .. } => Some(*epoch),
-            Event::Error(e) => Some(e.epoch),
-            _ => None,
-        }
+        self.event.epoch()
     }
 
     /// 'connected': the URL connected to (secrets redacted).

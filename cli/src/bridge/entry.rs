@@ -29,7 +29,7 @@ pub struct Keyer {
 impl Keyer {
     /// The `(epoch, seq)` of the next event.
     pub fn next(&mut self, event: &Event) -> (u64, u64) {
-        if let Some(e) = epoch_of(event) {
+        if let Some(e) = event.epoch() {
             if e != self.epoch {
                 self.epoch = e;
                 self.seq = 0;
@@ -37,19 +37,6 @@ impl Keyer {
         }
         self.seq += 1;
         (self.epoch, self.seq)
-    }
-}
-
-/// The connection number an event carries, if any.
-fn epoch_of(event: &Event) -> Option<u64> {
-    match event {
-        Event::Message(m) => Some(m.epoch()),
-        Event::Connected { epoch, .. }
-        | Event::Authenticated { epoch }
-        | Event::Disconnected { epoch, .. }
-        | Event::Gap { epoch, .. } => Some(*epoch),
-        Event::Error(e) => Some(e.epoch),
-        _ => None,
     }
 }
 

@@ -104,7 +104,7 @@ fn a_change_made_in_backoff_is_applied_once_to_the_new_connection() {
     client.subscribe("E").unwrap();
     connected(&client, 2);
     client.send_text("app").unwrap();
-    assert_eq!(received_on(&peer, 1, 4), ["OC", "C", "D", "E", "app"]);
+    assert_eq!(received_on(&peer, 1, 5), ["OC", "C", "D", "E", "app"]);
     let all = connections(&peer);
     assert_eq!(
         all[0],

@@ -9,7 +9,9 @@
 //!   is then taken, not waited for);
 //! - the I/O thread, after queueing an event (or ending the stream), writes the fd only if it
 //!   is armed, and disarms it: one write per wake-up however many events follow;
-//! - a take that follows a write drains the fd *before* it looks at the queue, so an event
+//! - a take that follows a write, or an arming, drains the fd *before* it looks at the queue
+//!   (after an arming it reads the fd even if the I/O thread has not yet said it wrote it:
+//!   a consumer woken by the write may run before the writer sets its flag), so an event
 //!   queued between the drain and the take is taken by it (and one queued after it re-arms
 //!   the fd through the next empty take): the fd is never left readable with nothing to take
 //!   for more than one spurious wake-up, and never left quiet with an event queued.
@@ -34,6 +36,15 @@ pub(crate) struct Ready {
     armed: AtomicBool,
     /// The I/O thread wrote the fd since the last drain.
     signalled: AtomicBool,
+    /// A take armed the fd since the last drain, so the I/O thread may have written it
+    /// without having set `signalled` yet: if it took the arming back (it disarms before it
+    /// writes), the next drain reads the fd anyway. Without this,
+    /// a consumer woken by the write while the I/O thread is preempted between the write and
+    /// the flag (likely when both share one CPU: the wake-up preempts the writer) would find
+    /// the fd readable, not drain it, and wake again at once, spinning until the I/O thread
+    /// ran again (milliseconds of latency, docs/BENCHMARKS.md). One read per wait: the wait
+    /// itself costs a system call already, and only a wait that was woken pays it.
+    waited: AtomicBool,
 }
 
 impl Ready {
@@ -79,10 +90,17 @@ impl Ready {
         }
     }
 
-    /// Consumer, before taking: empties the fd if the I/O thread wrote it.
+    /// Consumer, before taking: empties the fd if the I/O thread wrote it, or may have (a
+    /// take armed it since the last drain).
     #[inline]
     pub fn drain(&self) {
-        if self.signalled.load(Ordering::Relaxed) && self.signalled.swap(false, Ordering::SeqCst) {
+        let wrote =
+            self.signalled.load(Ordering::Relaxed) && self.signalled.swap(false, Ordering::SeqCst);
+        // An arming the I/O thread has not taken back (still armed) was not written for.
+        let waited = self.waited.load(Ordering::Relaxed)
+            && self.waited.swap(false, Ordering::SeqCst)
+            && !self.armed.load(Ordering::SeqCst);
+        if wrote || waited {
             if let Some(fd) = self.fd.get() {
                 let mut b = [0u8; 8];
                 // EAGAIN: written and drained already (the flag is set after the write).
@@ -91,10 +109,21 @@ impl Ready {
         }
     }
 
+    /// Consumer that reads the connection itself (`Client::read_batch_with`): not waiting on
+    /// the fd now, so the events it queues itself need no write. It arms again before it
+    /// waits.
+    #[inline]
+    pub fn disarm(&self) {
+        if self.armed.load(Ordering::Relaxed) {
+            self.armed.store(false, Ordering::SeqCst);
+        }
+    }
+
     /// Consumer, after a take found nothing: arms the fd. The caller then looks at the queue
     /// once more before it waits on the fd.
     #[inline]
     pub fn arm(&self) {
+        self.waited.store(true, Ordering::Relaxed);
         self.armed.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
     }
@@ -184,6 +213,28 @@ mod tests {
         assert!(readable(fd));
         assert_eq!(take(&r, &rx), Some(3));
         assert!(!readable(fd));
+    }
+
+    #[test]
+    fn a_wake_up_that_comes_before_the_flag_is_drained_not_spun_on() {
+        // The I/O thread disarms and writes the fd, then is preempted before it sets
+        // `signalled` (the consumer it woke runs first).
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let r = Ready::default();
+        let fd = r.enable().unwrap();
+        assert_eq!(take(&r, &rx), None, "arms");
+        tx.send(1).unwrap();
+        assert!(r.armed.swap(false, Ordering::SeqCst));
+        write_fd(r.fd.get().unwrap());
+        assert!(readable(fd));
+        assert_eq!(take(&r, &rx), Some(1));
+        assert!(
+            !readable(fd),
+            "drained although `signalled` was not set yet"
+        );
+        r.signalled.store(true, Ordering::SeqCst); // the I/O thread runs again
+        assert_eq!(take(&r, &rx), None);
+        assert!(!readable(fd), "the late flag costs one read, not a wake-up");
     }
 
     #[test]

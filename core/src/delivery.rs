@@ -333,6 +333,11 @@ impl Delivery {
         Ok(())
     }
 
+    /// The event streams this delivers to (their readiness fd, for the I/O thread).
+    pub fn streams(&self) -> Arc<Streams> {
+        self.streams.clone()
+    }
+
     fn delivered(&self, n: u64) {
         self.counters.delivered.fetch_add(n, Ordering::Relaxed);
     }

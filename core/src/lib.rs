@@ -91,7 +91,7 @@ mod transport;
 internal_mod!(url);
 
 pub use backoff::BackoffKind;
-pub use client::{diagnostics, Client, Kind, KindSet, ListenerId};
+pub use client::{diagnostics, Client, Kind, KindSet, ListenerId, LoopBatch};
 pub use config::{Config, ConfigView, Credentials, Secret};
 /// The receiver [`Client::events`] returns (crossbeam's), so applications need not name the crate.
 pub use crossbeam_channel::Receiver;

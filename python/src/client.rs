@@ -18,7 +18,9 @@ use crate::frames::{self, frame_of, request_body, Frame};
 use crate::json;
 use crate::listeners::{self, SelfRef, Style};
 use crate::logging;
-use crate::waiting::{deadline_of, finish, next_or_closed, next_slice, take_into, wait_one, Next};
+use crate::waiting::{
+    collect, deadline_of, finish, next_or_closed, next_slice, take_into, wait_one, Next,
+};
 
 /// A connection to a WebSocket event stream that stays up by itself.
 ///
@@ -225,14 +227,32 @@ impl PyClient {
     /// becomes readable when the next event is queued or the stream ends.
     #[pyo3(signature = (max=1024))]
     fn try_recv_batch<'py>(&self, py: Python<'py>, max: usize) -> PyResult<Bound<'py, PyList>> {
-        let mut batch = Vec::with_capacity(max.min(1024));
-        let mut failed = None;
-        self.client
-            .recv_batch_with(max, Some(Duration::ZERO), |e| {
-                take_into(py, e, &mut batch, &mut failed)
-            })
-            .map_err(errors::to_py)?;
-        finish(py, batch, failed)
+        let take = |each: &mut dyn FnMut(_) -> _| {
+            self.client.recv_batch_with(max, Some(Duration::ZERO), each)
+        };
+        Ok(collect(py, max, take)?.0)
+    }
+
+    /// For an event loop that reads the socket on its own thread (tradewire.aio): the
+    /// queued events (up to max); if none, first runs the connection lent by the I/O thread
+    /// without waiting, or asks for it. Returns (events, lent): when events is empty, wait on
+    /// ready_fd() and, if lent, on io_fd() too. Never blocks.
+    fn read_batch<'py>(&self, py: Python<'py>, max: usize) -> PyResult<(Bound<'py, PyList>, bool)> {
+        let (batch, done) = collect(py, max, |each| self.client.read_batch_with(max, each))?;
+        Ok((batch, done.lent))
+    }
+
+    /// The loop stops waiting on io_fd() (no task awaits events): the I/O thread takes the
+    /// connection back and reads into the queue meanwhile.
+    fn stop_reading(&self) {
+        self.client.stop_reading()
+    }
+
+    /// The connection's poller fd (owned by the client): readable when the connection lent
+    /// to the loop has something to read. Watch it only while read_batch() says lent.
+    /// Linux only.
+    fn io_fd(&self) -> PyResult<i32> {
+        self.client.io_fd().map_err(errors::to_py)
     }
 
     /// A file descriptor that becomes readable when events may be queued, for an event loop

@@ -99,6 +99,20 @@ pub(crate) fn take_into<'py>(
     }
 }
 
+/// Runs a take that hands events to a function (up to `max`), converting each into a Python
+/// event: the batch as a list, with what the take returned. A failed conversion stops the
+/// batch and is raised (the events after it stay queued).
+pub(crate) fn collect<'py, R>(
+    py: Python<'py>,
+    max: usize,
+    take: impl FnOnce(&mut dyn FnMut(Event) -> ControlFlow<()>) -> tradewire::Result<R>,
+) -> PyResult<(Bound<'py, PyList>, R)> {
+    let mut batch = Vec::with_capacity(max.min(1024));
+    let mut failed = None;
+    let done = take(&mut |e| take_into(py, e, &mut batch, &mut failed)).map_err(errors::to_py)?;
+    Ok((finish(py, batch, failed)?, done))
+}
+
 /// The converted batch as a list, or the conversion's error.
 pub(crate) fn finish<'py>(
     py: Python<'py>,

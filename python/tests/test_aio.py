@@ -396,7 +396,11 @@ def test_ctrl_c_stops_asyncio_run_cleanly() -> None:
         assert server.wait_for_at_most(0)
 
 
-def test_an_idle_client_never_wakes_the_loop(run: Runner) -> None:
+def test_an_idle_client_wakes_the_loop_only_for_frames_that_arrive(run: Runner) -> None:
+    """The loop is never woken by a timer: with heartbeats far apart, an idle connection wakes
+    it once at most (the I/O thread handing it the connection); with heartbeats every 50 ms
+    it is woken by their pongs (read on the loop's thread while it holds the connection), a
+    few times per ping at most."""
     woken = 0
 
     class Counting(tradewire.aio.Client):
@@ -405,19 +409,60 @@ def test_an_idle_client_never_wakes_the_loop(run: Runner) -> None:
             woken += 1
             super()._on_ready()
 
-    async def main() -> None:
+    async def main(heartbeat: float, at_most: int) -> None:
         with WsServer() as server:
-            async with Counting(server.url, heartbeat_interval=0.05) as client:
+            config = {"heartbeat_interval": heartbeat, "heartbeat_timeout": heartbeat * 3}
+            async with Counting(server.url, **config) as client:
                 await until_kind(client, "connected")
                 nonlocal woken
                 woken = 0
-                # Heartbeats go on (the I/O thread's), no event comes: no wake-up at all.
                 assert await client.recv(timeout=0.5) is None
-                assert woken == 0
+                assert woken <= at_most, f"{woken} wake-ups in 0.5 s, heartbeat every {heartbeat} s"
                 server.broadcast('{"type":"one"}')
                 ev = await client.recv(timeout=10)
                 assert ev is not None and ev.type == "one"
-                # At most one: none when the event was queued before recv() first looked.
-                assert woken <= 1, f"{woken} wake-ups for one event"
+
+    run(main(30.0, 1))
+    # 10 pings in 0.5 s: each pong wakes the loop, or the I/O thread takes the connection
+    # back for the ping and lends it again (a wake-up or two).
+    run(main(0.05, 3 * 10 + 2))
+
+
+def test_the_loop_reads_the_socket_itself_and_gets_every_event_once(run: Runner) -> None:
+    """With inline reads (the default) the loop holds the connection while it awaits: the
+    events of a paced stream reach it without the I/O thread; without inline reads, the
+    I/O thread reads. Either way, every event once, in order."""
+    lent_seen: list[bool] = []
+
+    class Watching(tradewire.aio.Client):
+        def _take(self, max: int) -> list[tradewire.Event]:
+            batch = super()._take(max)
+            lent_seen.append(self._lent)
+            return batch
+
+    async def main(**config: Any) -> None:
+        lent_seen.clear()
+        with WsServer() as server:
+            async with Watching(server.url, **config) as client:
+                await until_kind(client, "connected")
+
+                async def feed() -> None:
+                    for i in range(2_000):
+                        server.broadcast(f'{{"type":"tick","seq":{i}}}')
+                        if i % 50 == 49:
+                            await asyncio.sleep(0.002)
+
+                feeder = asyncio.ensure_future(feed())
+                seqs: list[int] = []
+                while len(seqs) < 2_000:
+                    ev = await client.recv(timeout=10)
+                    assert ev is not None, f"stopped after {len(seqs)}"
+                    if ev.kind == "message":
+                        seqs.append(seq_of(ev))
+                await feeder
+                assert seqs == list(range(2_000))
 
     run(main())
+    assert any(lent_seen), "the loop never held the connection"
+    run(main(inline_reads=False))
+    assert not any(lent_seen), "without inline reads nothing is lent"

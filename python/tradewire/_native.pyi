@@ -219,6 +219,18 @@ class Client:
     def try_recv_batch(self, max: int = 1024) -> list[Event]:
         """The events already queued, up to ``max``; never waits. With ``ready_fd()`` on, an
         empty list arms the fd (readable when the next event is queued or the stream ends)."""
+    def read_batch(self, max: int) -> tuple[list[Event], bool]:
+        """For an event loop that reads the socket on its own thread (``tradewire.aio``): the
+        queued events (up to ``max``); if none, first runs the connection lent by the I/O
+        thread without waiting, or asks for it. Returns ``(events, lent)``: when ``events`` is
+        empty, wait on ``ready_fd()`` and, if ``lent``, on ``io_fd()`` too. Never blocks."""
+    def stop_reading(self) -> None:
+        """The loop stops waiting on ``io_fd()`` (no task awaits events): the I/O thread takes
+        the connection back and reads into the queue meanwhile."""
+    def io_fd(self) -> int:
+        """The connection's poller fd (owned by the client): readable when the connection
+        lent to the loop has something to read. Watch it only while ``read_batch()`` says
+        ``lent``. Linux only."""
     def ready_fd(self) -> int:
         """A file descriptor (owned by the client) that becomes readable when events may be
         queued: wait on it only after ``try_recv_batch()`` returned an empty list."""

@@ -11,10 +11,15 @@
     asyncio.run(main())
 
 The configuration, the events (``tradewire.Event``) and the exceptions are those of
-``tradewire.Client``. The core's I/O thread keeps the connection, as for the blocking client;
-the event loop learns that events are queued through one file descriptor per client (the
-core's readiness fd, watched with ``loop.add_reader``), and each wake-up takes a whole batch.
-The loop never blocks on the client and never polls it, and no thread is started per call.
+``tradewire.Client``. The core's I/O thread keeps the connection and its timers, as for the
+blocking client. While a task awaits events, the loop's own thread reads the socket: the I/O
+thread lends it the connection (with ``inline_reads``, the default), and the loop watches the
+connection's poller fd (``io_fd``) and reads whatever has arrived each time it is readable,
+without a thread hand-off per event. Otherwise (the I/O thread has the connection back, or
+``inline_reads=False``) the loop learns that events are queued through the core's readiness fd.
+Both are watched with ``loop.add_reader``, and each wake-up takes a whole batch. The loop never
+blocks on the client and never polls it, and no thread is started per call. While no task
+awaits, the loop does not read: the core's queue (its capacity and overflow policy) applies.
 
 Cancellation loses nothing: events are taken without an ``await`` between taking and
 returning them, so a ``recv()`` cancelled by ``asyncio.wait_for`` or ``task.cancel()`` leaves
@@ -67,6 +72,13 @@ class Client:
     def _init(self, native: _native.Client) -> None:
         self._native: Optional[_native.Client] = native
         self._fd = native.ready_fd()
+        # The connection's poller, watched while the I/O thread lends the loop the connection.
+        try:
+            self._io_fd = native.io_fd()
+        except _native.Error:  # no epoll: the I/O thread reads, the readiness fd says when
+            self._io_fd = -1
+        self._lent = False
+        self._watching_io = False
         # Events taken by a wake-up and not yet returned, in order.
         self._buffer: deque[Event] = deque()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -130,7 +142,7 @@ class Client:
             return buffer.popleft()
         deadline = self._deadline(timeout)
         while True:
-            batch = self._client().try_recv_batch(_BATCH)
+            batch = self._take(_BATCH)
             if batch:
                 buffer.extend(batch)
                 return buffer.popleft()
@@ -149,7 +161,7 @@ class Client:
         while True:
             if self._buffer:
                 return self._from_buffer(max)
-            batch = self._client().try_recv_batch(max)
+            batch = self._take(max)
             if batch:
                 return batch
             if not await self._wait(deadline):
@@ -274,6 +286,12 @@ class Client:
             raise ValueError(f"timeout must be a number of seconds >= 0, not {timeout!r}")
         return loop.time() + timeout
 
+    def _take(self, max: int) -> list[Event]:
+        """The queued events, after reading what has arrived if the connection is lent to
+        the loop (or asking for it); never blocks. Notes whether it is lent."""
+        batch, self._lent = self._client().read_batch(max)
+        return batch
+
     def _from_buffer(self, max: int) -> list[Event]:
         buffer = self._buffer
         if len(buffer) <= max:
@@ -283,10 +301,12 @@ class Client:
         return [buffer.popleft() for _ in range(max)]
 
     async def _wait(self, deadline: Optional[float]) -> bool:
-        """Waits for the readiness fd (armed by the empty take just before) until
-        ``deadline``; False when the deadline passed. Takes nothing itself: a cancelled
-        wait loses no event."""
-        loop = self._bind()
+        """Waits for the readiness fd (armed by the empty take just before), and the poller fd
+        if the connection is lent to the loop, until ``deadline``; False when the deadline
+        passed. Takes nothing itself: a cancelled wait loses no event. Called after
+        ``_deadline``, which checked the running loop."""
+        loop = self._loop
+        assert loop is not None
         if deadline is not None and loop.time() >= deadline:
             return False
         waiter: asyncio.Future[None] = loop.create_future()
@@ -294,6 +314,8 @@ class Client:
         if not self._watching:
             loop.add_reader(self._fd, self._on_ready)
             self._watching = True
+        if self._lent is not self._watching_io:
+            self._watch_io()
         timer = None
         if deadline is not None:
             timer = loop.call_at(deadline, _expire, waiter)
@@ -309,28 +331,67 @@ class Client:
         return not (deadline is not None and loop.time() >= deadline and not self._buffer)
 
     def _on_ready(self) -> None:
-        """The readiness fd is readable: takes one batch (which empties the fd) into the
-        buffer and wakes every waiting task. At the end of the stream, stops watching."""
-        native = self._native
-        ended = native is None
-        if native is not None:
-            try:
-                self._buffer.extend(native.try_recv_batch(_BATCH))
-            except ClosedError:
-                ended = True
-            except Exception:  # a reader takes again and raises it
-                ended = True
-        if ended or not self._waiters and not self._buffer:
+        """The readiness fd or the poller fd is readable: takes one batch (which reads the
+        lent connection, and empties the readiness fd) into the buffer and wakes every
+        waiting task. With no task waiting it takes nothing and stops watching (the next
+        ``recv`` watches again), so that events wait in the core's bounded queue, not here.
+        At the end of the stream, stops watching."""
+        waiters = self._waiters
+        for waiter in waiters:
+            if not waiter.done():
+                break
+        else:
             self._unwatch()
-        for waiter in self._waiters:
+            return
+        native = self._native
+        if native is None:
+            self._unwatch()
+            return
+        try:
+            batch, lent = native.read_batch(_BATCH)
+        except Exception:  # the end (ClosedError) or a failure: a reader takes again, raises it
+            self._unwatch()
+        else:
+            self._lent = lent
+            if lent is not self._watching_io:
+                self._watch_io()
+            if not batch:
+                # Nothing for the application (the frames read were filtered out, or a
+                # spurious wake-up): the waiters go on waiting, on the right fds.
+                return
+            self._buffer.extend(batch)
+        for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
 
+    def _watch_io(self) -> None:
+        """Watches the poller fd while the connection is lent to the loop, and only then
+        (the I/O thread reads it otherwise)."""
+        loop = self._loop
+        if loop is None or self._io_fd < 0:
+            return
+        if self._lent and not self._watching_io:
+            loop.add_reader(self._io_fd, self._on_ready)
+            self._watching_io = True
+        elif not self._lent and self._watching_io:
+            self._watching_io = False
+            loop.remove_reader(self._io_fd)
+
     def _unwatch(self) -> None:
-        if self._watching and self._loop is not None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._watching = self._watching_io = False
+            return
+        if self._watching:
             self._watching = False
-            if not self._loop.is_closed():
-                self._loop.remove_reader(self._fd)
+            loop.remove_reader(self._fd)
+        if self._watching_io:
+            self._watching_io = False
+            loop.remove_reader(self._io_fd)
+            # No task awaits: the I/O thread reads into the core's queue meanwhile.
+            native = self._native
+            if native is not None:
+                native.stop_reading()
 
     def _abandon(self) -> None:
         """The loop shuts down and the client was not closed: close it now, and let go of the

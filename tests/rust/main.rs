@@ -26,6 +26,7 @@ mod listeners_panic;
 mod metis;
 mod preset_schedules;
 mod proxies;
+mod loop_reads;
 mod ready_fd;
 mod record_replay;
 mod record_secrets;

@@ -21,6 +21,7 @@ use crate::transport::{Poller, Reactor};
 use crate::url::Scheme;
 
 mod consumer;
+mod event_loop;
 mod kinds;
 mod lifecycle;
 mod listeners;
@@ -30,6 +31,7 @@ mod requests;
 mod subscribe;
 mod wait_live;
 
+pub use event_loop::LoopBatch;
 pub use kinds::{Kind, KindSet};
 pub use registry::ListenerId;
 
@@ -224,7 +226,7 @@ impl Client {
 
     /// Waiting for events on a client never started (nor closed) would wait for ever: that is
     /// `Err(Usage)` saying to start it.
-    fn check_started(&self) -> Result<()> {
+    pub(super) fn check_started(&self) -> Result<()> {
         if !self.started.load(Ordering::Acquire) && !self.closed.load(Ordering::SeqCst) {
             return Err(Error::usage(NOT_STARTED.into()));
         }

@@ -56,57 +56,11 @@ impl Client {
         self.take_or_arm().map_err(|e| self.ended(e))
     }
 
-    /// A file descriptor that becomes readable when events may be waiting, for an application
-    /// that runs its own event loop (`epoll`, asyncio's `add_reader`) and takes events without
-    /// waiting: [`Client::try_recv`], or [`Client::recv_batch`] with a zero timeout. Made on
-    /// the first call (an eventfd, non-blocking and close-on-exec, owned by the client: do
-    /// not close it); every call returns the same one. Until the first call nothing of it
-    /// costs anything.
-    ///
-    /// The rule: wait on the fd only after a take came back empty (`Ok(None)`, an empty
-    /// batch). Such a take arms the fd; the I/O thread writes it when it queues the next
-    /// event, or when the stream ends (the next take then returns `Err(Closed)`). A take
-    /// empties the fd before it looks at the queue, so an event that arrives meanwhile is
-    /// either taken by it or announced anew: no wake-up is lost, however the two race. A
-    /// batch that came back full may have left events queued: take again before waiting. A
-    /// wake-up may find nothing (the events were taken by an earlier take): take, and wait
-    /// again. The fd starts readable. Linux only (elsewhere: `Err(Io)`).
-    ///
-    /// ```no_run
-    /// use std::os::fd::BorrowedFd;
-    /// use std::time::Duration;
-    /// use rustix::event::{poll, PollFd, PollFlags};
-    /// use tradewire::{Client, Config};
-    ///
-    /// let client = Client::connect(Config::new("ws://localhost:8765"))?;
-    /// let fd = client.ready_fd()?;
-    /// // SAFETY: the client owns the fd and outlives this borrow.
-    /// let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-    /// loop {
-    ///     let batch = client.recv_batch(1024, Some(Duration::ZERO))?;
-    ///     if batch.is_empty() {
-    ///         // Nothing queued: the fd is armed. A real loop waits on its other fds too.
-    ///         let mut fds = [PollFd::new(&fd, PollFlags::IN)];
-    ///         poll(&mut fds, None).map_err(std::io::Error::from)?;
-    ///         continue;
-    ///     }
-    ///     for event in batch {
-    ///         log::info!("{}", event.kind());
-    ///     }
-    /// }
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn ready_fd(&self) -> Result<std::os::fd::RawFd> {
-        self.streams.ready.enable().map_err(|e| {
-            Error::io(format!("could not create the readiness fd: {e}")).with_source(e)
-        })
-    }
-
     /// [`Client::take`] for a take that does not wait: with the readiness fd on, empties it
     /// first, and arms it when nothing is queued (looking once more after arming, so that an
     /// event queued between the two looks is taken rather than announced to nobody).
     #[inline]
-    fn take_or_arm(&self) -> Result<Option<Event>> {
+    pub(super) fn take_or_arm(&self) -> Result<Option<Event>> {
         let ready = &self.streams.ready;
         if !ready.is_enabled() {
             return self.take();
@@ -122,7 +76,7 @@ impl Client {
     /// The next event if one is queued (a message held behind a lag event first), timed
     /// for `consumer_lag`.
     #[inline]
-    fn take(&self) -> Result<Option<Event>> {
+    pub(super) fn take(&self) -> Result<Option<Event>> {
         if let Some(e) = self.consumer.held() {
             return Ok(Some(e));
         }
@@ -197,9 +151,21 @@ impl Client {
                 }
             }
         };
+        Ok(self.hand_over(first, max, &mut each))
+    }
+
+    /// Hands `first`, then the events queued behind it, to `each`: `max` at most, fewer if
+    /// `each` breaks. Returns how many.
+    #[inline]
+    pub(super) fn hand_over(
+        &self,
+        first: Event,
+        max: usize,
+        each: &mut impl FnMut(Event) -> ControlFlow<()>,
+    ) -> usize {
         let mut taken = 1;
         if each(first).is_break() {
-            return Ok(taken);
+            return taken;
         }
         while taken < max {
             let Ok(Some(e)) = self.take() else {
@@ -210,7 +176,7 @@ impl Client {
                 break;
             }
         }
-        Ok(taken)
+        taken
     }
 
     /// For a binding that must run signal handlers while it waits (Python's Ctrl-C): waits
@@ -285,7 +251,7 @@ impl Client {
 
     /// The end of the stream, worded for the end it is (after `close()`, or after `GaveUp`):
     /// the one wording of every binding. Other errors pass unchanged.
-    fn ended(&self, e: Error) -> Error {
+    pub(super) fn ended(&self, e: Error) -> Error {
         if e.kind() != ErrorCategory::Closed {
             return e;
         }

@@ -19,6 +19,16 @@
 //! [`MAX_LOOK`]; while one receiver waits in the same run (a quiet stream) it sleeps until the
 //! next timer, and the receiver wakes it when it leaves. A command (`send`, `close`, ...) made while nobody runs the
 //! connection is run by the thread that made it.
+//!
+//! An event loop takes part the same way without ever blocking ([`Handoff::pump`], behind
+//! `Client::read_batch_with`): it asks for the connection, the I/O thread writes the client's
+//! readiness fd when it lends it, and from then on the loop runs one pass (read what has
+//! arrived, deliver, commands, due timers) each time the connection's poller fd is readable,
+//! without waiting. A pass that found nothing leaves the loop waiting on that fd: the loop
+//! is then like a receiver waiting in its run, so no lease applies; the I/O thread takes the
+//! connection back when a timer is due, runs it, and lends it again at once. When no task
+//! awaits events any more (the application is busy), the loop says so
+//! ([`Handoff::release`]) and the lease applies again.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -27,6 +37,10 @@ use std::time::{Duration, Instant};
 use super::session::{Conn, Running};
 use super::{End, Engine};
 use crate::transport::Poller;
+
+mod looks;
+
+use looks::{Look, Looks};
 
 /// How long the connection stays lent while no receiver runs it.
 pub(crate) const LEASE: Duration = Duration::from_millis(10);
@@ -65,6 +79,12 @@ struct Shared {
     /// The parked I/O thread sleeps until the next timer, not for [`LEASE`]: the receiver
     /// that stops running must wake it.
     io_sleeps_long: bool,
+    /// An event loop asked for the connection ([`Handoff::pump`]): announce the next lending
+    /// on the readiness fd, which the loop watches.
+    announce: bool,
+    /// An event loop's last pass found nothing: the loop waits on the poller's fd (see the
+    /// module documentation).
+    parked: bool,
     timing: Timing,
 }
 
@@ -85,6 +105,21 @@ struct Timing {
     away_since: Instant,
 }
 
+/// What a thread does with the lent session: runs it (with the function that publishes its
+/// next deadline for the I/O thread) until it stops, or it ends.
+type RunBody<'a> = dyn FnMut(&mut Engine, &mut Conn, &dyn Fn(Instant)) -> Result<(), End> + 'a;
+
+/// What [`Handoff::pump`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pumped {
+    /// Ran a pass on this thread; the connection stays lent: watch the poller's fd.
+    Ran,
+    /// Asked the I/O thread for the connection: the readiness fd says when it is lent.
+    Asked,
+    /// Another thread runs it, or no connection is live.
+    Elsewhere,
+}
+
 /// What [`Handoff::run`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ran {
@@ -103,6 +138,8 @@ impl Handoff {
                 live: false,
                 end: None,
                 io_sleeps_long: false,
+                announce: false,
+                parked: false,
                 timing: Timing {
                     deadline: Instant::now(),
                     runs: 0,
@@ -131,6 +168,8 @@ impl Handoff {
         let mut st = self.lock();
         st.live = live;
         if !live {
+            st.announce = false;
+            st.parked = false;
             self.wanted.store(false, Ordering::Release);
             self.changed.notify_all();
         }
@@ -138,11 +177,13 @@ impl Handoff {
 
     /// Lends the session to receivers and parks until the connection ends (its end comes
     /// back), or a timer is due or the lease runs out while no receiver runs it (`None`: the
-    /// I/O thread runs it again). The session always comes back.
+    /// I/O thread runs it again). The session always comes back. `announce` is called once
+    /// the session is in the slot if an event loop asked for it ([`Handoff::pump`]).
     pub(super) fn lend(
         &self,
         session: Box<Running>,
         deadline: Instant,
+        announce: &dyn Fn(),
     ) -> (Box<Running>, Option<End>) {
         let mut st = self.lock();
         self.wanted.store(false, Ordering::Release);
@@ -151,15 +192,23 @@ impl Handoff {
         st.timing.deadline = deadline;
         st.timing.away_since = Instant::now();
         self.changed.notify_all();
+        if std::mem::take(&mut st.announce) {
+            announce();
+        }
         let mut looks = Looks::new();
         loop {
             let now = Instant::now();
-            let look = looks.next(&st.timing, st.running(), now);
+            let look = looks.next(&st.timing, st.running(), st.parked, now);
             // Only a session in the slot can be taken back: one that a receiver runs is
             // waited for (it ends its run within the lease or at its next timer).
             let take_back = st.end.is_some() || look == Look::TakeBack;
             if let Some(back) = st.slot.take_if(|_| take_back) {
                 st.lending = false;
+                if st.parked && st.end.is_none() {
+                    // A timer is due while the loop waits: lend it again after this turn
+                    // (the loop goes on watching the poller's fd).
+                    self.wanted.store(true, Ordering::Release);
+                }
                 return (back, st.end.take());
             }
             let wake = match look {
@@ -194,7 +243,13 @@ impl Handoff {
                 }
                 return match st.slot.take() {
                     Some(session) => {
-                        self.run_lent(st, session, until, ready);
+                        self.run_lent(st, session, &mut |engine, conn, publish| {
+                            // Bytes may have arrived since the last run: read before asking
+                            // the poller (at high rates they usually have, and this saves a
+                            // system call per event).
+                            conn.recheck();
+                            drive(engine, conn, until, ready, publish)
+                        });
                         Ran::Here
                     }
                     None => Ran::Elsewhere,
@@ -235,17 +290,66 @@ impl Handoff {
             return;
         }
         if let Some(session) = st.slot.take() {
-            self.run_lent(st, session, Some(Instant::now()), &|| false);
+            let now = Instant::now();
+            self.run_lent(st, session, &mut |engine, conn, publish| {
+                conn.recheck();
+                drive(engine, conn, Some(now), &|| false, publish)
+            });
         }
     }
 
-    /// Runs the session taken from the slot on this thread, then puts it back.
+    /// For an event loop on this thread (`Client::read_batch_with`): if the connection is
+    /// lent and nobody runs it, runs one pass without waiting (see [`pass`]) and returns
+    /// [`Pumped::Ran`]: the loop then watches the poller's fd. If the I/O thread runs it,
+    /// asks for it ([`Pumped::Asked`]): the I/O thread lends it at the end of its current turn
+    /// and calls `announce` (the readiness fd). [`Pumped::Elsewhere`] when another thread
+    /// runs it or none is live.
+    pub(crate) fn pump(&self, ready: &dyn Fn() -> bool) -> Pumped {
+        let mut st = self.lock();
+        if st.lending {
+            if st.end.is_some() {
+                return Pumped::Elsewhere;
+            }
+            return match st.slot.take() {
+                Some(session) => {
+                    st.parked = false;
+                    self.run_lent(st, session, &mut |engine, conn, publish| {
+                        pass(engine, conn, ready, publish)
+                    });
+                    let found = ready();
+                    let mut st = self.lock();
+                    st.parked = !found && st.lending && st.end.is_none();
+                    Pumped::Ran
+                }
+                None => Pumped::Elsewhere,
+            };
+        }
+        st.parked = false;
+        if !st.live {
+            return Pumped::Elsewhere;
+        }
+        st.announce = true;
+        if !self.wanted.swap(true, Ordering::AcqRel) {
+            let _ = self.poller.notify();
+        }
+        Pumped::Asked
+    }
+
+    /// The event loop no longer waits on the poller's fd (no task awaits events): the lease
+    /// applies again, so the I/O thread takes the connection back and reads for the queue.
+    pub(crate) fn release(&self) {
+        let mut st = self.lock();
+        if std::mem::take(&mut st.parked) {
+            self.changed.notify_all();
+        }
+    }
+
+    /// Runs the session taken from the slot on this thread with `body`, then puts it back.
     fn run_lent(
         &self,
         mut st: MutexGuard<'_, Shared>,
         mut session: Box<Running>,
-        until: Option<Instant>,
-        ready: &dyn Fn() -> bool,
+        body: &mut RunBody<'_>,
     ) {
         st.timing.runs += 1;
         drop(st);
@@ -253,10 +357,7 @@ impl Handoff {
         let publish = |deadline: Instant| self.lock().timing.deadline = deadline;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let Running { engine, conn } = &mut *session;
-            // Bytes may have arrived since the last run: read before asking the poller (at
-            // high rates they usually have, and this saves a system call per event).
-            conn.recheck();
-            drive(engine, conn, until, ready, &publish)
+            body(engine, conn, &publish)
         }));
         let mut st = self.lock();
         st.slot = Some(session);
@@ -276,62 +377,6 @@ impl Handoff {
         if ended || wake_io {
             self.changed.notify_all();
         }
-    }
-}
-
-/// What the parked I/O thread does at a look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Look {
-    /// Take the connection back and run it (nobody runs it, and a timer is due or the
-    /// lease ran out).
-    TakeBack,
-    /// Sleep until `until`; `long`: past the lease, so the receiver must wake it on leaving.
-    Sleep { until: Instant, long: bool },
-}
-
-/// The parked I/O thread's looks at a lent connection (see the module documentation).
-struct Looks {
-    /// The run seen running at the last look.
-    seen_run: Option<u64>,
-    /// How long until the next look while receivers keep running the connection.
-    every: Duration,
-}
-
-impl Looks {
-    fn new() -> Looks {
-        Looks {
-            seen_run: None,
-            every: LEASE,
-        }
-    }
-
-    /// What to do now, given the lent session's timing and whether a receiver runs it.
-    fn next(&mut self, st: &Timing, running: bool, now: Instant) -> Look {
-        if !running {
-            let lease_end = st.away_since + LEASE;
-            if now >= st.deadline || now >= lease_end {
-                return Look::TakeBack;
-            }
-            self.seen_run = None;
-            return Look::Sleep {
-                until: st.deadline.min(lease_end),
-                long: false,
-            };
-        }
-        if self.seen_run == Some(st.runs) {
-            // One receiver has waited in the same run since the last look: it keeps the
-            // timers; sleep until its next one, and be woken when it leaves.
-            let until = if st.deadline > now {
-                st.deadline
-            } else {
-                now + RECHECK
-            };
-            return Look::Sleep { until, long: true };
-        }
-        self.seen_run = Some(st.runs);
-        let until = now + self.every;
-        self.every = (self.every * 2).min(MAX_LOOK);
-        Look::Sleep { until, long: false }
     }
 }
 
@@ -365,104 +410,30 @@ fn drive(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn shared(now: Instant) -> Timing {
-        Timing {
-            deadline: now + Duration::from_secs(10),
-            runs: 0,
-            away_since: now,
+/// One pass for an event loop ([`Handoff::pump`]): runs turns while there is more to read
+/// at once and no event is queued, so that the loop waits on the poller's fd only once
+/// everything that arrived was read (a TLS record buffered in the library included). A pass
+/// that read nothing then looks at the poller without waiting: that clears its waker (a
+/// command's wake-up), which would otherwise keep the poller's fd readable. (One that read
+/// something leaves it: the loop is woken once more, and that pass clears it.)
+fn pass(
+    engine: &mut Engine,
+    conn: &mut Conn,
+    ready: &dyn Fn() -> bool,
+    publish: &dyn Fn(Instant),
+) -> Result<(), End> {
+    conn.recheck();
+    let read_before = conn.ws.get_ref().read_total;
+    loop {
+        let (more, deadline) = engine.turn(conn)?;
+        publish(deadline);
+        if ready() || !more {
+            break;
         }
     }
-
-    #[test]
-    fn nobody_running_takes_back_when_the_lease_or_a_timer_runs_out() {
-        let t0 = Instant::now();
-        let mut st = shared(t0);
-        let mut looks = Looks::new();
-        assert_eq!(
-            looks.next(&st, false, t0),
-            Look::Sleep {
-                until: t0 + LEASE,
-                long: false
-            }
-        );
-        assert_eq!(looks.next(&st, false, t0 + LEASE), Look::TakeBack);
-        // A timer due before the lease ends.
-        st.deadline = t0 + Duration::from_millis(3);
-        assert_eq!(
-            looks.next(&st, false, t0),
-            Look::Sleep {
-                until: st.deadline,
-                long: false
-            }
-        );
-        assert_eq!(
-            looks.next(&st, false, t0 + Duration::from_millis(3)),
-            Look::TakeBack
-        );
-    }
-
-    #[test]
-    fn active_receivers_are_looked_at_less_and_less_often() {
-        let t0 = Instant::now();
-        let mut st = shared(t0);
-        let mut looks = Looks::new();
-        let mut gaps = Vec::new();
-        let mut now = t0;
-        for run in 1..=7 {
-            st.runs = run; // a new run at every look: a busy stream
-            match looks.next(&st, true, now) {
-                Look::Sleep { until, long: false } => {
-                    gaps.push((until - now).as_millis());
-                    now = until;
-                }
-                other => panic!("{other:?}"),
-            }
-        }
-        assert_eq!(gaps, [10, 20, 40, 80, 100, 100, 100]);
-    }
-
-    #[test]
-    fn one_long_run_lets_the_io_thread_sleep_until_the_next_timer() {
-        let t0 = Instant::now();
-        let mut st = shared(t0);
-        let mut running = true;
-        st.runs = 1;
-        let mut looks = Looks::new();
-        assert!(matches!(
-            looks.next(&st, running, t0),
-            Look::Sleep { long: false, .. }
-        ));
-        let later = t0 + LEASE;
-        assert_eq!(
-            looks.next(&st, running, later),
-            Look::Sleep {
-                until: st.deadline,
-                long: true
-            }
-        );
-        // The receiver is handling a deadline that just passed: look again shortly.
-        st.deadline = later;
-        assert_eq!(
-            looks.next(&st, running, later),
-            Look::Sleep {
-                until: later + RECHECK,
-                long: true
-            }
-        );
-        // It left: the lease applies from when it left.
-        running = false;
-        st.away_since = later;
-        st.deadline = later + Duration::from_secs(5);
-        assert_eq!(
-            looks.next(&st, running, later),
-            Look::Sleep {
-                until: later + LEASE,
-                long: false
-            }
-        );
+    if conn.ws.get_ref().read_total == read_before {
+        engine.wait(conn, Instant::now())
+    } else {
+        engine.watch(conn)
     }
 }

@@ -19,7 +19,7 @@ mod resubscribe;
 mod session;
 mod supervisor;
 
-pub(crate) use handoff::{Handoff, Ran};
+pub(crate) use handoff::{Handoff, Pumped, Ran};
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;

@@ -72,7 +72,9 @@ fn run_connection(mut engine: Engine, ws: WebSocket<Metered>) -> (Engine, End) {
         if let Some(h) = handoff.as_ref().filter(|h| h.wanted()) {
             // A thread waits in recv: it runs the connection until it has events. The
             // session moves to it and back (boxed: only a pointer changes hands).
-            let (back, end) = h.lend(Box::new(running), deadline);
+            // An event loop that asked learns of the lending through the readiness fd.
+            let streams = running.engine.delivery.streams();
+            let (back, end) = h.lend(Box::new(running), deadline, &|| streams.ready.wake());
             running = *back;
             match end {
                 Some(end) => break end,
@@ -148,15 +150,18 @@ impl Engine {
         })
     }
 
+    /// Sets what the poller watches the socket for: readable unless the queue is full
+    /// (`block`), writable while a write waits.
+    pub(super) fn watch(&self, c: &Conn) -> std::result::Result<(), End> {
+        c.ws.get_ref()
+            .socket()
+            .want(!self.delivery.blocked(), c.want_write)
+            .map_err(|e| End::Broken(format!("poll setup failed: {e}")))
+    }
+
     /// Waits until the socket or the waker is ready, or `deadline`.
     pub(super) fn wait(&mut self, c: &mut Conn, deadline: Instant) -> std::result::Result<(), End> {
-        if let Err(e) =
-            c.ws.get_ref()
-                .socket()
-                .want(!self.delivery.blocked(), c.want_write)
-        {
-            return Err(End::Broken(format!("poll setup failed: {e}")));
-        }
+        self.watch(c)?;
         match self.reactor.wait(Some(deadline)) {
             Ok(ready) => {
                 c.readable |= ready;

@@ -90,6 +90,13 @@ mod linux {
             }
         }
 
+        /// The epoll fd: readable when a `wait` would return at once (for an event loop
+        /// that runs the lent connection, `Client::io_fd`).
+        pub fn raw_fd(&self) -> io::Result<std::os::fd::RawFd> {
+            use std::os::fd::AsRawFd;
+            Ok(self.epoll.as_raw_fd())
+        }
+
         /// Registers the connection's socket (one per poller).
         pub fn add(&self, fd: impl AsFd, interest: Interest) -> io::Result<()> {
             Ok(epoll::add(
@@ -180,6 +187,14 @@ mod portable {
 
         pub fn notify(&self) -> io::Result<()> {
             self.inner.notify()
+        }
+
+        /// No event loop can watch this poller (`Client::io_fd` is Linux only).
+        pub fn raw_fd(&self) -> io::Result<std::os::fd::RawFd> {
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "only Linux's poller (epoll) can be watched by an event loop",
+            ))
         }
 
         pub fn add(&self, fd: impl AsFd, interest: Interest) -> io::Result<()> {

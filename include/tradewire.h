@@ -347,6 +347,24 @@ tw_result tw_client_disconnect(struct tw_client *client, uint16_t code, const ch
 void tw_client_free(struct tw_client *client);
 
 /**
+ * Stores in `*out_fd` the connection's poller fd, for a program whose own loop reads the
+ * socket on its thread with `tw_client_read_events`: watch it for `POLLIN`, as well as the
+ * readiness fd, while `tw_client_read_events` says the connection is lent to you
+ * (`*out_lent`), and only then (the I/O thread reads the socket otherwise). It is the same
+ * fd for the client's whole life, across reconnects.
+ *
+ * Ownership: the fd is the client's: never close or read it; it is closed by
+ * `tw_client_free` (remove it from your `epoll` set before).
+ * Threads: any thread.
+ * Errors: `TW_ERR_INVALID_ARGUMENT` if `client` or `out_fd` is NULL, `TW_ERR_IO` where the
+ * poller is not epoll (Linux only).
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `out_fd` NULL or writable.
+ */
+tw_result tw_client_io_fd(struct tw_client *client, int *out_fd);
+
+/**
  * Creates a client from a JSON configuration, without connecting (call `tw_client_start`).
  *
  * `config_json` is a JSON object with the fields of the configuration schema shared by all
@@ -421,6 +439,35 @@ tw_result tw_client_next_events(struct tw_client *client,
                                 struct tw_event **events_out,
                                 size_t capacity,
                                 size_t *out_count);
+
+/**
+ * For a program whose own `poll`/`epoll` loop reads the socket on its thread (no hand-over
+ * from the I/O thread per event): takes the queued events, up to `capacity`; if none, first
+ * runs the connection without waiting when the I/O thread has lent it (reads what has
+ * arrived, delivers it, runs due commands), or asks the I/O thread for it. Never waits.
+ *
+ * Returns `TW_OK` with `*out_count` (at least 1) events in `events_out`, as
+ * `tw_client_next_events`; `TW_TIMEOUT` (`*out_count` = 0) when none: then wait on the
+ * readiness fd (`tw_client_ready_fd`) and, if `*out_lent` is true, on `tw_client_io_fd`
+ * too, and call again when either is readable; `TW_CLOSED` as `tw_client_next_events`.
+ * `*out_lent` is written with `*out_count`. When the loop stops waiting for events for a
+ * while, call `tw_client_stop_reading` so that the I/O thread reads meanwhile. Without
+ * `inline_reads` this is `tw_client_next_events(client, 0, ...)` (`*out_lent` is false).
+ *
+ * Ownership: as `tw_client_next_events`.
+ * Threads: the loop's thread; not once a listener was added.
+ * Errors: `TW_ERR_INVALID_ARGUMENT` if a pointer is NULL or `capacity` is 0, `TW_ERR_USAGE`
+ * as `tw_client_next_events`.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `events_out` NULL or writable for `capacity`
+ * pointers; `out_count` and `out_lent` NULL or writable.
+ */
+tw_result tw_client_read_events(struct tw_client *client,
+                                struct tw_event **events_out,
+                                size_t capacity,
+                                size_t *out_count,
+                                bool *out_lent);
 
 /**
  * Stores in `*out_fd` a file descriptor that becomes readable when events may be queued,
@@ -664,6 +711,20 @@ tw_result tw_client_start(struct tw_client *client);
  * `client` must be NULL or a live client.
  */
 char *tw_client_status_json(struct tw_client *client);
+
+/**
+ * The loop stops waiting for events for a while (it stops watching `tw_client_io_fd`): the
+ * I/O thread takes the connection back and reads into the queue meanwhile (answering pings,
+ * applying the overflow policy). The next `tw_client_read_events` asks for it again.
+ *
+ * Ownership: nothing changes hands.
+ * Threads: any thread.
+ * Errors: `TW_ERR_INVALID_ARGUMENT` if `client` is NULL.
+ *
+ * # Safety
+ * `client` must be NULL or a live client.
+ */
+tw_result tw_client_stop_reading(struct tw_client *client);
 
 /**
  * Records a subscription under `key` (NULL: the message itself is the key): `message` is

@@ -209,6 +209,31 @@ fn next_events_takes_queued_events_in_full_batches_in_order() {
 }
 
 #[test]
+fn a_loop_that_reads_the_socket_itself_gets_every_event_once_and_sees_the_end() {
+    let exe = program("loop_reads", Flavor::Sanitized);
+    let server = WsServer::start(ServerOptions::default()).expect("start the server");
+    let running = start(&exe, &[&server.url(), "3000"], &[]);
+    assert!(
+        server.wait_for_connections(1, SOON),
+        "the C client did not connect"
+    );
+    // Bursts with pauses: the loop reads what arrived, and waits for the next burst.
+    for burst in 0..30 {
+        for seq in burst * 100..(burst + 1) * 100 {
+            server.broadcast(&tradewire_testkit::events::sequenced(seq, None));
+        }
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    let done = running.finish(PROGRAM_TIMEOUT);
+    done.assert_success("loop_reads");
+    let lent: u64 = done
+        .value("lent")
+        .and_then(|w| w.parse().ok())
+        .expect("lent line");
+    assert!(lent >= 1, "the loop never held the connection: {:?}", done.stdout);
+}
+
+#[test]
 fn a_poll_loop_on_the_ready_fd_gets_every_event_once_and_sees_the_end() {
     let exe = program("ready_fd", Flavor::Sanitized);
     let server = WsServer::start(ServerOptions::default()).expect("start the server");

@@ -207,7 +207,9 @@ fn a_command_from_another_thread_goes_out_and_leaves_no_fd_readable() {
     let client = Arc::new(Client::connect(quick(Config::new(server.url()))).unwrap());
     assert!(server.wait_for_connections(1, SOON));
     server.broadcast(&sequenced(1, None));
-    let first = event_loop(&client, SOON, |got| got.iter().any(|e| seq_of(e) == Some(1)));
+    let first = event_loop(&client, SOON, |got| {
+        got.iter().any(|e| seq_of(e) == Some(1))
+    });
     assert!(first.events.iter().any(|e| seq_of(e) == Some(1)));
     // The loop now waits with the connection (when lent); another thread sends.
     let sender = {
@@ -215,7 +217,9 @@ fn a_command_from_another_thread_goes_out_and_leaves_no_fd_readable() {
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(100));
             for i in 0..20 {
-                client.send_text(format!("from another thread {i}")).unwrap();
+                client
+                    .send_text(format!("from another thread {i}"))
+                    .unwrap();
             }
         })
     };

@@ -321,7 +321,12 @@ impl Handoff {
                     st.parked = !found && st.lending && st.end.is_none();
                     Pumped::Ran
                 }
-                None => Pumped::Elsewhere,
+                None => {
+                    // Another thread runs it (a request waiting for its answer): the loop
+                    // stops watching, so the lease applies again once that run ends.
+                    st.parked = false;
+                    Pumped::Elsewhere
+                }
             };
         }
         st.parked = false;

@@ -208,16 +208,18 @@ fn next_events_takes_queued_events_in_full_batches_in_order() {
     assert_eq!(batches, 13, "{:?}", done.stdout);
 }
 
-#[test]
-fn a_loop_that_reads_the_socket_itself_gets_every_event_once_and_sees_the_end() {
-    let exe = program("loop_reads", Flavor::Sanitized);
+/// Runs the event-loop program `name` (`ready_fd`, `loop_reads`) against 3,000 sequenced
+/// messages sent in bursts with pauses (the loop finds events queued, and waits for the
+/// next burst); the program checks each arrives once, in order, and the end after close.
+/// Returns its `counter` line's value.
+fn run_event_loop_program(name: &str, counter: &str) -> u64 {
+    let exe = program(name, Flavor::Sanitized);
     let server = WsServer::start(ServerOptions::default()).expect("start the server");
     let running = start(&exe, &[&server.url(), "3000"], &[]);
     assert!(
         server.wait_for_connections(1, SOON),
         "the C client did not connect"
     );
-    // Bursts with pauses: the loop reads what arrived, and waits for the next burst.
     for burst in 0..30 {
         for seq in burst * 100..(burst + 1) * 100 {
             server.broadcast(&tradewire_testkit::events::sequenced(seq, None));
@@ -225,37 +227,22 @@ fn a_loop_that_reads_the_socket_itself_gets_every_event_once_and_sees_the_end() 
         std::thread::sleep(Duration::from_millis(3));
     }
     let done = running.finish(PROGRAM_TIMEOUT);
-    done.assert_success("loop_reads");
-    let lent: u64 = done
-        .value("lent")
+    done.assert_success(name);
+    done.value(counter)
         .and_then(|w| w.parse().ok())
-        .expect("lent line");
-    assert!(lent >= 1, "the loop never held the connection: {:?}", done.stdout);
+        .unwrap_or_else(|| panic!("no {counter} line: {:?}", done.stdout))
+}
+
+#[test]
+fn a_loop_that_reads_the_socket_itself_gets_every_event_once_and_sees_the_end() {
+    let lent = run_event_loop_program("loop_reads", "lent");
+    assert!(lent >= 1, "the loop never held the connection");
 }
 
 #[test]
 fn a_poll_loop_on_the_ready_fd_gets_every_event_once_and_sees_the_end() {
-    let exe = program("ready_fd", Flavor::Sanitized);
-    let server = WsServer::start(ServerOptions::default()).expect("start the server");
-    let running = start(&exe, &[&server.url(), "3000"], &[]);
-    assert!(
-        server.wait_for_connections(1, SOON),
-        "the C client did not connect"
-    );
-    // Bursts with pauses: the loop finds events queued, and waits for the next burst.
-    for burst in 0..30 {
-        for seq in burst * 100..(burst + 1) * 100 {
-            server.broadcast(&tradewire_testkit::events::sequenced(seq, None));
-        }
-        std::thread::sleep(Duration::from_millis(3));
-    }
-    let done = running.finish(PROGRAM_TIMEOUT);
-    done.assert_success("ready_fd");
-    let waits: u64 = done
-        .value("waits")
-        .and_then(|w| w.parse().ok())
-        .expect("waits line");
-    assert!(waits >= 1, "{:?}", done.stdout);
+    let waits = run_event_loop_program("ready_fd", "waits");
+    assert!(waits >= 1, "the loop never waited on the fd");
 }
 
 #[test]

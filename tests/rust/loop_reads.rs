@@ -16,7 +16,7 @@ use tradewire::{Client, Config, ErrorCategory, Event, Preset};
 use tradewire_testkit::events::sequenced;
 use tradewire_testkit::{DaemonServer, ServerOptions, WsServer};
 
-use crate::support::{quick, seq_of, SOON};
+use crate::support::{feed_across_a_drop, quick, seq_of, SOON};
 
 /// What a loop saw.
 #[derive(Default)]
@@ -97,33 +97,7 @@ fn a_loop_reading_on_its_own_thread_gets_every_event_across_a_drop_and_sees_the_
     let client = Arc::new(Client::new(quick(Config::new(server.url()))).unwrap());
     client.start().unwrap();
     let seen_n = Arc::new(AtomicUsize::new(0));
-    let feeder = {
-        let (server, seen_n) = (server.clone(), seen_n.clone());
-        std::thread::spawn(move || {
-            assert!(server.wait_for_connections(1, SOON));
-            for i in 0..5_000 {
-                server.broadcast(&sequenced(i, None));
-                if i % 500 == 499 {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-            }
-            // Dropped once the first 5,000 arrived (frames still queued in the server
-            // would be lost on its side, which is not what this test is about).
-            let deadline = Instant::now() + SOON;
-            while seen_n.load(Ordering::SeqCst) < 5_000 && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            server.drop_all();
-            assert!(server.wait_for_connections(1, SOON));
-            for i in 5_000..10_000 {
-                server.broadcast(&sequenced(i, None));
-                if i % 100 == 99 {
-                    // Some pauses: the loop waits on the fds between bursts.
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
-        })
-    };
+    let feeder = feed_across_a_drop(server.clone(), seen_n.clone());
     let seen = event_loop(&client, SOON * 3, |got| {
         let numbered = got.iter().filter_map(seq_of).count();
         seen_n.store(numbered, Ordering::SeqCst);

@@ -5,14 +5,14 @@
 use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use tradewire::{Client, Config, ErrorCategory, Event};
 use tradewire_testkit::events::sequenced;
 use tradewire_testkit::{ServerOptions, WsServer};
 
-use crate::support::{quick, seq_of, SOON};
+use crate::support::{feed_across_a_drop, quick, seq_of, SOON};
 
 /// Waits for the fd to be readable; false if it was not within `SOON` (a lost wake-up).
 fn readable(fd: RawFd) -> bool {
@@ -71,28 +71,7 @@ fn a_poll_loop_on_the_ready_fd_gets_every_event_across_a_drop_and_sees_the_end()
     // the first 5,000 have arrived (dropping it with frames still in the server's queue
     // would lose them on the server's side, which is not what this test is about).
     let seen = Arc::new(AtomicUsize::new(0));
-    let feeder = {
-        let server = server.clone();
-        let seen = seen.clone();
-        std::thread::spawn(move || {
-            assert!(server.wait_for_connections(1, SOON));
-            for i in 0..5_000 {
-                server.broadcast(&sequenced(i, None));
-                if i % 500 == 499 {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-            }
-            let deadline = Instant::now() + SOON;
-            while seen.load(Ordering::SeqCst) < 5_000 && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            server.drop_all();
-            assert!(server.wait_for_connections(1, SOON));
-            for i in 5_000..10_000 {
-                server.broadcast(&sequenced(i, None));
-            }
-        })
-    };
+    let feeder = feed_across_a_drop(server.clone(), seen.clone());
     let (events, _) = poll_loop(&client, |got| {
         let numbered = got.iter().filter_map(seq_of).count();
         seen.store(numbered, Ordering::SeqCst);

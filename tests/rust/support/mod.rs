@@ -102,3 +102,36 @@ pub fn seq_of(e: &Event) -> Option<u64> {
         .get("seq")?
         .as_u64()
 }
+
+/// Feeds 10,000 sequenced messages (`{"seq": i}`) to the first client of `server`, in bursts
+/// with pauses, and drops the connection after the first 5,000 once the consumer has them
+/// (`seen`: how many numbered messages it has; dropping with frames still queued in the
+/// server would lose them on the server's side, which is not what the tests are about).
+pub fn feed_across_a_drop(
+    server: std::sync::Arc<tradewire_testkit::WsServer>,
+    seen: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> std::thread::JoinHandle<()> {
+    use std::sync::atomic::Ordering;
+    use tradewire_testkit::events::sequenced;
+    std::thread::spawn(move || {
+        assert!(server.wait_for_connections(1, SOON));
+        for i in 0..5_000 {
+            server.broadcast(&sequenced(i, None));
+            if i % 500 == 499 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        let deadline = std::time::Instant::now() + SOON;
+        while seen.load(Ordering::SeqCst) < 5_000 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        server.drop_all();
+        assert!(server.wait_for_connections(1, SOON));
+        for i in 5_000..10_000 {
+            server.broadcast(&sequenced(i, None));
+            if i % 100 == 99 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    })
+}

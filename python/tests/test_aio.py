@@ -440,6 +440,10 @@ def test_the_loop_reads_the_socket_itself_and_gets_every_event_once(run: Runner)
             lent_seen.append(self._lent)
             return batch
 
+        def _on_ready(self) -> None:
+            super()._on_ready()
+            lent_seen.append(self._lent)
+
     async def main(**config: Any) -> None:
         lent_seen.clear()
         with WsServer() as server:

@@ -9,7 +9,7 @@
  * connected, in bursts with pauses. Every message must come once, in order (20 s without a
  * wake-up fails: a lost one). Then tw_client_stop_reading (the I/O thread takes the
  * connection back), then tw_client_close: the end of the stream wakes the loop and the next
- * take is TW_CLOSED. Prints "lent=<n>" (empty takes that found the connection lent: with
+ * take is TW_CLOSED. Prints "lent=<n>" (takes that ran the connection on this thread: with
  * inline reads, the default, at least one) and "waits=<n>", exits 0.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -52,9 +52,9 @@ int main(int argc, char **argv) {
     int connected = 0;
     while (next_seq < expected) {
         tw_result rc = tw_client_read_events(client, slots, CAPACITY, &count, &lent);
+        lent_seen += lent;
         if (rc == TW_TIMEOUT) {
             CHECK(count == 0);
-            lent_seen += lent;
             struct pollfd p[2] = {{.fd = ready, .events = POLLIN, .revents = 0},
                                   {.fd = io, .events = POLLIN, .revents = 0}};
             waits++;

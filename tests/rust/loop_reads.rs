@@ -22,7 +22,7 @@ use crate::support::{feed_across_a_drop, quick, seq_of, SOON};
 #[derive(Default)]
 struct Seen {
     events: Vec<Event>,
-    /// Passes that found the connection lent to the loop's thread.
+    /// Takes that ran the connection on the loop's thread (it was lent).
     lent: usize,
     /// Wake-ups (a fd readable) that gave no event.
     empty_wakeups: usize,
@@ -71,6 +71,7 @@ fn event_loop(client: &Client, limit: Duration, mut until: impl FnMut(&[Event]) 
                 woken = true;
             }
             Ok(b) => {
+                seen.lent += usize::from(b.lent);
                 assert_eq!(b.taken, batch.len());
                 woken = false;
                 seen.events.extend(batch);

@@ -8,7 +8,11 @@
 #     openssl-sys), python3-venv when the python3 on PATH cannot make a venv, nodejs + npm when
 #     missing, tinyproxy and dante-server (the proxy tests' HTTP CONNECT and SOCKS5 servers),
 #     redis-server (the bridge's tests start their own on a free port; the service the package
-#     installs is not used). `apt-get update` runs only when something must be installed.
+#     installs is not used), and the system libraries that Debian's Rust 1.85 (which
+#     scripts/check-msrv.sh downloads, unpacks and builds with: the declared rust-version) loads:
+#     libcurl4, libssh2-1, libsqlite3-0 (its cargo), libllvm19's libedit2, libffi8, libxml2,
+#     libz3-4, libzstd1; gcc, libc6-dev and binutils (it links build scripts with them).
+#     `apt-get update` runs only when something must be installed.
 #   - As root: the system user `tradewire-proxy` (no home, no shell, locked for login) with the
 #     password the SOCKS5 username tests give dante (dante checks usernames against the system's
 #     users); skipped when it exists or when not root (those tests then skip).
@@ -42,7 +46,9 @@ deb_installed() {
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
-    for pkg in pkg-config cmake libssl-dev tinyproxy dante-server redis-server; do
+    # The second line: what scripts/check-msrv.sh's Rust 1.85 needs of the system.
+    for pkg in pkg-config cmake libssl-dev tinyproxy dante-server redis-server \
+        libcurl4 libssh2-1 libsqlite3-0 libedit2 libffi8 libxml2 libz3-4 libzstd1 gcc libc6-dev binutils; do
         deb_installed "$pkg" || missing+=("$pkg")
     done
 else

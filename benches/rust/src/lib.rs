@@ -17,6 +17,7 @@
 use std::time::Duration;
 
 pub mod noise;
+pub mod wstool;
 
 use serde_json::json;
 

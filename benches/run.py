@@ -56,7 +56,13 @@ def py(script: str) -> list[str]:
 
 CLIENTS: dict[str, list[str]] = {
     "minimal": [str(TARGET / "bench-minimal")],
+    # Issue 30's Rust peers: the single-thread hand loops (borrowed serde, the same filter)
+    # and ws-tool's raw read loop (no parsing: every frame counted), the socket-side limit.
+    "wstool": [str(TARGET / "bench-wstool")],
+    "tungstenite-loop": [str(TARGET / "bench-tungstenite-loop")],
+    "wstool-raw": [str(TARGET / "bench-wstool-raw")],
     "tradewire-rust": [str(TARGET / "bench-tradewire")],
+    "tradewire-rust-raw": [str(TARGET / "bench-tradewire"), "--preset", "raw"],
     "tradewire-rust-thread": [str(TARGET / "bench-tradewire"), "--inline-reads", "false"],
     "tradewire-c": [str(BUILD / "tw_bench")],
     "tradewire-py": py("tw_client.py"),
@@ -70,7 +76,11 @@ CLIENTS: dict[str, list[str]] = {
 }
 LABELS = {
     "minimal": "hand-written Rust loop (reference)",
+    "wstool": "ws-tool 0.11 hand loop (one thread)",
+    "tungstenite-loop": "tungstenite hand loop (one thread)",
+    "wstool-raw": "ws-tool raw read loop (no parsing: every frame counted)",
     "tradewire-rust": "tradewire Rust",
+    "tradewire-rust-raw": "tradewire Rust, raw preset (no parsing: every frame counted)",
     "tradewire-rust-thread": "tradewire Rust, inline_reads off",
     "tradewire-c": "tradewire C",
     "tradewire-py": "tradewire Python",
@@ -541,6 +551,10 @@ def ratios(results: dict) -> list[tuple[str, float | None, float, str]]:
     return [
         ("tradewire Rust / hand-written loop, 25 % match", ratio(f25, "tradewire-rust", "minimal"), 1.0, "×"),
         ("tradewire Rust / hand-written loop, 100 % match", ratio(f100, "tradewire-rust", "minimal"), 1.0, "×"),
+        # Issue 30: ahead of the fastest single-thread hand loops, and near the raw read limit.
+        ("tradewire Rust / ws-tool hand loop, 25 % match", ratio(f25, "tradewire-rust", "wstool"), 1.5, "×"),
+        ("tradewire Rust / tungstenite hand loop, 25 % match", ratio(f25, "tradewire-rust", "tungstenite-loop"), 1.8, "×"),
+        ("tradewire raw preset / ws-tool raw read loop, 25 % match", ratio(f25, "tradewire-rust-raw", "wstool-raw"), 0.8, "×"),
         ("tradewire Python / websocket-client, 25 % match", ratio(f25, "tradewire-py", "websocket-client"), 10.0, "×"),
         ("tradewire Python / picows, 25 % match", ratio(f25, "tradewire-py", "picows"), 3.0, "×"),
         ("tradewire Python / websocket-client, 100 % match", ratio(f100, "tradewire-py", "websocket-client"), 5.0, "×"),
@@ -671,7 +685,8 @@ def plot(results: dict, clients: list[str], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(18, 6.2), gridspec_kw={"width_ratios": [1.25, 1.25, 1.0]})
-    colors = {"minimal": "#7f7f7f", "tradewire-rust": "#d62728", "tradewire-rust-thread": "#ff9896", "tradewire-c": "#ff7f0e",
+    colors = {"minimal": "#7f7f7f", "wstool": "#bcbd22", "tungstenite-loop": "#c7c7c7", "wstool-raw": "#dbdb8d",
+              "tradewire-rust": "#d62728", "tradewire-rust-raw": "#8b0000", "tradewire-rust-thread": "#ff9896", "tradewire-c": "#ff7f0e",
               "tradewire-py": "#1f77b4", "tradewire-py-dict": "#17becf", "tradewire-py-thread": "#aec7e8", "websocket-client": "#9467bd", "websockets-sync": "#8c564b",
               "websockets-asyncio": "#e377c2", "picows": "#2ca02c"}
     order = [c for c in clients]

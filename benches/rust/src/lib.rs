@@ -17,6 +17,7 @@
 use std::time::Duration;
 
 pub mod noise;
+pub mod wstool;
 
 use serde_json::json;
 
@@ -80,6 +81,33 @@ pub fn ts_of(data: &str) -> Option<u64> {
     digits[..end].parse().ok()
 }
 
+/// The value of the first `"ts":` in a whole frame's bytes, skipping the padding: what a raw
+/// client (one that parses nothing) reads to time an event in paced mode. In the stream's
+/// events and markers the first `"ts":` is `data.ts`.
+///
+/// ```
+/// let frame = br#"{"type":"fill","account_id":123,"data":{"ts":     42,"seq":1}}"#;
+/// assert_eq!(tradewire_bench::ts_in_frame(frame), Some(42));
+/// assert_eq!(tradewire_bench::ts_in_frame(b"{}"), None);
+/// ```
+pub fn ts_in_frame(frame: &[u8]) -> Option<u64> {
+    const KEY: &[u8] = b"\"ts\":";
+    let at = frame.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let mut digits = frame[at..].iter().skip_while(|&&b| b == b' ').peekable();
+    digits.peek().filter(|b| b.is_ascii_digit())?;
+    Some(
+        digits
+            .take_while(|b| b.is_ascii_digit())
+            .fold(0u64, |v, &b| {
+                v.wrapping_mul(10).wrapping_add(u64::from(b - b'0'))
+            }),
+    )
+}
+
+/// The first bytes of both markers' frames ([`marker_frame`]); no event of the stream starts
+/// so. A raw client recognises the markers by them and looks at nothing else in a frame.
+pub const MARKER_PREFIX: &[u8] = b"{\"type\":\"bench_";
+
 /// What the measured part of a run gave.
 pub struct Tally {
     paced: bool,
@@ -126,6 +154,46 @@ impl Tally {
             self.last_ts = ts;
         }
         None
+    }
+
+    /// Takes one frame read without parsing (the raw clients: `bench-wstool-raw` and
+    /// `bench-tradewire --preset raw`): every frame between the markers counts as delivered,
+    /// whatever its account, and only a marker is looked into. In paced mode the frame's
+    /// `ts` times it ([`ts_in_frame`]); in firehose mode nothing else is read.
+    ///
+    /// The report says that every frame was counted unparsed (`"unparsed": true`), and the
+    /// client exits with an error when the count differs from the server's `sent`: for a
+    /// loop that counts everything, a difference is a lost frame, not a filter.
+    #[inline]
+    pub fn raw_frame(&mut self, client: &str, frame: &[u8]) -> Option<String> {
+        if frame.starts_with(MARKER_PREFIX) {
+            return self.raw_marker(client, frame);
+        }
+        if self.started {
+            self.matched += 1;
+            if self.paced {
+                let ts = ts_in_frame(frame).unwrap_or(0);
+                self.latencies.push(mono_ns().saturating_sub(ts));
+            }
+        }
+        None
+    }
+
+    #[cold]
+    fn raw_marker(&mut self, client: &str, frame: &[u8]) -> Option<String> {
+        let v: serde_json::Value = serde_json::from_slice(frame)
+            .unwrap_or_else(|e| die(&format!("{client}: a marker frame is not JSON: {e}")));
+        let report = self.marker(client, v["type"].as_str()?, &v["data"].to_string())?;
+        let mut report: serde_json::Value = serde_json::from_str(&report).ok()?;
+        report["unparsed"] = json!(true);
+        let (sent, counted) = (report["sent"].as_u64(), report["matched"].as_u64());
+        if sent != counted {
+            die(&format!(
+                "{client}: counted {counted:?} frames between the markers, the server sent {sent:?} \
+                 (every frame counts in a raw loop: frames were lost)"
+            ));
+        }
+        Some(report.to_string())
     }
 
     fn marker(&mut self, client: &str, t: &str, data: &str) -> Option<String> {
@@ -418,6 +486,38 @@ mod tests {
             );
         }
         assert!(stream_frames(64, 100).iter().all(|f| f.matching));
+    }
+
+    #[test]
+    fn a_raw_tally_counts_every_frame_between_the_markers() {
+        let mut frames = stream_frames(8, 25);
+        let mut tally = Tally::new("firehose");
+        let payload = |f: &[u8]| f[if f[1] == 126 { 4 } else { 2 }..].to_vec();
+        assert!(!payload(&frames[0].bytes).starts_with(MARKER_PREFIX));
+        assert!(tally.raw_frame("raw", &payload(&frames[0].bytes)).is_none());
+        assert!(tally
+            .raw_frame("raw", &payload(&marker_frame(BEGIN, 1, 0)))
+            .is_none());
+        for f in &mut frames {
+            f.stamp(5);
+            assert!(tally.raw_frame("raw", &payload(&f.bytes)).is_none());
+        }
+        let report = tally
+            .raw_frame("raw", &payload(&marker_frame(END, 2, 8)))
+            .expect("the end marker gives the report");
+        let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+        assert_eq!(
+            (v["matched"].as_u64(), v["unparsed"].as_bool()),
+            (Some(8), Some(true))
+        );
+    }
+
+    #[test]
+    fn ts_in_frame_reads_data_ts_of_a_stream_frame() {
+        let mut f = stream_frames(1, 25).remove(0);
+        f.stamp(9_876_543_210);
+        assert_eq!(ts_in_frame(&f.bytes), Some(9_876_543_210));
+        assert_eq!(ts_in_frame(br#"{"ts": x}"#), None);
     }
 
     #[test]

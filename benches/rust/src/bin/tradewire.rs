@@ -3,8 +3,12 @@
 //! (with the default `inline_reads`) reads the socket itself. With `--inline-reads false`
 //! (client `tradewire-rust-thread`) only the I/O thread reads, and hands events over.
 //!
+//! With `--preset raw` (client `tradewire-rust-raw`, issue 30's raw pass-through) the
+//! frames are delivered untouched and not parsed: no account filter, every frame counts as
+//! delivered, as in `bench-wstool-raw` (`Tally::raw_frame`).
+//!
 //! ```text
-//! bench-tradewire ws://127.0.0.1:PORT firehose|paced|idle [--read-buffer-size BYTES] [--inline-reads false] [--compression false] [--sequence true] [--record PATH]
+//! bench-tradewire ws://127.0.0.1:PORT firehose|paced|idle [--preset daemon|raw] [--read-buffer-size BYTES] [--inline-reads false] [--compression false] [--sequence true] [--record PATH]
 //! ```
 //!
 //! permessage-deflate is offered, as the default configuration does (`--compression false`:
@@ -15,12 +19,24 @@ use tradewire_bench::{die, ClientArgs, Tally, ACCOUNT, STALL};
 
 fn main() {
     let args = ClientArgs::parse(
-        "bench-tradewire URL MODE [--read-buffer-size BYTES] [--inline-reads false] [--compression false] [--sequence true] [--record PATH]",
+        "bench-tradewire URL MODE [--preset daemon|raw] [--read-buffer-size BYTES] [--inline-reads false] [--compression false] [--sequence true] [--record PATH]",
     );
-    let mut config = Config::new(args.url.as_str())
-        .preset(Preset::Daemon)
-        .account_id(ACCOUNT);
-    let mut name = "tradewire-rust";
+    let raw = match args.get::<String>("preset").as_deref() {
+        None | Some("daemon") => false,
+        Some("raw") => true,
+        Some(other) => die(&format!("--preset: daemon or raw, not {other}")),
+    };
+    let mut config = Config::new(args.url.as_str());
+    config = if raw {
+        config.preset(Preset::Raw)
+    } else {
+        config.preset(Preset::Daemon).account_id(ACCOUNT)
+    };
+    let mut name = if raw {
+        "tradewire-rust-raw"
+    } else {
+        "tradewire-rust"
+    };
     if let Some(inline) = args.get::<bool>("inline-reads") {
         config = config.inline_reads(inline);
         if !inline {
@@ -53,7 +69,12 @@ fn main() {
         };
         match ev {
             Event::Message(m) => {
-                if let Some(report) = tally.event(name, m.msg_type(), m.data_json().unwrap_or("")) {
+                let report = if raw {
+                    tally.raw_frame(name, m.raw_bytes())
+                } else {
+                    tally.event(name, m.msg_type(), m.data_json().unwrap_or(""))
+                };
+                if let Some(report) = report {
                     println!("{report}");
                     break;
                 }

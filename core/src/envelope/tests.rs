@@ -367,3 +367,20 @@ fn the_sequence_number_is_found_with_and_without_a_time_pointer() {
     let e = parse(t, &p).unwrap();
     assert_eq!(e.sequence_key, Some("\"fill\""));
 }
+
+/// Found by the differential fuzz target `json_envelope_vs_serde`
+/// (`fuzz/regressions/json_envelope_vs_serde/found-085da896e9ce`): `member` found nothing in
+/// a payload holding `NaN` or `Infinity`, a payload `parse` reads (so `data_member` and the
+/// request id of such a response were missing).
+#[test]
+fn a_member_of_a_payload_with_nan_or_infinity_is_found_as_sent() {
+    let data = "{\"px\":NaN,\"qty\":2,\"lo\":-Infinity,\"hi\": Infinity }";
+    assert_eq!(member(data, "qty"), Some("2"));
+    assert_eq!(member(data, "px"), Some("NaN"));
+    assert_eq!(member(data, "lo"), Some("-Infinity"));
+    assert_eq!(member(data, "hi"), Some("Infinity"));
+    assert_eq!(member(data, "nope"), None);
+    // What json.loads refuses stays unread.
+    assert_eq!(member(r#"{"px":-NaN,"qty":2}"#, "qty"), None);
+    assert_eq!(member(r#"{"px":5NaN,"qty":2}"#, "qty"), None);
+}

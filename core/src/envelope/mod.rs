@@ -43,6 +43,12 @@ impl Pointer {
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The object keys it follows, in order (for the differential fuzz target).
+    #[cfg(feature = "internals")]
+    pub(crate) fn keys(&self) -> &[String] {
+        &self.0
+    }
 }
 
 /// Where the type, account, payload and server time live in a message.

@@ -7,8 +7,11 @@ use std::time::{Duration, SystemTime};
 
 use tungstenite::Bytes;
 
+mod account_value;
 mod error_event;
 mod lag_change;
+
+pub use account_value::AccountValue;
 pub use error_event::{ErrorEvent, ErrorKind};
 
 /// One item of the event stream.
@@ -577,26 +580,6 @@ impl fmt::Debug for Message {
             }
         }
         d.finish()
-    }
-}
-
-/// The account a message names, with the JSON type the server gave it
-/// ([`Message::account_value`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AccountValue<'a> {
-    /// A JSON integer, as its digits (`-7`, `123`, or more than 64 bits' worth).
-    Integer(&'a str),
-    /// A JSON string, unescaped.
-    String(&'a str),
-}
-
-impl<'a> AccountValue<'a> {
-    /// The canonical text: an integer's digits or a string's content.
-    pub fn as_str(&self) -> &'a str {
-        match self {
-            AccountValue::Integer(s) | AccountValue::String(s) => s,
-        }
     }
 }
 

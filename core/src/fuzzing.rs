@@ -6,16 +6,19 @@
 //! parser, a broken invariant (a payload outside its text, a message over its limit, a
 //! result that depends on how the bytes were split into reads, a reader holding more memory
 //! than its limits allow), or a difference from the second implementation of a
-//! differential target (tungstenite's frame reader, flate2's plain raw-deflate decoder)
-//! that is not one of the deliberate ones listed in docs/RELIABILITY.md.
+//! differential target (tungstenite's frame reader, flate2's plain raw-deflate decoder,
+//! serde_json's `Value`) that is not one of the deliberate ones listed in
+//! docs/RELIABILITY.md.
 //!
 //! Public with the `internals` feature only: its API may change in any release.
 
+mod envelope;
 mod frames;
 mod inflate;
 mod proxy;
 mod text;
 
+pub use envelope::json_envelope_vs_serde;
 pub use frames::{frame_stream, frames_vs_tungstenite, read_messages, End, Limits, Msg};
 pub use inflate::{inflate, inflate_vs_flate2};
 pub use proxy::proxy_replies;
@@ -33,6 +36,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("inflate_vs_flate2", inflate_vs_flate2),
     ("sockjs_frame", sockjs_frame),
     ("json_envelope", json_envelope),
+    ("json_envelope_vs_serde", json_envelope_vs_serde),
     ("token_answer", token_answer),
     ("proxy_replies", proxy_replies),
     ("record_reader", record_reader),

@@ -17,6 +17,16 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// How much room the output grows by at a time while inflating (at most up to the limit).
 const INFLATE_STEP: usize = 16 << 10;
 
+/// What may follow the end of a deflate stream (a block with BFINAL set) within a message,
+/// counting the marker the receiver appends (RFC 7692 §7.2.3.4, §7.2.1): nothing (the
+/// stream ended inside the marker: a final empty stored block), the marker alone (the empty
+/// stored block's header bits packed into the final block's last byte), or the `00` of an
+/// empty stored block starting on the next byte and the marker, as in the RFC's example.
+const AFTER_END: [&[u8]; 3] = [&[], &TAIL, &[0x00, 0x00, 0x00, 0xff, 0xff]];
+
+/// The longest of [`AFTER_END`].
+const AFTER_END_MAX: usize = 5;
+
 /// Why a compressed message could not be inflated.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum InflateError {
@@ -27,12 +37,24 @@ pub(crate) enum InflateError {
 }
 
 /// Inflates the server's compressed messages.
+///
+/// A message's deflate stream may end with a block that has BFINAL set (RFC 7692 §7.2.3.4).
+/// Then only what [`AFTER_END`] lists may follow it in the message; anything else makes the
+/// message corrupt (the connection fails with 1002, as for any data that does not inflate),
+/// whatever frames the message came in. The next message starts a new deflate stream with an
+/// empty window: a sender that ends its stream has to start a new one, and a reference into
+/// the messages before would fail as "too far back", never read other bytes.
 pub(crate) struct Inflater {
     d: Option<Decompress>,
     /// Bytes of the current message pushed so far.
     pushed: usize,
     /// `server_no_context_takeover`: every message starts from an empty window.
     reset: bool,
+    /// The current message's deflate stream has ended (BFINAL).
+    ended: bool,
+    /// What followed the end of the stream so far (at most [`AFTER_END_MAX`] bytes).
+    after: [u8; AFTER_END_MAX],
+    after_len: usize,
 }
 
 impl Inflater {
@@ -42,6 +64,9 @@ impl Inflater {
             d: None,
             pushed: 0,
             reset: p.server_no_context_takeover,
+            ended: false,
+            after: [0; AFTER_END_MAX],
+            after_len: 0,
         }
     }
 
@@ -53,9 +78,12 @@ impl Inflater {
         out: &mut Vec<u8>,
         max: usize,
     ) -> Result<(), InflateError> {
+        self.pushed += input.len();
+        if self.ended {
+            return self.after_end(input);
+        }
         // A window of 15 bits inflates whatever window the server compressed with.
         let d = self.d.get_or_insert_with(|| Decompress::new(false));
-        self.pushed += input.len();
         let mut pos = 0;
         loop {
             if out.len() == out.capacity() {
@@ -78,8 +106,10 @@ impl Inflater {
                 });
             }
             if status == Status::StreamEnd {
-                // The server ended the deflate stream (BFINAL): what follows starts afresh.
-                d.reset(false);
+                // The decompressor gives back the whole bytes it did not use: `pos` is the
+                // byte after the stream's last bit, however the message was cut into frames.
+                self.ended = true;
+                return self.after_end(&input[pos..]);
             }
             let room_left = out.len() < out.capacity();
             if pos == input.len() && room_left {
@@ -93,8 +123,21 @@ impl Inflater {
         }
     }
 
+    /// Keeps what follows the end of the deflate stream, to be checked when the message
+    /// ends; more than any allowed ending is refused at once.
+    fn after_end(&mut self, input: &[u8]) -> Result<(), InflateError> {
+        let n = self.after_len + input.len();
+        if n > AFTER_END_MAX {
+            return Err(after_end_error());
+        }
+        self.after[self.after_len..n].copy_from_slice(input);
+        self.after_len = n;
+        Ok(())
+    }
+
     /// Ends a compressed message (its last frame was pushed): inflates the flush marker the
-    /// server left out and forgets the window when the server does not keep it.
+    /// server left out and forgets the window when the server does not keep it, or when the
+    /// message ended its deflate stream.
     pub fn finish(&mut self, out: &mut Vec<u8>, max: usize) -> Result<(), InflateError> {
         if self.pushed == 0 {
             // An empty payload: complete the empty block as if the server had sent its byte.
@@ -104,13 +147,27 @@ impl Inflater {
         // After the marker: the next message counts its own bytes from 0 (an empty payload
         // right after a message must get its `00` too).
         self.pushed = 0;
-        if self.reset {
+        let ended = std::mem::take(&mut self.ended);
+        let after_len = std::mem::take(&mut self.after_len);
+        if self.reset || ended {
             if let Some(d) = self.d.as_mut() {
                 d.reset(false);
             }
         }
+        if ended && !AFTER_END.contains(&&self.after[..after_len]) {
+            return Err(after_end_error());
+        }
         Ok(())
     }
+}
+
+/// Data after the end of a message's deflate stream that RFC 7692 does not allow there.
+fn after_end_error() -> InflateError {
+    InflateError::Corrupt(
+        "data after the end of the deflate stream (a block with BFINAL set ended it; only an \
+         empty stored block may follow, RFC 7692 §7.2.1)"
+            .into(),
+    )
 }
 
 /// Compresses the client's messages.

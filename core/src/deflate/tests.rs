@@ -170,3 +170,112 @@ fn an_empty_payload_after_a_message_inflates_to_nothing_and_the_next_one_is_inta
     assert_eq!(inflate(&[]), b"");
     assert_eq!(inflate(&d.compress(b"second").unwrap()), b"second");
 }
+
+/// "Hello" in one fixed Huffman block with BFINAL set, then the `00` of an empty stored block:
+/// the example of RFC 7692 §7.2.3.4.
+const HELLO_FINAL: [u8; 8] = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
+
+/// One message through `i`, cut into two frames at `at` (and into one frame per byte when
+/// `at` is `None`).
+fn inflate_cut(
+    i: &mut Inflater,
+    payload: &[u8],
+    at: Option<usize>,
+) -> Result<Vec<u8>, InflateError> {
+    let mut out = Vec::new();
+    match at {
+        Some(at) => {
+            i.push(&payload[..at], &mut out, 1000)?;
+            i.push(&payload[at..], &mut out, 1000)?;
+        }
+        None => {
+            for b in payload {
+                i.push(std::slice::from_ref(b), &mut out, 1000)?;
+            }
+        }
+    }
+    i.finish(&mut out, 1000)?;
+    Ok(out)
+}
+
+/// Every way of cutting `payload` into frames: at each point, and one byte per frame.
+fn cuts(payload: &[u8]) -> impl Iterator<Item = Option<usize>> {
+    (0..=payload.len()).map(Some).chain([None])
+}
+
+#[test]
+fn a_final_block_ends_a_message_in_any_frames_and_the_next_message_starts_a_new_stream() {
+    for p in [
+        Params::default(),
+        Params {
+            server_no_context_takeover: true,
+            ..Params::default()
+        },
+    ] {
+        // As the RFC's example, and without the `00` (the stored block's header bits packed
+        // into the final block's last byte, or not sent).
+        for payload in [&HELLO_FINAL[..], &HELLO_FINAL[..7]] {
+            for at in cuts(payload) {
+                let mut i = Inflater::new(&p);
+                assert_eq!(
+                    inflate_cut(&mut i, payload, at).as_deref(),
+                    Ok(&b"Hello"[..]),
+                    "{payload:02x?} cut at {at:?}"
+                );
+                // The next message is a new deflate stream, in any frames too.
+                let next = Deflater::new(&p).compress(b"world").unwrap();
+                assert_eq!(
+                    inflate_cut(&mut i, &next, at.map(|a| a.min(next.len()))).unwrap(),
+                    b"world"
+                );
+                assert_eq!(inflate_cut(&mut i, &HELLO_FINAL, None).unwrap(), b"Hello");
+            }
+        }
+    }
+}
+
+/// Found by fuzzing (`fuzz/regressions/inflate/found-52fed8df13e2`): bytes after the end of
+/// a deflate stream inflated to nothing in four frames and were refused in one. They are
+/// refused in any frames now.
+#[test]
+fn data_after_the_end_of_the_deflate_stream_is_refused_in_any_frames() {
+    let with = |extra: &[u8]| [&HELLO_FINAL[..7], extra].concat();
+    let bad: Vec<Vec<u8>> = vec![
+        // An empty fixed block with BFINAL set, then what is not an empty stored block.
+        vec![0x03, 0xdc, 0xd4, 0xfa, 0x4b],
+        with(b"x"),
+        with(&[0x00, 0x00]),
+        with(&[0x01]),
+        with(&[0x00, 0x00, 0x00, 0xff, 0xff]),
+        // A second deflate stream after the first.
+        with(&Deflater::new(&Params::default()).compress(b"more").unwrap()),
+        // The final block cut short: its end of block code lies in the appended marker.
+        vec![0x03],
+    ];
+    for payload in &bad {
+        for at in cuts(payload) {
+            let got = inflate_cut(&mut Inflater::new(&Params::default()), payload, at);
+            assert!(
+                matches!(got, Err(InflateError::Corrupt(_))),
+                "{payload:02x?} cut at {at:?}: {got:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn after_a_final_block_a_reference_into_earlier_messages_fails_instead_of_reading_other_bytes() {
+    let p = Params::default();
+    let mut d = Deflater::new(&p);
+    d.compress(b"Hello, Hello, Hello").unwrap();
+    // Refers back to the message before: the inflater no longer has that window.
+    let again = d.compress(b"Hello, Hello, Hello").unwrap();
+    assert!(again.len() < 10, "{again:02x?}");
+    let mut i = Inflater::new(&p);
+    assert_eq!(
+        inflate_cut(&mut i, &HELLO_FINAL, Some(3)).unwrap(),
+        b"Hello"
+    );
+    let got = inflate_cut(&mut i, &again, Some(1));
+    assert!(matches!(got, Err(InflateError::Corrupt(_))), "{got:?}");
+}

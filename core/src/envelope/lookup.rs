@@ -40,10 +40,16 @@ pub(super) fn lookup<'a, const N: usize>(
 }
 
 /// Parses a JSON object and returns, for each wanted key, its raw value.
+///
+/// Keys are compared as serde_json unescapes them without decoding them into a `str`, so
+/// that a key with a lone surrogate escape (`"\ud800"`, which `json.loads` reads) is read
+/// like any other member, as it is when the scanner skips it. That reading does not refuse
+/// raw control characters in a key: serde_json's validating skip checks the text first.
 pub(super) fn find_keys<'a>(
     text: &'a str,
     keys: &[Option<&str>],
 ) -> Result<Vec<Option<&'a RawValue>>, serde_json::Error> {
+    serde_json::from_str::<IgnoredAny>(text)?;
     let mut de = serde_json::Deserializer::from_str(text);
     let out = de::Deserializer::deserialize_map(&mut de, ObjectVisitor { keys })?;
     de.end()?;
@@ -89,7 +95,7 @@ struct KeyMatch<'k> {
 impl<'de> DeserializeSeed<'de> for KeyMatch<'_> {
     type Value = u32;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<u32, D::Error> {
-        d.deserialize_str(self)
+        d.deserialize_bytes(self)
     }
 }
 
@@ -99,9 +105,12 @@ impl Visitor<'_> for KeyMatch<'_> {
         f.write_str("an object key")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<u32, E> {
+        self.visit_bytes(v.as_bytes())
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<u32, E> {
         let mut bits = 0u32;
         for (i, k) in self.keys.iter().enumerate() {
-            if *k == Some(v) {
+            if k.map(str::as_bytes) == Some(v) {
                 bits |= 1 << i;
             }
         }

@@ -367,3 +367,44 @@ fn the_sequence_number_is_found_with_and_without_a_time_pointer() {
     let e = parse(t, &p).unwrap();
     assert_eq!(e.sequence_key, Some("\"fill\""));
 }
+
+/// Found by the differential fuzz target `json_envelope_vs_serde`
+/// (`fuzz/regressions/json_envelope_vs_serde/found-085da896e9ce`): `member` found nothing in
+/// a payload holding `NaN` or `Infinity`, a payload `parse` reads (so `data_member` and the
+/// request id of such a response were missing).
+#[test]
+fn a_member_of_a_payload_with_nan_or_infinity_is_found_as_sent() {
+    let data = "{\"px\":NaN,\"qty\":2,\"lo\":-Infinity,\"hi\": Infinity }";
+    assert_eq!(member(data, "qty"), Some("2"));
+    assert_eq!(member(data, "px"), Some("NaN"));
+    assert_eq!(member(data, "lo"), Some("-Infinity"));
+    assert_eq!(member(data, "hi"), Some("Infinity"));
+    assert_eq!(member(data, "nope"), None);
+    // What json.loads refuses stays unread.
+    assert_eq!(member(r#"{"px":-NaN,"qty":2}"#, "qty"), None);
+    assert_eq!(member(r#"{"px":5NaN,"qty":2}"#, "qty"), None);
+}
+
+/// Found by `json_envelope_vs_serde` (`fuzz/regressions/json_envelope_vs_serde/found-08879a2e155b`):
+/// a lone surrogate escape in a key (which `json.loads` reads) was refused when a pointer
+/// went through that object (serde_json decoded the key into a `str`) and read when none did
+/// (the key was skipped): whether a message was refused depended on the pointers.
+#[test]
+fn a_lone_surrogate_escape_in_a_key_is_read_whatever_the_pointers() {
+    let t = r#"{"type":"t","\ud800":1,"data":{"\udc00x":2,"ts":3},"account_id":"\ud83d"}"#;
+    let nested = Pointers {
+        time: Pointer::parse("/data/ts").unwrap(),
+        ..p()
+    };
+    for ptrs in [p(), nested.clone()] {
+        let e = parse(t, &ptrs).unwrap();
+        assert_eq!(e.msg_type.as_deref(), Some("t"));
+        assert_eq!(&t[e.data], r#"{"\udc00x":2,"ts":3}"#);
+    }
+    assert_eq!(parse(t, &nested).unwrap().time, Some("3"));
+    assert_eq!(member(r#"{"\ud800":1,"ts":3}"#, "ts"), Some("3"));
+    // A raw control character in a key is still refused, escaped key or not.
+    for bad in ["{\"\\u00e9\u{1}\":1}", "{\"a\":{\"\\ud800\u{1}\":1}}"] {
+        assert!(matches!(parse(bad, &nested), Err(EnvelopeError::InvalidJson(_))), "{bad:?}");
+    }
+}

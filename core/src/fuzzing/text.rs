@@ -27,12 +27,10 @@ pub fn sockjs_frame(data: &[u8]) {
     }
 }
 
-/// The envelope with pointers the input chooses (its first line: six pointers separated by
-/// spaces) on the rest: never a panic; what it finds lies in the text and is JSON there.
-pub fn json_envelope(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
+/// The message of an envelope target's input and the pointers to read it with: the
+/// defaults, Tradovate's (nested), and six pointers the input's first line chooses (separated
+/// by spaces; a missing or invalid one keeps the default).
+pub(super) fn pointer_sets(text: &str) -> (&str, [Pointers; 3]) {
     let (head, message) = text.split_once('\n').unwrap_or(("", text));
     let mut given = head.split(' ').map(|p| Pointer::parse(p).ok());
     let mut next = |default: Pointer| given.next().flatten().unwrap_or(default);
@@ -53,7 +51,17 @@ pub fn json_envelope(data: &[u8]) {
         sequence: Pointer::parse("/seq").unwrap_or_default(),
         sequence_key: Pointer::parse("/d/symbol").unwrap_or_default(),
     };
-    for p in [d, nested, chosen] {
+    (message, [d, nested, chosen])
+}
+
+/// The envelope with pointers the input chooses (its first line: six pointers separated by
+/// spaces) on the rest: never a panic; what it finds lies in the text and is JSON there.
+pub fn json_envelope(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (message, sets) = pointer_sets(text);
+    for p in sets {
         let Ok(env) = parse(message, &p) else {
             continue;
         };

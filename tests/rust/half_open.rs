@@ -8,7 +8,9 @@ use tradewire_testkit::{DaemonServer, FaultProxy, ProxyMode};
 
 use crate::support::{expect_kind, quick, SOON};
 
-fn config(url: String) -> Config {
+/// The daemon preset with heartbeats every 300 ms and a 1 s timeout (also used by
+/// `loop_reads`).
+pub(crate) fn config(url: String) -> Config {
     quick(Config::new(url).preset(Preset::Daemon))
         .heartbeat_interval(Duration::from_millis(300))
         .heartbeat_timeout(Duration::from_secs(1))

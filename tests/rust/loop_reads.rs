@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use tradewire::{Client, Config, ErrorCategory, Event, Preset};
+use tradewire::{Client, Config, ErrorCategory, Event};
 use tradewire_testkit::events::sequenced;
 use tradewire_testkit::{DaemonServer, ServerOptions, WsServer};
 
@@ -131,17 +131,11 @@ fn a_loop_reading_on_its_own_thread_gets_every_event_across_a_drop_and_sees_the_
     assert!(rest.events.iter().all(|e| e.kind() != "message"));
 }
 
-fn daemon_config(url: String) -> Config {
-    quick(Config::new(url).preset(Preset::Daemon))
-        .heartbeat_interval(Duration::from_millis(300))
-        .heartbeat_timeout(Duration::from_secs(1))
-}
-
 #[test]
 fn timers_go_on_while_the_loop_holds_the_connection() {
     // A quiet server that answers pings: three seconds of waiting, no disconnect.
     let server = DaemonServer::start().unwrap();
-    let client = Client::connect(daemon_config(server.url())).unwrap();
+    let client = Client::connect(crate::half_open::config(server.url())).unwrap();
     let connected = event_loop(&client, SOON, |got| {
         got.iter().any(|e| e.kind() == "connected")
     });

@@ -21,6 +21,40 @@ pub mod wstool;
 
 use serde_json::json;
 
+/// What the hand-written Rust loops read of an event, borrowed from the frame by serde: the
+/// type, the account, and the payload as raw JSON (`bench-minimal`, `bench-tungstenite-loop`,
+/// `bench-wstool`).
+#[derive(serde::Deserialize)]
+pub struct Envelope<'a> {
+    /// The event's type.
+    #[serde(rename = "type", borrow)]
+    pub kind: &'a str,
+    /// The account, if the event has one.
+    pub account_id: Option<i64>,
+    /// The payload, unparsed.
+    #[serde(borrow)]
+    pub data: &'a serde_json::value::RawValue,
+}
+
+/// Connects a tungstenite client to `url` (`ws://HOST:PORT/`) over a blocking std
+/// TcpStream with TCP_NODELAY; with `read_timeout`, a server that stops sending fails the
+/// run instead of hanging it (`bench-minimal`, `bench-tungstenite-loop`).
+pub fn tungstenite_connect(
+    url: &str,
+    read_timeout: Option<Duration>,
+) -> tungstenite::WebSocket<std::net::TcpStream> {
+    let hostport = url
+        .strip_prefix("ws://")
+        .unwrap_or_else(|| die("ws:// URL expected"))
+        .trim_end_matches('/');
+    let tcp =
+        std::net::TcpStream::connect(hostport).unwrap_or_else(|e| die(&format!("connect: {e}")));
+    let _ = tcp.set_nodelay(true);
+    let _ = tcp.set_read_timeout(read_timeout);
+    let (ws, _) = tungstenite::client(url, tcp).unwrap_or_else(|e| die(&format!("handshake: {e}")));
+    ws
+}
+
 /// The account every client filters for.
 pub const ACCOUNT: i64 = 123;
 /// The other two accounts of the stream.

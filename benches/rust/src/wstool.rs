@@ -40,6 +40,33 @@ pub fn connect(url: &str, read_size: Option<usize>) -> FrameCodec<TcpStream> {
         .unwrap_or_else(|e| die(&format!("handshake: {e}")))
 }
 
+/// The read loop of both ws-tool clients: hands each text frame's payload (in place, in the
+/// codec's buffer) to `on_text` until it returns true, answers pings, fails the run on a
+/// close before that, then closes. `name` labels the errors.
+#[inline(always)]
+pub fn read_texts(
+    mut codec: FrameCodec<TcpStream>,
+    name: &str,
+    mut on_text: impl FnMut(&[u8]) -> bool,
+) {
+    loop {
+        let (header, payload) = codec
+            .receive()
+            .unwrap_or_else(|e| die(&format!("{name}: read: {e}")));
+        match header.code {
+            OpCode::Text if on_text(payload) => break,
+            OpCode::Text => {}
+            OpCode::Ping => {
+                let ping = payload.to_vec();
+                pong(&mut codec, &ping);
+            }
+            OpCode::Close => die(&format!("{name}: the server closed before the end")),
+            _ => {}
+        }
+    }
+    close(codec);
+}
+
 /// Answers a ping (its payload copied out of the codec's buffer by the caller).
 #[cold]
 pub fn pong(codec: &mut FrameCodec<TcpStream>, payload: &[u8]) {

@@ -10,22 +10,10 @@
 //! bench-minimal ws://127.0.0.1:PORT firehose|paced|idle
 //! ```
 
-use std::net::TcpStream;
 use std::ops::Range;
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use tradewire_bench::{die, ClientArgs, Tally, ACCOUNT};
+use tradewire_bench::{ClientArgs, Envelope, Tally, ACCOUNT};
 use tungstenite::{Message, Utf8Bytes};
-
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: &'a str,
-    account_id: Option<i64>,
-    #[serde(borrow)]
-    data: &'a RawValue,
-}
 
 /// A delivered event: the frame, where its type and data are.
 struct Delivered {
@@ -41,16 +29,7 @@ fn span(outer: &str, inner: &str) -> Range<usize> {
 
 fn main() {
     let args = ClientArgs::parse("bench-minimal URL MODE");
-    let hostport = args
-        .url
-        .strip_prefix("ws://")
-        .unwrap_or_else(|| die("ws:// URL expected"))
-        .trim_end_matches('/')
-        .to_string();
-    let tcp = TcpStream::connect(&hostport).unwrap_or_else(|e| die(&format!("connect: {e}")));
-    let _ = tcp.set_nodelay(true);
-    let (mut ws, _) = tungstenite::client(args.url.as_str(), tcp)
-        .unwrap_or_else(|e| die(&format!("handshake: {e}")));
+    let mut ws = tradewire_bench::tungstenite_connect(&args.url, None);
 
     let (tx, rx) = crossbeam_channel::bounded::<Delivered>(65_536);
     let reader = std::thread::spawn(move || loop {

@@ -14,38 +14,14 @@
 //!
 //! tungstenite answers pings by itself (the pong goes out with the next read or write).
 
-use std::net::TcpStream;
-
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use tradewire_bench::{die, ClientArgs, Tally, ACCOUNT, STALL};
+use tradewire_bench::{die, ClientArgs, Envelope, Tally, ACCOUNT, STALL};
 use tungstenite::Message;
 
 const NAME: &str = "tungstenite-loop";
 
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: &'a str,
-    account_id: Option<i64>,
-    #[serde(borrow)]
-    data: &'a RawValue,
-}
-
 fn main() {
     let args = ClientArgs::parse("bench-tungstenite-loop URL MODE");
-    let hostport = args
-        .url
-        .strip_prefix("ws://")
-        .unwrap_or_else(|| die("ws:// URL expected"))
-        .trim_end_matches('/')
-        .to_string();
-    let tcp = TcpStream::connect(&hostport).unwrap_or_else(|e| die(&format!("connect: {e}")));
-    let _ = tcp.set_nodelay(true);
-    // A server that stops sending fails the run instead of hanging it.
-    let _ = tcp.set_read_timeout(Some(STALL));
-    let (mut ws, _) = tungstenite::client(args.url.as_str(), tcp)
-        .unwrap_or_else(|e| die(&format!("handshake: {e}")));
+    let mut ws = tradewire_bench::tungstenite_connect(&args.url, Some(STALL));
 
     let mut tally = Tally::new(&args.mode);
     loop {

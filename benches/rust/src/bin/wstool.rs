@@ -12,50 +12,27 @@
 //! `--read-size`: the bytes asked of the socket per read (ws-tool's default, 4 KiB, when not
 //! given). A ping is answered with its pong; a close before the end marker fails the run.
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use tradewire_bench::{die, wstool, ClientArgs, Tally, ACCOUNT};
-use ws_tool::frame::OpCode;
+use tradewire_bench::{wstool, ClientArgs, Envelope, Tally, ACCOUNT};
 
 const NAME: &str = "wstool";
 
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: &'a str,
-    account_id: Option<i64>,
-    #[serde(borrow)]
-    data: &'a RawValue,
-}
-
 fn main() {
     let args = ClientArgs::parse("bench-wstool URL MODE [--read-size BYTES]");
-    let mut codec = wstool::connect(&args.url, args.get("read-size"));
+    let codec = wstool::connect(&args.url, args.get("read-size"));
     let mut tally = Tally::new(&args.mode);
-    loop {
-        let (header, payload) = codec
-            .receive()
-            .unwrap_or_else(|e| die(&format!("{NAME}: read: {e}")));
-        match header.code {
-            OpCode::Text => {
-                let Ok(env) = serde_json::from_slice::<Envelope<'_>>(payload) else {
-                    continue;
-                };
-                if env.account_id.is_some_and(|a| a != ACCOUNT) {
-                    continue;
-                }
-                if let Some(report) = tally.event(NAME, Some(env.kind), env.data.get()) {
-                    println!("{report}");
-                    break;
-                }
-            }
-            OpCode::Ping => {
-                let ping = payload.to_vec();
-                wstool::pong(&mut codec, &ping);
-            }
-            OpCode::Close => die(&format!("{NAME}: the server closed before the end")),
-            _ => {}
+    wstool::read_texts(codec, NAME, |payload| {
+        let Ok(env) = serde_json::from_slice::<Envelope<'_>>(payload) else {
+            return false;
+        };
+        if env.account_id.is_some_and(|a| a != ACCOUNT) {
+            return false;
         }
-    }
-    wstool::close(codec);
+        match tally.event(NAME, Some(env.kind), env.data.get()) {
+            Some(report) => {
+                println!("{report}");
+                true
+            }
+            None => false,
+        }
+    });
 }

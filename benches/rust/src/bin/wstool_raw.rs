@@ -10,33 +10,21 @@
 //! bench-wstool-raw ws://127.0.0.1:PORT firehose|paced|idle [--read-size BYTES]
 //! ```
 
-use tradewire_bench::{die, wstool, ClientArgs, Tally};
-use ws_tool::frame::OpCode;
+use tradewire_bench::{wstool, ClientArgs, Tally};
 
 const NAME: &str = "wstool-raw";
 
 fn main() {
     let args = ClientArgs::parse("bench-wstool-raw URL MODE [--read-size BYTES]");
-    let mut codec = wstool::connect(&args.url, args.get("read-size"));
+    let codec = wstool::connect(&args.url, args.get("read-size"));
     let mut tally = Tally::new(&args.mode);
-    loop {
-        let (header, payload) = codec
-            .receive()
-            .unwrap_or_else(|e| die(&format!("{NAME}: read: {e}")));
-        match header.code {
-            OpCode::Text => {
-                if let Some(report) = tally.raw_frame(NAME, payload) {
-                    println!("{report}");
-                    break;
-                }
+    wstool::read_texts(codec, NAME, |payload| {
+        match tally.raw_frame(NAME, payload) {
+            Some(report) => {
+                println!("{report}");
+                true
             }
-            OpCode::Ping => {
-                let ping = payload.to_vec();
-                wstool::pong(&mut codec, &ping);
-            }
-            OpCode::Close => die(&format!("{NAME}: the server closed before the end")),
-            _ => {}
+            None => false,
         }
-    }
-    wstool::close(codec);
+    });
 }

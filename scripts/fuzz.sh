@@ -40,14 +40,15 @@ for target in "${TARGETS[@]}"; do
   echo "fuzz: $target for ${SECS}s" >&2
   mkdir -p "corpus/$target"
   LIMITS=(-max_len="$(max_len "$target")" -timeout=2 -rss_limit_mb=256)
-  rm -f fuzz-0.log
   status=0
   # The inputs that once found a bug (fuzz/regressions/, kept by hand) seed the run too.
   SEEDS=()
   [ -d "regressions/$target" ] && SEEDS=("regressions/$target")
+  # libFuzzer's output goes straight to the target's own log (not `-jobs`, whose log is a
+  # shared fuzz-0.log): two targets may run at once, one per core.
   nice -n 10 cargo +nightly fuzz run "${BUILD[@]}" "$target" "corpus/$target" "${SEEDS[@]}" -- \
-    "${LIMITS[@]}" -max_total_time="$SECS" -jobs=1 -workers=1 -print_final_stats=1 || status=$?
-  mv -f fuzz-0.log "logs/$target.log" 2>/dev/null || true
+    "${LIMITS[@]}" -max_total_time="$SECS" -print_final_stats=1 >"logs/$target.log" 2>&1 \
+    || status=$?
   grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs)" \
     "logs/$target.log" >&2 || true
   if [ "$status" -ne 0 ]; then

@@ -306,13 +306,15 @@ impl Handoff {
     /// runs it or none is live.
     pub(crate) fn pump(&self, ready: &dyn Fn() -> bool) -> Pumped {
         let mut st = self.lock();
+        // Parked again below only if this pass runs it and finds nothing: whoever else runs
+        // it, or none live, the lease applies again.
+        st.parked = false;
         if st.lending {
             if st.end.is_some() {
                 return Pumped::Elsewhere;
             }
             return match st.slot.take() {
                 Some(session) => {
-                    st.parked = false;
                     self.run_lent(st, session, &mut |engine, conn, publish| {
                         pass(engine, conn, ready, publish)
                     });
@@ -321,15 +323,11 @@ impl Handoff {
                     st.parked = !found && st.lending && st.end.is_none();
                     Pumped::Ran
                 }
-                None => {
-                    // Another thread runs it (a request waiting for its answer): the loop
-                    // stops watching, so the lease applies again once that run ends.
-                    st.parked = false;
-                    Pumped::Elsewhere
-                }
+                // Another thread runs it (a request waiting for its answer): the loop stops
+                // watching, so the lease applies again once that run ends.
+                None => Pumped::Elsewhere,
             };
         }
-        st.parked = false;
         if !st.live {
             return Pumped::Elsewhere;
         }

@@ -14,6 +14,9 @@
 # no single allocation over 1 MiB while a target runs (fuzz/src/lib.rs). Crashes are kept
 # in fuzz/artifacts/<target>/ and make the script fail; logs go to fuzz/logs/<target>.log.
 # Runs niced, one job: the machine is shared. Installs cargo-fuzz if missing.
+# Never pause a running fuzzer (SIGSTOP/SIGCONT, a suspended shell): libFuzzer measures
+# -timeout and -max_total_time in wall-clock time, so the input it was running when paused
+# is reported as a timeout when it resumes. To free the machine, let the chunk end.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECS="${1:-60}"

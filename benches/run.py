@@ -73,6 +73,9 @@ CLIENTS: dict[str, list[str]] = {
     "websockets-sync": py("websockets_sync_client.py"),
     "websockets-asyncio": py("websockets_async_client.py"),
     "picows": py("picows_client.py"),
+    # Issue 30's Python raw pass-through and its peer: every frame taken as a str, unparsed.
+    "tradewire-py-raw": py("tw_raw_client.py"),
+    "picows-raw": py("picows_raw_client.py"),
 }
 LABELS = {
     "minimal": "hand-written Rust loop (reference)",
@@ -91,6 +94,8 @@ LABELS = {
     "websockets-sync": "websockets sync + orjson",
     "websockets-asyncio": "websockets asyncio + orjson",
     "picows": "picows + uvloop + orjson",
+    "tradewire-py-raw": "tradewire Python, raw preset (ev.raw, unparsed: every frame counted)",
+    "picows-raw": "picows + uvloop, raw (payload as str, unparsed: every frame counted)",
 }
 
 
@@ -565,6 +570,12 @@ def ratios(results: dict) -> list[tuple[str, float | None, float, str]]:
         ("tradewire asyncio / websockets asyncio, 25 % match", ratio(f25, "tradewire-aio", "websockets-asyncio"), 8.0, "×"),
         ("picows p50 / tradewire asyncio p50 at 20k/s (≥ 1 = no worse)", lat_ok("p50", "tradewire-aio"), 1.0, "×"),
         ("picows p99 / tradewire asyncio p99 at 20k/s (≥ 1 = no worse)", lat_ok("p99", "tradewire-aio"), 1.0, "×"),
+        # Issue 30's Python targets: raw pass-through, the filtered path, and latency at most
+        # 0.8× picows' (picows / tradewire ≥ 1.25).
+        ("tradewire Python raw / picows raw, 25 % match (issue 30)", ratio(f25, "tradewire-py-raw", "picows-raw"), 1.3, "×"),
+        ("tradewire Python / picows, 25 % match (issue 30)", ratio(f25, "tradewire-py", "picows"), 4.0, "×"),
+        ("picows p50 / tradewire Python p50 at 20k/s (issue 30: ≥ 1.25 = at most 0.8×)", lat_ok("p50"), 1.25, "×"),
+        ("picows p99 / tradewire Python p99 at 20k/s (issue 30: ≥ 1.25 = at most 0.8×)", lat_ok("p99"), 1.25, "×"),
         ("tradewire C / tradewire Rust, 25 % match", ratio(f25, "tradewire-c", "tradewire-rust"), 0.9, "×"),
         ("tradewire C / tradewire Rust, 100 % match", ratio(f100, "tradewire-c", "tradewire-rust"), 0.9, "×"),
     ]

@@ -57,3 +57,47 @@ def report(client: str, mark: Mark, matched: int, sent: int, latencies: list[int
         "latency_us": {"n": n, "p50": pct(50), "p90": pct(90), "p99": pct(99),
                        "p99.9": pct(99.9), "max": pct(100)},
     }), flush=True)
+
+
+MARKER_PREFIX = '{"type":"bench_'
+
+
+class RawTally:
+    """The raw clients' bookkeeping (benches/rust/src/lib.rs, Tally::raw_frame): every text
+    frame between the markers counts; markers are recognised by their first bytes; in paced
+    mode the frame's "ts" is found by its key (its value is padded with spaces, which int()
+    skips). frame() returns True once the report is printed (at bench_end)."""
+
+    def __init__(self, client: str, paced: bool) -> None:
+        self.client = client
+        self.paced = paced
+        self.mark: Mark | None = None
+        self.matched = 0
+        self.lat: list[int] = []
+
+    def frame(self, text: str) -> bool:
+        if text.startswith(MARKER_PREFIX):
+            return self._marker(text)
+        if self.mark is not None:
+            self.matched += 1
+            if self.paced:
+                at = text.find('"ts":') + 5
+                self.lat.append(mono_ns() - int(text[at:text.find(",", at)]))
+        return False
+
+    def _marker(self, text: str) -> bool:
+        event = json.loads(text)
+        if event["type"] == BEGIN:
+            self.mark, self.matched = Mark(), 0
+            self.lat.clear()
+            return False
+        if event["type"] != END:
+            return False
+        sent = event["data"]["sent"]
+        if self.mark is None:
+            die(f"{self.client}: bench_end before bench_begin")
+        if self.matched != sent:
+            die(f"{self.client}: counted {self.matched} frames between the markers, the server "
+                f"sent {sent} (every frame counts in a raw loop: frames were lost)")
+        report(self.client, self.mark, self.matched, sent, self.lat)
+        return True

@@ -13,7 +13,8 @@
 # seconds (no input may take more than linear time), the process under -rss_limit_mb, and
 # no single allocation over 1 MiB while a target runs (fuzz/src/lib.rs). Crashes are kept
 # in fuzz/artifacts/<target>/ and make the script fail; logs go to fuzz/logs/<target>.log.
-# Runs niced, one job: the machine is shared. Installs cargo-fuzz if missing.
+# Runs niced, one target at a time unless FUZZ_JOBS says otherwise: the machine is shared.
+# Installs cargo-fuzz if missing.
 # Never pause a running fuzzer (SIGSTOP/SIGCONT, a suspended shell): libFuzzer measures
 # -timeout and -max_total_time in wall-clock time, so the input it was running when paused
 # is reported as a timeout when it resumes. To free the machine, let the chunk end.
@@ -63,7 +64,8 @@ fuzz_one() {
   echo "fuzz: $target ended at $(date -u +%H:%M:%S) UTC; minimising its corpus" >&2
   nice -n 10 cargo +nightly fuzz cmin "${BUILD[@]}" "$target" "corpus/$target" -- "${LIMITS[@]}" \
     >"logs/$target.cmin.log" 2>&1
-  echo "fuzz: $target corpus: $(find "corpus/$target" -type f | wc -l) files, $(du -sh "corpus/$target" | cut -f1)" >&2
+  echo "fuzz: $target corpus: $(find "corpus/$target" -type f | wc -l) files," \
+    "$(($(find "corpus/$target" -type f -exec cat {} + | wc -c) / 1024)) KiB of inputs" >&2
 }
 # FUZZ_JOBS targets at a time (default 1; 2 on a 2-core machine given to the campaign
 # halves its length). A failed target does not stop the others; the script fails at the end.

@@ -49,6 +49,26 @@ fn the_receiving_thread_does_the_reading() {
     if !crate::support::isolated() {
         return; // per-thread CPU figures need the process to itself
     }
+    // Per-thread CPU time depends on the scheduler: on a busy machine the receiving thread
+    // may be descheduled long enough that the I/O thread reads for a while (as it should). So
+    // the best of three streams decides; without inline reads every stream fails, since the
+    // I/O thread then does all the reading (mutation-checked).
+    let mut figures = Vec::new();
+    for _ in 0..3 {
+        let (me, io) = ticks_for_one_stream();
+        // Reading and parsing 100,000 frames is this thread's work; the I/O thread only
+        // looks in.
+        if me >= 5 && io * 4 <= me {
+            return;
+        }
+        figures.push(format!("receiving thread {me}, I/O thread {io}"));
+    }
+    panic!("CPU ticks in three streams: {}", figures.join("; "));
+}
+
+/// The CPU ticks of this (receiving) thread and of the I/O thread while it receives 100,000
+/// messages from a fresh server through an inline client, in order.
+fn ticks_for_one_stream() -> (u64, u64) {
     let server = WsServer::start(ServerOptions::default()).unwrap();
     let client = Client::connect(inline(server.url())).unwrap();
     expect_kind(&client, "connected", SOON);
@@ -62,12 +82,8 @@ fn the_receiving_thread_does_the_reading() {
     assert!(got.windows(2).all(|w| w[0] < w[1]));
     let io = thread_cpu_ticks("tradewire-io") - io_before;
     let me = current_thread_cpu_ticks() - me_before;
-    // Reading and parsing 100,000 frames is this thread's work; the I/O thread only looks in
-    // (without inline reads it does all of it: mutation-checked).
-    assert!(
-        me >= 5 && io * 4 <= me,
-        "CPU ticks: receiving thread {me}, I/O thread {io}"
-    );
+    client.close();
+    (me, io)
 }
 
 #[test]

@@ -44,7 +44,11 @@ pub(crate) struct ConnectAnswer {
 
 impl ConnectAnswer {
     /// Adds bytes read from the proxy: `Ok(true)` once the header is complete, `Err` when
-    /// it is over [`MAX_CONNECT_ANSWER`] bytes without an end.
+    /// the header is longer than [`MAX_CONNECT_ANSWER`] bytes.
+    ///
+    /// The limit is on where the header ends, not on how much has been read, so the answer
+    /// is the same however the proxy's bytes are split into reads: a header that ends past
+    /// the limit is refused even when it arrives in one read.
     pub fn push(&mut self, bytes: &[u8]) -> Result<bool, String> {
         if self.end.is_some() {
             self.buf.extend_from_slice(bytes);
@@ -54,10 +58,11 @@ impl ConnectAnswer {
         let from = self.buf.len().saturating_sub(3);
         self.buf.extend_from_slice(bytes);
         self.end = header_end(&self.buf[from..]).map(|i| i + from);
-        if self.end.is_none() && self.buf.len() > MAX_CONNECT_ANSWER {
-            return Err("it answered CONNECT with a header over 16 KiB".into());
+        match self.end {
+            Some(end) if end > MAX_CONNECT_ANSWER => Err(too_long()),
+            None if self.buf.len() > MAX_CONNECT_ANSWER => Err(too_long()),
+            end => Ok(end.is_some()),
         }
-        Ok(self.end.is_some())
     }
 
     /// The status code and reason phrase of the complete header, and whether bytes came
@@ -67,6 +72,13 @@ impl ConnectAnswer {
         let (code, phrase) = connect_status(&self.buf[..end])?;
         Ok((code, phrase, end < self.buf.len()))
     }
+}
+
+fn too_long() -> String {
+    format!(
+        "it answered CONNECT with a header over {} KiB",
+        MAX_CONNECT_ANSWER / 1024
+    )
 }
 
 /// The status code and reason phrase of a CONNECT answer's header (`HTTP/1.x 200 ...`);
@@ -255,6 +267,35 @@ mod tests {
         let line = [b'x'; 1024];
         let results: Vec<_> = (0..17).map(|_| endless.push(&line)).collect();
         assert!(results[15].is_ok() && results[16].is_err());
+    }
+
+    /// Found by fuzzing (proxy_replies): a header that ended past 16 KiB was accepted when
+    /// its end came in the same read that crossed the limit, and refused when read in
+    /// smaller pieces.
+    #[test]
+    fn the_header_limit_does_not_depend_on_the_reads() {
+        let long = |len: usize| {
+            let mut a = b"HTTP/1.1 200 OK\r\nVia: ".to_vec();
+            a.resize(len - 4, b'x');
+            a.extend_from_slice(b"\r\n\r\n");
+            a
+        };
+        let outcome = |a: &[u8], piece: usize| {
+            let mut answer = ConnectAnswer::default();
+            for c in a.chunks(piece) {
+                match answer.push(c) {
+                    Ok(true) => return Ok(answer.status().unwrap().0),
+                    Ok(false) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            unreachable!("the header ends")
+        };
+        for piece in [1, 7, 1024, 4096, 1 << 20] {
+            assert_eq!(outcome(&long(MAX_CONNECT_ANSWER), piece), Ok(200), "{piece}");
+            let e = outcome(&long(MAX_CONNECT_ANSWER + 1), piece).unwrap_err();
+            assert!(e.contains("over 16 KiB"), "{piece}: {e}");
+        }
     }
 
     #[test]

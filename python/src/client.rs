@@ -19,7 +19,7 @@ use crate::json;
 use crate::listeners::{self, SelfRef, Style};
 use crate::logging;
 use crate::waiting::{
-    collect, deadline_of, finish, next_or_closed, next_slice, take_into, wait_one, Next,
+    batch_for, collect, deadline_of, finish, next_or_closed, next_slice, take_into, wait_one, Next,
 };
 
 /// A connection to a WebSocket event stream that stays up by itself.
@@ -190,7 +190,7 @@ impl PyClient {
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyList>> {
         let client = &self.client;
-        let mut batch = Vec::with_capacity(max.min(1024));
+        let mut batch = batch_for(max);
         let mut failed = None;
         // Events already queued are taken and converted with the GIL held: on a fast feed
         // (the hot path) a call neither releases the GIL nor reads the clock.

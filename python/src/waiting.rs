@@ -99,6 +99,16 @@ pub(crate) fn take_into<'py>(
     }
 }
 
+/// Room for the first events of a batch. Most wake-ups of a paced stream bring one event, so
+/// a batch starts small (a 1,024-event batch would cost an 8 KiB allocation per call) and
+/// grows by doubling when a backlog is taken.
+const FIRST_ROOM: usize = 16;
+
+/// An empty batch for up to `max` events.
+pub(crate) fn batch_for<'py>(max: usize) -> Vec<Bound<'py, PyEvent>> {
+    Vec::with_capacity(max.min(FIRST_ROOM))
+}
+
 /// Runs a take that hands events to a function (up to `max`), converting each into a Python
 /// event: the batch as a list, with what the take returned. A failed conversion stops the
 /// batch and is raised (the events after it stay queued).
@@ -107,7 +117,7 @@ pub(crate) fn collect<'py, R>(
     max: usize,
     take: impl FnOnce(&mut dyn FnMut(Event) -> ControlFlow<()>) -> tradewire::Result<R>,
 ) -> PyResult<(Bound<'py, PyList>, R)> {
-    let mut batch = Vec::with_capacity(max.min(1024));
+    let mut batch = batch_for(max);
     let mut failed = None;
     let done = take(&mut |e| take_into(py, e, &mut batch, &mut failed)).map_err(errors::to_py)?;
     Ok((finish(py, batch, failed)?, done))

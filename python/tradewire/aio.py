@@ -83,6 +83,8 @@ class Client:
         self._buffer: deque[Event] = deque()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._waiters: list[asyncio.Future[None]] = []
+        # Deadline timers of waits that were woken, cancelled by the next wait.
+        self._stale_timers: list[asyncio.TimerHandle] = []
         self._watching = False
         self._guard: Optional[asyncio.Task[None]] = None
         self._closed = False
@@ -146,10 +148,21 @@ class Client:
             if batch:
                 buffer.extend(batch)
                 return buffer.popleft()
-            if not await self._wait(deadline):
+            # The wait, written out here and in recv_batch rather than in a coroutine of
+            # its own: from the wake-up to the event, every step is latency.
+            waiter, timer = self._arm(deadline)
+            if waiter is None:
                 return None
+            try:
+                await waiter
+            except BaseException:  # cancelled: nothing was taken for this task
+                self._disarm(waiter, timer)
+                raise
             if buffer:
+                self._woken(timer)
                 return buffer.popleft()
+            if not self._expired(waiter, timer, deadline):
+                return None
 
     async def recv_batch(self, max: int = 1024, timeout: Optional[float] = None) -> list[Event]:
         """Waits up to ``timeout`` seconds (None: no limit) for one event, then returns the
@@ -158,13 +171,25 @@ class Client:
         if max <= 0:
             return []
         deadline = self._deadline(timeout)
+        buffer = self._buffer
         while True:
-            if self._buffer:
+            if buffer:
                 return self._from_buffer(max)
             batch = self._take(max)
             if batch:
                 return batch
-            if not await self._wait(deadline):
+            waiter, timer = self._arm(deadline)
+            if waiter is None:
+                return []
+            try:
+                await waiter
+            except BaseException:  # cancelled: nothing was taken for this task
+                self._disarm(waiter, timer)
+                raise
+            if buffer:
+                self._woken(timer)
+                return self._from_buffer(max)
+            if not self._expired(waiter, timer, deadline):
                 return []
 
     def __aiter__(self) -> Client:
@@ -300,15 +325,18 @@ class Client:
             return out
         return [buffer.popleft() for _ in range(max)]
 
-    async def _wait(self, deadline: Optional[float]) -> bool:
-        """Waits for the readiness fd (armed by the empty take just before), and the poller fd
-        if the connection is lent to the loop, until ``deadline``; False when the deadline
-        passed. Takes nothing itself: a cancelled wait loses no event. Called after
-        ``_deadline``, which checked the running loop."""
+    def _arm(
+        self, deadline: Optional[float]
+    ) -> tuple[Optional[asyncio.Future[None]], Optional[asyncio.TimerHandle]]:
+        """Before a wait: a future that _on_ready completes when the readiness fd (armed by
+        the empty take just before), or the poller fd if the connection is lent to the loop,
+        is readable, and a timer that completes it at ``deadline``. (None, None) when the
+        deadline has passed. Takes nothing itself: a cancelled wait loses no event. Called
+        after ``_deadline``, which checked the running loop."""
         loop = self._loop
         assert loop is not None
         if deadline is not None and loop.time() >= deadline:
-            return False
+            return None, None
         waiter: asyncio.Future[None] = loop.create_future()
         self._waiters.append(waiter)
         if not self._watching:
@@ -316,19 +344,42 @@ class Client:
             self._watching = True
         if self._lent is not self._watching_io:
             self._watch_io()
-        timer = None
-        if deadline is not None:
-            timer = loop.call_at(deadline, _expire, waiter)
-        try:
-            await waiter
-        finally:
-            if timer is not None:
+        stale = self._stale_timers
+        if stale:
+            for timer in stale:
                 timer.cancel()
-            try:
-                self._waiters.remove(waiter)
-            except ValueError:
-                pass
-        return not (deadline is not None and loop.time() >= deadline and not self._buffer)
+            stale.clear()
+        if deadline is None:
+            return waiter, None
+        return waiter, loop.call_at(deadline, _expire, waiter)
+
+    def _woken(self, timer: Optional[asyncio.TimerHandle]) -> None:
+        """After a wait that _on_ready ended with events (it let go of the waiter): the timer
+        is cancelled by the next wait (or fires on a done waiter, which does nothing), not
+        now, on the way from the wake-up to the event."""
+        if timer is not None:
+            self._stale_timers.append(timer)
+
+    def _expired(
+        self,
+        waiter: asyncio.Future[None],
+        timer: Optional[asyncio.TimerHandle],
+        deadline: Optional[float],
+    ) -> bool:
+        """After a wait that ended without events (the deadline, or another task took them):
+        False when the deadline has passed."""
+        self._disarm(waiter, timer)
+        loop = self._loop
+        assert loop is not None
+        return deadline is None or loop.time() < deadline
+
+    def _disarm(self, waiter: asyncio.Future[None], timer: Optional[asyncio.TimerHandle]) -> None:
+        if timer is not None:
+            timer.cancel()
+        try:
+            self._waiters.remove(waiter)
+        except ValueError:
+            pass
 
     def _on_ready(self) -> None:
         """The readiness fd or the poller fd is readable: takes one batch (which reads the
@@ -363,6 +414,8 @@ class Client:
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
+        # Every waiter is done: the tasks resume without looking for theirs in the list.
+        waiters.clear()
 
     def _watch_io(self) -> None:
         """Watches the poller fd while the connection is lent to the loop, and only then
@@ -378,6 +431,9 @@ class Client:
             loop.remove_reader(self._io_fd)
 
     def _unwatch(self) -> None:
+        for timer in self._stale_timers:
+            timer.cancel()
+        self._stale_timers.clear()
         loop = self._loop
         if loop is None or loop.is_closed():
             self._watching = self._watching_io = False

@@ -292,7 +292,11 @@ mod tests {
             unreachable!("the header ends")
         };
         for piece in [1, 7, 1024, 4096, 1 << 20] {
-            assert_eq!(outcome(&long(MAX_CONNECT_ANSWER), piece), Ok(200), "{piece}");
+            assert_eq!(
+                outcome(&long(MAX_CONNECT_ANSWER), piece),
+                Ok(200),
+                "{piece}"
+            );
             let e = outcome(&long(MAX_CONNECT_ANSWER + 1), piece).unwrap_err();
             assert!(e.contains("over 16 KiB"), "{piece}: {e}");
         }

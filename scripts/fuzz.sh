@@ -23,7 +23,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECS="${1:-60}"
 shift || true
 ALL=(frame_stream frames_vs_tungstenite inflate inflate_vs_flate2 sockjs_frame json_envelope
-  json_envelope_vs_serde token_answer proxy_replies record_reader config_json config_url)
+  json_envelope_vs_serde account_prefilter token_answer proxy_replies record_reader config_json config_url)
 TARGETS=("${@:-${ALL[@]}}")
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "fuzz: installing cargo-fuzz" >&2

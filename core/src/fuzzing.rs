@@ -15,12 +15,14 @@
 mod envelope;
 mod frames;
 mod inflate;
+mod prefilter;
 mod proxy;
 mod text;
 
 pub use envelope::json_envelope_vs_serde;
 pub use frames::{frame_stream, frames_vs_tungstenite, read_messages, End, Limits, Msg};
 pub use inflate::{inflate, inflate_vs_flate2};
+pub use prefilter::account_prefilter;
 pub use proxy::proxy_replies;
 pub use text::{config_json, config_url, json_envelope, record_reader, sockjs_frame, token_answer};
 
@@ -37,6 +39,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("sockjs_frame", sockjs_frame),
     ("json_envelope", json_envelope),
     ("json_envelope_vs_serde", json_envelope_vs_serde),
+    ("account_prefilter", account_prefilter),
     ("token_answer", token_answer),
     ("proxy_replies", proxy_replies),
     ("record_reader", record_reader),

@@ -99,6 +99,39 @@ proptest! {
         let _ = tradewire::time::parse_iso8601(&s);
     }
 
+    /// The account filter's shortcut never drops a message that the full parse would let
+    /// through: members in any order and nesting, the account keys among them (as
+    /// integers, strings, null, objects, repeated), checked against serde_json by the fuzz
+    /// target's body.
+    #[test]
+    fn the_account_shortcut_drops_only_other_accounts(
+        ours in prop::sample::select(vec!["", "123", "0", "-0", "7", "abc"]),
+        members in prop::collection::vec(
+            (
+                prop_oneof![Just("account_id".to_string()), Just("a".to_string()), "[a-z_]{1,8}"],
+                prop_oneof![
+                    json_value().prop_map(|v| v.to_string()),
+                    prop::sample::select(vec![
+                        "123", "\"123\"", "0", "-0", "7", "\"7\"", "\"abc\"", "\"\"", "null",
+                        "7.0", "{\"account_id\":7}", "[\"a\",7]",
+                    ])
+                    .prop_map(str::to_string),
+                ],
+            ),
+            0..6,
+        ),
+        spaced in any::<bool>(),
+    ) {
+        // Written by hand so that keys may repeat and values keep their order.
+        let sep = if spaced { " " } else { "" };
+        let body: Vec<String> = members
+            .iter()
+            .map(|(k, v)| format!("{sep}{}{sep}:{sep}{v}", serde_json::Value::from(k.as_str())))
+            .collect();
+        let message = format!("{{{}{sep}}}", body.join(","));
+        tradewire::fuzzing::account_prefilter(format!("{ours}\n{message}").as_bytes());
+    }
+
     #[test]
     fn config_from_json_never_panics(s in ".{0,64}", v in json_value()) {
         if let Ok(c) = tradewire::Config::from_json(&s) { let _ = c.validate(); }

@@ -5,6 +5,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use tungstenite::Bytes;
 
 use super::{Ctx, Dialect, Signal};
+use crate::config::Settings;
+use crate::envelope::prefilter::AccountPrefilter;
 use crate::envelope::{self, AccountField, EnvelopeError};
 use crate::event::{ErrorKind, Message};
 use crate::filter::{account_passes, type_passes};
@@ -12,7 +14,26 @@ use crate::time::iso8601;
 
 pub(crate) struct Json {
     /// Pass frames through untouched (the raw preset).
-    pub raw: bool,
+    raw: bool,
+    /// The account filter's shortcut, where it applies (see [`envelope::prefilter`]).
+    prefilter: Option<AccountPrefilter>,
+}
+
+impl Json {
+    /// The dialect of `s` (the raw preset's when `s.raw`).
+    pub(crate) fn new(s: &Settings) -> Json {
+        // Not with sequence checking (every message's number is read) nor under document
+        // 004's lenient reading (text that is not JSON is delivered as it is).
+        let shortcut = !s.raw && !s.whole_message && s.sequence.is_none();
+        let prefilter = match &s.account {
+            Some(ours) if shortcut => AccountPrefilter::new(&s.pointers, ours),
+            _ => None,
+        };
+        Json {
+            raw: s.raw,
+            prefilter,
+        }
+    }
 }
 
 impl Dialect for Json {
@@ -24,6 +45,14 @@ impl Dialect for Json {
                 ctx.filtered();
             }
             return;
+        }
+        // A message for another account is dropped without being read whole. While a
+        // request waits for its answer, every message is read whole first (the answer may
+        // name any account).
+        if let Some(p) = &self.prefilter {
+            if ctx.awaited.is_empty() && p.other_account(text) {
+                return ctx.filtered();
+            }
         }
         handle_json_text(text, ctx);
     }

@@ -252,7 +252,7 @@ pub(crate) fn dialect_for(s: &Settings) -> Box<dyn Dialect> {
         crate::preset::Preset::Tradovate => {
             Box::new(crate::tradovate::dialect::Tradovate::default())
         }
-        _ => Box::new(crate::dialect::json::Json { raw: s.raw }),
+        _ => Box::new(crate::dialect::json::Json::new(s)),
     }
 }
 

@@ -15,6 +15,7 @@ use serde_json::value::RawValue;
 use crate::filter::MessageAccount;
 
 mod lookup;
+pub(crate) mod prefilter;
 mod scan;
 
 use lookup::{find_keys, lookup};

@@ -75,6 +75,40 @@ pub(super) fn member<'a>(text: &'a str, key: &str) -> Option<Option<&'a str>> {
     Some(found[0].map(|(s, e)| &text[s..e]))
 }
 
+/// The raw value (its byte range) of the top-level member whose key's opening quote is at
+/// `b[at]`, reading and validating only the members before it. `None` when no member of
+/// the object starts there (`at` is inside a value or a key), when what comes before is not
+/// what the scanner accepts, or when the text is not an object. For the account filter's
+/// shortcut (`super::prefilter`).
+pub(super) fn member_at(b: &[u8], at: usize) -> Option<(usize, usize)> {
+    let mut i = ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = ws(b, i + 1);
+    loop {
+        if i > at || b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let (key_end, _) = string(b, i)?;
+        let key_start = i;
+        i = ws(b, key_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let start = ws(b, i + 1);
+        let end = skip(b, start)?;
+        if key_start == at {
+            return Some((start, end));
+        }
+        i = ws(b, end);
+        match b.get(i) {
+            Some(b',') => i = ws(b, i + 1),
+            _ => return None,
+        }
+    }
+}
+
 #[inline]
 fn ws(b: &[u8], mut i: usize) -> usize {
     while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(i) {

@@ -1,0 +1,167 @@
+//! The account filter's shortcut: a message whose top-level account member names another
+//! account is dropped after reading only what comes before that member. Pure.
+//!
+//! Three quarters of a shared feed can be for other accounts; reading each of those messages
+//! whole (every value validated, every key compared) was most of the filtered path's time
+//! (docs/BENCHMARKS.md, issue 30). The shortcut answers only when it is sure of what
+//! [`super::parse`] and the account filter would conclude for a valid message:
+//!
+//! - the text has no backslash (so no key is escaped, and no key can unescape to the
+//!   account key);
+//! - the account key, in quotes, occurs exactly once in the whole text (so no later
+//!   duplicate overrides it, and no other occurrence hides it);
+//! - the members before it are read and validated as the scanner reads them, and the key is
+//!   one of the object's own members (not inside a value);
+//! - its value is a non-empty string or an integer, different from ours.
+//!
+//! Anything else, including our own account, goes through the full parse. The one
+//! difference is deliberate: the rest of a message for another account is not read, so such a
+//! message is dropped (and counted) even when its rest is not valid JSON, where the full
+//! parse would have reported it as invalid.
+
+use memchr::memmem::Finder;
+
+use super::scan;
+use super::Pointers;
+use crate::filter::AccountId;
+
+/// The shortcut for one account filter (see the module documentation).
+#[derive(Clone, Debug)]
+pub(crate) struct AccountPrefilter {
+    /// The account member's name in quotes.
+    key: Finder<'static>,
+    /// Our account, as the filter compares it (a string's content or an integer's digits).
+    ours: String,
+}
+
+impl AccountPrefilter {
+    /// The shortcut for `ours` when the account pointer is one plain top-level key; `None`
+    /// otherwise (a nested pointer, a key that JSON would escape).
+    pub(crate) fn new(pointers: &Pointers, ours: &AccountId) -> Option<Self> {
+        let [key] = pointers.account.0.as_slice() else {
+            return None;
+        };
+        if key.is_empty() || key.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+            return None;
+        }
+        Some(AccountPrefilter {
+            key: Finder::new(format!("\"{key}\"").as_bytes()).into_owned(),
+            ours: ours.as_str().to_owned(),
+        })
+    }
+
+    /// True when `text` is surely for another account: the account filter would drop it
+    /// (or, if its rest is not valid JSON, the full parse would report it). False when not
+    /// sure; the full parse then decides.
+    ///
+    /// ```ignore
+    /// let p = AccountPrefilter::new(&Pointers::default(), &AccountId::from(123)).unwrap();
+    /// assert!(p.other_account(r#"{"type":"fill","account_id":456,"data":{"px":1}}"#));
+    /// assert!(!p.other_account(r#"{"type":"fill","account_id":123,"data":{"px":1}}"#));
+    /// ```
+    pub(crate) fn other_account(&self, text: &str) -> bool {
+        let b = text.as_bytes();
+        if memchr::memchr(b'\\', b).is_some() {
+            return false;
+        }
+        let Some(at) = self.key.find(b) else {
+            return false;
+        };
+        if self.key.find(&b[at + 1..]).is_some() {
+            return false;
+        }
+        match scan::member_at(b, at) {
+            Some((start, end)) => differs(&b[start..end], self.ours.as_bytes()),
+            None => false,
+        }
+    }
+}
+
+/// Whether a raw account value (validated JSON without escapes) is an account other than
+/// `ours`, as `envelope::account_of` and the account filter read it: a non-empty string's
+/// content or an integer's digits. Anything else (null, an empty string, a fraction, an
+/// object) is left to the full parse.
+fn differs(raw: &[u8], ours: &[u8]) -> bool {
+    match raw {
+        [b'"', inner @ .., b'"'] => !inner.is_empty() && inner != ours,
+        [b'-' | b'0'..=b'9', ..] => {
+            let digits = raw.strip_prefix(b"-").unwrap_or(raw);
+            !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) && raw != ours
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ours() -> AccountPrefilter {
+        AccountPrefilter::new(&Pointers::default(), &AccountId::from(123)).unwrap()
+    }
+
+    #[test]
+    fn another_account_is_recognised_from_the_members_before_it() {
+        let p = ours();
+        assert!(p.other_account(r#"{"type":"fill","account_id":456,"data":{"px":1}}"#));
+        assert!(p.other_account(r#" { "account_id" : "456" , "data" : [1, 2] } "#));
+        assert!(p.other_account(r#"{"type":"x","account_id":-5}"#));
+        assert!(p.other_account(r#"{"n":{"a":[1,{"b":null}]},"account_id":1234}"#));
+        // The rest is not read: a message for another account is dropped whatever follows.
+        assert!(p.other_account(r#"{"account_id":456,"data":{"#));
+    }
+
+    #[test]
+    fn whatever_is_not_sure_goes_to_the_full_parse() {
+        let p = ours();
+        for text in [
+            // Ours, as an integer or a string.
+            r#"{"type":"fill","account_id":123,"data":{}}"#,
+            r#"{"account_id":"123"}"#,
+            // No account, or one the filter lets through or reads otherwise.
+            r#"{"type":"fill","data":{}}"#,
+            r#"{"account_id":null}"#,
+            r#"{"account_id":""}"#,
+            r#"{"account_id":4.5}"#,
+            r#"{"account_id":4e2}"#,
+            r#"{"account_id":{"id":456}}"#,
+            r#"{"account_id":[456]}"#,
+            r#"{"account_id":true}"#,
+            // Only inside a value: the message has no account of its own.
+            r#"{"data":{"account_id":456}}"#,
+            r#"{"data":["account_id",456]}"#,
+            // Twice (a duplicate, or a second mention): the full parse knows which counts.
+            r#"{"account_id":456,"account_id":123}"#,
+            r#"{"account_id":456,"note":"account_id"}"#,
+            // A backslash anywhere: a key may be escaped.
+            r#"{"account\u005fid":123,"account_id":456}"#,
+            r#"{"account_id":456,"s":"a\"b"}"#,
+            // Invalid before the member, or not an object.
+            r#"{"type":"fill" "account_id":456}"#,
+            r#"{"type":tru,"account_id":456}"#,
+            r#"{"type":NaN,"account_id":456}"#,
+            r#"["account_id",456]"#,
+            r#""account_id":456"#,
+            // The key's quotes belong to other strings.
+            r#"{"x":"a","account_id"}"#,
+        ] {
+            assert!(!p.other_account(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn it_applies_to_one_plain_top_level_key_only() {
+        let ours = AccountId::from(1);
+        let with = |account: &str| Pointers {
+            account: super::super::Pointer::parse(account).unwrap(),
+            ..Pointers::default()
+        };
+        assert!(AccountPrefilter::new(&with("/acct"), &ours).is_some());
+        assert!(AccountPrefilter::new(&with("/d/acct"), &ours).is_none());
+        assert!(AccountPrefilter::new(&with(""), &ours).is_none());
+        assert!(AccountPrefilter::new(&with("/a\"b"), &ours).is_none());
+        let p = AccountPrefilter::new(&with("/acct"), &ours).unwrap();
+        assert!(p.other_account(r#"{"acct":2,"account_id":1}"#));
+        assert!(!p.other_account(r#"{"acct":1,"account_id":2}"#));
+    }
+}

@@ -298,7 +298,7 @@ tw_result tw_client_close(struct tw_client *client);
  * connectTimeout (milliseconds), heartbeat_interval, heartbeat_timeout, reconnect, backoff,
  * backoff_initial, backoff_max, backoff_factor, jitter, max_reconnect_attempts (null: no
  * limit), account_id, types, queue_capacity, overflow, history, max_message_size,
- * fatal_close_codes, request_id_field, ping_type, inline_reads. No token, credentials or
+ * fatal_close_codes, request_id_field, ping_type, inline_reads, busy_poll. No token, credentials or
  * headers are in it. A copy: changing it changes nothing.
  *
  * Ownership: returns a new string owned by the caller; free it with `tw_string_free`.

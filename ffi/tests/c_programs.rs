@@ -37,14 +37,27 @@ fn api_without_a_server_bad_config_null_arguments_and_closed_client() {
         .any(|l| l.starts_with("bad json: invalid configuration")));
 }
 
+/// Who reads the socket in the events scenario.
+#[derive(Clone, Copy)]
+enum Reads {
+    /// The I/O thread (`inline_reads` off).
+    Thread,
+    /// The thread waiting for events (`inline_reads`).
+    Inline,
+    /// The same, polling without sleeping while the feed is active (`busy_poll`).
+    Spinning,
+}
+
 /// The events scenario: messages for the account and for none pass, others are filtered.
-fn events_filtered(flavor: Flavor, wrapper: &[String], inline_reads: bool) -> Finished {
+fn events_filtered(flavor: Flavor, wrapper: &[String], reads: Reads) -> Finished {
     let exe = program("events_filtered", flavor);
     let daemon = DaemonServer::start().expect("start the daemon server");
     let url = daemon.url();
     let mut args = vec![url.as_str(), "123"];
-    if inline_reads {
-        args.push("inline");
+    match reads {
+        Reads::Thread => {}
+        Reads::Inline => args.push("inline"),
+        Reads::Spinning => args.push("spin"),
     }
     let running = start(&exe, &args, wrapper);
     assert!(
@@ -85,12 +98,17 @@ fn events_filtered(flavor: Flavor, wrapper: &[String], inline_reads: bool) -> Fi
 
 #[test]
 fn events_are_received_and_filtered_by_account() {
-    events_filtered(Flavor::Sanitized, &[], false);
+    events_filtered(Flavor::Sanitized, &[], Reads::Thread);
 }
 
 #[test]
 fn events_are_received_and_filtered_with_inline_reads() {
-    events_filtered(Flavor::Sanitized, &[], true);
+    events_filtered(Flavor::Sanitized, &[], Reads::Inline);
+}
+
+#[test]
+fn events_are_received_and_filtered_by_a_busy_polling_receiver() {
+    events_filtered(Flavor::Sanitized, &[], Reads::Spinning);
 }
 
 #[test]
@@ -370,7 +388,7 @@ fn valgrind_finds_no_leak_or_memory_error() {
         available,
         "valgrind is not installed (set TRADEWIRE_SKIP_VALGRIND=1 to skip this test)"
     );
-    let done = events_filtered(Flavor::Plain, &wrapper, true);
+    let done = events_filtered(Flavor::Plain, &wrapper, Reads::Inline);
     assert!(
         done.stderr.contains("ERROR SUMMARY: 0 errors"),
         "{}",

@@ -39,17 +39,20 @@ static void check_message(const tw_event *ev, const char *account) {
 }
 
 int main(int argc, char **argv) {
-    /* An optional third argument, "inline", turns inline_reads on. */
-    CHECK(argc == 3 || (argc == 4 && strcmp(argv[3], "inline") == 0));
+    /* An optional third argument, "inline", turns inline_reads on; "spin" also sets
+       busy_poll (the waiting thread polls without sleeping while the feed is active). */
+    CHECK(argc == 3 || (argc == 4 && (strcmp(argv[3], "inline") == 0 || strcmp(argv[3], "spin") == 0)));
     const char *url = argv[1];
     const char *account = argv[2];
     const char *inline_reads = argc == 4 ? "true" : "false";
+    const char *busy_poll = argc == 4 && strcmp(argv[3], "spin") == 0 ? "0.5" : "0";
 
     char config[512];
     int n = snprintf(config, sizeof config,
                      "{\"url\": \"%s\", \"preset\": \"daemon\", \"account_id\": %s,"
-                     " \"backoff_initial\": 0.05, \"backoff_max\": 0.2, \"inline_reads\": %s}",
-                     url, account, inline_reads);
+                     " \"backoff_initial\": 0.05, \"backoff_max\": 0.2, \"inline_reads\": %s,"
+                     " \"busy_poll\": %s}",
+                     url, account, inline_reads, busy_poll);
     CHECK(n > 0 && (size_t)n < sizeof config);
 
     tw_client *client = tw_client_new(config);

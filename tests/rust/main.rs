@@ -8,6 +8,7 @@ mod agent;
 mod agent_id;
 mod bad_input;
 mod breakout;
+mod busy_poll;
 mod close_prompt;
 mod compression;
 mod doc002_python_peer;

@@ -227,7 +227,11 @@ impl Client {
                 }
                 // Cleared whoever waits: a flag left set would end every later run at once.
                 let signalled = crate::transport::take_interrupted();
-                if signalled && interruptible.is_some() {
+                // A busy-polling run returns every few milliseconds: in between, an
+                // interruptible receiver goes back to its binding, which runs the handlers
+                // of signals that came while it spun (no system call was interrupted).
+                let spun = !self.settings.busy_poll.is_zero();
+                if (signalled || spun) && interruptible.is_some() {
                     return self.take().map_err(|e| self.ended(e));
                 }
             }

@@ -366,6 +366,25 @@ config_fields! {
         read: get("true or false"),
         default: value(p => true),
     }
+    /// A thread waiting for events with inline reads (`recv`, `recv_timeout`, `recv_batch`,
+    /// iteration; Python's blocking calls; C's `tw_client_next_event(s)`) polls the socket
+    /// without sleeping while the server sent something within the last this many seconds,
+    /// and sleeps after that much silence until bytes arrive. An event is then read within
+    /// microseconds of its arrival instead of after the thread's wake-up (tens of
+    /// microseconds on a quiet machine), at the price of a CPU kept busy while the feed is
+    /// active: for a consumer on a core of its own. Commands, timers and Ctrl-C work as
+    /// usual. No effect without `inline_reads`, nor on event loops (`tradewire.aio`,
+    /// `tw_client_read_events`), which must not block.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = tradewire::Config::new("ws://127.0.0.1:8765").busy_poll(Duration::from_millis(50));
+    /// ```
+    "busy_poll" => busy_poll: Duration {
+        set: value,
+        read: call(secs, "seconds"),
+        default: text("0: a waiting thread sleeps at once"),
+    }
     /// Close codes from the server that stop reconnecting. `agent` stops on 1008 ("Agent
     /// not found", as its document says not to retry it); `daemon`, `breakout` and
     /// `tradovate` retry every close, as their documents do; the generic `json` and `raw`

@@ -133,6 +133,7 @@ impl Config {
             max_write_buffer: limits.max_write_buffer,
             read_buffer_size: limits.read_buffer_size,
             inline_reads: eff.inline_reads(),
+            busy_poll: self.busy_poll.unwrap_or_default(),
             fatal_close_codes: eff.fatal_close_codes(),
             renew_url: auth_url.as_ref().map(|u| renew_url_for(u)),
             auth_url,

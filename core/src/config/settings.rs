@@ -63,6 +63,8 @@ pub(crate) struct Settings {
     pub max_write_buffer: usize,
     pub read_buffer_size: usize,
     pub inline_reads: bool,
+    /// How long a receiver with inline reads polls without sleeping (zero: not at all).
+    pub busy_poll: Duration,
     pub fatal_close_codes: Vec<u16>,
     pub superseded_reason: Option<String>,
     pub reconnect_when_superseded: bool,

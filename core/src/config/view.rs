@@ -82,6 +82,8 @@ pub struct ConfigView {
     pub ping_type: Option<String>,
     /// Whether the thread waiting in `recv` reads the socket itself.
     pub inline_reads: bool,
+    /// How long a thread waiting with inline reads polls without sleeping.
+    pub busy_poll: Duration,
     /// The proxy the WebSocket goes through, from the `proxy` field or the environment
     /// (`HTTPS_PROXY`, `ALL_PROXY`, ... after `NO_PROXY`), as `scheme://[<redacted>@]host:port`;
     /// `None`: a direct connection. The credentials are never in it.
@@ -123,6 +125,7 @@ impl ConfigView {
             request_id_field: s.request_id_field.clone(),
             ping_type: s.ping_type.clone(),
             inline_reads: s.inline_reads,
+            busy_poll: s.busy_poll,
             proxy: s.proxy.as_ref().map(|p| p.redacted()),
             compression: s.compression.map(|c| c.name()),
         }
@@ -162,6 +165,7 @@ impl ConfigView {
             "request_id_field": self.request_id_field,
             "ping_type": self.ping_type,
             "inline_reads": self.inline_reads,
+            "busy_poll": secs(self.busy_poll),
             "proxy": self.proxy,
             "compression": self.compression,
         })

@@ -383,8 +383,15 @@ impl Handoff {
     }
 }
 
+/// Busy polling runs at most this long on one call of [`drive`] before it returns (without
+/// an event), so that a receiver that looks for signals between waits (Python's Ctrl-C)
+/// does so while it spins.
+const SPIN_SLICE: Duration = Duration::from_millis(20);
+
 /// Runs turns until an event is queued, the connection ends, or `until` passes (a past
-/// `until`: one turn).
+/// `until`: one turn). With `busy_poll`, it does not sleep while bytes arrived within the
+/// last `busy_poll`: it asks the poller without waiting, and returns after [`SPIN_SLICE`]
+/// of that.
 fn drive(
     engine: &mut Engine,
     conn: &mut Conn,
@@ -392,6 +399,8 @@ fn drive(
     ready: &dyn Fn() -> bool,
     publish: &dyn Fn(Instant),
 ) -> Result<(), End> {
+    let spin = engine.s.busy_poll;
+    let slice_end = Instant::now() + SPIN_SLICE;
     loop {
         let (more, deadline) = engine.turn(conn)?;
         publish(deadline);
@@ -405,12 +414,27 @@ fn drive(
         if more {
             continue;
         }
-        engine.wait(conn, until.map_or(deadline, |u| u.min(deadline)))?;
+        if spinning(spin, conn.last_rx, now) {
+            if now >= slice_end {
+                return Ok(());
+            }
+            // The poller is asked without waiting; the next turn reads what it reported and
+            // runs commands and timers as usual.
+            engine.wait(conn, now)?;
+            std::hint::spin_loop();
+        } else {
+            engine.wait(conn, until.map_or(deadline, |u| u.min(deadline)))?;
+        }
         if crate::transport::interrupted() {
             // A signal: let the receiver's binding run its handler (Python's Ctrl-C).
             return Ok(());
         }
     }
+}
+
+/// Whether a receiver polls without sleeping: `busy_poll` is set and bytes arrived within it.
+fn spinning(busy_poll: Duration, last_rx: Instant, now: Instant) -> bool {
+    !busy_poll.is_zero() && now.saturating_duration_since(last_rx) < busy_poll
 }
 
 /// One pass for an event loop ([`Handoff::pump`]): runs turns while there is more to read
@@ -438,5 +462,22 @@ fn pass(
         engine.wait(conn, Instant::now())
     } else {
         engine.watch(conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receiver_spins_only_while_bytes_came_within_busy_poll() {
+        let now = Instant::now();
+        let ms = Duration::from_millis;
+        assert!(!spinning(Duration::ZERO, now, now));
+        assert!(spinning(ms(50), now, now + ms(10)));
+        assert!(!spinning(ms(50), now, now + ms(50)));
+        assert!(!spinning(ms(50), now, now + ms(900)));
+        // A clock that reads a time before the last bytes counts as no silence.
+        assert!(spinning(ms(50), now + ms(5), now));
     }
 }

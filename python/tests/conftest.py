@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,39 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: fl
         if value or time.monotonic() >= deadline:
             return value
         time.sleep(interval)
+
+
+def spawn_ready(args: list[str]) -> "subprocess.Popen[str]":
+    """A child `python -c <args...>` once it printed READY (killed if it does not)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "READY", proc.communicate(timeout=10)
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        raise
+    return proc
+
+
+def assert_ctrl_c_ends(proc: "subprocess.Popen[str]") -> None:
+    """Sends SIGINT to a child waiting in a tradewire call (its script catches
+    KeyboardInterrupt, prints INTERRUPTED and exits with 3) and checks that it does so within
+    5 s; the child is killed if it is still running."""
+    try:
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        assert time.monotonic() - sent < 5
+        assert proc.returncode == 3, (out, err)
+        assert "INTERRUPTED" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 class Peer:

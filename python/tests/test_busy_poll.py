@@ -3,13 +3,11 @@ Events arrive as without it, the setting reads back in the resolved configuratio
 Ctrl-C still interrupts a recv that spins (no system call is interrupted: the core returns
 to Python between short spins)."""
 
-import signal
-import subprocess
-import sys
 import textwrap
 import time
 
 import tradewire
+from conftest import assert_ctrl_c_ends, spawn_ready
 from tradewire.testing import WsServer
 
 
@@ -58,20 +56,6 @@ SCRIPT = textwrap.dedent(
 
 
 def test_ctrl_c_interrupts_a_recv_that_spins() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "READY"
-        time.sleep(0.3)
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-        assert time.monotonic() - sent < 5
-        assert proc.returncode == 3, (out, err)
-        assert "INTERRUPTED" in out
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    proc = spawn_ready([SCRIPT])
+    time.sleep(0.3)
+    assert_ctrl_c_ends(proc)

@@ -6,12 +6,12 @@ the bound here is generous on purpose."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
 import time
 
+from conftest import assert_ctrl_c_ends, spawn_ready
 from tradewire.testing import DaemonServer
 
 WAITER = textwrap.dedent(
@@ -50,15 +50,8 @@ def switches(pid: int) -> int:
 
 def test_a_recv_on_a_quiet_connection_is_not_woken_and_ctrl_c_still_interrupts_it() -> None:
     with DaemonServer() as server:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", WAITER, server.url],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = spawn_ready([WAITER, server.url])
         try:
-            assert proc.stdout is not None
-            assert proc.stdout.readline().strip() == "READY"
             time.sleep(1.0)
             before = switches(proc.pid)
             time.sleep(5.0)
@@ -66,16 +59,8 @@ def test_a_recv_on_a_quiet_connection_is_not_woken_and_ctrl_c_still_interrupts_i
             # Before issue 29: about 31 a second (50 ms slices, hand-over looks, the log
             # thread). No heartbeat falls in the window. A generous bound, not a benchmark.
             assert woken < 2.0, f"{woken} wake-ups per second"
-            sent = time.monotonic()
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=10)
-            assert time.monotonic() - sent < 5
-            assert proc.returncode == 3, (out, err)
-            assert "INTERRUPTED" in out
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+            assert_ctrl_c_ends(proc)
 
 
 THREADS = textwrap.dedent(

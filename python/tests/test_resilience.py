@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import subprocess
 import sys
 import textwrap
@@ -13,7 +12,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Peer, wait_until
+from conftest import Peer, assert_ctrl_c_ends, spawn_ready, wait_until
 
 import tradewire
 from tradewire.testing import AgentServer, BreakoutServer, DaemonServer, FaultProxy
@@ -91,23 +90,9 @@ SCRIPT = textwrap.dedent(
 
 @pytest.mark.parametrize("how", ["recv", "iterate"])
 def test_ctrl_c_interrupts_a_blocked_recv(how: str) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, how], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "READY"
-        time.sleep(0.3)
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-        assert time.monotonic() - sent < 5
-        assert proc.returncode == 3, (out, err)
-        assert "INTERRUPTED" in out
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    proc = spawn_ready([SCRIPT, how])
+    time.sleep(0.3)
+    assert_ctrl_c_ends(proc)
 
 
 def test_blocking_callback_does_not_cause_heartbeat_timeout(kit_daemon: DaemonServer) -> None:

@@ -1,18 +1,16 @@
-//! The account filter's shortcut: a message whose top-level account member names another
-//! account is dropped after reading only what comes before that member. Pure.
+//! The account filter's shortcut: a message whose own account member names another
+//! account is dropped after reading only the members before it. Pure.
 //!
 //! Three quarters of a shared feed can be for other accounts; reading each of those messages
 //! whole (every value validated, every key compared) was most of the filtered path's time
 //! (docs/BENCHMARKS.md, issue 30). The shortcut answers only when it is sure of what
 //! [`super::parse`] and the account filter would conclude for a valid message:
 //!
-//! - the text has no backslash (so no key is escaped, and no key can unescape to the
-//!   account key);
-//! - the account key, in quotes, occurs exactly once in the whole text (so no later
-//!   duplicate overrides it, and no other occurrence hides it);
-//! - the members before it are read and validated as the scanner reads them, and the key is
-//!   one of the object's own members (not inside a value);
-//! - its value is a non-empty string or an integer, different from ours.
+//! - the object's members before the account member are read and validated as the scanner
+//!   reads them, and none of their keys is escaped (an escaped key might be the account key);
+//! - after the account member's value, the text has no backslash (so no escaped key) and no
+//!   other occurrence of the account key in quotes (so no later duplicate overrides it);
+//! - the value is a non-empty string or an integer, different from ours.
 //!
 //! Anything else, including our own account, goes through the full parse. The one
 //! difference is deliberate: the rest of a message for another account is not read, so such a
@@ -28,8 +26,10 @@ use crate::filter::AccountId;
 /// The shortcut for one account filter (see the module documentation).
 #[derive(Clone, Debug)]
 pub(crate) struct AccountPrefilter {
-    /// The account member's name in quotes.
-    key: Finder<'static>,
+    /// The account member's name.
+    key: Vec<u8>,
+    /// The same in quotes, to find it again after its value.
+    quoted: Finder<'static>,
     /// Our account, as the filter compares it (a string's content or an integer's digits).
     ours: String,
 }
@@ -45,7 +45,8 @@ impl AccountPrefilter {
             return None;
         }
         Some(AccountPrefilter {
-            key: Finder::new(format!("\"{key}\"").as_bytes()).into_owned(),
+            key: key.as_bytes().to_vec(),
+            quoted: Finder::new(format!("\"{key}\"").as_bytes()).into_owned(),
             ours: ours.as_str().to_owned(),
         })
     }
@@ -61,19 +62,14 @@ impl AccountPrefilter {
     /// ```
     pub(crate) fn other_account(&self, text: &str) -> bool {
         let b = text.as_bytes();
-        if memchr::memchr(b'\\', b).is_some() {
-            return false;
-        }
-        let Some(at) = self.key.find(b) else {
+        let Some((start, end)) = scan::first_member(b, &self.key) else {
             return false;
         };
-        if self.key.find(&b[at + 1..]).is_some() {
+        let rest = &b[end..];
+        if memchr::memchr(b'\\', rest).is_some() || self.quoted.find(rest).is_some() {
             return false;
         }
-        match scan::member_at(b, at) {
-            Some((start, end)) => differs(&b[start..end], self.ours.as_bytes()),
-            None => false,
-        }
+        differs(&b[start..end], self.ours.as_bytes())
     }
 }
 
@@ -107,6 +103,9 @@ mod tests {
         assert!(p.other_account(r#" { "account_id" : "456" , "data" : [1, 2] } "#));
         assert!(p.other_account(r#"{"type":"x","account_id":-5}"#));
         assert!(p.other_account(r#"{"n":{"a":[1,{"b":null}]},"account_id":1234}"#));
+        // Mentions of the key inside values before it, and escapes there, do not matter.
+        assert!(p.other_account(r#"{"data":{"account_id":123},"account_id":789}"#));
+        assert!(p.other_account(r#"{"note":"say \"hi\"","account_id":789}"#));
         // The rest is not read: a message for another account is dropped whatever follows.
         assert!(p.other_account(r#"{"account_id":456,"data":{"#));
     }
@@ -130,10 +129,11 @@ mod tests {
             // Only inside a value: the message has no account of its own.
             r#"{"data":{"account_id":456}}"#,
             r#"{"data":["account_id",456]}"#,
-            // Twice (a duplicate, or a second mention): the full parse knows which counts.
+            // Mentioned again after it (a duplicate, or a value): the full parse knows.
             r#"{"account_id":456,"account_id":123}"#,
             r#"{"account_id":456,"note":"account_id"}"#,
-            // A backslash anywhere: a key may be escaped.
+            r#"{"account_id":456,"data":{"account_id":1}}"#,
+            // An escaped key before it, or a backslash after it: a key may be escaped.
             r#"{"account\u005fid":123,"account_id":456}"#,
             r#"{"account_id":456,"s":"a\"b"}"#,
             // Invalid before the member, or not an object.

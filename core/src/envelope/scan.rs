@@ -75,30 +75,33 @@ pub(super) fn member<'a>(text: &'a str, key: &str) -> Option<Option<&'a str>> {
     Some(found[0].map(|(s, e)| &text[s..e]))
 }
 
-/// The raw value (its byte range) of the top-level member whose key's opening quote is at
-/// `b[at]`, reading and validating only the members before it. `None` when no member of
-/// the object starts there (`at` is inside a value or a key), when what comes before is not
-/// what the scanner accepts, or when the text is not an object. For the account filter's
-/// shortcut (`super::prefilter`).
-pub(super) fn member_at(b: &[u8], at: usize) -> Option<(usize, usize)> {
+/// The raw value (its byte range) of the first member of the object at the start of `b`
+/// whose key is `key`, reading and validating only the members before it. `None` when the
+/// object has no such member, when a key before it is escaped (it might unescape to `key`),
+/// when what comes before is not what the scanner accepts, or when the text is not an
+/// object. For the account filter's shortcut (`super::prefilter`).
+pub(super) fn first_member(b: &[u8], key: &[u8]) -> Option<(usize, usize)> {
     let mut i = ws(b, 0);
     if b.get(i) != Some(&b'{') {
         return None;
     }
     i = ws(b, i + 1);
     loop {
-        if i > at || b.get(i) != Some(&b'"') {
+        if b.get(i) != Some(&b'"') {
             return None;
         }
-        let (key_end, _) = string(b, i)?;
-        let key_start = i;
+        let (key_end, escaped) = string(b, i)?;
+        if escaped {
+            return None;
+        }
+        let found = same(&b[i + 1..key_end - 1], key);
         i = ws(b, key_end);
         if b.get(i) != Some(&b':') {
             return None;
         }
         let start = ws(b, i + 1);
         let end = skip(b, start)?;
-        if key_start == at {
+        if found {
             return Some((start, end));
         }
         i = ws(b, end);

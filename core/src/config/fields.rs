@@ -372,9 +372,10 @@ config_fields! {
     /// and sleeps after that much silence until bytes arrive. An event is then read within
     /// microseconds of its arrival instead of after the thread's wake-up (tens of
     /// microseconds on a quiet machine), at the price of a CPU kept busy while the feed is
-    /// active: for a consumer on a core of its own. Commands, timers and Ctrl-C work as
-    /// usual. No effect without `inline_reads`, nor on event loops (`tradewire.aio`,
-    /// `tw_client_read_events`), which must not block.
+    /// active: for a consumer on a core of its own. Answers to heartbeats count as something
+    /// sent: at or above `heartbeat_interval`, the thread never sleeps. Commands, timers and
+    /// Ctrl-C work as usual. No effect without `inline_reads`, nor on event loops
+    /// (`tradewire.aio`, `tw_client_read_events`), which must not block.
     ///
     /// ```
     /// use std::time::Duration;

@@ -113,7 +113,7 @@ proptest! {
                     json_value().prop_map(|v| v.to_string()),
                     prop::sample::select(vec![
                         "123", "\"123\"", "0", "-0", "7", "\"7\"", "\"abc\"", "\"\"", "null",
-                        "7.0", "{\"account_id\":7}", "[\"a\",7]",
+                        "7.0", "{\"account_id\":7}", "[\"a\",7]", "\"1\\u00323\"", "\"\\u0037\"",
                     ])
                     .prop_map(str::to_string),
                 ],

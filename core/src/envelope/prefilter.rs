@@ -10,7 +10,7 @@
 //!   reads them, and none of their keys is escaped (an escaped key might be the account key);
 //! - after the account member's value, the text has no backslash (so no escaped key) and no
 //!   other occurrence of the account key in quotes (so no later duplicate overrides it);
-//! - the value is a non-empty string or an integer, different from ours.
+//! - the value is a non-empty string without escapes or an integer, different from ours.
 //!
 //! Anything else, including our own account, goes through the full parse. The one
 //! difference is deliberate: the rest of a message for another account is not read, so such a
@@ -73,13 +73,16 @@ impl AccountPrefilter {
     }
 }
 
-/// Whether a raw account value (validated JSON without escapes) is an account other than
+/// Whether a raw account value (validated JSON) is an account other than
 /// `ours`, as `envelope::account_of` and the account filter read it: a non-empty string's
 /// content or an integer's digits. Anything else (null, an empty string, a fraction, an
 /// object) is left to the full parse.
 fn differs(raw: &[u8], ours: &[u8]) -> bool {
     match raw {
-        [b'"', inner @ .., b'"'] => !inner.is_empty() && inner != ours,
+        // An escaped string is compared unescaped by the full parse: left to it.
+        [b'"', inner @ .., b'"'] => {
+            !inner.is_empty() && !inner.contains(&b'\\') && inner != ours
+        }
         [b'-' | b'0'..=b'9', ..] => {
             let digits = raw.strip_prefix(b"-").unwrap_or(raw);
             !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) && raw != ours
@@ -136,6 +139,9 @@ mod tests {
             // An escaped key before it, or a backslash after it: a key may be escaped.
             r#"{"account\u005fid":123,"account_id":456}"#,
             r#"{"account_id":456,"s":"a\"b"}"#,
+            // An escaped value: `"1\u00323"` is our 123 (found by fuzzing).
+            r#"{"account_id":"1\u00323"}"#,
+            r#"{"account_id":"4\u00356"}"#,
             // Invalid before the member, or not an object.
             r#"{"type":"fill" "account_id":456}"#,
             r#"{"type":tru,"account_id":456}"#,

@@ -65,11 +65,13 @@ impl AccountPrefilter {
         let Some((start, end)) = scan::first_member(b, &self.key) else {
             return false;
         };
-        let rest = &b[end..];
-        if memchr::memchr(b'\\', rest).is_some() || self.quoted.find(rest).is_some() {
+        // Ours (or not sure) ends here, before the rest is searched: a message for our
+        // account is read whole anyway.
+        if !differs(&b[start..end], self.ours.as_bytes()) {
             return false;
         }
-        differs(&b[start..end], self.ours.as_bytes())
+        let rest = &b[end..];
+        memchr::memchr(b'\\', rest).is_none() && self.quoted.find(rest).is_none()
     }
 }
 

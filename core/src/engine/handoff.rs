@@ -400,7 +400,8 @@ fn drive(
     publish: &dyn Fn(Instant),
 ) -> Result<(), End> {
     let spin = engine.s.busy_poll;
-    let slice_end = Instant::now() + SPIN_SLICE;
+    // Read the clock for it only when busy polling is on: this is every wait's path.
+    let slice_end = (!spin.is_zero()).then(|| Instant::now() + SPIN_SLICE);
     loop {
         let (more, deadline) = engine.turn(conn)?;
         publish(deadline);
@@ -415,7 +416,7 @@ fn drive(
             continue;
         }
         if spinning(spin, conn.last_rx, now) {
-            if now >= slice_end {
+            if slice_end.is_some_and(|e| now >= e) {
                 return Ok(());
             }
             // The poller is asked without waiting; the next turn reads what it reported and

@@ -49,12 +49,8 @@ impl Dialect for Json {
         // A message for another account is dropped without being read whole. While a
         // request waits for its answer, every message is read whole first (the answer may
         // name any account).
-        if let Some(p) = &self.prefilter {
-            if ctx.awaited.is_empty() && p.other_account(text) {
-                return ctx.filtered();
-            }
-        }
-        handle_json_text(text, ctx);
+        let shortcut = self.prefilter.as_ref().filter(|_| ctx.awaited.is_empty());
+        read_json_text(text, ctx, shortcut);
     }
 
     fn on_binary(&mut self, bytes: &[u8], ctx: &mut Ctx<'_>) {
@@ -105,15 +101,22 @@ fn on_metis_binary(bytes: &[u8], ctx: &mut Ctx<'_>) {
 /// Reads one JSON message with the configured pointers, filters it and delivers it (or
 /// reports it as bad input under strict presets).
 pub(crate) fn handle_json_text(text: &str, ctx: &mut Ctx<'_>) {
+    read_json_text(text, ctx, None);
+}
+
+/// [`handle_json_text`], with the account filter's shortcut where it applies (a message for
+/// another account is counted as filtered without its rest being read).
+fn read_json_text(text: &str, ctx: &mut Ctx<'_>, shortcut: Option<&AccountPrefilter>) {
     {
         let s = ctx.s;
         // The answer to a request that waits is returned to it, not delivered.
         if !ctx.awaited.is_empty() && claimed_as_reply(text, ctx) {
             return;
         }
-        let parsed = envelope::parse(text, &s.pointers);
+        let parsed = envelope::parse_unless(text, &s.pointers, shortcut);
         let env = match parsed {
-            Ok(env) => env,
+            Ok(Some(env)) => env,
+            Ok(None) => return ctx.filtered(),
             Err(EnvelopeError::InvalidJson(e)) if s.strict_json => {
                 return ctx.bad_input(
                     ErrorKind::InvalidJson,

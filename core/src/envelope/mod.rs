@@ -189,6 +189,42 @@ pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeEr
         let [t, a, d, time, seq, key] = raw_fields(text, p.all_with_sequence())?;
         ([t, a, d, time], seq, key)
     };
+    Ok(envelope_of(text, fields, sequence, sequence_key))
+}
+
+/// [`parse`], with the account filter's shortcut (see [`prefilter`]): `Ok(None)` when the
+/// message is surely for another account and was dropped without reading its rest.
+/// Without sequence pointers only (the shortcut is off with `sequence`).
+pub(crate) fn parse_unless<'a>(
+    text: &'a str,
+    p: &Pointers,
+    shortcut: Option<&prefilter::AccountPrefilter>,
+) -> Result<Option<Envelope<'a>>, EnvelopeError> {
+    let Some(shortcut) = shortcut.filter(|_| p.sequence.is_empty()) else {
+        return parse(text, p).map(Some);
+    };
+    // The account is the second of `p.all()`.
+    let stop = scan::Stop {
+        slot: 1,
+        test: shortcut,
+    };
+    let fields = match scan::lookup_until(text, p.all(), Some(&stop)) {
+        scan::Scanned::Stopped => return Ok(None),
+        scan::Scanned::Found(fields) => fields,
+        // Not sure: read as without the shortcut (serde_json, non-finite numbers).
+        scan::Scanned::Unsure => raw_fields(text, p.all())?,
+    };
+    Ok(Some(envelope_of(text, fields, None, None)))
+}
+
+/// The envelope made of the raw type, account, payload and time members.
+#[inline]
+fn envelope_of<'a>(
+    text: &'a str,
+    fields: [Option<&'a str>; 4],
+    sequence: Option<&'a str>,
+    sequence_key: Option<&'a str>,
+) -> Envelope<'a> {
     let (msg_type, has_type_field) = match fields[0] {
         None => (None, false),
         Some(raw) => (string_of(raw), true),
@@ -201,7 +237,7 @@ pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeEr
         Some(raw) => span_of(text, raw),
         None => 0..text.len(),
     };
-    Ok(Envelope {
+    Envelope {
         msg_type,
         has_type_field,
         account,
@@ -209,7 +245,7 @@ pub fn parse<'a>(text: &'a str, p: &Pointers) -> Result<Envelope<'a>, EnvelopeEr
         time: fields[3],
         sequence,
         sequence_key,
-    })
+    }
 }
 
 /// The raw values of `ptrs` in `text`, through the scanner or serde_json.

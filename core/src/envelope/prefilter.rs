@@ -3,32 +3,31 @@
 //!
 //! Three quarters of a shared feed can be for other accounts; reading each of those messages
 //! whole (every value validated, every key compared) was most of the filtered path's time
-//! (docs/BENCHMARKS.md, issue 30). The shortcut answers only when it is sure of what
-//! [`super::parse`] and the account filter would conclude for a valid message:
+//! (docs/BENCHMARKS.md, issue 30). The envelope's scanner reads the members in order; at the
+//! account member it asks [`AccountPrefilter::stops`] whether it may stop there
+//! ([`super::parse_unless`]). The answer is yes only when it is sure of what the full parse
+//! and the account filter would conclude for a valid message:
 //!
-//! - the object's members before the account member are read and validated as the scanner
-//!   reads them, and none of their keys is escaped (an escaped key might be the account key);
+//! - the object's members before the account member have been read and validated, and none
+//!   of their keys is escaped (an escaped key might be the account key);
 //! - after the account member's value, the text has no backslash (so no escaped key) and no
 //!   other occurrence of the account key in quotes (so no later duplicate overrides it);
 //! - the value is a non-empty string without escapes or an integer, different from ours.
 //!
-//! Anything else, including our own account, goes through the full parse. The one
+//! Anything else, including our own account, is read whole, in the same pass. The one
 //! difference is deliberate: the rest of a message for another account is not read, so such a
 //! message is dropped (and counted) even when its rest is not valid JSON, where the full
 //! parse would have reported it as invalid.
 
 use memchr::memmem::Finder;
 
-use super::scan;
 use super::Pointers;
 use crate::filter::AccountId;
 
 /// The shortcut for one account filter (see the module documentation).
 #[derive(Clone, Debug)]
 pub(crate) struct AccountPrefilter {
-    /// The account member's name.
-    key: Vec<u8>,
-    /// The same in quotes, to find it again after its value.
+    /// The account member's name in quotes, to find it again after its value.
     quoted: Finder<'static>,
     /// Our account, as the filter compares it (a string's content or an integer's digits).
     ours: String,
@@ -45,33 +44,33 @@ impl AccountPrefilter {
             return None;
         }
         Some(AccountPrefilter {
-            key: key.as_bytes().to_vec(),
             quoted: Finder::new(format!("\"{key}\"").as_bytes()).into_owned(),
             ours: ours.as_str().to_owned(),
         })
     }
 
-    /// True when `text` is surely for another account: the account filter would drop it
-    /// (or, if its rest is not valid JSON, the full parse would report it). False when not
-    /// sure; the full parse then decides.
+    /// Whether the scanner, having read the members up to an account member whose raw value
+    /// is `value`, may stop before `rest`: the message is surely for another account.
+    #[inline]
+    pub(super) fn stops(&self, value: &[u8], rest: &[u8]) -> bool {
+        // Ours (or not sure) ends here, before the rest is searched: a message for our
+        // account is read whole anyway.
+        differs(value, self.ours.as_bytes())
+            && memchr::memchr(b'\\', rest).is_none()
+            && self.quoted.find(rest).is_none()
+    }
+
+    /// True when the envelope's parse with this shortcut drops `text` unread as another
+    /// account's (`pointers` are those the shortcut was made for). For tests and fuzzing.
     ///
     /// ```ignore
     /// let p = AccountPrefilter::new(&Pointers::default(), &AccountId::from(123)).unwrap();
-    /// assert!(p.other_account(r#"{"type":"fill","account_id":456,"data":{"px":1}}"#));
-    /// assert!(!p.other_account(r#"{"type":"fill","account_id":123,"data":{"px":1}}"#));
+    /// let all = Pointers::default();
+    /// assert!(p.other_account(&all, r#"{"type":"fill","account_id":456,"data":{"px":1}}"#));
+    /// assert!(!p.other_account(&all, r#"{"type":"fill","account_id":123,"data":{"px":1}}"#));
     /// ```
-    pub(crate) fn other_account(&self, text: &str) -> bool {
-        let b = text.as_bytes();
-        let Some((start, end)) = scan::first_member(b, &self.key) else {
-            return false;
-        };
-        // Ours (or not sure) ends here, before the rest is searched: a message for our
-        // account is read whole anyway.
-        if !differs(&b[start..end], self.ours.as_bytes()) {
-            return false;
-        }
-        let rest = &b[end..];
-        memchr::memchr(b'\\', rest).is_none() && self.quoted.find(rest).is_none()
+    pub(crate) fn other_account(&self, pointers: &Pointers, text: &str) -> bool {
+        matches!(super::parse_unless(text, pointers, Some(self)), Ok(None))
     }
 }
 
@@ -80,14 +79,15 @@ impl AccountPrefilter {
 /// content or an integer's digits. Anything else (null, an empty string, a fraction, an
 /// object) is left to the full parse.
 fn differs(raw: &[u8], ours: &[u8]) -> bool {
+    // Ours first: where every message is ours, that is the one comparison made.
     match raw {
         // An escaped string is compared unescaped by the full parse: left to it.
         [b'"', inner @ .., b'"'] => {
-            !inner.is_empty() && !inner.contains(&b'\\') && inner != ours
+            inner != ours && !inner.is_empty() && !inner.contains(&b'\\')
         }
         [b'-' | b'0'..=b'9', ..] => {
             let digits = raw.strip_prefix(b"-").unwrap_or(raw);
-            !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) && raw != ours
+            raw != ours && !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
         }
         _ => false,
     }
@@ -104,15 +104,15 @@ mod tests {
     #[test]
     fn another_account_is_recognised_from_the_members_before_it() {
         let p = ours();
-        assert!(p.other_account(r#"{"type":"fill","account_id":456,"data":{"px":1}}"#));
-        assert!(p.other_account(r#" { "account_id" : "456" , "data" : [1, 2] } "#));
-        assert!(p.other_account(r#"{"type":"x","account_id":-5}"#));
-        assert!(p.other_account(r#"{"n":{"a":[1,{"b":null}]},"account_id":1234}"#));
+        assert!(p.other_account(&Pointers::default(), r#"{"type":"fill","account_id":456,"data":{"px":1}}"#));
+        assert!(p.other_account(&Pointers::default(), r#" { "account_id" : "456" , "data" : [1, 2] } "#));
+        assert!(p.other_account(&Pointers::default(), r#"{"type":"x","account_id":-5}"#));
+        assert!(p.other_account(&Pointers::default(), r#"{"n":{"a":[1,{"b":null}]},"account_id":1234}"#));
         // Mentions of the key inside values before it, and escapes there, do not matter.
-        assert!(p.other_account(r#"{"data":{"account_id":123},"account_id":789}"#));
-        assert!(p.other_account(r#"{"note":"say \"hi\"","account_id":789}"#));
+        assert!(p.other_account(&Pointers::default(), r#"{"data":{"account_id":123},"account_id":789}"#));
+        assert!(p.other_account(&Pointers::default(), r#"{"note":"say \"hi\"","account_id":789}"#));
         // The rest is not read: a message for another account is dropped whatever follows.
-        assert!(p.other_account(r#"{"account_id":456,"data":{"#));
+        assert!(p.other_account(&Pointers::default(), r#"{"account_id":456,"data":{"#));
     }
 
     #[test]
@@ -153,7 +153,7 @@ mod tests {
             // The key's quotes belong to other strings.
             r#"{"x":"a","account_id"}"#,
         ] {
-            assert!(!p.other_account(text), "{text}");
+            assert!(!p.other_account(&Pointers::default(), text), "{text}");
         }
     }
 
@@ -168,8 +168,9 @@ mod tests {
         assert!(AccountPrefilter::new(&with("/d/acct"), &ours).is_none());
         assert!(AccountPrefilter::new(&with(""), &ours).is_none());
         assert!(AccountPrefilter::new(&with("/a\"b"), &ours).is_none());
-        let p = AccountPrefilter::new(&with("/acct"), &ours).unwrap();
-        assert!(p.other_account(r#"{"acct":2,"account_id":1}"#));
-        assert!(!p.other_account(r#"{"acct":1,"account_id":2}"#));
+        let acct = with("/acct");
+        let p = AccountPrefilter::new(&acct, &ours).unwrap();
+        assert!(p.other_account(&acct, r#"{"acct":2,"account_id":1}"#));
+        assert!(!p.other_account(&acct, r#"{"acct":1,"account_id":2}"#));
     }
 }

@@ -11,6 +11,7 @@
 //! object) costs about 4,000 instructions for a 230-byte event; the scanner about a fifth of
 //! that, which is most of the I/O thread's time per message (benches/, docs/BENCHMARKS.md).
 
+use super::prefilter::AccountPrefilter;
 use super::Pointer;
 use crate::json_string::plain_run;
 
@@ -30,16 +31,49 @@ pub(super) fn lookup<'a, const N: usize>(
     text: &'a str,
     ptrs: [&Pointer; N],
 ) -> Option<[Option<&'a str>; N]> {
+    match lookup_until(text, ptrs, None) {
+        Scanned::Found(fields) => Some(fields),
+        Scanned::Stopped | Scanned::Unsure => None,
+    }
+}
+
+/// What [`lookup_until`] concluded.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Scanned<'a, const N: usize> {
+    /// The pointers' raw values.
+    Found([Option<&'a str>; N]),
+    /// The [`Stop`] said so: the rest of the object was not read.
+    Stopped,
+    /// Left to serde_json.
+    Unsure,
+}
+
+/// Where the top-level object may be left unread: after a member whose key is
+/// `ptrs[slot]`'s first (a one-key pointer), when `test.stops(value, rest)` is true for its
+/// raw value and the bytes after it. The members before it have been read and validated, and
+/// none of their keys is escaped. For the account filter's shortcut (`super::prefilter`).
+pub(super) struct Stop<'s> {
+    pub(super) slot: usize,
+    pub(super) test: &'s AccountPrefilter,
+}
+
+/// [`lookup`], stopping where `stop` says.
+pub(super) fn lookup_until<'a, const N: usize>(
+    text: &'a str,
+    ptrs: [&Pointer; N],
+    stop: Option<&Stop<'_>>,
+) -> Scanned<'a, N> {
     let b = text.as_bytes();
     let firsts = ptrs.map(|ptr| ptr.0.first().map(|s| s.as_bytes()));
     let start = ws(b, 0);
     if b.get(start) != Some(&b'{') {
-        return None;
+        return Scanned::Unsure;
     }
     let mut top: Found<N> = [None; N];
-    let end = object(b, start, &firsts, &mut top)?;
-    if ws(b, end) != b.len() {
-        return None;
+    match object(b, start, &firsts, &mut top, stop) {
+        Some(STOPPED) => return Scanned::Stopped,
+        Some(end) if ws(b, end) == b.len() => {}
+        _ => return Scanned::Unsure,
     }
     let mut out: [Option<&'a str>; N] = [None; N];
     for (i, ptr) in ptrs.iter().enumerate() {
@@ -51,7 +85,9 @@ pub(super) fn lookup<'a, const N: usize>(
             cur = match cur {
                 Some((s, _)) if b[s] == b'{' => {
                     let mut inner: Found<1> = [None];
-                    object(b, s, &[Some(seg.as_bytes())], &mut inner)?;
+                    let Some(_) = object(b, s, &[Some(seg.as_bytes())], &mut inner, None) else {
+                        return Scanned::Unsure;
+                    };
                     inner[0]
                 }
                 _ => None,
@@ -60,8 +96,11 @@ pub(super) fn lookup<'a, const N: usize>(
         // The slices start and end on ASCII bytes, hence on character boundaries.
         out[i] = cur.map(|(s, e)| &text[s..e]);
     }
-    Some(out)
+    Scanned::Found(out)
 }
+
+/// What [`object`] returns when its [`Stop`] said to stop (no object ends there).
+const STOPPED: usize = usize::MAX;
 
 /// The raw value of the member `key` of the object at the start of `text` (after
 /// whitespace): `Some(None)` when it has no such member, `None` when the scanner leaves
@@ -70,46 +109,9 @@ pub(super) fn member<'a>(text: &'a str, key: &str) -> Option<Option<&'a str>> {
     let b = text.as_bytes();
     let start = ws(b, 0);
     let mut found: Found<1> = [None];
-    object(b, start, &[Some(key.as_bytes())], &mut found)?;
+    object(b, start, &[Some(key.as_bytes())], &mut found, None)?;
     // The slices start and end on ASCII bytes, hence on character boundaries.
     Some(found[0].map(|(s, e)| &text[s..e]))
-}
-
-/// The raw value (its byte range) of the first member of the object at the start of `b`
-/// whose key is `key`, reading and validating only the members before it. `None` when the
-/// object has no such member, when a key before it is escaped (it might unescape to `key`),
-/// when what comes before is not what the scanner accepts, or when the text is not an
-/// object. For the account filter's shortcut (`super::prefilter`).
-pub(super) fn first_member(b: &[u8], key: &[u8]) -> Option<(usize, usize)> {
-    let mut i = ws(b, 0);
-    if b.get(i) != Some(&b'{') {
-        return None;
-    }
-    i = ws(b, i + 1);
-    loop {
-        if b.get(i) != Some(&b'"') {
-            return None;
-        }
-        let (key_end, escaped) = string(b, i)?;
-        if escaped {
-            return None;
-        }
-        let found = same(&b[i + 1..key_end - 1], key);
-        i = ws(b, key_end);
-        if b.get(i) != Some(&b':') {
-            return None;
-        }
-        let start = ws(b, i + 1);
-        let end = skip(b, start)?;
-        if found {
-            return Some((start, end));
-        }
-        i = ws(b, end);
-        match b.get(i) {
-            Some(b',') => i = ws(b, i + 1),
-            _ => return None,
-        }
-    }
 }
 
 #[inline]
@@ -132,12 +134,13 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 /// The object at `b[i] == '{'` whose keys are compared with `keys`: returns the index
 /// after its `}`, and records in `found` the value of each wanted key (the last one when
 /// a key repeats, as serde_json does). serde_json unescapes these keys to compare them:
-/// an escaped key is left to it.
+/// an escaped key is left to it. Returns [`STOPPED`] where `stop` says so.
 fn object<const N: usize>(
     b: &[u8],
     i: usize,
     keys: &Keys<'_, N>,
     found: &mut Found<N>,
+    stop: Option<&Stop<'_>>,
 ) -> Option<usize> {
     let mut i = ws(b, i + 1);
     if b.get(i) == Some(&b'}') {
@@ -158,9 +161,12 @@ fn object<const N: usize>(
         }
         let start = ws(b, i + 1);
         let end = skip(b, start)?;
-        for (slot, k) in found.iter_mut().zip(keys) {
+        for (n, (slot, k)) in found.iter_mut().zip(keys).enumerate() {
             if k.is_some_and(|k| same(k, key)) {
                 *slot = Some((start, end));
+                if stop.is_some_and(|st| st.slot == n && st.test.stops(&b[start..end], &b[end..])) {
+                    return Some(STOPPED);
+                }
             }
         }
         i = ws(b, end);

@@ -32,7 +32,7 @@ pub fn account_prefilter(data: &[u8]) {
         let Some(prefilter) = AccountPrefilter::new(&pointers, &ours) else {
             panic!("no shortcut for the plain key {key:?}");
         };
-        if !prefilter.other_account(message) {
+        if !prefilter.other_account(&pointers, message) {
             continue;
         }
         // The members' raw texts (the last of a repeated key, as serde_json keeps), as the

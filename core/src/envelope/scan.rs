@@ -58,6 +58,7 @@ pub(super) struct Stop<'s> {
 }
 
 /// [`lookup`], stopping where `stop` says.
+#[inline(always)]
 pub(super) fn lookup_until<'a, const N: usize>(
     text: &'a str,
     ptrs: [&Pointer; N],

@@ -178,7 +178,11 @@ pub fn config_url(data: &[u8]) {
             // should be, so looking for the password in the output proves nothing).
             let redacted = crate::url::redact_url(text, &["token"]);
             if let Some(other) = with_other_password(text) {
-                assert_eq!(redacted, crate::url::redact_url(&other, &["token"]), "{text:?}");
+                assert_eq!(
+                    redacted,
+                    crate::url::redact_url(&other, &["token"]),
+                    "{text:?}"
+                );
             }
             let _ = crate::url::secrets_in_url(text, &["token"]);
             let with = crate::url::with_query(text, &[("token".into(), "x y".into())]);

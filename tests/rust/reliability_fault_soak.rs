@@ -19,6 +19,8 @@ const OVERHEAD_BOUND: Duration = Duration::from_secs(2);
 
 enum Note {
     Connected(u64, Instant),
+    /// The first message of an epoch arrived.
+    FirstMessage(u64),
     Disconnected(u64),
     Reconnecting(Instant, Duration),
 }
@@ -67,6 +69,9 @@ fn kill_restart_cycles_keep_each_epoch_gap_free_and_duplicate_free() {
                 Event::Message(_) => {
                     let seq = seq_of(&ev).expect("a sequenced event");
                     delivered += 1;
+                    if last_in_epoch.is_none() {
+                        let _ = tx.send(Note::FirstMessage(epoch));
+                    }
                     if seq <= last_overall {
                         problems.push(format!(
                             "epoch {epoch}: seq {seq} again or out of order (last {last_overall})"
@@ -100,6 +105,14 @@ fn kill_restart_cycles_keep_each_epoch_gap_free_and_duplicate_free() {
     assert!(
         wait_note(&notes, &mut retries, |n| matches!(n, Note::Connected(1, _))).is_some(),
         "never connected"
+    );
+    // The baseline once the server's side is complete: the test server keeps three
+    // descriptors of a connection's socket while its session runs, the third (a readiness
+    // watcher's) from just before the first event goes out. Counted before that, it made
+    // the end look like a descriptor more than the start on a loaded machine.
+    assert!(
+        wait_note(&notes, &mut retries, |n| matches!(n, Note::FirstMessage(1))).is_some(),
+        "no event in the first connection"
     );
     let threads0 = threads_named("tradewire");
     let fds0 = fd_count();
